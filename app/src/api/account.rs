@@ -1,0 +1,102 @@
+//! Signing up, in and out, and what the header and profile show.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// Who is signed in, for the header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub email: String,
+    pub created: String,
+}
+
+#[server(endpoint = "sign_up")]
+pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
+    use crate::auth::{accounts, audit, sessions};
+    use super::ssr::*;
+
+    let services = services()?;
+    let client = client_info();
+    let user_id = accounts::sign_up(&services, &email, password).await?;
+    audit::record(&services, user_id, audit::EventKind::SignedUp, &client, "").await?;
+    let token = sessions::start(&services, user_id, sessions::Stage::Full, &client).await?;
+    set_session_cookie(&services, &token, sessions::Stage::Full);
+    leptos_axum::redirect("/settings");
+    Ok(())
+}
+
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::auth::{accounts, audit, sessions::{self, Stage}, two_factor};
+    use super::ssr::*;
+
+    let services = services()?;
+    let client = client_info();
+    let user = match accounts::authenticate(&services, &email, password).await {
+        Ok(user) => user,
+        Err(err) => {
+            if let (AppError::InvalidCredentials, Some(user)) = (&err, accounts::find(&services, &email).await?) {
+                audit::record(&services, user.id, audit::EventKind::SignInFailed, &client, "wrong password").await?;
+            }
+            return Err(err);
+        }
+    };
+    if let Some(previous) = session() {
+        sessions::end(&services, &previous).await?;
+    }
+    let next = safe_next(next.as_deref());
+    if two_factor::is_enabled(&services, user.id).await? {
+        let token = sessions::start(&services, user.id, Stage::PendingSecondFactor, &client).await?;
+        set_session_cookie(&services, &token, Stage::PendingSecondFactor);
+        let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        leptos_axum::redirect(&format!("/signin/code?next={next}"));
+        return Ok(());
+    }
+    let token = sessions::start(&services, user.id, Stage::Full, &client).await?;
+    audit::record(&services, user.id, audit::EventKind::SignedIn, &client, "password").await?;
+    set_session_cookie(&services, &token, Stage::Full);
+    leptos_axum::redirect(next);
+    Ok(())
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::auth::{audit, sessions};
+    use super::ssr::*;
+
+    let services = services()?;
+    if let Some(session) = session() {
+        sessions::end(&services, &session).await?;
+        audit::record(&services, session.user_id, audit::EventKind::SignedOut, &client_info(), "").await?;
+    }
+    clear_session_cookie(&services);
+    leptos_axum::redirect("/signin");
+    Ok(())
+}
+
+/// The signed-in person, or `None`; never an error for being signed out.
+#[server(endpoint = "signed_in_as")]
+pub async fn signed_in_as() -> Result<Option<Viewer>, AppError> {
+    use crate::auth::sessions::Stage;
+    use super::ssr::*;
+
+    Ok(session().filter(|s| s.stage == Stage::Full).map(|s| Viewer { email: s.email }))
+}
+
+#[server(endpoint = "load_profile")]
+pub async fn load_profile() -> Result<Profile, AppError> {
+    use crate::auth::accounts;
+    use super::ssr::*;
+
+    let services = services()?;
+    let session = require_full_session()?;
+    let user = accounts::by_id(&services, session.user_id).await?;
+    Ok(Profile { email: user.email, created: crate::dates::long_date(user.created_at) })
+}

@@ -1,0 +1,10 @@
+//! Server functions: thin adapters from HTTP to the domain.
+//!
+//! Each one reads the session, calls one domain function, and maps the result. The types
+//! here cross the wire, so they hold only what a page shows.
+
+pub mod account;
+pub mod two_factor;
+
+#[cfg(feature = "ssr")]
+pub mod ssr;

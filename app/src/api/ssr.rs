@@ -1,0 +1,117 @@
+//! What every server function needs from the request: the services, the session the
+//! host resolved, and the client's address.
+
+use std::sync::Arc;
+
+use http::{header, request::Parts, HeaderValue};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+
+use crate::{
+    auth::{
+        sessions::{self, Session, SessionToken, Stage},
+        ClientInfo, Services,
+    },
+    error::AppError,
+};
+
+/// The session the host resolved for this request, stored in the request's extensions.
+#[derive(Debug, Clone, Default)]
+pub struct RequestSession(pub Option<Session>);
+
+pub fn services() -> Result<Arc<Services>, AppError> {
+    use_context::<crate::state::AppState>().map(|s| s.services).ok_or_else(|| {
+        tracing::error!("AppState missing from context");
+        AppError::Internal
+    })
+}
+
+fn parts() -> Option<Parts> {
+    use_context::<Parts>()
+}
+
+pub fn client_info() -> ClientInfo {
+    parts().and_then(|p| p.extensions.get::<ClientInfo>().cloned()).unwrap_or_default()
+}
+
+pub fn session() -> Option<Session> {
+    parts().and_then(|p| p.extensions.get::<RequestSession>().and_then(|s| s.0.clone()))
+}
+
+/// The full session, or 401. A session still waiting for its second factor grants nothing.
+pub fn require_full_session() -> Result<Session, AppError> {
+    session().filter(|s| s.stage == Stage::Full).ok_or(AppError::Unauthorized)
+}
+
+/// The session waiting at the code prompt, or 401.
+pub fn require_pending_session() -> Result<Session, AppError> {
+    session().filter(|s| s.stage == Stage::PendingSecondFactor).ok_or(AppError::Unauthorized)
+}
+
+/// The session token from the request's cookie, if it has one of the right shape.
+pub fn token_from_headers(headers: &http::HeaderMap, secure: bool) -> Option<SessionToken> {
+    let name = sessions::cookie_name(secure);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .and_then(|c| SessionToken::from_cookie(c.value()))
+}
+
+pub fn set_session_cookie(services: &Services, token: &SessionToken, stage: Stage) {
+    let max_age = match stage {
+        Stage::Full => sessions::FULL_IDLE_SECS,
+        Stage::PendingSecondFactor => sessions::PENDING_TTL_SECS,
+    };
+    set_cookie(services, token.expose(), max_age);
+}
+
+pub fn clear_session_cookie(services: &Services) {
+    set_cookie(services, "", 0);
+}
+
+fn set_cookie(services: &Services, value: &str, max_age: i64) {
+    let secure = services.config.secure_cookies;
+    let cookie = cookie::Cookie::build((sessions::cookie_name(secure), value.to_owned()))
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(cookie::SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .build();
+    if let (Some(res), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie.to_string())) {
+        res.append_header(header::SET_COOKIE, value);
+    }
+}
+
+/// Marks the response as holding a secret, so no cache keeps it.
+pub fn no_store() {
+    if let Some(res) = use_context::<ResponseOptions>() {
+        res.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+/// Only same-site paths are followed after sign-in, so `next` cannot send a person away.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 => n,
+        _ => "/settings",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/settings/two-factor")), "/settings/two-factor");
+        assert_eq!(safe_next(Some("https://evil.example")), "/settings");
+        assert_eq!(safe_next(Some("//evil.example")), "/settings");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/settings");
+        assert_eq!(safe_next(None), "/settings");
+    }
+}

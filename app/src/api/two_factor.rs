@@ -1,0 +1,174 @@
+//! Server functions behind the Two-Factor Auth tab and the sign-in code prompt.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// How many recovery codes a set holds.
+pub const RECOVERY_CODES_PER_SET: i64 = 10;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TwoFactorStatus {
+    /// "28 November 2026" when on.
+    pub enabled_since: Option<String>,
+    pub codes_left: i64,
+    pub any_code_used: bool,
+}
+
+/// The enable dialog's first step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollmentView {
+    pub qr_svg: String,
+    pub key: String,
+    pub email: String,
+    pub issuer: String,
+}
+
+/// A new set of recovery codes, shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryCodeSet {
+    pub codes: Vec<String>,
+    pub email: String,
+    /// "28 Nov 2026, 19:05 UTC".
+    pub generated: String,
+}
+
+#[cfg(feature = "ssr")]
+fn code_set(
+    services: &crate::auth::Services,
+    email: String,
+    codes: Vec<crate::auth::recovery_codes::RecoveryCode>,
+) -> RecoveryCodeSet {
+    RecoveryCodeSet {
+        codes: codes.iter().map(|c| c.display()).collect(),
+        email,
+        generated: crate::dates::date_time(services.clock.now()),
+    }
+}
+
+#[server(endpoint = "load_two_factor_status")]
+pub async fn load_two_factor_status() -> Result<TwoFactorStatus, AppError> {
+    use super::ssr::*;
+    use crate::auth::two_factor;
+
+    let services = services()?;
+    let session = require_full_session()?;
+    let status = two_factor::status(&services, session.user_id).await?;
+    Ok(TwoFactorStatus {
+        enabled_since: status.enabled_at.map(crate::dates::long_date),
+        codes_left: status.codes_left,
+        any_code_used: status.any_code_used,
+    })
+}
+
+/// Starts enrollment: a new pending secret for this session, valid for 10 minutes.
+#[server(endpoint = "start_enrollment")]
+pub async fn start_enrollment() -> Result<EnrollmentView, AppError> {
+    use super::ssr::*;
+    use crate::auth::two_factor;
+
+    let services = services()?;
+    let session = require_full_session()?;
+    let enrollment = two_factor::begin_enrollment(&services, &session).await?;
+    no_store();
+    leptos_axum::redirect("/settings/two-factor/enable");
+    Ok(EnrollmentView {
+        qr_svg: enrollment.qr_svg,
+        key: enrollment.key,
+        email: session.email,
+        issuer: services.config.issuer.clone(),
+    })
+}
+
+/// The pending secret of this session, to show the dialog again after a reload.
+#[server(endpoint = "pending_enrollment")]
+pub async fn pending_enrollment() -> Result<Option<EnrollmentView>, AppError> {
+    use super::ssr::*;
+    use crate::auth::two_factor;
+
+    let services = services()?;
+    let session = require_full_session()?;
+    no_store();
+    Ok(two_factor::pending_enrollment(&services, &session).await?.map(|e| EnrollmentView {
+        qr_svg: e.qr_svg,
+        key: e.key,
+        email: session.email.clone(),
+        issuer: services.config.issuer.clone(),
+    }))
+}
+
+#[server(endpoint = "enable_two_factor")]
+pub async fn enable_two_factor(code: String, password: String) -> Result<RecoveryCodeSet, AppError> {
+    use super::ssr::*;
+    use crate::auth::two_factor;
+
+    let services = services()?;
+    let session = require_full_session()?;
+    let codes = two_factor::enable(&services, &session, &code, password, &client_info()).await?;
+    no_store();
+    Ok(code_set(&services, session.email, codes))
+}
+
+#[server(endpoint = "disable_two_factor")]
+pub async fn disable_two_factor(code: String, password: String) -> Result<(), AppError> {
+    use super::ssr::*;
+    use crate::auth::two_factor;
+
+    let services = services()?;
+    let session = require_full_session()?;
+    two_factor::disable(&services, &session, &code, password, &client_info()).await?;
+    leptos_axum::redirect("/settings/two-factor");
+    Ok(())
+}
+
+#[server(endpoint = "regenerate_recovery_codes")]
+pub async fn regenerate_recovery_codes(code: String, password: String) -> Result<RecoveryCodeSet, AppError> {
+    use super::ssr::*;
+    use crate::auth::two_factor;
+
+    let services = services()?;
+    let session = require_full_session()?;
+    let codes = two_factor::regenerate_recovery_codes(&services, &session, &code, password, &client_info()).await?;
+    no_store();
+    Ok(code_set(&services, session.email, codes))
+}
+
+/// The second step of signing in: a code from the app or a recovery code.
+#[server(endpoint = "verify_sign_in_code")]
+pub async fn verify_sign_in_code(code: String, next: Option<String>) -> Result<(), AppError> {
+    use super::ssr::*;
+    use crate::auth::{
+        audit::{self, EventKind},
+        sessions::{self, Stage},
+        two_factor::{self, Factor, Proof},
+    };
+
+    let services = services()?;
+    let session = require_pending_session()?;
+    let client = client_info();
+    let factor = Factor::parse(&code)?;
+    match two_factor::verify(&services, session.user_id, &factor, &client).await {
+        Ok(proof) => {
+            let token = sessions::promote(&services, &session).await?;
+            let how = match proof {
+                Proof::Totp => "password and authenticator app",
+                Proof::RecoveryCode { .. } => "password and recovery code",
+            };
+            audit::record(&services, session.user_id, EventKind::SignedIn, &client, how).await?;
+            set_session_cookie(&services, &token, Stage::Full);
+            leptos_axum::redirect(safe_next(next.as_deref()));
+            Ok(())
+        }
+        Err(AppError::InvalidCode) => {
+            if sessions::record_failed_code(&services, &session).await? {
+                clear_session_cookie(&services);
+                return Err(AppError::Conflict(
+                    "Too many wrong codes. Sign in with your password again to get new attempts.".into(),
+                ));
+            }
+            Err(AppError::InvalidCode)
+        }
+        Err(err) => Err(err),
+    }
+}

@@ -1,0 +1,56 @@
+//! The security activity log each person can read about their own account.
+
+use super::{ClientInfo, Services};
+use crate::{error::AppError, store::security_events as table};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    SignedUp,
+    SignedIn,
+    SignInFailed,
+    SignedOut,
+    SecondFactorFailed,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    RecoveryCodeUsed,
+    RecoveryCodesRegenerated,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::SignedUp => "signed_up",
+            EventKind::SignedIn => "signed_in",
+            EventKind::SignInFailed => "sign_in_failed",
+            EventKind::SignedOut => "signed_out",
+            EventKind::SecondFactorFailed => "second_factor_failed",
+            EventKind::TwoFactorEnabled => "two_factor_enabled",
+            EventKind::TwoFactorDisabled => "two_factor_disabled",
+            EventKind::RecoveryCodeUsed => "recovery_code_used",
+            EventKind::RecoveryCodesRegenerated => "recovery_codes_regenerated",
+        }
+    }
+}
+
+/// Appends one event. `detail` is for people and must never hold a secret.
+pub async fn record(
+    services: &Services,
+    user_id: i64,
+    kind: EventKind,
+    client: &ClientInfo,
+    detail: &str,
+) -> Result<(), AppError> {
+    table::insert(
+        &services.db,
+        table::NewEvent {
+            user_id,
+            kind: kind.as_str(),
+            at: services.clock.now(),
+            ip: &client.ip,
+            user_agent: &client.user_agent,
+            detail,
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! The server-only domain: who a person is and how they prove it.
+
+pub mod accounts;
+pub mod audit;
+pub mod clock;
+pub mod email;
+pub mod password;
+pub mod recovery_codes;
+pub mod sealing;
+pub mod sessions;
+pub mod totp;
+pub mod two_factor;
+
+use std::sync::Arc;
+
+use clock::Clock;
+use password::PasswordHasher;
+use sealing::ServerKeys;
+
+use crate::store::Db;
+
+/// Settings the domain needs from the operator.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// The name authenticator apps show next to the account.
+    pub issuer: String,
+    /// Mark cookies `Secure`; on whenever Gatehouse is served over TLS.
+    pub secure_cookies: bool,
+}
+
+/// Everything the domain depends on, built once by the host.
+pub struct Services {
+    pub db: Db,
+    pub keys: ServerKeys,
+    pub hasher: PasswordHasher,
+    pub clock: Arc<dyn Clock>,
+    pub config: AuthConfig,
+}
+
+/// Where a request came from, as recorded on sessions and security events.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl From<sqlx::Error> for crate::error::AppError {
+    fn from(err: sqlx::Error) -> Self {
+        use crate::error::AppError;
+        match err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                tracing::error!(error = %err, "database unavailable");
+                AppError::Unavailable
+            }
+            other => {
+                tracing::error!(error = %other, "database error");
+                AppError::Internal
+            }
+        }
+    }
+}

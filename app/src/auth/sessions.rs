@@ -1,0 +1,221 @@
+//! Server-side sessions.
+//!
+//! The browser holds 256 random bits; the database holds only their keyed hash, so a
+//! leaked table cannot be replayed as cookies. A session is either waiting for the second
+//! factor, which grants nothing but the code prompt, or full.
+
+use data_encoding::BASE64URL_NOPAD;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+
+use super::{ClientInfo, Services};
+use crate::{
+    error::AppError,
+    store::sessions::{self as table, NewSession, SessionRow},
+};
+
+/// A full session ends after 30 days without use.
+pub const FULL_IDLE_SECS: i64 = 30 * 24 * 3600;
+/// The code prompt must be answered within 10 minutes.
+pub const PENDING_TTL_SECS: i64 = 10 * 60;
+/// Wrong codes a pending session survives.
+pub const PENDING_MAX_FAILURES: i64 = 5;
+/// The `__Host-` prefix makes the browser refuse the cookie unless it is Secure, for this
+/// host only and for every path, so it is used whenever Gatehouse is behind TLS.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-gatehouse_session"
+    } else {
+        "gatehouse_session"
+    }
+}
+
+/// `last_seen_at` is written at most this often, so reads stay reads.
+const TOUCH_INTERVAL_SECS: i64 = 300;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    PendingSecondFactor,
+    Full,
+}
+
+impl Stage {
+    fn as_str(self) -> &'static str {
+        match self {
+            Stage::PendingSecondFactor => "pending_second_factor",
+            Stage::Full => "full",
+        }
+    }
+
+    fn ttl(self) -> i64 {
+        match self {
+            Stage::PendingSecondFactor => PENDING_TTL_SECS,
+            Stage::Full => FULL_IDLE_SECS,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: i64,
+    pub user_id: i64,
+    pub email: String,
+    pub stage: Stage,
+    pub failed_codes: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub user_agent: String,
+    pub ip: String,
+}
+
+impl From<SessionRow> for Session {
+    fn from(row: SessionRow) -> Self {
+        Session {
+            id: row.id,
+            user_id: row.user_id,
+            email: row.email,
+            stage: if row.stage == "full" { Stage::Full } else { Stage::PendingSecondFactor },
+            failed_codes: row.failed_codes,
+            created_at: row.created_at,
+            last_seen_at: row.last_seen_at,
+            user_agent: row.user_agent,
+            ip: row.ip,
+        }
+    }
+}
+
+/// The cookie value. `Debug` never shows it.
+pub struct SessionToken(String);
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(<redacted>)")
+    }
+}
+
+impl SessionToken {
+    fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        SessionToken(BASE64URL_NOPAD.encode(&bytes))
+    }
+
+    pub fn from_cookie(value: &str) -> Option<Self> {
+        // 32 bytes encode to 43 characters; anything else was never issued by us.
+        (value.len() == 43 && BASE64URL_NOPAD.decode(value.as_bytes()).is_ok())
+            .then(|| SessionToken(value.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+fn hash_token(key: &[u8; 32], token: &SessionToken) -> Vec<u8> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(token.0.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Issues a new session and its token. Every change of stage goes through here or
+/// [`promote`], so a token never outlives the stage it was issued for.
+pub async fn start(
+    services: &Services,
+    user_id: i64,
+    stage: Stage,
+    client: &ClientInfo,
+) -> Result<SessionToken, AppError> {
+    let token = SessionToken::generate();
+    let now = services.clock.now();
+    table::insert(
+        &services.db,
+        NewSession {
+            token_hash: &hash_token(&services.keys.hashing, &token),
+            user_id,
+            stage: stage.as_str(),
+            now,
+            expires_at: now + stage.ttl(),
+            user_agent: &client.user_agent,
+            ip: &client.ip,
+        },
+    )
+    .await?;
+    Ok(token)
+}
+
+/// The live session behind a cookie, refreshing its idle expiry now and then.
+pub async fn resolve(services: &Services, token: &SessionToken) -> Result<Option<Session>, AppError> {
+    let now = services.clock.now();
+    let Some(row) = table::find_active(&services.db, &hash_token(&services.keys.hashing, token), now).await?
+    else {
+        return Ok(None);
+    };
+    let session = Session::from(row);
+    if session.stage == Stage::Full && now - session.last_seen_at >= TOUCH_INTERVAL_SECS {
+        table::touch(&services.db, session.id, now, now + FULL_IDLE_SECS).await?;
+    }
+    Ok(Some(session))
+}
+
+/// Turns a pending session into a full one under a fresh token.
+pub async fn promote(services: &Services, session: &Session) -> Result<SessionToken, AppError> {
+    let token = SessionToken::generate();
+    let now = services.clock.now();
+    let hash = hash_token(&services.keys.hashing, &token);
+    if table::promote(&services.db, session.id, &hash, now, now + FULL_IDLE_SECS).await? {
+        Ok(token)
+    } else {
+        Err(AppError::Unauthorized)
+    }
+}
+
+/// Counts a wrong code against a pending session, ending it at the limit.
+/// Returns true when the session has been ended.
+pub async fn record_failed_code(services: &Services, session: &Session) -> Result<bool, AppError> {
+    let failures = table::add_failed_code(&services.db, session.id).await?.unwrap_or(PENDING_MAX_FAILURES);
+    if failures >= PENDING_MAX_FAILURES {
+        table::delete(&services.db, session.id).await?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+pub async fn end(services: &Services, session: &Session) -> Result<(), AppError> {
+    table::delete(&services.db, session.id).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_carry_256_bits_and_differ() {
+        let a = SessionToken::generate();
+        let b = SessionToken::generate();
+        assert_eq!(BASE64URL_NOPAD.decode(a.expose().as_bytes()).unwrap().len(), 32);
+        assert_ne!(a.expose(), b.expose());
+    }
+
+    #[test]
+    fn only_well_formed_cookies_become_tokens() {
+        let token = SessionToken::generate();
+        assert!(SessionToken::from_cookie(token.expose()).is_some());
+        assert!(SessionToken::from_cookie("short").is_none());
+        assert!(SessionToken::from_cookie(&"!".repeat(43)).is_none());
+    }
+
+    #[test]
+    fn token_hash_is_keyed() {
+        let token = SessionToken::generate();
+        assert_ne!(hash_token(&[1; 32], &token), hash_token(&[2; 32], &token));
+        assert_eq!(hash_token(&[1; 32], &token), hash_token(&[1; 32], &token));
+    }
+
+    #[test]
+    fn debug_output_hides_the_token() {
+        let token = SessionToken::generate();
+        assert!(!format!("{token:?}").contains(token.expose()));
+    }
+}

@@ -1,0 +1,316 @@
+//! Two-factor authentication: enrolling an authenticator app, checking its codes and the
+//! recovery codes, and turning it off.
+//!
+//! Every change needs the password and a current code. The pending secret lives on the
+//! server, bound to the session that asked for it, so the browser never sends one back.
+
+use rand::rngs::OsRng;
+
+use super::{
+    audit::{self, EventKind},
+    password::Password,
+    recovery_codes::{self, RecoveryCode},
+    sessions::Session,
+    totp::{self, TotpCode, TotpSecret},
+    ClientInfo, Services,
+};
+use crate::{error::AppError, store};
+
+/// A pending secret must be confirmed within 10 minutes.
+pub const ENROLLMENT_TTL_SECS: i64 = 10 * 60;
+
+/// What the enable dialog shows: the same secret as a QR code and as text.
+pub struct Enrollment {
+    pub qr_svg: String,
+    pub key: String,
+    pub expires_at: i64,
+}
+
+pub struct Status {
+    pub enabled_at: Option<i64>,
+    pub codes_left: i64,
+    pub any_code_used: bool,
+}
+
+/// A second factor as typed: the app's 6-digit code, or a recovery code.
+pub enum Factor {
+    Totp(TotpCode),
+    Recovery(RecoveryCode),
+}
+
+impl Factor {
+    /// Six digits (spaces and dashes aside) are an app code; anything else must be a
+    /// recovery code. The errors say what was expected.
+    pub fn parse(input: &str) -> Result<Self, AppError> {
+        let compact: String = input.chars().filter(|c| !matches!(c, ' ' | '-' | '\t')).collect();
+        if compact.is_empty() {
+            return Err(AppError::bad_input("Enter the 6-digit code from your authenticator app, or a recovery code."));
+        }
+        if compact.chars().all(|c| c.is_ascii_digit()) {
+            return TotpCode::parse(&compact).map(Factor::Totp).map_err(|e| AppError::bad_input(e.to_string()));
+        }
+        RecoveryCode::parse(input).map(Factor::Recovery).map_err(|_| {
+            AppError::bad_input(
+                "Enter the 6-digit code from your authenticator app, or a recovery code (24 letters and digits).",
+            )
+        })
+    }
+}
+
+/// How a second factor was proven.
+pub enum Proof {
+    Totp,
+    RecoveryCode { left: i64 },
+}
+
+pub async fn status(services: &Services, user_id: i64) -> Result<Status, AppError> {
+    let credential = store::totp::find(&services.db, user_id).await?;
+    let (codes_left, any_code_used) = store::recovery_codes::summary(&services.db, user_id).await?;
+    Ok(Status { enabled_at: credential.map(|c| c.enabled_at), codes_left, any_code_used })
+}
+
+pub async fn is_enabled(services: &Services, user_id: i64) -> Result<bool, AppError> {
+    Ok(store::totp::find(&services.db, user_id).await?.is_some())
+}
+
+/// Creates a new pending secret for this session, replacing any earlier one.
+pub async fn begin_enrollment(services: &Services, session: &Session) -> Result<Enrollment, AppError> {
+    if is_enabled(services, session.user_id).await? {
+        return Err(already_on());
+    }
+    let secret = TotpSecret::generate(&mut OsRng);
+    let sealed = seal(services, session.user_id, &secret)?;
+    let expires_at = services.clock.now() + ENROLLMENT_TTL_SECS;
+    store::totp::put_enrollment(&services.db, session.id, &sealed, expires_at).await?;
+    enrollment_view(services, session, &secret, expires_at)
+}
+
+/// The session's pending secret, if it has one that has not expired.
+pub async fn pending_enrollment(services: &Services, session: &Session) -> Result<Option<Enrollment>, AppError> {
+    let now = services.clock.now();
+    let Some((sealed, expires_at)) = store::totp::find_enrollment(&services.db, session.id, now).await? else {
+        return Ok(None);
+    };
+    let secret = open(services, session.user_id, &sealed)?;
+    enrollment_view(services, session, &secret, expires_at).map(Some)
+}
+
+fn enrollment_view(
+    services: &Services,
+    session: &Session,
+    secret: &TotpSecret,
+    expires_at: i64,
+) -> Result<Enrollment, AppError> {
+    let uri = totp::otpauth_uri(secret, &services.config.issuer, &session.email).map_err(|err| {
+        tracing::error!(error = %err, "cannot build the otpauth URI");
+        AppError::Internal
+    })?;
+    Ok(Enrollment { qr_svg: qr_svg(&uri)?, key: secret.grouped_base32(), expires_at })
+}
+
+/// The QR code as inline SVG, drawn on the server so the browser needs no library.
+fn qr_svg(uri: &str) -> Result<String, AppError> {
+    use qrcode::{render::svg, EcLevel, QrCode};
+    let code = QrCode::with_error_correction_level(uri.as_bytes(), EcLevel::M).map_err(|err| {
+        tracing::error!(error = %err, "cannot encode the QR code");
+        AppError::Internal
+    })?;
+    Ok(code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(220, 220)
+        .quiet_zone(true)
+        .dark_color(svg::Color("#111111"))
+        .light_color(svg::Color("#ffffff"))
+        .build())
+}
+
+/// Confirms the pending secret with a code from the app and the password, turns 2FA on,
+/// and returns the recovery codes, which are never shown again.
+pub async fn enable(
+    services: &Services,
+    session: &Session,
+    code: &str,
+    password: String,
+    client: &ClientInfo,
+) -> Result<Vec<RecoveryCode>, AppError> {
+    let code = TotpCode::parse(code).map_err(|e| AppError::bad_input(e.to_string()))?;
+    check_password(services, session.user_id, password).await?;
+    if is_enabled(services, session.user_id).await? {
+        return Err(already_on());
+    }
+    let now = services.clock.now();
+    let (sealed, _) = store::totp::find_enrollment(&services.db, session.id, now).await?.ok_or_else(|| {
+        AppError::Conflict("This setup has expired. Close the dialog and press Enable again to get a new QR code.".into())
+    })?;
+    let secret = open(services, session.user_id, &sealed)?;
+    let step = totp::verify(&secret, &code, now, None).map_err(|_| AppError::InvalidCode)?;
+
+    let codes = recovery_codes::generate_set(&mut OsRng);
+    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| recovery_codes::hash(&services.keys.hashing, c)).collect();
+    let mut tx = services.db.begin().await?;
+    if !store::totp::take_enrollment(&mut *tx, session.id).await? {
+        return Err(AppError::Conflict("This setup was already used. Press Enable to start again.".into()));
+    }
+    if !store::totp::insert(&mut *tx, session.user_id, &sealed, step, now).await? {
+        return Err(already_on());
+    }
+    store::recovery_codes::replace_all(&mut tx, session.user_id, &hashes).await?;
+    tx.commit().await?;
+
+    after_factor_change(services, session, EventKind::TwoFactorEnabled, client, "").await?;
+    Ok(codes)
+}
+
+/// Turns 2FA off after the password and a code (or recovery code); deletes the secret and
+/// every recovery code.
+pub async fn disable(
+    services: &Services,
+    session: &Session,
+    code: &str,
+    password: String,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let factor = Factor::parse(code)?;
+    check_password(services, session.user_id, password).await?;
+    if !is_enabled(services, session.user_id).await? {
+        return Err(AppError::Conflict("Two-factor authentication is already off.".into()));
+    }
+    verify(services, session.user_id, &factor, client).await?;
+    let mut tx = services.db.begin().await?;
+    store::totp::delete(&mut *tx, session.user_id).await?;
+    store::recovery_codes::delete_all(&mut *tx, session.user_id).await?;
+    tx.commit().await?;
+    after_factor_change(services, session, EventKind::TwoFactorDisabled, client, "").await
+}
+
+/// Issues a fresh set of recovery codes; the old set stops working in the same commit.
+pub async fn regenerate_recovery_codes(
+    services: &Services,
+    session: &Session,
+    code: &str,
+    password: String,
+    client: &ClientInfo,
+) -> Result<Vec<RecoveryCode>, AppError> {
+    let factor = Factor::parse(code)?;
+    check_password(services, session.user_id, password).await?;
+    if !is_enabled(services, session.user_id).await? {
+        return Err(AppError::Conflict("Turn on two-factor authentication first.".into()));
+    }
+    verify(services, session.user_id, &factor, client).await?;
+    let codes = recovery_codes::generate_set(&mut OsRng);
+    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| recovery_codes::hash(&services.keys.hashing, c)).collect();
+    let mut tx = services.db.begin().await?;
+    store::recovery_codes::replace_all(&mut tx, session.user_id, &hashes).await?;
+    tx.commit().await?;
+    after_factor_change(services, session, EventKind::RecoveryCodesRegenerated, client, "").await?;
+    Ok(codes)
+}
+
+/// Checks a second factor for an account with 2FA on. A TOTP code is accepted once: its
+/// time step is claimed atomically. A recovery code is spent atomically.
+pub async fn verify(
+    services: &Services,
+    user_id: i64,
+    factor: &Factor,
+    client: &ClientInfo,
+) -> Result<Proof, AppError> {
+    let now = services.clock.now();
+    let proof = match factor {
+        Factor::Totp(code) => {
+            let credential = store::totp::find(&services.db, user_id).await?.ok_or(AppError::InvalidCode)?;
+            let secret = open(services, user_id, &credential.sealed_secret)?;
+            match totp::verify(&secret, code, now, credential.last_used_step) {
+                Ok(step) if store::totp::claim_step(&services.db, user_id, step).await? => Some(Proof::Totp),
+                _ => None,
+            }
+        }
+        Factor::Recovery(code) => {
+            let hash = recovery_codes::hash(&services.keys.hashing, code);
+            if store::recovery_codes::consume(&services.db, user_id, &hash, now).await? {
+                let (left, _) = store::recovery_codes::summary(&services.db, user_id).await?;
+                audit::record(services, user_id, EventKind::RecoveryCodeUsed, client, &format!("{left} left")).await?;
+                Some(Proof::RecoveryCode { left })
+            } else {
+                None
+            }
+        }
+    };
+    match proof {
+        Some(proof) => Ok(proof),
+        None => {
+            audit::record(services, user_id, EventKind::SecondFactorFailed, client, "").await?;
+            Err(AppError::InvalidCode)
+        }
+    }
+}
+
+async fn check_password(services: &Services, user_id: i64, password: String) -> Result<(), AppError> {
+    let password = Password::for_sign_in(password)?;
+    let user = store::users::find_by_id(&services.db, user_id).await?.ok_or(AppError::Unauthorized)?;
+    if services.hasher.verify(&password, Some(&user.password_hash)).await? {
+        Ok(())
+    } else {
+        Err(AppError::WrongPassword)
+    }
+}
+
+/// A factor changed: every other session of the account ends, and the change is logged.
+async fn after_factor_change(
+    services: &Services,
+    session: &Session,
+    kind: EventKind,
+    client: &ClientInfo,
+    detail: &str,
+) -> Result<(), AppError> {
+    store::sessions::delete_others(&services.db, session.user_id, Some(session.id)).await?;
+    audit::record(services, session.user_id, kind, client, detail).await
+}
+
+fn already_on() -> AppError {
+    AppError::Conflict("Two-factor authentication is already on.".into())
+}
+
+fn seal(services: &Services, user_id: i64, secret: &TotpSecret) -> Result<Vec<u8>, AppError> {
+    services.keys.sealing.seal(user_id, secret.as_bytes(), &mut OsRng).map_err(|err| {
+        tracing::error!(error = %err, "cannot seal a TOTP secret");
+        AppError::Internal
+    })
+}
+
+fn open(services: &Services, user_id: i64, sealed: &[u8]) -> Result<TotpSecret, AppError> {
+    let bytes = services.keys.sealing.open(user_id, sealed).map_err(|err| {
+        tracing::error!(error = %err, user_id, "cannot open a sealed TOTP secret: is this the right server key?");
+        AppError::Internal
+    })?;
+    TotpSecret::from_bytes(bytes).map_err(|_| AppError::Internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn six_digits_are_an_app_code() {
+        assert!(matches!(Factor::parse(" 123 456 ").unwrap(), Factor::Totp(_)));
+        assert!(matches!(Factor::parse("123-456").unwrap(), Factor::Totp(_)));
+    }
+
+    #[test]
+    fn wrong_digit_counts_say_so() {
+        for bad in ["12345", "1234567"] {
+            assert!(Factor::parse(bad).unwrap_err().to_string().contains("6 digits"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn recovery_codes_are_recognised_in_any_case() {
+        let code = recovery_codes::generate_set(&mut OsRng).remove(0).display();
+        assert!(matches!(Factor::parse(&code.to_lowercase()).unwrap(), Factor::Recovery(_)));
+    }
+
+    #[test]
+    fn letters_that_are_no_code_are_refused() {
+        assert!(Factor::parse("12a456").unwrap_err().to_string().contains("recovery code"));
+        assert!(Factor::parse("").is_err());
+    }
+}

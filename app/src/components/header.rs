@@ -1,0 +1,46 @@
+//! The bar at the top of every page: the product name and who is signed in.
+
+use leptos::{either::Either, prelude::*};
+use leptos::form::ActionForm;
+
+use super::session::use_session_actions;
+use crate::api::account::signed_in_as;
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let actions = use_session_actions();
+    let who = Resource::new(move || actions.version(), |_| signed_in_as());
+
+    view! {
+        <header class="site-header">
+            <a href="/" class="brand">
+                <span class="brand-mark" aria-hidden="true"></span>
+                "Gatehouse"
+            </a>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match who.await {
+                        Ok(Some(who)) => Either::Left(view! {
+                            <nav class="account-nav" aria-label="Account">
+                                <a href="/settings">"Settings"</a>
+                                <span class="signed-in-as">
+                                    <span class="visually-hidden">"Signed in as "</span>
+                                    {who.email}
+                                </span>
+                                <ActionForm action=actions.sign_out>
+                                    <button type="submit" class="button secondary">"Sign out"</button>
+                                </ActionForm>
+                            </nav>
+                        }),
+                        _ => Either::Right(view! {
+                            <nav class="account-nav" aria-label="Account">
+                                <a href="/signin">"Sign in"</a>
+                                <a href="/signup" class="button">"Create account"</a>
+                            </nav>
+                        }),
+                    }
+                })}
+            </Transition>
+        </header>
+    }
+}

@@ -1,0 +1,8 @@
+//! Pieces shared by several pages.
+
+pub mod code_input;
+pub mod dialog;
+pub mod form;
+pub mod header;
+pub mod recovery_codes;
+pub mod session;

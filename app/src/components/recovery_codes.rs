@@ -1,0 +1,107 @@
+//! The recovery codes, shown once, with ways to keep them: download, copy, print.
+
+use leptos::prelude::*;
+
+use crate::api::two_factor::RecoveryCodeSet;
+
+pub const DOWNLOAD_NAME: &str = "gatehouse-recovery-codes.txt";
+
+/// The text file's contents: a short header, then one code per line.
+pub fn codes_file(set: &RecoveryCodeSet) -> String {
+    let mut text = format!(
+        "Gatehouse recovery codes\n\
+         Account: {}\n\
+         Generated: {}\n\n\
+         If you lose your authenticator app, sign in with your password and enter one of\n\
+         these codes where Gatehouse asks for your two-factor authentication code.\n\
+         Each code works once. Keep this file somewhere safe, not on your phone.\n\n",
+        set.email, set.generated
+    );
+    for code in &set.codes {
+        text.push_str(code);
+        text.push('\n');
+    }
+    text
+}
+
+#[component]
+pub fn RecoveryCodesList(set: RecoveryCodeSet) -> impl IntoView {
+    let status = RwSignal::new(String::new());
+    let text = StoredValue::new(codes_file(&set));
+
+    let download = move |_| {
+        status.set(match browser::download(DOWNLOAD_NAME, &text.get_value()) {
+            Ok(()) => format!("Saved as {DOWNLOAD_NAME}."),
+            Err(()) => "Your browser blocked the download. Copy the codes instead.".into(),
+        });
+    };
+    let copy = move |_| {
+        browser::copy(&text.get_value());
+        status.set("Copied to the clipboard.".into());
+    };
+    let print = move |_| browser::print();
+
+    view! {
+        <div class="recovery-codes">
+            <p class="warning" role="note">
+                <strong>"Save these codes somewhere safe, not on your phone. Each code works once."</strong>
+                " If you lose your phone, a recovery code signs you in instead of the app."
+            </p>
+            <ol class="code-list" aria-label="Recovery codes">
+                {set.codes.iter().map(|c| view! { <li><code>{c.clone()}</code></li> }).collect_view()}
+            </ol>
+            <div class="button-row">
+                <button type="button" class="button" on:click=download>"Download codes"</button>
+                <button type="button" class="button secondary" on:click=copy>"Copy"</button>
+                <button type="button" class="button secondary" on:click=print>"Print"</button>
+            </div>
+            <p class="muted" role="status">{move || status.get()}</p>
+        </div>
+    }
+}
+
+/// Browser-only effects. Event handlers never run on the server, which gets no-ops.
+#[cfg(feature = "hydrate")]
+mod browser {
+    use std::time::Duration;
+
+    use wasm_bindgen::JsCast;
+
+    /// Builds the file in the browser from the codes on screen: no second request.
+    pub fn download(name: &str, text: &str) -> Result<(), ()> {
+        let blob = gloo_file::Blob::new_with_options(text, Some("text/plain;charset=utf-8"));
+        let url = gloo_file::ObjectUrl::from(blob);
+        let document = web_sys::window().and_then(|w| w.document()).ok_or(())?;
+        let link: web_sys::HtmlAnchorElement =
+            document.create_element("a").map_err(drop)?.dyn_into().map_err(drop)?;
+        link.set_href(&url);
+        link.set_download(name);
+        link.click();
+        // Revoked once the download has surely started, not before.
+        leptos::prelude::set_timeout(move || drop(url), Duration::from_secs(60));
+        Ok(())
+    }
+
+    pub fn copy(text: &str) {
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(text);
+        }
+    }
+
+    pub fn print() {
+        if let Some(window) = web_sys::window() {
+            let _ = window.print();
+        }
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod browser {
+    pub fn download(_name: &str, _text: &str) -> Result<(), ()> {
+        Ok(())
+    }
+
+    pub fn copy(_text: &str) {}
+
+    pub fn print() {}
+}

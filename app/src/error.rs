@@ -1,0 +1,128 @@
+//! The one error type every server function returns.
+//!
+//! Each variant carries a message written for a person; internal causes are logged on the
+//! server and never serialised. The HTTP status is derived from the variant, so the
+//! client and the host agree on what went wrong.
+
+use serde::{Deserialize, Serialize};
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Input that can never be valid: missing, malformed or oversized fields.
+    #[error("{0}")]
+    BadInput(String),
+    #[error("Email or password is incorrect.")]
+    InvalidCredentials,
+    /// A re-entered password was wrong, where the email is already known.
+    #[error("That password is not correct.")]
+    WrongPassword,
+    #[error("An account with this email already exists.")]
+    EmailTaken,
+    #[error("That code is not valid. Check your authenticator app and try again.")]
+    InvalidCode,
+    #[error("Please sign in to continue.")]
+    Unauthorized,
+    /// The request was understood but conflicts with the account's state.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Too many attempts. Try again in {}.", human_duration(*retry_after_secs))]
+    Throttled { retry_after_secs: u64 },
+    #[error("This request came from another site and was refused.")]
+    Forbidden,
+    #[error("The service is temporarily unavailable. Please try again in a moment.")]
+    Unavailable,
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+}
+
+impl AppError {
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::BadInput(_) => 400,
+            AppError::InvalidCredentials
+            | AppError::WrongPassword
+            | AppError::InvalidCode
+            | AppError::Unauthorized => 401,
+            AppError::Forbidden => 403,
+            AppError::EmailTaken | AppError::Conflict(_) => 409,
+            AppError::Throttled { .. } => 429,
+            AppError::Internal => 500,
+            AppError::Unavailable => 503,
+        }
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        AppError::BadInput(message.into())
+    }
+}
+
+/// Renders a wait as a person would say it: "45 seconds", "15 minutes", "2 hours".
+pub fn human_duration(secs: u64) -> String {
+    let (n, unit) = match secs {
+        0..=59 => (secs.max(1), "second"),
+        60..=3599 => (secs.div_ceil(60), "minute"),
+        _ => (secs.div_ceil(3600), "hour"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // The request itself could not be read: the client's fault, described plainly.
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::Deserialization(msg) => {
+                AppError::BadInput(format!("The form could not be read: {}", first_line(&msg)))
+            }
+            ServerFnErrorErr::MissingArg(arg) => {
+                AppError::BadInput(format!("The field \"{arg}\" is missing."))
+            }
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
+                AppError::Unavailable
+            }
+            _ => AppError::Internal,
+        }
+    }
+}
+
+fn first_line(msg: &str) -> &str {
+    let line = msg.lines().next().unwrap_or_default();
+    // Bounded so a hostile payload is never echoed back at length.
+    match line.char_indices().nth(160) {
+        Some((i, _)) => &line[..i],
+        None => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(1), "1 second");
+        assert_eq!(human_duration(45), "45 seconds");
+        assert_eq!(human_duration(61), "2 minutes");
+        assert_eq!(human_duration(900), "15 minutes");
+        assert_eq!(human_duration(7200), "2 hours");
+    }
+
+    #[test]
+    fn every_error_has_a_client_or_server_status() {
+        assert_eq!(AppError::EmailTaken.status(), 409);
+        assert_eq!(AppError::Throttled { retry_after_secs: 5 }.status(), 429);
+        assert_eq!(AppError::bad_input("x").status(), 400);
+    }
+
+    #[test]
+    fn unreadable_arguments_become_bad_input() {
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field `email`".into()));
+        assert_eq!(err.status(), 400);
+        assert!(err.to_string().contains("missing field `email`"));
+    }
+}

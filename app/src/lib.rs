@@ -1,0 +1,87 @@
+//! Gatehouse: pages, server functions and, behind the `ssr` feature, the domain.
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod dates;
+#[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+
+use crate::{
+    components::header::Header,
+    pages::{
+        home::HomePage,
+        not_found::NotFound,
+        settings::{ProfileTab, SettingsPage},
+        code_prompt::CodePromptPage,
+        sign_in::SignInPage,
+        sign_up::SignUpPage,
+        two_factor::{DisableDialog, EnableDialog, RegenerateDialog, TwoFactorTab},
+    },
+};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    components::session::provide_session_actions();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/gatehouse.css" />
+        <Title formatter=|page: String| if page.is_empty() { "Gatehouse".to_owned() } else { format!("{page} · Gatehouse") } />
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Header />
+            <main id="main">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/signin") view=SignInPage />
+                    <Route path=path!("/signin/code") view=CodePromptPage />
+                    <Route path=path!("/signup") view=SignUpPage />
+                    <ParentRoute path=path!("/settings") view=SettingsPage>
+                        <Route path=path!("") view=ProfileTab />
+                        <ParentRoute path=path!("two-factor") view=TwoFactorTab>
+                            <Route path=path!("") view=|| () />
+                            <Route path=path!("enable") view=EnableDialog />
+                            <Route path=path!("disable") view=DisableDialog />
+                            <Route path=path!("recovery-codes") view=RegenerateDialog />
+                        </ParentRoute>
+                    </ParentRoute>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

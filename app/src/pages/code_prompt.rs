@@ -1,0 +1,61 @@
+//! The second step of signing in.
+
+use leptos::{form::ActionForm, prelude::*};
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::{
+    code_input::CodeInput,
+    form::{action_error, FormError},
+    session::use_session_actions,
+};
+
+#[component]
+pub fn CodePromptPage() -> impl IntoView {
+    let verify = use_session_actions().verify_code;
+    let error = action_error(verify);
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let recovery = Signal::derive(move || query.read().get("method").as_deref() == Some("recovery"));
+    let switch_href = move || {
+        let method = if recovery.get() { "app" } else { "recovery" };
+        let next: String = next().chars().filter(|c| c.is_ascii_alphanumeric() || "/-_".contains(*c)).collect();
+        format!("/signin/code?method={method}&next={next}")
+    };
+
+    view! {
+        <Title text="Two-factor authentication" />
+        <section class="card narrow">
+            <h1>"Two-factor authentication"</h1>
+            <p id="code-help">
+                {move || if recovery.get() {
+                    "Enter one of the recovery codes you saved when you turned on two-factor authentication. Each code works once."
+                } else {
+                    "Open your authenticator app and enter the 6-digit code it shows for Gatehouse."
+                }}
+            </p>
+            <ActionForm action=verify attr:class="stack">
+                <input type="hidden" name="next" value=next />
+                <CodeInput
+                    id="code"
+                    label="Two-factor authentication code"
+                    numeric=Signal::derive(move || !recovery.get())
+                    describedby="code-help code-error"
+                />
+                <FormError id="code-error" message=error />
+                <button type="submit" class="button wide" disabled=move || verify.pending().get()>
+                    {move || if verify.pending().get() { "Checking…" } else { "Verify" }}
+                </button>
+            </ActionForm>
+            <p class="alt-action">
+                <a href=switch_href>
+                    {move || if recovery.get() {
+                        "Use the code from your authenticator app instead"
+                    } else {
+                        "Lost your phone? Use a recovery code"
+                    }}
+                </a>
+            </p>
+        </section>
+    }
+}

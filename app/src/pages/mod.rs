@@ -1,0 +1,9 @@
+//! One module per page.
+
+pub mod code_prompt;
+pub mod home;
+pub mod not_found;
+pub mod settings;
+pub mod sign_in;
+pub mod sign_up;
+pub mod two_factor;

@@ -1,0 +1,224 @@
+//! Settings → Two-Factor Auth, and its dialogs: enable, disable, new recovery codes.
+
+use leptos::{either::Either, form::ActionForm, prelude::*};
+use leptos_router::{components::Outlet, hooks::use_location};
+
+use crate::{
+    api::two_factor::{
+        load_two_factor_status, pending_enrollment, DisableTwoFactor, EnableTwoFactor, EnrollmentView,
+        RegenerateRecoveryCodes, StartEnrollment, TwoFactorStatus, RECOVERY_CODES_PER_SET,
+    },
+    components::{
+        code_input::CodeInput,
+        dialog::Modal,
+        form::{action_error, FormError, LoadError},
+        recovery_codes::RecoveryCodesList,
+    },
+};
+
+const TAB: &str = "/settings/two-factor";
+/// Below this many codes left, the tab suggests a new set.
+const FEW_CODES: i64 = 3;
+
+#[component]
+pub fn TwoFactorTab() -> impl IntoView {
+    let pathname = use_location().pathname;
+    // Refetched whenever a dialog opens or closes, so the tab shows what it changed.
+    let status = Resource::new(move || pathname.get(), |_| load_two_factor_status());
+    let start = ServerAction::<StartEnrollment>::new();
+
+    view! {
+        <h2>"Two-factor authentication"</h2>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Ok(status) if status.enabled_since.is_some() => Either::Left(view! { <EnabledPanel status /> }),
+                    Ok(_) => Either::Right(Either::Left(view! { <DisabledPanel start /> })),
+                    Err(error) => Either::Right(Either::Right(view! { <LoadError error /> })),
+                }
+            })}
+        </Transition>
+        <Outlet />
+    }
+}
+
+#[component]
+fn DisabledPanel(start: ServerAction<StartEnrollment>) -> impl IntoView {
+    view! {
+        <p class="status-line"><span class="badge off">"Off"</span></p>
+        <p>
+            "Make your account more secure with two-factor authentication. After your password, "
+            "Gatehouse will ask for a 6-digit code from an authenticator app on your phone, so a "
+            "stolen password alone cannot open your account."
+        </p>
+        <p>"Any app that shows time-based codes works, for example:"</p>
+        <ul class="app-list">
+            <li>"Google Authenticator"</li>
+            <li>"Authy"</li>
+            <li>"Microsoft Authenticator"</li>
+            <li>"1Password"</li>
+        </ul>
+        <ActionForm action=start>
+            <button type="submit" class="button" disabled=move || start.pending().get()>"Enable"</button>
+        </ActionForm>
+        <FormError id="start-error" message=action_error(start) />
+    }
+}
+
+#[component]
+fn EnabledPanel(status: TwoFactorStatus) -> impl IntoView {
+    let since = status.enabled_since.unwrap_or_default();
+    let left = status.codes_left;
+    let warning = (status.any_code_used || left < FEW_CODES).then(|| {
+        let text = if left < FEW_CODES {
+            format!("Only {left} recovery codes left. Generate a new set so you can still sign in if you lose your phone.")
+        } else {
+            "A recovery code has been used on your account. If that was not you, change your password and generate new recovery codes.".to_owned()
+        };
+        view! { <p class="warning" role="status">{text}</p> }
+    });
+
+    view! {
+        <p class="status-line">
+            <span class="badge on">"On"</span>
+            " since " {since} " · " {left} " of " {RECOVERY_CODES_PER_SET} " recovery codes left"
+        </p>
+        {warning}
+        <p>"Signing in asks for a code from your authenticator app after your password."</p>
+        <div class="button-row">
+            <a href="/settings/two-factor/recovery-codes" class="button secondary">"Regenerate recovery codes"</a>
+            <a href="/settings/two-factor/disable" class="button danger">"Disable"</a>
+        </div>
+        <p class="muted">
+            "Switching to a new phone or app? Disable two-factor authentication, then enable it "
+            "again with the new app. The old app's codes and your old recovery codes stop working."
+        </p>
+    }
+}
+
+#[component]
+pub fn EnableDialog() -> impl IntoView {
+    let enrollment = Resource::new(|| (), |_| pending_enrollment());
+    let enable = ServerAction::<EnableTwoFactor>::new();
+
+    view! {
+        <Modal title="Enable two-factor authentication" close_href=TAB>
+            {move || match enable.value().get() {
+                Some(Ok(set)) => Either::Left(view! {
+                    <p>"Two-factor authentication is on. These are your recovery codes."</p>
+                    <RecoveryCodesList set />
+                    <a href=TAB class="button">"Done"</a>
+                }),
+                _ => Either::Right(view! {
+                    <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        {move || Suspend::new(async move {
+                            match enrollment.await {
+                                Ok(Some(view)) => Either::Left(view! { <EnrollStep view enable /> }),
+                                Ok(None) => Either::Right(Either::Left(view! { <ExpiredSetup /> })),
+                                Err(error) => Either::Right(Either::Right(view! { <LoadError error /> })),
+                            }
+                        })}
+                    </Suspense>
+                }),
+            }}
+        </Modal>
+    }
+}
+
+#[component]
+fn EnrollStep(view: EnrollmentView, enable: ServerAction<EnableTwoFactor>) -> impl IntoView {
+    let EnrollmentView { qr_svg, key, email, issuer } = view;
+    view! {
+        <ol class="steps">
+            <li>
+                <p>"Scan this QR code with your authenticator app."</p>
+                <div
+                    class="qr"
+                    role="img"
+                    aria-label="QR code for your authenticator app. If you cannot scan it, enter the setup key shown below it."
+                    inner_html=qr_svg
+                ></div>
+                <p class="key-help">"Can’t scan it? Enter this setup key in the app instead:"</p>
+                <p><code class="setup-key" data-testid="setup-key">{key}</code></p>
+                <p class="muted">"Account: " {email} " · Issuer: " {issuer} " · Time-based"</p>
+            </li>
+            <li>
+                <p>"Enter the 6-digit code the app shows, and your password to confirm."</p>
+                <ActionForm action=enable attr:class="stack">
+                    <CodeInput id="enable-code" label="Verification code" numeric=true describedby="enable-error" />
+                    <div class="field">
+                        <label for="enable-password">"Password"</label>
+                        <input id="enable-password" name="password" type="password" autocomplete="current-password"
+                            required maxlength="128" aria-describedby="enable-error" />
+                    </div>
+                    <FormError id="enable-error" message=action_error(enable) />
+                    <button type="submit" class="button" disabled=move || enable.pending().get()>"Enable"</button>
+                </ActionForm>
+            </li>
+        </ol>
+    }
+}
+
+#[component]
+fn ExpiredSetup() -> impl IntoView {
+    let start = ServerAction::<StartEnrollment>::new();
+    view! {
+        <p>"This setup has expired: a QR code is valid for 10 minutes. Start again to get a new one."</p>
+        <ActionForm action=start>
+            <button type="submit" class="button">"Start again"</button>
+        </ActionForm>
+        <FormError id="restart-error" message=action_error(start) />
+    }
+}
+
+#[component]
+pub fn DisableDialog() -> impl IntoView {
+    let disable = ServerAction::<DisableTwoFactor>::new();
+    view! {
+        <Modal title="Disable two-factor authentication" close_href=TAB>
+            <p>"Signing in will ask only for your password. Your authenticator app’s entry and your recovery codes stop working."</p>
+            <ActionForm action=disable attr:class="stack">
+                <CodeInput id="disable-code" label="Code from your app or a recovery code" numeric=false describedby="disable-error" />
+                <div class="field">
+                    <label for="disable-password">"Password"</label>
+                    <input id="disable-password" name="password" type="password" autocomplete="current-password"
+                        required maxlength="128" aria-describedby="disable-error" />
+                </div>
+                <FormError id="disable-error" message=action_error(disable) />
+                <div class="button-row">
+                    <button type="submit" class="button danger" disabled=move || disable.pending().get()>"Disable"</button>
+                    <a href=TAB class="button secondary">"Cancel"</a>
+                </div>
+            </ActionForm>
+        </Modal>
+    }
+}
+
+#[component]
+pub fn RegenerateDialog() -> impl IntoView {
+    let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
+    view! {
+        <Modal title="New recovery codes" close_href=TAB>
+            {move || match regenerate.value().get() {
+                Some(Ok(set)) => Either::Left(view! {
+                    <p>"Your old recovery codes no longer work. These are the new ones."</p>
+                    <RecoveryCodesList set />
+                    <a href=TAB class="button">"Done"</a>
+                }),
+                _ => Either::Right(view! {
+                    <p>"A new set replaces all your current recovery codes, used or not."</p>
+                    <ActionForm action=regenerate attr:class="stack">
+                        <CodeInput id="regenerate-code" label="Code from your app or a recovery code" numeric=false describedby="regenerate-error" />
+                        <div class="field">
+                            <label for="regenerate-password">"Password"</label>
+                            <input id="regenerate-password" name="password" type="password" autocomplete="current-password"
+                                required maxlength="128" aria-describedby="regenerate-error" />
+                        </div>
+                        <FormError id="regenerate-error" message=action_error(regenerate) />
+                        <button type="submit" class="button" disabled=move || regenerate.pending().get()>"Generate new codes"</button>
+                    </ActionForm>
+                }),
+            }}
+        </Modal>
+    }
+}

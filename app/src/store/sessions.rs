@@ -1,0 +1,145 @@
+//! The `sessions` table. Tokens are never stored, only their keyed hashes.
+
+use super::Db;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub email: String,
+    pub stage: String,
+    pub failed_codes: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub user_agent: String,
+    pub ip: String,
+}
+
+pub struct NewSession<'a> {
+    pub token_hash: &'a [u8],
+    pub user_id: i64,
+    pub stage: &'a str,
+    pub now: i64,
+    pub expires_at: i64,
+    pub user_agent: &'a str,
+    pub ip: &'a str,
+}
+
+const SELECT: &str = "SELECT s.id, s.user_id, u.email, s.stage, s.failed_codes, s.created_at, \
+     s.last_seen_at, s.expires_at, s.user_agent, s.ip \
+     FROM sessions s JOIN users u ON u.id = s.user_id";
+
+pub async fn insert(db: &Db, new: NewSession<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO sessions (token_hash, user_id, stage, created_at, last_seen_at, expires_at, \
+         user_agent, ip) VALUES ($1, $2, $3, $4, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(new.token_hash)
+    .bind(new.user_id)
+    .bind(new.stage)
+    .bind(new.now)
+    .bind(new.expires_at)
+    .bind(new.user_agent)
+    .bind(new.ip)
+    .fetch_one(db)
+    .await
+}
+
+/// The unexpired session whose token hashes to `token_hash`.
+pub async fn find_active(db: &Db, token_hash: &[u8], now: i64) -> sqlx::Result<Option<SessionRow>> {
+    sqlx::query_as(&format!("{SELECT} WHERE s.token_hash = $1 AND s.expires_at > $2"))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(db)
+        .await
+}
+
+/// Every unexpired session of a user, newest first.
+pub async fn list_for_user(db: &Db, user_id: i64, now: i64) -> sqlx::Result<Vec<SessionRow>> {
+    sqlx::query_as(&format!(
+        "{SELECT} WHERE s.user_id = $1 AND s.expires_at > $2 AND s.stage = 'full' \
+         ORDER BY s.last_seen_at DESC, s.id DESC"
+    ))
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(db)
+    .await
+}
+
+/// Records activity and slides the idle expiry forward.
+pub async fn touch(db: &Db, id: i64, now: i64, expires_at: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
+        .bind(now)
+        .bind(expires_at)
+        .bind(id)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// Turns a pending session into a full one under a new token. Returns false if the
+/// session was no longer pending (a concurrent request promoted or ended it first).
+pub async fn promote(
+    db: &Db,
+    id: i64,
+    new_token_hash: &[u8],
+    now: i64,
+    expires_at: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE sessions SET token_hash = $1, stage = 'full', failed_codes = 0, created_at = $2, \
+         last_seen_at = $2, expires_at = $3 \
+         WHERE id = $4 AND stage = 'pending_second_factor' AND expires_at > $2",
+    )
+    .bind(new_token_hash)
+    .bind(now)
+    .bind(expires_at)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Counts one more failed code on a pending session and returns the new total.
+pub async fn add_failed_code(db: &Db, id: i64) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "UPDATE sessions SET failed_codes = failed_codes + 1 WHERE id = $1 RETURNING failed_codes",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn delete(db: &Db, id: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(db).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes one of a user's sessions, checked against the owner so ids cannot be guessed.
+pub async fn delete_for_user(db: &Db, user_id: i64, id: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends every session of a user except `keep` (pass `None` to end them all).
+pub async fn delete_others(db: &Db, user_id: i64, keep: Option<i64>) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user_id)
+        .bind(keep.unwrap_or(-1))
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn delete_expired(db: &Db, now: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}

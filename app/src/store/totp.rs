@@ -1,0 +1,109 @@
+//! The `totp_credentials` and `totp_enrollments` tables.
+//!
+//! Secrets arrive here already sealed; this module never sees a readable one.
+
+use sqlx::{Any, Executor};
+
+use super::Db;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CredentialRow {
+    pub sealed_secret: Vec<u8>,
+    pub last_used_step: Option<i64>,
+    pub enabled_at: i64,
+}
+
+pub async fn find(db: &Db, user_id: i64) -> sqlx::Result<Option<CredentialRow>> {
+    sqlx::query_as(
+        "SELECT sealed_secret, last_used_step, enabled_at FROM totp_credentials WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Stores the credential unless one exists; false means 2FA was already on.
+pub async fn insert<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+    sealed_secret: &[u8],
+    last_used_step: i64,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO totp_credentials (user_id, sealed_secret, last_used_step, enabled_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(sealed_secret)
+    .bind(last_used_step)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Claims a time step for the user's code. Only a step later than the last accepted one
+/// succeeds, and the check and the write are one statement, so two requests carrying the
+/// same code cannot both pass — on any number of app instances.
+pub async fn claim_step(db: &Db, user_id: i64, step: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE totp_credentials SET last_used_step = $1 \
+         WHERE user_id = $2 AND (last_used_step IS NULL OR last_used_step < $1)",
+    )
+    .bind(step)
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn delete<'c>(ex: impl Executor<'c, Database = Any>, user_id: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1")
+        .bind(user_id)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Starts (or restarts) the enrollment bound to a session.
+pub async fn put_enrollment(
+    db: &Db,
+    session_id: i64,
+    sealed_secret: &[u8],
+    expires_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO totp_enrollments (session_id, sealed_secret, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (session_id) DO UPDATE SET sealed_secret = $2, expires_at = $3",
+    )
+    .bind(session_id)
+    .bind(sealed_secret)
+    .bind(expires_at)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// The session's pending secret and its expiry, if it has not expired.
+pub async fn find_enrollment(db: &Db, session_id: i64, now: i64) -> sqlx::Result<Option<(Vec<u8>, i64)>> {
+    sqlx::query_as(
+        "SELECT sealed_secret, expires_at FROM totp_enrollments WHERE session_id = $1 AND expires_at > $2",
+    )
+    .bind(session_id)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+/// Removes the pending secret; false when another request used it first.
+pub async fn take_enrollment<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    session_id: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM totp_enrollments WHERE session_id = $1")
+        .bind(session_id)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds Gatehouse in release mode and serves it on http://127.0.0.1:3000.
+# The server creates ./data (SQLite database, secret key) on first start.
+# Extra arguments are passed to `cargo leptos serve`.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+NPM_PREFIX="$(npm prefix -g)"
+export PATH="$HOME/.cargo/bin:$NPM_PREFIX/bin:$PATH"
+
+bash scripts/setup.sh
+echo "run.sh: cargo leptos serve --release (first build takes a while) -> http://127.0.0.1:3000"
+exec cargo leptos serve --release "$@"

@@ -1,0 +1,48 @@
+//! Every setting in one place, from flags or the environment.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about = "Gatehouse: accounts with two-factor authentication")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app (the default).
+    Serve,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "GATEHOUSE_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/gatehouse.db")]
+    pub database_url: String,
+
+    /// The 32-byte server key that seals TOTP secrets and keys token hashes. Created with
+    /// mode 0600 on first start if missing. Every instance must share the same key.
+    #[arg(long, env = "GATEHOUSE_SECRET_KEY_FILE", default_value = "data/secret.key")]
+    pub secret_key_file: PathBuf,
+
+    /// The name authenticator apps show next to the account.
+    #[arg(long, env = "GATEHOUSE_ISSUER", default_value = "Gatehouse")]
+    pub issuer: String,
+
+    /// Mark cookies Secure (and `__Host-`); turn on whenever Gatehouse is served over TLS.
+    #[arg(long, env = "GATEHOUSE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// Where the built site (the `pkg` folder with WASM, JS and CSS) lives.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+}

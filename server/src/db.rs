@@ -1,0 +1,82 @@
+//! The connection pool and migrations.
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::{bail, Context};
+use app::store::{Backend, Db};
+use sqlx::{
+    any::{AnyConnectOptions, AnyPoolOptions},
+    ConnectOptions, Executor,
+};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Opens the pool and brings the schema up to date.
+pub async fn connect(url: &str) -> anyhow::Result<(Db, Backend)> {
+    sqlx::any::install_default_drivers();
+    let Some(backend) = Backend::from_url(url) else {
+        bail!("DATABASE_URL must start with sqlite:// or postgres://");
+    };
+    let pool = match backend {
+        Backend::Sqlite => connect_sqlite(url).await?,
+        Backend::Postgres => connect_postgres(url).await?,
+    };
+    let migrator = match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    };
+    migrator.run(&pool).await.context("applying database migrations")?;
+    Ok((pool, backend))
+}
+
+async fn connect_sqlite(url: &str) -> anyhow::Result<Db> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or(path);
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
+    let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+    AnyPoolOptions::new()
+        .max_connections(8)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // WAL lets readers run beside the one writer; FULL makes a commit durable
+                // before the request that made it is answered.
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open the SQLite database at {path}"))
+}
+
+async fn connect_postgres(url: &str) -> anyhow::Result<Db> {
+    let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+    let target = describe_postgres(url);
+    AnyPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot connect to PostgreSQL {target}"))
+}
+
+/// "database D on host H", without the password.
+fn describe_postgres(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => format!(
+            "database \"{}\" on {}:{}",
+            u.path().trim_start_matches('/'),
+            u.host_str().unwrap_or("localhost"),
+            u.port().unwrap_or(5432)
+        ),
+        Err(_) => "(unparseable DATABASE_URL)".into(),
+    }
+}

@@ -1,0 +1,186 @@
+//! The router and the middleware every request passes through.
+
+use std::net::SocketAddr;
+
+use app::{
+    api::ssr::{token_from_headers, RequestSession},
+    auth::{sessions, sessions::Stage, ClientInfo},
+    error::AppError,
+    shell,
+    state::AppState,
+    App,
+};
+use axum::{
+    body::Body,
+    extract::{ConnectInfo, Request, State},
+    http::{header, HeaderValue, Method, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+    Router,
+};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::limit::RequestBodyLimitLayer;
+
+/// No form of ours comes near this; anything larger is refused before it is read.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Longer user agents are cut: they are shown to people, not parsed for trust.
+const MAX_USER_AGENT: usize = 256;
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(guard_pages))
+        .layer(middleware::from_fn_with_state(state.clone(), resolve_session))
+        .layer(middleware::from_fn(status_from_error))
+        .layer(middleware::from_fn(reject_cross_site))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match sqlx::query("SELECT 1").execute(&state.services.db).await {
+        Ok(_) => "ready".into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+fn is_static_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
+}
+
+/// Resolves the session cookie once per request and records where the request came from;
+/// pages and server functions read both from the request's extensions.
+async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if is_static_asset(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let services = &state.services;
+    let client = ClientInfo {
+        ip: req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_default(),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(MAX_USER_AGENT).collect())
+            .unwrap_or_default(),
+    };
+    let session = match token_from_headers(req.headers(), services.config.secure_cookies) {
+        Some(token) => match sessions::resolve(services, &token).await {
+            Ok(session) => session,
+            Err(err) => return error_response(&err),
+        },
+        None => None,
+    };
+    req.extensions_mut().insert(client);
+    req.extensions_mut().insert(RequestSession(session));
+    next.run(req).await
+}
+
+/// Sends a person to the page their session allows, before anything is rendered.
+async fn guard_pages(req: Request, next: Next) -> Response {
+    if req.method() != Method::GET {
+        return next.run(req).await;
+    }
+    let stage = req
+        .extensions()
+        .get::<RequestSession>()
+        .and_then(|s| s.0.as_ref())
+        .map(|s| s.stage);
+    let path = req.uri().path();
+    let needs_account = path == "/settings" || path.starts_with("/settings/");
+    let at_code_prompt = path == "/signin/code";
+    let target = match stage {
+        Some(Stage::Full) if path == "/signin" || path == "/signup" || at_code_prompt => Some("/settings".to_owned()),
+        Some(Stage::PendingSecondFactor) if needs_account => Some("/signin/code".to_owned()),
+        None if at_code_prompt => Some("/signin".to_owned()),
+        None if needs_account => {
+            let wanted = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
+            let next: String = url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect();
+            Some(format!("/signin?next={next}"))
+        }
+        _ => None,
+    };
+    match target {
+        Some(target) => Redirect::to(&target).into_response(),
+        None => next.run(req).await,
+    }
+}
+
+/// Server functions answer every error with 500 unless told otherwise; the status is
+/// derived here from the error they returned, with `Retry-After` for throttling.
+async fn status_from_error(req: Request, next: Next) -> Response {
+    let is_api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if !is_api || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.unwrap_or_default();
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let AppError::Throttled { retry_after_secs } = err {
+            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// State changes come only from our own pages: a POST from another site is refused
+/// whatever cookies it carries.
+async fn reject_cross_site(req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && is_cross_site(&req) {
+        tracing::warn!(path = %req.uri().path(), "refused a cross-site request");
+        return error_response(&AppError::Forbidden);
+    }
+    next.run(req).await
+}
+
+fn is_cross_site(req: &Request) -> bool {
+    let headers = req.headers();
+    if headers.get("sec-fetch-site").is_some_and(|v| v == "cross-site") {
+        return true;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.strip_prefix("https://").or_else(|| o.strip_prefix("http://")));
+    origin_host != Some(host)
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        res = (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
+    }
+    let headers = res.headers_mut();
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    res
+}
+
+fn error_response(err: &AppError) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, err.to_string()).into_response()
+}

@@ -1,0 +1,108 @@
+//! The Gatehouse host: configuration, database, router and the admin commands.
+
+mod config;
+mod db;
+mod http;
+mod keyfile;
+
+use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use app::{
+    auth::{clock::SystemClock, password::PasswordHasher, sealing::ServerKeys, AuthConfig, Services},
+    state::AppState,
+};
+use clap::Parser;
+use config::{Cli, Command, Config};
+use leptos::prelude::LeptosOptions;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let services = Arc::new(services(&cli.config).await?);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&cli.config, services).await,
+    }
+}
+
+async fn services(config: &Config) -> anyhow::Result<Services> {
+    let (db, backend) = db::connect(&config.database_url).await?;
+    let master = keyfile::load_or_create(&config.secret_key_file)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    tracing::info!(?backend, "database ready");
+    Ok(Services {
+        db,
+        keys: ServerKeys::derive(&master),
+        hasher: PasswordHasher::new(cores).context("setting up password hashing")?,
+        clock: Arc::new(SystemClock),
+        config: AuthConfig { issuer: config.issuer.clone(), secure_cookies: config.secure_cookies },
+    })
+}
+
+async fn serve(config: &Config, services: Arc<Services>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.addr))?;
+    let addr = listener.local_addr()?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name("gatehouse")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    tokio::spawn(sweep_expired_sessions(services.clone()));
+    let router = http::router(AppState { leptos_options, services });
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), %addr, issuer = %config.issuer, "Gatehouse started");
+    // Tests and scripts read this line to learn the port when started on port 0.
+    println!("Gatehouse listening on http://{addr}");
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")
+}
+
+/// Deletes expired sessions every few minutes so the table does not grow without bound.
+async fn sweep_expired_sessions(services: Arc<Services>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        match app::store::sessions::delete_expired(&services.db, services.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "removed expired sessions"),
+            Err(err) => tracing::warn!(error = %err, "could not remove expired sessions"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut sig) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            sig.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

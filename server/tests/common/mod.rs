@@ -1,0 +1,214 @@
+//! Starts the real server binary on a free port with a fresh database, and drives it
+//! over HTTP the way a browser would.
+#![allow(dead_code)] // Each test binary uses its own subset of these helpers.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+use reqwest::{header, redirect::Policy, Client, Response, StatusCode};
+
+pub const PASSWORD: &str = "correct-Horse-battery-staple-92";
+
+pub struct TestServer {
+    child: Child,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pub log: PathBuf,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(dir)
+    }
+
+    /// Starts a server on the data of a previous one, as after a restart.
+    pub fn start_in(dir: tempfile::TempDir) -> Self {
+        let log = dir.path().join("server.log");
+        let log_file = std::fs::File::create(&log).expect("log file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+            .env("GATEHOUSE_ADDR", "127.0.0.1:0")
+            .env("DATABASE_URL", format!("sqlite://{}/gatehouse.db", dir.path().display()))
+            .env("GATEHOUSE_SECRET_KEY_FILE", dir.path().join("secret.key"))
+            .env("RUST_LOG", std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .stdout(Stdio::piped())
+            .stderr(log_file)
+            .spawn()
+            .expect("start the server binary");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("Gatehouse listening on ") {
+                    let _ = tx.send(url.to_owned());
+                }
+            }
+        });
+        let url = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("server did not start:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+            }
+        };
+        TestServer { child, url, dir, log }
+    }
+
+    /// Stops the server and hands back its data directory.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("gatehouse.db")
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser {
+            client: Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .build()
+                .expect("client"),
+            base: self.url.clone(),
+        }
+    }
+
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A client with its own cookie jar, like one browser profile.
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.expect("GET")
+    }
+
+    /// Calls a server function the way the hydrated page does.
+    pub async fn call(&self, function: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}/api/{function}", self.base))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn sign_up(&self, email: &str) -> Response {
+        self.call("sign_up", &[("email", email), ("password", PASSWORD)]).await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Response {
+        self.call("sign_in", &[("email", email), ("password", password)]).await
+    }
+}
+
+pub fn unique_email(tag: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("{tag}-{}-{}@example.com", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
+
+/// The session cookie a response set, if any.
+pub fn session_cookie(res: &Response) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gatehouse_session="))
+        .map(|v| v.split(';').next().unwrap_or_default().trim_start_matches("gatehouse_session=").to_owned())
+}
+
+/// The person-readable message of a server function's error.
+pub async fn error_message(res: Response) -> (StatusCode, String) {
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.expect("JSON error body");
+    let message = body
+        .as_object()
+        .and_then(|o| o.values().next())
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| body.to_string());
+    (status, message)
+}
+
+/// What the enable dialog shows, as the browser receives it.
+#[derive(Debug, serde::Deserialize)]
+pub struct Enrollment {
+    pub qr_svg: String,
+    pub key: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct CodeSet {
+    pub codes: Vec<String>,
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// The code an authenticator app with this key shows at `unix` time, computed with
+/// totp-rs independently of the server's own code path.
+pub fn totp_at(key: &str, unix: u64) -> String {
+    let secret = data_encoding::BASE32_NOPAD.decode(key.replace(' ', "").as_bytes()).expect("base32 key");
+    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, secret).generate(unix)
+}
+
+impl Browser {
+    pub async fn start_enrollment(&self) -> Enrollment {
+        let res = self.call("start_enrollment", &[]).await;
+        assert_eq!(res.status(), StatusCode::OK, "start_enrollment");
+        res.json().await.expect("enrollment JSON")
+    }
+
+    /// Turns 2FA on with a code for the current time step; returns the key and the codes.
+    pub async fn enable_two_factor(&self) -> (String, Vec<String>) {
+        let enrollment = self.start_enrollment().await;
+        let code = totp_at(&enrollment.key, now());
+        let res = self.call("enable_two_factor", &[("code", &code), ("password", PASSWORD)]).await;
+        assert_eq!(res.status(), StatusCode::OK, "enable_two_factor");
+        let set: CodeSet = res.json().await.expect("codes JSON");
+        (enrollment.key, set.codes)
+    }
+
+    pub async fn verify_code(&self, code: &str) -> Response {
+        self.call("verify_sign_in_code", &[("code", code)]).await
+    }
+}
+
+/// Signs up a new account and turns 2FA on; returns the browser, email, key and codes.
+pub async fn account_with_two_factor(server: &TestServer, tag: &str) -> (Browser, String, String, Vec<String>) {
+    let browser = server.browser();
+    let email = unique_email(tag);
+    assert_eq!(browser.sign_up(&email).await.status(), StatusCode::OK);
+    let (key, codes) = browser.enable_two_factor().await;
+    (browser, email, key, codes)
+}
+
+/// A 6-digit code that no step within the skew window accepts right now.
+pub fn wrong_code(key: &str) -> String {
+    let t = now();
+    let valid: Vec<String> = (0..4).map(|i| totp_at(key, t - 30 + i * 30)).collect();
+    (0..).map(|n| format!("{:06}", 100_000 + n)).find(|c| !valid.contains(c)).unwrap()
+}
