@@ -6,7 +6,12 @@ use time::{macros::format_description, OffsetDateTime};
 pub fn long_date(unix: i64) -> String {
     OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| t.format(format_description!("[day padding:none] [month repr:long] [year]")).ok())
+        .and_then(|t| {
+            t.format(format_description!(
+                "[day padding:none] [month repr:long] [year]"
+            ))
+            .ok()
+        })
         .unwrap_or_default()
 }
 

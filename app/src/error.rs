@@ -4,13 +4,14 @@
 //! server and never serialised. The HTTP status is derived from the variant, so the
 //! client and the host agree on what went wrong.
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
 };
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(into = "WireError", from = "WireError")]
 pub enum AppError {
     /// Input that can never be valid: missing, malformed or oversized fields.
     #[error("{0}")]
@@ -60,6 +61,62 @@ impl AppError {
     }
 }
 
+/// The JSON an error travels as: a stable `kind` for programs and the `message` for people.
+#[derive(Serialize, Deserialize)]
+struct WireError {
+    kind: String,
+    message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry_after_secs: Option<u64>,
+}
+
+impl From<AppError> for WireError {
+    fn from(err: AppError) -> Self {
+        let kind = match &err {
+            AppError::BadInput(_) => "bad_input",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::WrongPassword => "wrong_password",
+            AppError::EmailTaken => "email_taken",
+            AppError::InvalidCode => "invalid_code",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Conflict(_) => "conflict",
+            AppError::Throttled { .. } => "throttled",
+            AppError::Forbidden => "forbidden",
+            AppError::Unavailable => "unavailable",
+            AppError::Internal => "internal",
+        };
+        let retry_after_secs = match err {
+            AppError::Throttled { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
+        WireError {
+            kind: kind.to_owned(),
+            message: err.to_string(),
+            retry_after_secs,
+        }
+    }
+}
+
+impl From<WireError> for AppError {
+    fn from(wire: WireError) -> Self {
+        match wire.kind.as_str() {
+            "bad_input" => AppError::BadInput(wire.message),
+            "invalid_credentials" => AppError::InvalidCredentials,
+            "wrong_password" => AppError::WrongPassword,
+            "email_taken" => AppError::EmailTaken,
+            "invalid_code" => AppError::InvalidCode,
+            "unauthorized" => AppError::Unauthorized,
+            "conflict" => AppError::Conflict(wire.message),
+            "throttled" => AppError::Throttled {
+                retry_after_secs: wire.retry_after_secs.unwrap_or(60),
+            },
+            "forbidden" => AppError::Forbidden,
+            "unavailable" => AppError::Unavailable,
+            _ => AppError::Internal,
+        }
+    }
+}
+
 /// Renders a wait as a person would say it: "45 seconds", "15 minutes", "2 hours".
 pub fn human_duration(secs: u64) -> String {
     let (n, unit) = match secs {
@@ -82,9 +139,7 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::MissingArg(arg) => {
                 AppError::BadInput(format!("The field \"{arg}\" is missing."))
             }
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
-                AppError::Unavailable
-            }
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Unavailable,
             _ => AppError::Internal,
         }
     }
@@ -115,13 +170,36 @@ mod tests {
     #[test]
     fn every_error_has_a_client_or_server_status() {
         assert_eq!(AppError::EmailTaken.status(), 409);
-        assert_eq!(AppError::Throttled { retry_after_secs: 5 }.status(), 429);
+        assert_eq!(
+            AppError::Throttled {
+                retry_after_secs: 5
+            }
+            .status(),
+            429
+        );
         assert_eq!(AppError::bad_input("x").status(), 400);
     }
 
     #[test]
+    fn errors_travel_with_their_message_and_come_back_whole() {
+        for err in [
+            AppError::EmailTaken,
+            AppError::bad_input("Enter your email address."),
+            AppError::Throttled {
+                retry_after_secs: 900,
+            },
+            AppError::Conflict("Two-factor authentication is already on.".into()),
+        ] {
+            let json = serde_json::to_value(&err).unwrap();
+            assert_eq!(json["message"], err.to_string());
+            assert_eq!(serde_json::from_value::<AppError>(json).unwrap(), err);
+        }
+    }
+
+    #[test]
     fn unreadable_arguments_become_bad_input() {
-        let err = AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field `email`".into()));
+        let err =
+            AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field `email`".into()));
         assert_eq!(err.status(), 400);
         assert!(err.to_string().contains("missing field `email`"));
     }

@@ -24,10 +24,10 @@ use leptos_router::{
 use crate::{
     components::header::Header,
     pages::{
+        code_prompt::CodePromptPage,
         home::HomePage,
         not_found::NotFound,
         settings::{ProfileTab, SettingsPage},
-        code_prompt::CodePromptPage,
         sign_in::SignInPage,
         sign_up::SignUpPage,
         two_factor::{DisableDialog, EnableDialog, RegenerateDialog, TwoFactorTab},
@@ -58,6 +58,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     components::session::provide_session_actions();
+    // Effects run only in the browser: this marks the page as live, for tests and CSS.
+    Effect::new(|| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/gatehouse.css" />

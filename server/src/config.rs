@@ -5,7 +5,11 @@ use std::{net::SocketAddr, path::PathBuf};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "gatehouse", version, about = "Gatehouse: accounts with two-factor authentication")]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Gatehouse: accounts with two-factor authentication"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,
@@ -26,12 +30,20 @@ pub struct Config {
     pub addr: SocketAddr,
 
     /// `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/gatehouse.db")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/gatehouse.db"
+    )]
     pub database_url: String,
 
     /// The 32-byte server key that seals TOTP secrets and keys token hashes. Created with
     /// mode 0600 on first start if missing. Every instance must share the same key.
-    #[arg(long, env = "GATEHOUSE_SECRET_KEY_FILE", default_value = "data/secret.key")]
+    #[arg(
+        long,
+        env = "GATEHOUSE_SECRET_KEY_FILE",
+        default_value = "data/secret.key"
+    )]
     pub secret_key_file: PathBuf,
 
     /// The name authenticator apps show next to the account.

@@ -26,17 +26,29 @@ pub async fn connect(url: &str) -> anyhow::Result<(Db, Backend)> {
         Backend::Sqlite => &SQLITE_MIGRATIONS,
         Backend::Postgres => &POSTGRES_MIGRATIONS,
     };
-    migrator.run(&pool).await.context("applying database migrations")?;
+    migrator
+        .run(&pool)
+        .await
+        .context("applying database migrations")?;
     Ok((pool, backend))
 }
 
 async fn connect_sqlite(url: &str) -> anyhow::Result<Db> {
-    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or(path);
-    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
+    let url = if url.contains('?') {
+        url.to_owned()
+    } else {
+        format!("{url}?mode=rwc")
+    };
     let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
     AnyPoolOptions::new()
         .max_connections(8)

@@ -38,7 +38,10 @@ pub fn router(state: AppState) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(guard_pages))
-        .layer(middleware::from_fn_with_state(state.clone(), resolve_session))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            resolve_session,
+        ))
         .layer(middleware::from_fn(status_from_error))
         .layer(middleware::from_fn(reject_cross_site))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -106,7 +109,9 @@ async fn guard_pages(req: Request, next: Next) -> Response {
     let needs_account = path == "/settings" || path.starts_with("/settings/");
     let at_code_prompt = path == "/signin/code";
     let target = match stage {
-        Some(Stage::Full) if path == "/signin" || path == "/signup" || at_code_prompt => Some("/settings".to_owned()),
+        Some(Stage::Full) if path == "/signin" || path == "/signup" || at_code_prompt => {
+            Some("/settings".to_owned())
+        }
         Some(Stage::PendingSecondFactor) if needs_account => Some("/signin/code".to_owned()),
         None if at_code_prompt => Some("/signin".to_owned()),
         None if needs_account => {
@@ -131,11 +136,16 @@ async fn status_from_error(req: Request, next: Next) -> Response {
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .unwrap_or_default();
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status =
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if let AppError::Throttled { retry_after_secs } = err {
-            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
     }
     Response::from_parts(parts, Body::from(bytes))
@@ -154,17 +164,23 @@ async fn reject_cross_site(req: Request, next: Next) -> Response {
 
 fn is_cross_site(req: &Request) -> bool {
     let headers = req.headers();
-    if headers.get("sec-fetch-site").is_some_and(|v| v == "cross-site") {
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v == "cross-site")
+    {
         return true;
     }
     let Some(origin) = headers.get(header::ORIGIN) else {
         return false;
     };
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
-    let origin_host = origin
-        .to_str()
-        .ok()
-        .and_then(|o| o.strip_prefix("https://").or_else(|| o.strip_prefix("http://")));
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let origin_host = origin.to_str().ok().and_then(|o| {
+        o.strip_prefix("https://")
+            .or_else(|| o.strip_prefix("http://"))
+    });
     origin_host != Some(host)
 }
 
@@ -174,7 +190,10 @@ async fn security_headers(req: Request, next: Next) -> Response {
         res = (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
     }
     let headers = res.headers_mut();
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     res

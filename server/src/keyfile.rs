@@ -9,10 +9,16 @@ use rand::RngCore;
 pub fn load_or_create(path: &Path) -> anyhow::Result<[u8; 32]> {
     match fs::read(path) {
         Ok(bytes) => bytes.try_into().map_err(|bytes: Vec<u8>| {
-            anyhow::anyhow!("{} holds {} bytes; a server key is exactly 32", path.display(), bytes.len())
+            anyhow::anyhow!(
+                "{} holds {} bytes; a server key is exactly 32",
+                path.display(),
+                bytes.len()
+            )
         }),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => create(path),
-        Err(err) => Err(err).with_context(|| format!("cannot read the server key at {}", path.display())),
+        Err(err) => {
+            Err(err).with_context(|| format!("cannot read the server key at {}", path.display()))
+        }
     }
 }
 
@@ -30,7 +36,10 @@ fn create(path: &Path) -> anyhow::Result<[u8; 32]> {
         Ok(file) => file,
         // Another instance created it between our read and our create: use theirs.
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => return load_existing(path),
-        Err(err) => return Err(err).with_context(|| format!("cannot create the server key at {}", path.display())),
+        Err(err) => {
+            return Err(err)
+                .with_context(|| format!("cannot create the server key at {}", path.display()))
+        }
     };
     file.write_all(&key)?;
     file.sync_all()?;
@@ -59,7 +68,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
     }
 
@@ -68,6 +80,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("secret.key");
         fs::write(&path, b"short").unwrap();
-        assert!(load_or_create(&path).unwrap_err().to_string().contains("exactly 32"));
+        assert!(load_or_create(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("exactly 32"));
     }
 }

@@ -9,7 +9,9 @@ use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use app::{
-    auth::{clock::SystemClock, password::PasswordHasher, sealing::ServerKeys, AuthConfig, Services},
+    auth::{
+        clock::SystemClock, password::PasswordHasher, sealing::ServerKeys, AuthConfig, Services,
+    },
     state::AppState,
 };
 use clap::Parser;
@@ -20,7 +22,9 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -50,7 +54,10 @@ async fn services(config: &Config) -> anyhow::Result<Services> {
         keys: ServerKeys::derive(&master),
         hasher: PasswordHasher::new(cores).context("setting up password hashing")?,
         clock: Arc::new(SystemClock),
-        config: AuthConfig { issuer: config.issuer.clone(), secure_cookies: config.secure_cookies },
+        config: AuthConfig {
+            issuer: config.issuer.clone(),
+            secure_cookies: config.secure_cookies,
+        },
     })
 }
 
@@ -66,14 +73,20 @@ async fn serve(config: &Config, services: Arc<Services>) -> anyhow::Result<()> {
         .site_addr(addr)
         .build();
     tokio::spawn(sweep_expired_sessions(services.clone()));
-    let router = http::router(AppState { leptos_options, services });
+    let router = http::router(AppState {
+        leptos_options,
+        services,
+    });
     tracing::info!(version = env!("CARGO_PKG_VERSION"), %addr, issuer = %config.issuer, "Gatehouse started");
     // Tests and scripts read this line to learn the port when started on port 0.
     println!("Gatehouse listening on http://{addr}");
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving HTTP")
 }
 
 /// Deletes expired sessions every few minutes so the table does not grow without bound.
@@ -95,7 +108,9 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut sig) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut sig) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             sig.recv().await;
         }
     };

@@ -14,9 +14,20 @@ async fn sign_up_signs_the_person_in() {
     let res = browser.sign_up(&email).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(session_cookie(&res).is_some(), "a session cookie is set");
-    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"));
-    assert!(!cookie.contains("Secure"), "no Secure flag on plain-HTTP loopback by default");
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/")
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "no Secure flag on plain-HTTP loopback by default"
+    );
 
     let settings = browser.get("/settings").await;
     assert_eq!(settings.status(), StatusCode::OK);
@@ -29,17 +40,31 @@ async fn sign_up_signs_the_person_in() {
 async fn email_is_normalised_before_it_is_stored() {
     let server = TestServer::start().await;
     let email = unique_email("mixed");
-    assert_eq!(server.browser().sign_up(&format!("  {}  ", email.to_uppercase())).await.status(), StatusCode::OK);
-    assert_eq!(server.browser().sign_in(&email, PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(
+        server
+            .browser()
+            .sign_up(&format!("  {}  ", email.to_uppercase()))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        server.browser().sign_in(&email, PASSWORD).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn duplicate_email_is_refused() {
     let server = TestServer::start().await;
     let email = unique_email("dup");
-    assert_eq!(server.browser().sign_up(&email).await.status(), StatusCode::OK);
+    assert_eq!(
+        server.browser().sign_up(&email).await.status(),
+        StatusCode::OK
+    );
 
-    let (status, message) = error_message(server.browser().sign_up(&email.to_uppercase()).await).await;
+    let (status, message) =
+        error_message(server.browser().sign_up(&email.to_uppercase()).await).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(message, "An account with this email already exists.");
 }
@@ -50,13 +75,24 @@ async fn weak_password_is_refused_with_the_reason() {
     let browser = server.browser();
     let email = unique_email("weak");
 
-    let (status, message) =
-        error_message(browser.call("sign_up", &[("email", &email), ("password", "password1")]).await).await;
+    let (status, message) = error_message(
+        browser
+            .call("sign_up", &[("email", &email), ("password", "password1")])
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(message.starts_with("This password is too easy to guess."), "{message}");
+    assert!(
+        message.starts_with("This password is too easy to guess."),
+        "{message}"
+    );
 
-    let (status, message) =
-        error_message(browser.call("sign_up", &[("email", &email), ("password", "short")]).await).await;
+    let (status, message) = error_message(
+        browser
+            .call("sign_up", &[("email", &email), ("password", "short")])
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(message, "Use at least 8 characters for your password.");
 
@@ -70,9 +106,27 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
     let email = unique_email("known");
     server.browser().sign_up(&email).await;
 
-    let wrong = error_message(server.browser().sign_in(&email, "not-the-password-at-all").await).await;
-    let unknown = error_message(server.browser().sign_in(&unique_email("nobody"), PASSWORD).await).await;
-    assert_eq!(wrong, (StatusCode::UNAUTHORIZED, "Email or password is incorrect.".to_owned()));
+    let wrong = error_message(
+        server
+            .browser()
+            .sign_in(&email, "not-the-password-at-all")
+            .await,
+    )
+    .await;
+    let unknown = error_message(
+        server
+            .browser()
+            .sign_in(&unique_email("nobody"), PASSWORD)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        wrong,
+        (
+            StatusCode::UNAUTHORIZED,
+            "Email or password is incorrect.".to_owned()
+        )
+    );
     assert_eq!(unknown, wrong);
 }
 
@@ -98,10 +152,28 @@ async fn sign_in_returns_to_the_page_asked_for_but_never_off_site() {
     server.browser().sign_up(&email).await;
 
     let browser = server.browser();
-    let res = browser.call("sign_in", &[("email", &email), ("password", PASSWORD), ("next", "/settings?tab=x")]).await;
+    let res = browser
+        .call(
+            "sign_in",
+            &[
+                ("email", &email),
+                ("password", PASSWORD),
+                ("next", "/settings?tab=x"),
+            ],
+        )
+        .await;
     assert_eq!(res.headers().get("location").unwrap(), "/settings?tab=x");
 
-    let res = browser.call("sign_in", &[("email", &email), ("password", PASSWORD), ("next", "//evil.example/")]).await;
+    let res = browser
+        .call(
+            "sign_in",
+            &[
+                ("email", &email),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
     assert_eq!(res.headers().get("location").unwrap(), "/settings");
 }
 
@@ -110,10 +182,19 @@ async fn settings_redirect_to_sign_in_when_signed_out() {
     let server = TestServer::start().await;
     let res = server.browser().get("/settings").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(res.headers().get("location").unwrap(), "/signin?next=%2Fsettings");
+    assert_eq!(
+        res.headers().get("location").unwrap(),
+        "/signin?next=%2Fsettings"
+    );
 
     let res = server.browser().call("load_profile", &[]).await;
-    assert_eq!(error_message(res).await, (StatusCode::UNAUTHORIZED, "Please sign in to continue.".to_owned()));
+    assert_eq!(
+        error_message(res).await,
+        (
+            StatusCode::UNAUTHORIZED,
+            "Please sign in to continue.".to_owned()
+        )
+    );
 }
 
 #[tokio::test]
@@ -127,7 +208,10 @@ async fn sign_out_ends_the_session_on_the_server() {
     assert_eq!(res.status(), StatusCode::OK);
 
     // Replaying the old cookie from another client finds no session.
-    let replay = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let replay = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let res = replay
         .get(format!("{}/settings", server.url))
         .header("cookie", format!("gatehouse_session={token}"))
@@ -148,16 +232,20 @@ async fn oversized_and_malformed_input_is_refused_without_a_server_error() {
     assert!(message.contains("too long"), "{message}");
 
     let long_password = "p".repeat(10_000);
-    let (status, message) = error_message(browser.sign_in(&unique_email("x"), &long_password).await).await;
+    let (status, message) =
+        error_message(browser.sign_in(&unique_email("x"), &long_password).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message.contains("at most 128"), "{message}");
 
-    let (status, message) = error_message(browser.call("sign_up", &[("email", "a@example.com")]).await).await;
+    let (status, message) =
+        error_message(browser.call("sign_up", &[("email", "a@example.com")]).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message.contains("password"), "{message}");
 
     let huge = "x".repeat(200_000);
-    let res = browser.call("sign_up", &[("email", &huge), ("password", PASSWORD)]).await;
+    let res = browser
+        .call("sign_up", &[("email", &huge), ("password", PASSWORD)])
+        .await;
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
     let res = browser
@@ -186,5 +274,8 @@ async fn cross_origin_post_is_rejected() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Nothing happened: the email is still free.
-    assert_eq!(server.browser().sign_up(&email).await.status(), StatusCode::OK);
+    assert_eq!(
+        server.browser().sign_up(&email).await.status(),
+        StatusCode::OK
+    );
 }

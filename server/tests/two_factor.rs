@@ -19,14 +19,24 @@ async fn enable_shows_a_qr_code_of_the_key_and_returns_ten_recovery_codes() {
     assert_eq!(key.len(), 32, "160-bit secret as base32");
 
     let code = totp_at(&enrollment.key, now());
-    let res = browser.call("enable_two_factor", &[("code", &code), ("password", PASSWORD)]).await;
+    let res = browser
+        .call(
+            "enable_two_factor",
+            &[("code", &code), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
     let set: CodeSet = res.json().await.unwrap();
     assert_eq!(set.codes.len(), 10);
     let unique: std::collections::HashSet<_> = set.codes.iter().collect();
     assert_eq!(unique.len(), 10);
 
-    let status: serde_json::Value = browser.call("load_two_factor_status", &[]).await.json().await.unwrap();
+    let status: serde_json::Value = browser
+        .call("load_two_factor_status", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(status["codes_left"], 10);
     assert!(status["enabled_since"].is_string());
 }
@@ -41,19 +51,43 @@ async fn wrong_code_or_password_at_enable_leaves_two_factor_off() {
     let good = totp_at(&enrollment.key, now());
     let bad = wrong_code(&enrollment.key);
 
-    let (status, message) = error_message(browser.call("enable_two_factor", &[("code", &bad), ("password", PASSWORD)]).await).await;
+    let (status, message) = error_message(
+        browser
+            .call(
+                "enable_two_factor",
+                &[("code", &bad), ("password", PASSWORD)],
+            )
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(message, "That code is not valid. Check your authenticator app and try again.");
+    assert_eq!(
+        message,
+        "That code is not valid. Check your authenticator app and try again."
+    );
 
-    let (status, message) =
-        error_message(browser.call("enable_two_factor", &[("code", &good), ("password", "wrong-password-here")]).await).await;
+    let (status, message) = error_message(
+        browser
+            .call(
+                "enable_two_factor",
+                &[("code", &good), ("password", "wrong-password-here")],
+            )
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(message, "That password is not correct.");
 
-    let (status, _) = error_message(browser.call("enable_two_factor", &[("code", &good)]).await).await;
+    let (status, _) =
+        error_message(browser.call("enable_two_factor", &[("code", &good)]).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "the password is required");
 
-    let status: serde_json::Value = browser.call("load_two_factor_status", &[]).await.json().await.unwrap();
+    let status: serde_json::Value = browser
+        .call("load_two_factor_status", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(status["enabled_since"].is_null(), "2FA stays off");
     // And signing in still asks for no code.
     let res = server.browser().sign_in(&email, PASSWORD).await;
@@ -70,7 +104,15 @@ async fn expired_pending_secret_is_rejected() {
     age_enrollments(&server).await;
 
     let code = totp_at(&enrollment.key, now());
-    let (status, message) = error_message(browser.call("enable_two_factor", &[("code", &code), ("password", PASSWORD)]).await).await;
+    let (status, message) = error_message(
+        browser
+            .call(
+                "enable_two_factor",
+                &[("code", &code), ("password", PASSWORD)],
+            )
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(message.contains("expired"), "{message}");
 }
@@ -87,7 +129,15 @@ async fn pending_secret_belongs_to_the_session_that_asked_for_it() {
     let second = server.browser();
     second.sign_in(&email, PASSWORD).await;
     let code = totp_at(&enrollment.key, now());
-    let (status, message) = error_message(second.call("enable_two_factor", &[("code", &code), ("password", PASSWORD)]).await).await;
+    let (status, message) = error_message(
+        second
+            .call(
+                "enable_two_factor",
+                &[("code", &code), ("password", PASSWORD)],
+            )
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(message.contains("expired"), "{message}");
 }
@@ -98,12 +148,32 @@ async fn enable_while_already_on_and_disable_while_off_are_refused() {
     let browser = server.browser();
     browser.sign_up(&unique_email("twice")).await;
 
-    let (status, message) = error_message(browser.call("disable_two_factor", &[("code", "123456"), ("password", PASSWORD)]).await).await;
-    assert_eq!((status, message.as_str()), (StatusCode::CONFLICT, "Two-factor authentication is already off."));
+    let (status, message) = error_message(
+        browser
+            .call(
+                "disable_two_factor",
+                &[("code", "123456"), ("password", PASSWORD)],
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, message.as_str()),
+        (
+            StatusCode::CONFLICT,
+            "Two-factor authentication is already off."
+        )
+    );
 
     browser.enable_two_factor().await;
     let (status, message) = error_message(browser.call("start_enrollment", &[]).await).await;
-    assert_eq!((status, message.as_str()), (StatusCode::CONFLICT, "Two-factor authentication is already on."));
+    assert_eq!(
+        (status, message.as_str()),
+        (
+            StatusCode::CONFLICT,
+            "Two-factor authentication is already on."
+        )
+    );
 }
 
 #[tokio::test]
@@ -114,7 +184,10 @@ async fn sign_in_with_two_factor_asks_for_the_code() {
     let browser = server.browser();
     let res = browser.sign_in(&email, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers().get("location").unwrap(), "/signin/code?next=%2Fsettings");
+    assert_eq!(
+        res.headers().get("location").unwrap(),
+        "/signin/code?next=%2Fsettings"
+    );
     let pending_token = session_cookie(&res).unwrap();
 
     // The pending session opens nothing but the prompt.
@@ -126,12 +199,18 @@ async fn sign_in_with_two_factor_asks_for_the_code() {
 
     let (status, message) = error_message(browser.verify_code(&wrong_code(&key)).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(message, "That code is not valid. Check your authenticator app and try again.");
+    assert_eq!(
+        message,
+        "That code is not valid. Check your authenticator app and try again."
+    );
 
     let res = browser.verify_code(&totp_at(&key, now() + STEP)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let full_token = session_cookie(&res).unwrap();
-    assert_ne!(full_token, pending_token, "a new token once the second factor is proven");
+    assert_ne!(
+        full_token, pending_token,
+        "a new token once the second factor is proven"
+    );
     assert_eq!(browser.get("/settings").await.status(), StatusCode::OK);
 }
 
@@ -149,7 +228,10 @@ async fn reused_totp_code_is_rejected() {
     second.sign_in(&email, PASSWORD).await;
     let (status, message) = error_message(second.verify_code(&code).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(message, "That code is not valid. Check your authenticator app and try again.", "same message as a wrong code");
+    assert_eq!(
+        message, "That code is not valid. Check your authenticator app and try again.",
+        "same message as a wrong code"
+    );
 }
 
 #[tokio::test]
@@ -162,13 +244,22 @@ async fn recovery_code_works_once_and_ignores_case_spaces_and_dashes() {
     browser.sign_in(&email, PASSWORD).await;
     assert_eq!(browser.verify_code(&typed).await.status(), StatusCode::OK);
 
-    let status: serde_json::Value = owner.call("load_two_factor_status", &[]).await.json().await;
-    assert_eq!(status.unwrap()["codes_left"], 9);
+    let status: serde_json::Value = owner
+        .call("load_two_factor_status", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["codes_left"], 9);
 
     let again = server.browser();
     again.sign_in(&email, PASSWORD).await;
     let (status, _) = error_message(again.verify_code(&codes[0]).await).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "a recovery code works once");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a recovery code works once"
+    );
     assert_eq!(again.verify_code(&codes[1]).await.status(), StatusCode::OK);
 }
 
@@ -181,13 +272,22 @@ async fn five_wrong_codes_end_the_pending_session() {
     let good = totp_at(&key, now() + STEP);
     let wrong = wrong_code(&key);
     for _ in 0..4 {
-        assert_eq!(browser.verify_code(&wrong).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            browser.verify_code(&wrong).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     let (status, message) = error_message(browser.verify_code(&wrong).await).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(message.contains("Sign in with your password again"), "{message}");
+    assert!(
+        message.contains("Sign in with your password again"),
+        "{message}"
+    );
     // The session is gone: even the right code no longer helps.
-    assert_eq!(browser.verify_code(&good).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        browser.verify_code(&good).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -195,26 +295,61 @@ async fn disable_needs_a_code_and_the_password_then_sign_in_asks_for_no_code() {
     let server = TestServer::start().await;
     let (browser, email, key, codes) = account_with_two_factor(&server, "disable").await;
 
-    let (status, _) = error_message(browser.call("disable_two_factor", &[("code", &codes[0]), ("password", "wrong-password-here")]).await).await;
+    let (status, _) = error_message(
+        browser
+            .call(
+                "disable_two_factor",
+                &[("code", &codes[0]), ("password", "wrong-password-here")],
+            )
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = error_message(browser.call("disable_two_factor", &[("password", PASSWORD)]).await).await;
+    let (status, _) = error_message(
+        browser
+            .call("disable_two_factor", &[("password", PASSWORD)])
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     let code = totp_at(&key, now() + STEP);
-    let res = browser.call("disable_two_factor", &[("code", &code), ("password", PASSWORD)]).await;
+    let res = browser
+        .call(
+            "disable_two_factor",
+            &[("code", &code), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
 
     let res = server.browser().sign_in(&email, PASSWORD).await;
-    assert_eq!(res.headers().get("location").unwrap(), "/settings", "no code asked");
-    assert_eq!(table_count(&server, "recovery_codes").await, 0, "every recovery code is deleted");
-    assert_eq!(table_count(&server, "totp_credentials").await, 0, "the secret is deleted");
+    assert_eq!(
+        res.headers().get("location").unwrap(),
+        "/settings",
+        "no code asked"
+    );
+    assert_eq!(
+        table_count(&server, "recovery_codes").await,
+        0,
+        "every recovery code is deleted"
+    );
+    assert_eq!(
+        table_count(&server, "totp_credentials").await,
+        0,
+        "the secret is deleted"
+    );
 }
 
 #[tokio::test]
 async fn switching_phones_voids_the_old_secret_and_codes() {
     let server = TestServer::start().await;
     let (browser, email, old_key, old_codes) = account_with_two_factor(&server, "switch").await;
-    let res = browser.call("disable_two_factor", &[("code", &old_codes[0]), ("password", PASSWORD)]).await;
+    let res = browser
+        .call(
+            "disable_two_factor",
+            &[("code", &old_codes[0]), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
 
     let (new_key, _) = browser.enable_two_factor().await;
@@ -224,25 +359,48 @@ async fn switching_phones_voids_the_old_secret_and_codes() {
     attempt.sign_in(&email, PASSWORD).await;
     let old_code = totp_at(&old_key, now() + STEP);
     if old_code != totp_at(&new_key, now() + STEP) {
-        assert_eq!(attempt.verify_code(&old_code).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            attempt.verify_code(&old_code).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
-    assert_eq!(attempt.verify_code(&old_codes[1]).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(attempt.verify_code(&totp_at(&new_key, now() + STEP)).await.status(), StatusCode::OK);
+    assert_eq!(
+        attempt.verify_code(&old_codes[1]).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        attempt
+            .verify_code(&totp_at(&new_key, now() + STEP))
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn regenerated_codes_void_the_old_set() {
     let server = TestServer::start().await;
     let (browser, email, _, old_codes) = account_with_two_factor(&server, "regen").await;
-    let res = browser.call("regenerate_recovery_codes", &[("code", &old_codes[0]), ("password", PASSWORD)]).await;
+    let res = browser
+        .call(
+            "regenerate_recovery_codes",
+            &[("code", &old_codes[0]), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let new_codes: CodeSet = res.json().await.unwrap();
     assert_eq!(new_codes.codes.len(), 10);
 
     let attempt = server.browser();
     attempt.sign_in(&email, PASSWORD).await;
-    assert_eq!(attempt.verify_code(&old_codes[1]).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(attempt.verify_code(&new_codes.codes[0]).await.status(), StatusCode::OK);
+    assert_eq!(
+        attempt.verify_code(&old_codes[1]).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        attempt.verify_code(&new_codes.codes[0]).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -256,8 +414,16 @@ async fn factor_change_signs_out_every_other_session() {
     assert_eq!(second.get("/settings").await.status(), StatusCode::OK);
 
     first.enable_two_factor().await;
-    assert_eq!(second.get("/settings").await.status(), StatusCode::SEE_OTHER, "the other browser is signed out");
-    assert_eq!(first.get("/settings").await.status(), StatusCode::OK, "this one stays signed in");
+    assert_eq!(
+        second.get("/settings").await.status(),
+        StatusCode::SEE_OTHER,
+        "the other browser is signed out"
+    );
+    assert_eq!(
+        first.get("/settings").await.status(),
+        StatusCode::OK,
+        "this one stays signed in"
+    );
 }
 
 #[tokio::test]
@@ -267,13 +433,22 @@ async fn recovery_code_works_once_under_concurrency() {
     let mut browsers = Vec::new();
     for _ in 0..50 {
         let browser = server.browser();
-        assert_eq!(browser.sign_in(&email, PASSWORD).await.status(), StatusCode::OK);
+        assert_eq!(
+            browser.sign_in(&email, PASSWORD).await.status(),
+            StatusCode::OK
+        );
         browsers.push(browser);
     }
     let code = codes[3].clone();
     let results = futures::future::join_all(browsers.iter().map(|b| b.verify_code(&code))).await;
-    let ok = results.iter().filter(|r| r.status() == StatusCode::OK).count();
-    let refused = results.iter().filter(|r| r.status() == StatusCode::UNAUTHORIZED).count();
+    let ok = results
+        .iter()
+        .filter(|r| r.status() == StatusCode::OK)
+        .count();
+    let refused = results
+        .iter()
+        .filter(|r| r.status() == StatusCode::UNAUTHORIZED)
+        .count();
     assert_eq!((ok, refused), (1, 49));
 }
 
@@ -289,7 +464,13 @@ async fn totp_code_works_once_under_concurrency() {
     }
     let code = totp_at(&key, now() + STEP);
     let results = futures::future::join_all(browsers.iter().map(|b| b.verify_code(&code))).await;
-    assert_eq!(results.iter().filter(|r| r.status() == StatusCode::OK).count(), 1);
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r.status() == StatusCode::OK)
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -302,7 +483,9 @@ async fn database_holds_no_readable_secret() {
     };
     drop(browser);
     let dump = dump_database(&server).await;
-    let secret_bytes = data_encoding::BASE32_NOPAD.decode(key.replace(' ', "").as_bytes()).unwrap();
+    let secret_bytes = data_encoding::BASE32_NOPAD
+        .decode(key.replace(' ', "").as_bytes())
+        .unwrap();
     let mut needles: Vec<Vec<u8>> = vec![
         key.replace(' ', "").into_bytes(),
         key.clone().into_bytes(),
@@ -315,27 +498,41 @@ async fn database_holds_no_readable_secret() {
         needles.push(code.replace('-', "").into_bytes());
     }
     for needle in needles {
-        assert!(!dump.windows(needle.len()).any(|w| w == needle.as_slice()), "found a secret in the database");
+        assert!(
+            !dump.windows(needle.len()).any(|w| w == needle.as_slice()),
+            "found a secret in the database"
+        );
     }
 }
 
 async fn sqlite(server: &TestServer) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&format!("sqlite://{}", server.db_path().display())).await.unwrap()
+    sqlx::SqlitePool::connect(&format!("sqlite://{}", server.db_path().display()))
+        .await
+        .unwrap()
 }
 
 /// Moves every pending enrollment past its expiry, as if 10 minutes had passed.
 async fn age_enrollments(server: &TestServer) {
-    sqlx::query("UPDATE totp_enrollments SET expires_at = 0").execute(&sqlite(server).await).await.unwrap();
+    sqlx::query("UPDATE totp_enrollments SET expires_at = 0")
+        .execute(&sqlite(server).await)
+        .await
+        .unwrap();
 }
 
 async fn table_count(server: &TestServer, table: &str) -> i64 {
-    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&sqlite(server).await).await.unwrap()
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(&sqlite(server).await)
+        .await
+        .unwrap()
 }
 
 /// Every byte of every table, plus the raw files, for grepping.
 async fn dump_database(server: &TestServer) -> Vec<u8> {
     let pool = sqlite(server).await;
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     let mut bytes = std::fs::read(server.db_path()).unwrap();
     if let Ok(wal) = std::fs::read(server.db_path().with_extension("db-wal")) {

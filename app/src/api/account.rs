@@ -19,8 +19,8 @@ pub struct Profile {
 
 #[server(endpoint = "sign_up")]
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
-    use crate::auth::{accounts, audit, sessions};
     use super::ssr::*;
+    use crate::auth::{accounts, audit, sessions};
 
     let services = services()?;
     let client = client_info();
@@ -33,17 +33,34 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "sign_in")]
-pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    use crate::auth::{accounts, audit, sessions::{self, Stage}, two_factor};
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     use super::ssr::*;
+    use crate::auth::{
+        accounts, audit,
+        sessions::{self, Stage},
+        two_factor,
+    };
 
     let services = services()?;
     let client = client_info();
     let user = match accounts::authenticate(&services, &email, password).await {
         Ok(user) => user,
         Err(err) => {
-            if let (AppError::InvalidCredentials, Some(user)) = (&err, accounts::find(&services, &email).await?) {
-                audit::record(&services, user.id, audit::EventKind::SignInFailed, &client, "wrong password").await?;
+            if let (AppError::InvalidCredentials, Some(user)) =
+                (&err, accounts::find(&services, &email).await?)
+            {
+                audit::record(
+                    &services,
+                    user.id,
+                    audit::EventKind::SignInFailed,
+                    &client,
+                    "wrong password",
+                )
+                .await?;
             }
             return Err(err);
         }
@@ -53,14 +70,22 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     }
     let next = safe_next(next.as_deref());
     if two_factor::is_enabled(&services, user.id).await? {
-        let token = sessions::start(&services, user.id, Stage::PendingSecondFactor, &client).await?;
+        let token =
+            sessions::start(&services, user.id, Stage::PendingSecondFactor, &client).await?;
         set_session_cookie(&services, &token, Stage::PendingSecondFactor);
         let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
         leptos_axum::redirect(&format!("/signin/code?next={next}"));
         return Ok(());
     }
     let token = sessions::start(&services, user.id, Stage::Full, &client).await?;
-    audit::record(&services, user.id, audit::EventKind::SignedIn, &client, "password").await?;
+    audit::record(
+        &services,
+        user.id,
+        audit::EventKind::SignedIn,
+        &client,
+        "password",
+    )
+    .await?;
     set_session_cookie(&services, &token, Stage::Full);
     leptos_axum::redirect(next);
     Ok(())
@@ -68,13 +93,20 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::auth::{audit, sessions};
     use super::ssr::*;
+    use crate::auth::{audit, sessions};
 
     let services = services()?;
     if let Some(session) = session() {
         sessions::end(&services, &session).await?;
-        audit::record(&services, session.user_id, audit::EventKind::SignedOut, &client_info(), "").await?;
+        audit::record(
+            &services,
+            session.user_id,
+            audit::EventKind::SignedOut,
+            &client_info(),
+            "",
+        )
+        .await?;
     }
     clear_session_cookie(&services);
     leptos_axum::redirect("/signin");
@@ -84,19 +116,24 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// The signed-in person, or `None`; never an error for being signed out.
 #[server(endpoint = "signed_in_as")]
 pub async fn signed_in_as() -> Result<Option<Viewer>, AppError> {
-    use crate::auth::sessions::Stage;
     use super::ssr::*;
+    use crate::auth::sessions::Stage;
 
-    Ok(session().filter(|s| s.stage == Stage::Full).map(|s| Viewer { email: s.email }))
+    Ok(session()
+        .filter(|s| s.stage == Stage::Full)
+        .map(|s| Viewer { email: s.email }))
 }
 
 #[server(endpoint = "load_profile")]
 pub async fn load_profile() -> Result<Profile, AppError> {
-    use crate::auth::accounts;
     use super::ssr::*;
+    use crate::auth::accounts;
 
     let services = services()?;
     let session = require_full_session()?;
     let user = accounts::by_id(&services, session.user_id).await?;
-    Ok(Profile { email: user.email, created: crate::dates::long_date(user.created_at) })
+    Ok(Profile {
+        email: user.email,
+        created: crate::dates::long_date(user.created_at),
+    })
 }

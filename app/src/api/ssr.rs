@@ -20,10 +20,12 @@ use crate::{
 pub struct RequestSession(pub Option<Session>);
 
 pub fn services() -> Result<Arc<Services>, AppError> {
-    use_context::<crate::state::AppState>().map(|s| s.services).ok_or_else(|| {
-        tracing::error!("AppState missing from context");
-        AppError::Internal
-    })
+    use_context::<crate::state::AppState>()
+        .map(|s| s.services)
+        .ok_or_else(|| {
+            tracing::error!("AppState missing from context");
+            AppError::Internal
+        })
 }
 
 fn parts() -> Option<Parts> {
@@ -31,21 +33,31 @@ fn parts() -> Option<Parts> {
 }
 
 pub fn client_info() -> ClientInfo {
-    parts().and_then(|p| p.extensions.get::<ClientInfo>().cloned()).unwrap_or_default()
+    parts()
+        .and_then(|p| p.extensions.get::<ClientInfo>().cloned())
+        .unwrap_or_default()
 }
 
 pub fn session() -> Option<Session> {
-    parts().and_then(|p| p.extensions.get::<RequestSession>().and_then(|s| s.0.clone()))
+    parts().and_then(|p| {
+        p.extensions
+            .get::<RequestSession>()
+            .and_then(|s| s.0.clone())
+    })
 }
 
 /// The full session, or 401. A session still waiting for its second factor grants nothing.
 pub fn require_full_session() -> Result<Session, AppError> {
-    session().filter(|s| s.stage == Stage::Full).ok_or(AppError::Unauthorized)
+    session()
+        .filter(|s| s.stage == Stage::Full)
+        .ok_or(AppError::Unauthorized)
 }
 
 /// The session waiting at the code prompt, or 401.
 pub fn require_pending_session() -> Result<Session, AppError> {
-    session().filter(|s| s.stage == Stage::PendingSecondFactor).ok_or(AppError::Unauthorized)
+    session()
+        .filter(|s| s.stage == Stage::PendingSecondFactor)
+        .ok_or(AppError::Unauthorized)
 }
 
 /// The session token from the request's cookie, if it has one of the right shape.
@@ -82,7 +94,10 @@ fn set_cookie(services: &Services, value: &str, max_age: i64) {
         .same_site(cookie::SameSite::Lax)
         .max_age(cookie::time::Duration::seconds(max_age))
         .build();
-    if let (Some(res), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie.to_string())) {
+    if let (Some(res), Ok(value)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(&cookie.to_string()),
+    ) {
         res.append_header(header::SET_COOKIE, value);
     }
 }
@@ -97,7 +112,11 @@ pub fn no_store() {
 /// Only same-site paths are followed after sign-in, so `next` cannot send a person away.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 => n,
+        Some(n)
+            if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 =>
+        {
+            n
+        }
         _ => "/settings",
     }
 }
@@ -108,7 +127,10 @@ mod tests {
 
     #[test]
     fn next_stays_on_this_site() {
-        assert_eq!(safe_next(Some("/settings/two-factor")), "/settings/two-factor");
+        assert_eq!(
+            safe_next(Some("/settings/two-factor")),
+            "/settings/two-factor"
+        );
         assert_eq!(safe_next(Some("https://evil.example")), "/settings");
         assert_eq!(safe_next(Some("//evil.example")), "/settings");
         assert_eq!(safe_next(Some("/\\evil.example")), "/settings");

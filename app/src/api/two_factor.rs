@@ -90,16 +90,21 @@ pub async fn pending_enrollment() -> Result<Option<EnrollmentView>, AppError> {
     let services = services()?;
     let session = require_full_session()?;
     no_store();
-    Ok(two_factor::pending_enrollment(&services, &session).await?.map(|e| EnrollmentView {
-        qr_svg: e.qr_svg,
-        key: e.key,
-        email: session.email.clone(),
-        issuer: services.config.issuer.clone(),
-    }))
+    Ok(two_factor::pending_enrollment(&services, &session)
+        .await?
+        .map(|e| EnrollmentView {
+            qr_svg: e.qr_svg,
+            key: e.key,
+            email: session.email.clone(),
+            issuer: services.config.issuer.clone(),
+        }))
 }
 
 #[server(endpoint = "enable_two_factor")]
-pub async fn enable_two_factor(code: String, password: String) -> Result<RecoveryCodeSet, AppError> {
+pub async fn enable_two_factor(
+    code: String,
+    password: String,
+) -> Result<RecoveryCodeSet, AppError> {
     use super::ssr::*;
     use crate::auth::two_factor;
 
@@ -123,13 +128,18 @@ pub async fn disable_two_factor(code: String, password: String) -> Result<(), Ap
 }
 
 #[server(endpoint = "regenerate_recovery_codes")]
-pub async fn regenerate_recovery_codes(code: String, password: String) -> Result<RecoveryCodeSet, AppError> {
+pub async fn regenerate_recovery_codes(
+    code: String,
+    password: String,
+) -> Result<RecoveryCodeSet, AppError> {
     use super::ssr::*;
     use crate::auth::two_factor;
 
     let services = services()?;
     let session = require_full_session()?;
-    let codes = two_factor::regenerate_recovery_codes(&services, &session, &code, password, &client_info()).await?;
+    let codes =
+        two_factor::regenerate_recovery_codes(&services, &session, &code, password, &client_info())
+            .await?;
     no_store();
     Ok(code_set(&services, session.email, codes))
 }
@@ -155,7 +165,14 @@ pub async fn verify_sign_in_code(code: String, next: Option<String>) -> Result<(
                 Proof::Totp => "password and authenticator app",
                 Proof::RecoveryCode { .. } => "password and recovery code",
             };
-            audit::record(&services, session.user_id, EventKind::SignedIn, &client, how).await?;
+            audit::record(
+                &services,
+                session.user_id,
+                EventKind::SignedIn,
+                &client,
+                how,
+            )
+            .await?;
             set_session_cookie(&services, &token, Stage::Full);
             leptos_axum::redirect(safe_next(next.as_deref()));
             Ok(())
@@ -164,7 +181,8 @@ pub async fn verify_sign_in_code(code: String, next: Option<String>) -> Result<(
             if sessions::record_failed_code(&services, &session).await? {
                 clear_session_cookie(&services);
                 return Err(AppError::Conflict(
-                    "Too many wrong codes. Sign in with your password again to get new attempts.".into(),
+                    "Too many wrong codes. Sign in with your password again to get new attempts."
+                        .into(),
                 ));
             }
             Err(AppError::InvalidCode)

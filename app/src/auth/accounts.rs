@@ -21,7 +21,11 @@ pub async fn sign_up(services: &Services, email: &str, password: String) -> Resu
 
 /// Checks an email and password. An unknown email costs one argon2 verification too, and
 /// gets the same answer as a wrong password, so neither time nor text reveals accounts.
-pub async fn authenticate(services: &Services, email: &str, password: String) -> Result<UserRow, AppError> {
+pub async fn authenticate(
+    services: &Services,
+    email: &str,
+    password: String,
+) -> Result<UserRow, AppError> {
     let email = Email::parse(email)?;
     let password = Password::for_sign_in(password)?;
     let user = store::users::find_by_email(&services.db, email.as_str()).await?;
@@ -42,5 +46,7 @@ pub async fn find(services: &Services, email: &str) -> Result<Option<UserRow>, A
 }
 
 pub async fn by_id(services: &Services, user_id: i64) -> Result<UserRow, AppError> {
-    store::users::find_by_id(&services.db, user_id).await?.ok_or(AppError::Unauthorized)
+    store::users::find_by_id(&services.db, user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)
 }

@@ -16,7 +16,9 @@ impl Email {
             return Err(AppError::bad_input("Enter your email address."));
         }
         if email.chars().count() > MAX_LEN {
-            return Err(AppError::bad_input("That email address is too long (254 characters at most)."));
+            return Err(AppError::bad_input(
+                "That email address is too long (254 characters at most).",
+            ));
         }
         // Non-ASCII addresses allow look-alike accounts ("раypal" with a Cyrillic "а").
         if !email.is_ascii() {
@@ -28,7 +30,9 @@ impl Email {
             .rsplit_once('@')
             .is_some_and(|(_, domain)| domain.contains('.') && !domain.ends_with('.'));
         if !has_dotted_domain || !email_address::EmailAddress::is_valid(&email) {
-            return Err(AppError::bad_input("Enter a valid email address, like name@example.com."));
+            return Err(AppError::bad_input(
+                "Enter a valid email address, like name@example.com.",
+            ));
         }
         Ok(Email(email))
     }
@@ -44,12 +48,24 @@ mod tests {
 
     #[test]
     fn email_is_trimmed_and_lower_cased() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
     }
 
     #[test]
     fn malformed_emails_are_rejected_with_a_reason() {
-        for bad in ["", "   ", "ada", "ada@", "@example.com", "ada@example", "ada@@example.com", "a b@example.com"] {
+        for bad in [
+            "",
+            "   ",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "ada@@example.com",
+            "a b@example.com",
+        ] {
             let err = Email::parse(bad).unwrap_err();
             assert_eq!(err.status(), 400, "{bad:?} should be rejected");
             assert!(!err.to_string().is_empty());
@@ -65,6 +81,9 @@ mod tests {
     #[test]
     fn overlong_email_is_rejected() {
         let long = format!("{}@example.com", "a".repeat(250));
-        assert!(Email::parse(&long).unwrap_err().to_string().contains("too long"));
+        assert!(Email::parse(&long)
+            .unwrap_err()
+            .to_string()
+            .contains("too long"));
     }
 }

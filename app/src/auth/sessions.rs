@@ -75,7 +75,11 @@ impl From<SessionRow> for Session {
             id: row.id,
             user_id: row.user_id,
             email: row.email,
-            stage: if row.stage == "full" { Stage::Full } else { Stage::PendingSecondFactor },
+            stage: if row.stage == "full" {
+                Stage::Full
+            } else {
+                Stage::PendingSecondFactor
+            },
             failed_codes: row.failed_codes,
             created_at: row.created_at,
             last_seen_at: row.last_seen_at,
@@ -145,9 +149,17 @@ pub async fn start(
 }
 
 /// The live session behind a cookie, refreshing its idle expiry now and then.
-pub async fn resolve(services: &Services, token: &SessionToken) -> Result<Option<Session>, AppError> {
+pub async fn resolve(
+    services: &Services,
+    token: &SessionToken,
+) -> Result<Option<Session>, AppError> {
     let now = services.clock.now();
-    let Some(row) = table::find_active(&services.db, &hash_token(&services.keys.hashing, token), now).await?
+    let Some(row) = table::find_active(
+        &services.db,
+        &hash_token(&services.keys.hashing, token),
+        now,
+    )
+    .await?
     else {
         return Ok(None);
     };
@@ -173,7 +185,9 @@ pub async fn promote(services: &Services, session: &Session) -> Result<SessionTo
 /// Counts a wrong code against a pending session, ending it at the limit.
 /// Returns true when the session has been ended.
 pub async fn record_failed_code(services: &Services, session: &Session) -> Result<bool, AppError> {
-    let failures = table::add_failed_code(&services.db, session.id).await?.unwrap_or(PENDING_MAX_FAILURES);
+    let failures = table::add_failed_code(&services.db, session.id)
+        .await?
+        .unwrap_or(PENDING_MAX_FAILURES);
     if failures >= PENDING_MAX_FAILURES {
         table::delete(&services.db, session.id).await?;
         return Ok(true);
@@ -194,7 +208,10 @@ mod tests {
     fn tokens_carry_256_bits_and_differ() {
         let a = SessionToken::generate();
         let b = SessionToken::generate();
-        assert_eq!(BASE64URL_NOPAD.decode(a.expose().as_bytes()).unwrap().len(), 32);
+        assert_eq!(
+            BASE64URL_NOPAD.decode(a.expose().as_bytes()).unwrap().len(),
+            32
+        );
         assert_ne!(a.expose(), b.expose());
     }
 

@@ -33,6 +33,7 @@ pub struct Status {
 }
 
 /// A second factor as typed: the app's 6-digit code, or a recovery code.
+#[derive(Debug)]
 pub enum Factor {
     Totp(TotpCode),
     Recovery(RecoveryCode),
@@ -42,12 +43,19 @@ impl Factor {
     /// Six digits (spaces and dashes aside) are an app code; anything else must be a
     /// recovery code. The errors say what was expected.
     pub fn parse(input: &str) -> Result<Self, AppError> {
-        let compact: String = input.chars().filter(|c| !matches!(c, ' ' | '-' | '\t')).collect();
+        let compact: String = input
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '\t'))
+            .collect();
         if compact.is_empty() {
-            return Err(AppError::bad_input("Enter the 6-digit code from your authenticator app, or a recovery code."));
+            return Err(AppError::bad_input(
+                "Enter the 6-digit code from your authenticator app, or a recovery code.",
+            ));
         }
         if compact.chars().all(|c| c.is_ascii_digit()) {
-            return TotpCode::parse(&compact).map(Factor::Totp).map_err(|e| AppError::bad_input(e.to_string()));
+            return TotpCode::parse(&compact)
+                .map(Factor::Totp)
+                .map_err(|e| AppError::bad_input(e.to_string()));
         }
         RecoveryCode::parse(input).map(Factor::Recovery).map_err(|_| {
             AppError::bad_input(
@@ -66,7 +74,11 @@ pub enum Proof {
 pub async fn status(services: &Services, user_id: i64) -> Result<Status, AppError> {
     let credential = store::totp::find(&services.db, user_id).await?;
     let (codes_left, any_code_used) = store::recovery_codes::summary(&services.db, user_id).await?;
-    Ok(Status { enabled_at: credential.map(|c| c.enabled_at), codes_left, any_code_used })
+    Ok(Status {
+        enabled_at: credential.map(|c| c.enabled_at),
+        codes_left,
+        any_code_used,
+    })
 }
 
 pub async fn is_enabled(services: &Services, user_id: i64) -> Result<bool, AppError> {
@@ -74,7 +86,10 @@ pub async fn is_enabled(services: &Services, user_id: i64) -> Result<bool, AppEr
 }
 
 /// Creates a new pending secret for this session, replacing any earlier one.
-pub async fn begin_enrollment(services: &Services, session: &Session) -> Result<Enrollment, AppError> {
+pub async fn begin_enrollment(
+    services: &Services,
+    session: &Session,
+) -> Result<Enrollment, AppError> {
     if is_enabled(services, session.user_id).await? {
         return Err(already_on());
     }
@@ -86,9 +101,14 @@ pub async fn begin_enrollment(services: &Services, session: &Session) -> Result<
 }
 
 /// The session's pending secret, if it has one that has not expired.
-pub async fn pending_enrollment(services: &Services, session: &Session) -> Result<Option<Enrollment>, AppError> {
+pub async fn pending_enrollment(
+    services: &Services,
+    session: &Session,
+) -> Result<Option<Enrollment>, AppError> {
     let now = services.clock.now();
-    let Some((sealed, expires_at)) = store::totp::find_enrollment(&services.db, session.id, now).await? else {
+    let Some((sealed, expires_at)) =
+        store::totp::find_enrollment(&services.db, session.id, now).await?
+    else {
         return Ok(None);
     };
     let secret = open(services, session.user_id, &sealed)?;
@@ -101,11 +121,16 @@ fn enrollment_view(
     secret: &TotpSecret,
     expires_at: i64,
 ) -> Result<Enrollment, AppError> {
-    let uri = totp::otpauth_uri(secret, &services.config.issuer, &session.email).map_err(|err| {
-        tracing::error!(error = %err, "cannot build the otpauth URI");
-        AppError::Internal
-    })?;
-    Ok(Enrollment { qr_svg: qr_svg(&uri)?, key: secret.grouped_base32(), expires_at })
+    let uri =
+        totp::otpauth_uri(secret, &services.config.issuer, &session.email).map_err(|err| {
+            tracing::error!(error = %err, "cannot build the otpauth URI");
+            AppError::Internal
+        })?;
+    Ok(Enrollment {
+        qr_svg: qr_svg(&uri)?,
+        key: secret.grouped_base32(),
+        expires_at,
+    })
 }
 
 /// The QR code as inline SVG, drawn on the server so the browser needs no library.
@@ -146,10 +171,15 @@ pub async fn enable(
     let step = totp::verify(&secret, &code, now, None).map_err(|_| AppError::InvalidCode)?;
 
     let codes = recovery_codes::generate_set(&mut OsRng);
-    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| recovery_codes::hash(&services.keys.hashing, c)).collect();
+    let hashes: Vec<Vec<u8>> = codes
+        .iter()
+        .map(|c| recovery_codes::hash(&services.keys.hashing, c))
+        .collect();
     let mut tx = services.db.begin().await?;
     if !store::totp::take_enrollment(&mut *tx, session.id).await? {
-        return Err(AppError::Conflict("This setup was already used. Press Enable to start again.".into()));
+        return Err(AppError::Conflict(
+            "This setup was already used. Press Enable to start again.".into(),
+        ));
     }
     if !store::totp::insert(&mut *tx, session.user_id, &sealed, step, now).await? {
         return Err(already_on());
@@ -173,7 +203,9 @@ pub async fn disable(
     let factor = Factor::parse(code)?;
     check_password(services, session.user_id, password).await?;
     if !is_enabled(services, session.user_id).await? {
-        return Err(AppError::Conflict("Two-factor authentication is already off.".into()));
+        return Err(AppError::Conflict(
+            "Two-factor authentication is already off.".into(),
+        ));
     }
     verify(services, session.user_id, &factor, client).await?;
     let mut tx = services.db.begin().await?;
@@ -194,15 +226,27 @@ pub async fn regenerate_recovery_codes(
     let factor = Factor::parse(code)?;
     check_password(services, session.user_id, password).await?;
     if !is_enabled(services, session.user_id).await? {
-        return Err(AppError::Conflict("Turn on two-factor authentication first.".into()));
+        return Err(AppError::Conflict(
+            "Turn on two-factor authentication first.".into(),
+        ));
     }
     verify(services, session.user_id, &factor, client).await?;
     let codes = recovery_codes::generate_set(&mut OsRng);
-    let hashes: Vec<Vec<u8>> = codes.iter().map(|c| recovery_codes::hash(&services.keys.hashing, c)).collect();
+    let hashes: Vec<Vec<u8>> = codes
+        .iter()
+        .map(|c| recovery_codes::hash(&services.keys.hashing, c))
+        .collect();
     let mut tx = services.db.begin().await?;
     store::recovery_codes::replace_all(&mut tx, session.user_id, &hashes).await?;
     tx.commit().await?;
-    after_factor_change(services, session, EventKind::RecoveryCodesRegenerated, client, "").await?;
+    after_factor_change(
+        services,
+        session,
+        EventKind::RecoveryCodesRegenerated,
+        client,
+        "",
+    )
+    .await?;
     Ok(codes)
 }
 
@@ -217,10 +261,14 @@ pub async fn verify(
     let now = services.clock.now();
     let proof = match factor {
         Factor::Totp(code) => {
-            let credential = store::totp::find(&services.db, user_id).await?.ok_or(AppError::InvalidCode)?;
+            let credential = store::totp::find(&services.db, user_id)
+                .await?
+                .ok_or(AppError::InvalidCode)?;
             let secret = open(services, user_id, &credential.sealed_secret)?;
             match totp::verify(&secret, code, now, credential.last_used_step) {
-                Ok(step) if store::totp::claim_step(&services.db, user_id, step).await? => Some(Proof::Totp),
+                Ok(step) if store::totp::claim_step(&services.db, user_id, step).await? => {
+                    Some(Proof::Totp)
+                }
                 _ => None,
             }
         }
@@ -228,7 +276,14 @@ pub async fn verify(
             let hash = recovery_codes::hash(&services.keys.hashing, code);
             if store::recovery_codes::consume(&services.db, user_id, &hash, now).await? {
                 let (left, _) = store::recovery_codes::summary(&services.db, user_id).await?;
-                audit::record(services, user_id, EventKind::RecoveryCodeUsed, client, &format!("{left} left")).await?;
+                audit::record(
+                    services,
+                    user_id,
+                    EventKind::RecoveryCodeUsed,
+                    client,
+                    &format!("{left} left"),
+                )
+                .await?;
                 Some(Proof::RecoveryCode { left })
             } else {
                 None
@@ -244,10 +299,20 @@ pub async fn verify(
     }
 }
 
-async fn check_password(services: &Services, user_id: i64, password: String) -> Result<(), AppError> {
+async fn check_password(
+    services: &Services,
+    user_id: i64,
+    password: String,
+) -> Result<(), AppError> {
     let password = Password::for_sign_in(password)?;
-    let user = store::users::find_by_id(&services.db, user_id).await?.ok_or(AppError::Unauthorized)?;
-    if services.hasher.verify(&password, Some(&user.password_hash)).await? {
+    let user = store::users::find_by_id(&services.db, user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if services
+        .hasher
+        .verify(&password, Some(&user.password_hash))
+        .await?
+    {
         Ok(())
     } else {
         Err(AppError::WrongPassword)
@@ -271,10 +336,14 @@ fn already_on() -> AppError {
 }
 
 fn seal(services: &Services, user_id: i64, secret: &TotpSecret) -> Result<Vec<u8>, AppError> {
-    services.keys.sealing.seal(user_id, secret.as_bytes(), &mut OsRng).map_err(|err| {
-        tracing::error!(error = %err, "cannot seal a TOTP secret");
-        AppError::Internal
-    })
+    services
+        .keys
+        .sealing
+        .seal(user_id, secret.as_bytes(), &mut OsRng)
+        .map_err(|err| {
+            tracing::error!(error = %err, "cannot seal a TOTP secret");
+            AppError::Internal
+        })
 }
 
 fn open(services: &Services, user_id: i64, sealed: &[u8]) -> Result<TotpSecret, AppError> {
@@ -291,26 +360,41 @@ mod tests {
 
     #[test]
     fn six_digits_are_an_app_code() {
-        assert!(matches!(Factor::parse(" 123 456 ").unwrap(), Factor::Totp(_)));
+        assert!(matches!(
+            Factor::parse(" 123 456 ").unwrap(),
+            Factor::Totp(_)
+        ));
         assert!(matches!(Factor::parse("123-456").unwrap(), Factor::Totp(_)));
     }
 
     #[test]
     fn wrong_digit_counts_say_so() {
         for bad in ["12345", "1234567"] {
-            assert!(Factor::parse(bad).unwrap_err().to_string().contains("6 digits"), "{bad}");
+            assert!(
+                Factor::parse(bad)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("6 digits"),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn recovery_codes_are_recognised_in_any_case() {
         let code = recovery_codes::generate_set(&mut OsRng).remove(0).display();
-        assert!(matches!(Factor::parse(&code.to_lowercase()).unwrap(), Factor::Recovery(_)));
+        assert!(matches!(
+            Factor::parse(&code.to_lowercase()).unwrap(),
+            Factor::Recovery(_)
+        ));
     }
 
     #[test]
     fn letters_that_are_no_code_are_refused() {
-        assert!(Factor::parse("12a456").unwrap_err().to_string().contains("recovery code"));
+        assert!(Factor::parse("12a456")
+            .unwrap_err()
+            .to_string()
+            .contains("recovery code"));
         assert!(Factor::parse("").is_err());
     }
 }

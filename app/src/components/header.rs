@@ -1,7 +1,7 @@
 //! The bar at the top of every page: the product name and who is signed in.
 
-use leptos::{either::Either, prelude::*};
 use leptos::form::ActionForm;
+use leptos::{either::Either, prelude::*};
 
 use super::session::use_session_actions;
 use crate::api::account::signed_in_as;

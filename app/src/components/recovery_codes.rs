@@ -72,8 +72,11 @@ mod browser {
         let blob = gloo_file::Blob::new_with_options(text, Some("text/plain;charset=utf-8"));
         let url = gloo_file::ObjectUrl::from(blob);
         let document = web_sys::window().and_then(|w| w.document()).ok_or(())?;
-        let link: web_sys::HtmlAnchorElement =
-            document.create_element("a").map_err(drop)?.dyn_into().map_err(drop)?;
+        let link: web_sys::HtmlAnchorElement = document
+            .create_element("a")
+            .map_err(drop)?
+            .dyn_into()
+            .map_err(drop)?;
         link.set_href(&url);
         link.set_download(name);
         link.click();

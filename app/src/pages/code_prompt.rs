@@ -16,10 +16,14 @@ pub fn CodePromptPage() -> impl IntoView {
     let error = action_error(verify);
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let recovery = Signal::derive(move || query.read().get("method").as_deref() == Some("recovery"));
+    let recovery =
+        Signal::derive(move || query.read().get("method").as_deref() == Some("recovery"));
     let switch_href = move || {
         let method = if recovery.get() { "app" } else { "recovery" };
-        let next: String = next().chars().filter(|c| c.is_ascii_alphanumeric() || "/-_".contains(*c)).collect();
+        let next: String = next()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "/-_".contains(*c))
+            .collect();
         format!("/signin/code?method={method}&next={next}")
     };
 

@@ -6,7 +6,10 @@ use leptos_router::{components::Outlet, hooks::use_location};
 
 use crate::{api::account::load_profile, components::form::LoadError};
 
-const TABS: &[(&str, &str)] = &[("/settings", "Profile"), ("/settings/two-factor", "Two-Factor Auth")];
+const TABS: &[(&str, &str)] = &[
+    ("/settings", "Profile"),
+    ("/settings/two-factor", "Two-Factor Auth"),
+];
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {

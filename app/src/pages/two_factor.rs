@@ -5,8 +5,9 @@ use leptos_router::{components::Outlet, hooks::use_location};
 
 use crate::{
     api::two_factor::{
-        load_two_factor_status, pending_enrollment, DisableTwoFactor, EnableTwoFactor, EnrollmentView,
-        RegenerateRecoveryCodes, StartEnrollment, TwoFactorStatus, RECOVERY_CODES_PER_SET,
+        load_two_factor_status, pending_enrollment, DisableTwoFactor, EnableTwoFactor,
+        EnrollmentView, RegenerateRecoveryCodes, StartEnrollment, TwoFactorStatus,
+        RECOVERY_CODES_PER_SET,
     },
     components::{
         code_input::CodeInput,
@@ -127,7 +128,12 @@ pub fn EnableDialog() -> impl IntoView {
 
 #[component]
 fn EnrollStep(view: EnrollmentView, enable: ServerAction<EnableTwoFactor>) -> impl IntoView {
-    let EnrollmentView { qr_svg, key, email, issuer } = view;
+    let EnrollmentView {
+        qr_svg,
+        key,
+        email,
+        issuer,
+    } = view;
     view! {
         <ol class="steps">
             <li>

@@ -50,7 +50,10 @@ pub async fn summary(db: &Db, user_id: i64) -> sqlx::Result<(i64, bool)> {
     Ok((left, used > 0))
 }
 
-pub async fn delete_all<'c>(ex: impl Executor<'c, Database = Any>, user_id: i64) -> sqlx::Result<()> {
+pub async fn delete_all<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
         .bind(user_id)
         .execute(ex)

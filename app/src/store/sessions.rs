@@ -48,11 +48,13 @@ pub async fn insert(db: &Db, new: NewSession<'_>) -> sqlx::Result<i64> {
 
 /// The unexpired session whose token hashes to `token_hash`.
 pub async fn find_active(db: &Db, token_hash: &[u8], now: i64) -> sqlx::Result<Option<SessionRow>> {
-    sqlx::query_as(&format!("{SELECT} WHERE s.token_hash = $1 AND s.expires_at > $2"))
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(&format!(
+        "{SELECT} WHERE s.token_hash = $1 AND s.expires_at > $2"
+    ))
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(db)
+    .await
 }
 
 /// Every unexpired session of a user, newest first.
@@ -112,7 +114,10 @@ pub async fn add_failed_code(db: &Db, id: i64) -> sqlx::Result<Option<i64>> {
 }
 
 pub async fn delete(db: &Db, id: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(db).await?;
+    let done = sqlx::query("DELETE FROM sessions WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 

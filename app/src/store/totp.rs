@@ -86,7 +86,11 @@ pub async fn put_enrollment(
 }
 
 /// The session's pending secret and its expiry, if it has not expired.
-pub async fn find_enrollment(db: &Db, session_id: i64, now: i64) -> sqlx::Result<Option<(Vec<u8>, i64)>> {
+pub async fn find_enrollment(
+    db: &Db,
+    session_id: i64,
+    now: i64,
+) -> sqlx::Result<Option<(Vec<u8>, i64)>> {
     sqlx::query_as(
         "SELECT sealed_secret, expires_at FROM totp_enrollments WHERE session_id = $1 AND expires_at > $2",
     )

@@ -33,9 +33,15 @@ impl TestServer {
         let log_file = std::fs::File::create(&log).expect("log file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
             .env("GATEHOUSE_ADDR", "127.0.0.1:0")
-            .env("DATABASE_URL", format!("sqlite://{}/gatehouse.db", dir.path().display()))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/gatehouse.db", dir.path().display()),
+            )
             .env("GATEHOUSE_SECRET_KEY_FILE", dir.path().join("secret.key"))
-            .env("RUST_LOG", std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(log_file)
             .spawn()
@@ -53,10 +59,18 @@ impl TestServer {
             Ok(url) => url,
             Err(_) => {
                 let _ = child.kill();
-                panic!("server did not start:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+                panic!(
+                    "server did not start:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
             }
         };
-        TestServer { child, url, dir, log }
+        TestServer {
+            child,
+            url,
+            dir,
+            log,
+        }
     }
 
     /// Stops the server and hands back its data directory.
@@ -102,7 +116,11 @@ pub struct Browser {
 
 impl Browser {
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(format!("{}{path}", self.base)).send().await.expect("GET")
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET")
     }
 
     /// Calls a server function the way the hydrated page does.
@@ -116,18 +134,24 @@ impl Browser {
     }
 
     pub async fn sign_up(&self, email: &str) -> Response {
-        self.call("sign_up", &[("email", email), ("password", PASSWORD)]).await
+        self.call("sign_up", &[("email", email), ("password", PASSWORD)])
+            .await
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Response {
-        self.call("sign_in", &[("email", email), ("password", password)]).await
+        self.call("sign_in", &[("email", email), ("password", password)])
+            .await
     }
 }
 
 pub fn unique_email(tag: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("{tag}-{}-{}@example.com", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "{tag}-{}-{}@example.com",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 /// The session cookie a response set, if any.
@@ -137,17 +161,22 @@ pub fn session_cookie(res: &Response) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with("gatehouse_session="))
-        .map(|v| v.split(';').next().unwrap_or_default().trim_start_matches("gatehouse_session=").to_owned())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("gatehouse_session=")
+                .to_owned()
+        })
 }
 
 /// The person-readable message of a server function's error.
 pub async fn error_message(res: Response) -> (StatusCode, String) {
     let status = res.status();
     let body: serde_json::Value = res.json().await.expect("JSON error body");
-    let message = body
-        .as_object()
-        .and_then(|o| o.values().next())
-        .and_then(|v| v.as_str().map(str::to_owned))
+    let message = body["message"]
+        .as_str()
+        .map(str::to_owned)
         .unwrap_or_else(|| body.to_string());
     (status, message)
 }
@@ -165,13 +194,18 @@ pub struct CodeSet {
 }
 
 pub fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// The code an authenticator app with this key shows at `unix` time, computed with
 /// totp-rs independently of the server's own code path.
 pub fn totp_at(key: &str, unix: u64) -> String {
-    let secret = data_encoding::BASE32_NOPAD.decode(key.replace(' ', "").as_bytes()).expect("base32 key");
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(key.replace(' ', "").as_bytes())
+        .expect("base32 key");
     totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, secret).generate(unix)
 }
 
@@ -186,7 +220,12 @@ impl Browser {
     pub async fn enable_two_factor(&self) -> (String, Vec<String>) {
         let enrollment = self.start_enrollment().await;
         let code = totp_at(&enrollment.key, now());
-        let res = self.call("enable_two_factor", &[("code", &code), ("password", PASSWORD)]).await;
+        let res = self
+            .call(
+                "enable_two_factor",
+                &[("code", &code), ("password", PASSWORD)],
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::OK, "enable_two_factor");
         let set: CodeSet = res.json().await.expect("codes JSON");
         (enrollment.key, set.codes)
@@ -198,7 +237,10 @@ impl Browser {
 }
 
 /// Signs up a new account and turns 2FA on; returns the browser, email, key and codes.
-pub async fn account_with_two_factor(server: &TestServer, tag: &str) -> (Browser, String, String, Vec<String>) {
+pub async fn account_with_two_factor(
+    server: &TestServer,
+    tag: &str,
+) -> (Browser, String, String, Vec<String>) {
     let browser = server.browser();
     let email = unique_email(tag);
     assert_eq!(browser.sign_up(&email).await.status(), StatusCode::OK);
@@ -210,5 +252,8 @@ pub async fn account_with_two_factor(server: &TestServer, tag: &str) -> (Browser
 pub fn wrong_code(key: &str) -> String {
     let t = now();
     let valid: Vec<String> = (0..4).map(|i| totp_at(key, t - 30 + i * 30)).collect();
-    (0..).map(|n| format!("{:06}", 100_000 + n)).find(|c| !valid.contains(c)).unwrap()
+    (0..)
+        .map(|n| format!("{:06}", 100_000 + n))
+        .find(|c| !valid.contains(c))
+        .unwrap()
 }

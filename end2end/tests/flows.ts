@@ -1,0 +1,70 @@
+/**
+ * Steps a person takes, shared by the specs.
+ */
+import { expect, Page } from '@playwright/test';
+import { STRONG_PASSWORD, totp, uniqueEmail } from './helpers';
+
+/** Waits until the WASM has hydrated the page, so buttons run their Rust handlers. */
+export async function hydrated(page: Page): Promise<void> {
+  await page.locator('body[data-hydrated]').waitFor({ state: 'attached' });
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+}
+
+export async function signUp(page: Page, email = uniqueEmail()): Promise<string> {
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(STRONG_PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  return email;
+}
+
+export async function signIn(page: Page, email: string): Promise<void> {
+  await page.goto('/signin');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(STRONG_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+export async function signOut(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/signin$/);
+}
+
+export interface TwoFactor {
+  key: string;
+  codes: string[];
+}
+
+/** Settings → Two-Factor Auth → Enable, scanning the key as an app would. */
+export async function enableTwoFactor(page: Page): Promise<TwoFactor> {
+  await page.goto('/settings/two-factor');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Enable' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Enable two-factor authentication' });
+  await expect(dialog).toBeVisible();
+  const key = (await dialog.getByTestId('setup-key').textContent())!.trim();
+  await dialog.getByLabel('Verification code').fill(totp(key));
+  await dialog.getByLabel('Password').fill(STRONG_PASSWORD);
+  await dialog.getByRole('button', { name: 'Enable' }).click();
+  const list = dialog.getByRole('list', { name: 'Recovery codes' });
+  await expect(list).toBeVisible();
+  const codes = (await list.locator('code').allTextContents()).map((c) => c.trim());
+  expect(codes).toHaveLength(10);
+  return { key, codes };
+}
+
+/** The code for the step after the current one: the current step was spent enabling. */
+export function nextCode(key: string): string {
+  return totp(key, Date.now() + 30_000);
+}
+
+export async function enterCode(page: Page, code: string): Promise<void> {
+  await page.getByLabel('Two-factor authentication code').fill(code);
+  await page.getByRole('button', { name: 'Verify' }).click();
+}
