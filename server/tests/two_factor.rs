@@ -264,7 +264,7 @@ async fn recovery_code_works_once_and_ignores_case_spaces_and_dashes() {
 }
 
 #[tokio::test]
-async fn five_wrong_codes_end_the_pending_session() {
+async fn five_wrong_codes_end_the_pending_session_and_lock_the_account() {
     let server = TestServer::start().await;
     let (_, email, key, _) = account_with_two_factor(&server, "fivefail").await;
     let browser = server.browser();
@@ -272,22 +272,15 @@ async fn five_wrong_codes_end_the_pending_session() {
     let good = totp_at(&key, now() + STEP);
     let wrong = wrong_code(&key);
     for _ in 0..4 {
-        assert_eq!(
-            browser.verify_code(&wrong).await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(browser.verify_code(&wrong).await.status(), StatusCode::UNAUTHORIZED);
     }
-    let (status, message) = error_message(browser.verify_code(&wrong).await).await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    assert!(
-        message.contains("Sign in with your password again"),
-        "{message}"
-    );
+    let res = browser.verify_code(&wrong).await;
+    assert_eq!(res.headers().get("retry-after").unwrap(), "900");
+    let (status, message) = error_message(res).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(message, "Too many attempts. Try again in 15 minutes.");
     // The session is gone: even the right code no longer helps.
-    assert_eq!(
-        browser.verify_code(&good).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(browser.verify_code(&good).await.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

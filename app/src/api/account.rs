@@ -47,24 +47,7 @@ pub async fn sign_in(
 
     let services = services()?;
     let client = client_info();
-    let user = match accounts::authenticate(&services, &email, password).await {
-        Ok(user) => user,
-        Err(err) => {
-            if let (AppError::InvalidCredentials, Some(user)) =
-                (&err, accounts::find(&services, &email).await?)
-            {
-                audit::record(
-                    &services,
-                    user.id,
-                    audit::EventKind::SignInFailed,
-                    &client,
-                    "wrong password",
-                )
-                .await?;
-            }
-            return Err(err);
-        }
-    };
+    let user = accounts::authenticate(&services, &email, password, &client).await?;
     if let Some(previous) = session() {
         sessions::end(&services, &previous).await?;
     }

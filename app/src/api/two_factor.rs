@@ -177,15 +177,17 @@ pub async fn verify_sign_in_code(code: String, next: Option<String>) -> Result<(
             leptos_axum::redirect(safe_next(next.as_deref()));
             Ok(())
         }
-        Err(AppError::InvalidCode) => {
-            if sessions::record_failed_code(&services, &session).await? {
-                clear_session_cookie(&services);
-                return Err(AppError::Conflict(
-                    "Too many wrong codes. Sign in with your password again to get new attempts."
-                        .into(),
-                ));
+        Err(err @ (AppError::InvalidCode | AppError::Throttled { .. })) => {
+            if !sessions::record_failed_code(&services, &session).await? {
+                return Err(err);
             }
-            Err(AppError::InvalidCode)
+            clear_session_cookie(&services);
+            match err {
+                AppError::InvalidCode => Err(AppError::Conflict(
+                    "Too many wrong codes. Sign in with your password again to get new attempts.".into(),
+                )),
+                locked => Err(locked),
+            }
         }
         Err(err) => Err(err),
     }

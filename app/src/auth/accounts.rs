@@ -1,6 +1,11 @@
 //! Creating accounts and checking passwords.
 
-use super::{email::Email, password::Password, Services};
+use super::{
+    audit::{self, EventKind},
+    email::Email,
+    password::Password,
+    throttle, ClientInfo, Services,
+};
 use crate::{
     error::AppError,
     store::{self, users::UserRow},
@@ -21,28 +26,38 @@ pub async fn sign_up(services: &Services, email: &str, password: String) -> Resu
 
 /// Checks an email and password. An unknown email costs one argon2 verification too, and
 /// gets the same answer as a wrong password, so neither time nor text reveals accounts.
+/// Failures count per account and per client address; a locked one is refused before
+/// any hashing.
 pub async fn authenticate(
     services: &Services,
     email: &str,
     password: String,
+    client: &ClientInfo,
 ) -> Result<UserRow, AppError> {
     let email = Email::parse(email)?;
     let password = Password::for_sign_in(password)?;
+    let account_key = format!("pw:{}", email.as_str());
+    let ip_key = format!("ip:{}", client.ip);
+    throttle::check(services, &ip_key).await?;
+    throttle::check(services, &account_key).await?;
+
     let user = store::users::find_by_email(&services.db, email.as_str()).await?;
     let stored = user.as_ref().map(|u| u.password_hash.as_str());
-    if services.hasher.verify(&password, stored).await? {
-        user.ok_or(AppError::InvalidCredentials)
-    } else {
-        Err(AppError::InvalidCredentials)
+    let matches = services.hasher.verify(&password, stored).await?;
+    if let (true, Some(user)) = (matches, &user) {
+        throttle::reset(services, &account_key).await?;
+        return Ok(user.clone());
     }
-}
-
-/// Looks an account up by email, for the audit log of failed sign-ins.
-pub async fn find(services: &Services, email: &str) -> Result<Option<UserRow>, AppError> {
-    match Email::parse(email) {
-        Ok(email) => Ok(store::users::find_by_email(&services.db, email.as_str()).await?),
-        Err(_) => Ok(None),
+    throttle::record_failure(services, &ip_key, throttle::PASSWORD_PER_IP).await?;
+    let locked = throttle::record_failure(services, &account_key, throttle::PASSWORD_PER_ACCOUNT).await?;
+    if let Some(user) = &user {
+        audit::record(services, user.id, EventKind::SignInFailed, client, "wrong password").await?;
+        if let Some(secs) = locked {
+            let detail = format!("password sign-in locked for {}", crate::error::human_duration(secs));
+            audit::record(services, user.id, EventKind::LockedOut, client, &detail).await?;
+        }
     }
+    Err(AppError::InvalidCredentials)
 }
 
 pub async fn by_id(services: &Services, user_id: i64) -> Result<UserRow, AppError> {

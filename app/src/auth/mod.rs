@@ -8,6 +8,7 @@ pub mod password;
 pub mod recovery_codes;
 pub mod sealing;
 pub mod sessions;
+pub mod throttle;
 pub mod totp;
 pub mod two_factor;
 

@@ -11,6 +11,7 @@ use super::{
     password::Password,
     recovery_codes::{self, RecoveryCode},
     sessions::Session,
+    throttle,
     totp::{self, TotpCode, TotpSecret},
     ClientInfo, Services,
 };
@@ -168,7 +169,13 @@ pub async fn enable(
         AppError::Conflict("This setup has expired. Close the dialog and press Enable again to get a new QR code.".into())
     })?;
     let secret = open(services, session.user_id, &sealed)?;
-    let step = totp::verify(&secret, &code, now, None).map_err(|_| AppError::InvalidCode)?;
+    let throttle_key = throttle::second_factor_key(session.user_id);
+    throttle::check(services, &throttle_key).await?;
+    let Ok(step) = totp::verify(&secret, &code, now, None) else {
+        audit::record(services, session.user_id, EventKind::SecondFactorFailed, client, "while enabling").await?;
+        return Err(throttle::second_factor_failed(services, session.user_id, client).await);
+    };
+    throttle::reset(services, &throttle_key).await?;
 
     let codes = recovery_codes::generate_set(&mut OsRng);
     let hashes: Vec<Vec<u8>> = codes
@@ -251,13 +258,16 @@ pub async fn regenerate_recovery_codes(
 }
 
 /// Checks a second factor for an account with 2FA on. A TOTP code is accepted once: its
-/// time step is claimed atomically. A recovery code is spent atomically.
+/// time step is claimed atomically. A recovery code is spent atomically. Failures of
+/// either kind count against one throttle per account, checked before anything else.
 pub async fn verify(
     services: &Services,
     user_id: i64,
     factor: &Factor,
     client: &ClientInfo,
 ) -> Result<Proof, AppError> {
+    let throttle_key = throttle::second_factor_key(user_id);
+    throttle::check(services, &throttle_key).await?;
     let now = services.clock.now();
     let proof = match factor {
         Factor::Totp(code) => {
@@ -291,10 +301,13 @@ pub async fn verify(
         }
     };
     match proof {
-        Some(proof) => Ok(proof),
+        Some(proof) => {
+            throttle::reset(services, &throttle_key).await?;
+            Ok(proof)
+        }
         None => {
             audit::record(services, user_id, EventKind::SecondFactorFailed, client, "").await?;
-            Err(AppError::InvalidCode)
+            Err(throttle::second_factor_failed(services, user_id, client).await)
         }
     }
 }

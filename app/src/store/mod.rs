@@ -7,6 +7,7 @@
 pub mod recovery_codes;
 pub mod security_events;
 pub mod sessions;
+pub mod throttle;
 pub mod totp;
 pub mod users;
 

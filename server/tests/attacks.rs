@@ -1,0 +1,103 @@
+//! Each test is named for the attack it stops.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn totp_bruteforce_locks_account_across_restart() {
+    let server = TestServer::start().await;
+    let (_, email, key, _) = account_with_two_factor(&server, "brute").await;
+    let wrong = wrong_code(&key);
+    // Two pending sessions, as an attacker would use to dodge the per-session limit.
+    for _ in 0..2 {
+        let attacker = server.browser();
+        attacker.sign_in(&email, PASSWORD).await;
+        for _ in 0..2 {
+            assert_eq!(attacker.verify_code(&wrong).await.status(), StatusCode::UNAUTHORIZED);
+        }
+    }
+    let attacker = server.browser();
+    attacker.sign_in(&email, PASSWORD).await;
+    assert_eq!(attacker.verify_code(&wrong).await.status(), StatusCode::TOO_MANY_REQUESTS, "the 5th failure locks");
+
+    let server = TestServer::start_in(server.stop());
+    let browser = server.browser();
+    browser.sign_in(&email, PASSWORD).await;
+    let res = browser.verify_code(&totp_at(&key, now() + 30)).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "still locked after a restart, even for the right code");
+    let retry: u64 = res.headers().get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&retry));
+}
+
+#[tokio::test]
+async fn recovery_code_guessing_counts_against_the_same_lock() {
+    let server = TestServer::start().await;
+    let (_, email, _, codes) = account_with_two_factor(&server, "recbrute").await;
+    let attacker = server.browser();
+    attacker.sign_in(&email, PASSWORD).await;
+    for _ in 0..4 {
+        let res = attacker.verify_code("AAAA-BBBB-CCCC-DDDD-EEEE-FFFF").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(attacker.verify_code("AAAA-BBBB-CCCC-DDDD-EEEE-GGGG").await.status(), StatusCode::TOO_MANY_REQUESTS);
+    let owner = server.browser();
+    owner.sign_in(&email, PASSWORD).await;
+    assert_eq!(owner.verify_code(&codes[0]).await.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn password_guessing_on_one_account_is_throttled() {
+    let server = TestServer::start().await;
+    let email = unique_email("pwbrute");
+    server.browser().sign_up(&email).await;
+    let attacker = server.browser();
+    for _ in 0..10 {
+        let res = attacker.sign_in(&email, "Wrong-guess-password-1").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = attacker.sign_in(&email, PASSWORD).await;
+    assert_eq!(res.headers().get("retry-after").unwrap(), "900");
+    let (status, message) = error_message(res).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(message, "Too many attempts. Try again in 15 minutes.");
+}
+
+#[tokio::test]
+async fn password_spraying_from_one_address_is_throttled() {
+    let server = TestServer::start().await;
+    let attacker = server.browser();
+    for n in 0..30 {
+        let res = attacker.sign_in(&unique_email(&format!("spray{n}")), "Spray-password-2026").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = attacker.sign_in(&unique_email("spray-last"), "Spray-password-2026").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().get("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn cross_site_fetch_metadata_is_rejected() {
+    let server = TestServer::start().await;
+    let res = server
+        .browser()
+        .client
+        .post(format!("{}/api/sign_in", server.url))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("email", "a@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers() {
+    let server = TestServer::start().await;
+    let res = server.browser().get("/signin").await;
+    let headers = res.headers();
+    assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff");
+    assert_eq!(headers.get("referrer-policy").unwrap(), "no-referrer");
+    assert_eq!(headers.get("x-frame-options").unwrap(), "DENY");
+}
