@@ -15,19 +15,37 @@ async fn totp_bruteforce_locks_account_across_restart() {
         let attacker = server.browser();
         attacker.sign_in(&email, PASSWORD).await;
         for _ in 0..2 {
-            assert_eq!(attacker.verify_code(&wrong).await.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(
+                attacker.verify_code(&wrong).await.status(),
+                StatusCode::UNAUTHORIZED
+            );
         }
     }
     let attacker = server.browser();
     attacker.sign_in(&email, PASSWORD).await;
-    assert_eq!(attacker.verify_code(&wrong).await.status(), StatusCode::TOO_MANY_REQUESTS, "the 5th failure locks");
+    assert_eq!(
+        attacker.verify_code(&wrong).await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the 5th failure locks"
+    );
 
     let server = TestServer::start_in(server.stop());
     let browser = server.browser();
     browser.sign_in(&email, PASSWORD).await;
     let res = browser.verify_code(&totp_at(&key, now() + 30)).await;
-    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "still locked after a restart, even for the right code");
-    let retry: u64 = res.headers().get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "still locked after a restart, even for the right code"
+    );
+    let retry: u64 = res
+        .headers()
+        .get("retry-after")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=900).contains(&retry));
 }
 
@@ -41,10 +59,19 @@ async fn recovery_code_guessing_counts_against_the_same_lock() {
         let res = attacker.verify_code("AAAA-BBBB-CCCC-DDDD-EEEE-FFFF").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(attacker.verify_code("AAAA-BBBB-CCCC-DDDD-EEEE-GGGG").await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        attacker
+            .verify_code("AAAA-BBBB-CCCC-DDDD-EEEE-GGGG")
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
     let owner = server.browser();
     owner.sign_in(&email, PASSWORD).await;
-    assert_eq!(owner.verify_code(&codes[0]).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        owner.verify_code(&codes[0]).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 #[tokio::test]
@@ -69,10 +96,14 @@ async fn password_spraying_from_one_address_is_throttled() {
     let server = TestServer::start().await;
     let attacker = server.browser();
     for n in 0..30 {
-        let res = attacker.sign_in(&unique_email(&format!("spray{n}")), "Spray-password-2026").await;
+        let res = attacker
+            .sign_in(&unique_email(&format!("spray{n}")), "Spray-password-2026")
+            .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
-    let res = attacker.sign_in(&unique_email("spray-last"), "Spray-password-2026").await;
+    let res = attacker
+        .sign_in(&unique_email("spray-last"), "Spray-password-2026")
+        .await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.headers().get("retry-after").is_some());
 }

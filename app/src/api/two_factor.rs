@@ -184,7 +184,8 @@ pub async fn verify_sign_in_code(code: String, next: Option<String>) -> Result<(
             clear_session_cookie(&services);
             match err {
                 AppError::InvalidCode => Err(AppError::Conflict(
-                    "Too many wrong codes. Sign in with your password again to get new attempts.".into(),
+                    "Too many wrong codes. Sign in with your password again to get new attempts."
+                        .into(),
                 )),
                 locked => Err(locked),
             }

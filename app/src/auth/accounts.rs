@@ -49,11 +49,22 @@ pub async fn authenticate(
         return Ok(user.clone());
     }
     throttle::record_failure(services, &ip_key, throttle::PASSWORD_PER_IP).await?;
-    let locked = throttle::record_failure(services, &account_key, throttle::PASSWORD_PER_ACCOUNT).await?;
+    let locked =
+        throttle::record_failure(services, &account_key, throttle::PASSWORD_PER_ACCOUNT).await?;
     if let Some(user) = &user {
-        audit::record(services, user.id, EventKind::SignInFailed, client, "wrong password").await?;
+        audit::record(
+            services,
+            user.id,
+            EventKind::SignInFailed,
+            client,
+            "wrong password",
+        )
+        .await?;
         if let Some(secs) = locked {
-            let detail = format!("password sign-in locked for {}", crate::error::human_duration(secs));
+            let detail = format!(
+                "password sign-in locked for {}",
+                crate::error::human_duration(secs)
+            );
             audit::record(services, user.id, EventKind::LockedOut, client, &detail).await?;
         }
     }

@@ -18,19 +18,33 @@ pub struct Policy {
 }
 
 /// Codes from the app and recovery codes share one counter per account.
-pub const SECOND_FACTOR: Policy = Policy { max_failures: 5, base_lock_secs: 15 * 60, max_lock_secs: 24 * 3600 };
+pub const SECOND_FACTOR: Policy = Policy {
+    max_failures: 5,
+    base_lock_secs: 15 * 60,
+    max_lock_secs: 24 * 3600,
+};
 /// Wrong passwords for one account: ten tries cover typos and forgotten variants, and keep
 /// a year of guessing near 3,600 attempts, far under NIST's ceiling of 100 in a row.
-pub const PASSWORD_PER_ACCOUNT: Policy = Policy { max_failures: 10, base_lock_secs: 15 * 60, max_lock_secs: 24 * 3600 };
+pub const PASSWORD_PER_ACCOUNT: Policy = Policy {
+    max_failures: 10,
+    base_lock_secs: 15 * 60,
+    max_lock_secs: 24 * 3600,
+};
 /// Wrong passwords from one address, across accounts: room for an office behind one NAT,
 /// none for spraying.
-pub const PASSWORD_PER_IP: Policy = Policy { max_failures: 30, base_lock_secs: 15 * 60, max_lock_secs: 24 * 3600 };
+pub const PASSWORD_PER_IP: Policy = Policy {
+    max_failures: 30,
+    base_lock_secs: 15 * 60,
+    max_lock_secs: 24 * 3600,
+};
 
 impl Policy {
     /// The length of the `lockouts`-th lock (counting from 1).
     pub fn lock_secs(&self, lockouts: i64) -> i64 {
         let doublings = (lockouts - 1).clamp(0, 32) as u32;
-        self.base_lock_secs.saturating_mul(1 << doublings).min(self.max_lock_secs)
+        self.base_lock_secs
+            .saturating_mul(1 << doublings)
+            .min(self.max_lock_secs)
     }
 
     /// The state after one more failure at `now`.
@@ -40,7 +54,11 @@ impl Policy {
             return ThrottleRow { failures, ..row };
         }
         let lockouts = row.lockouts + 1;
-        ThrottleRow { failures: 0, lockouts, locked_until: now + self.lock_secs(lockouts) }
+        ThrottleRow {
+            failures: 0,
+            lockouts,
+            locked_until: now + self.lock_secs(lockouts),
+        }
     }
 }
 
@@ -59,13 +77,23 @@ pub async fn check(services: &Services, key: &str) -> Result<(), AppError> {
 }
 
 /// Counts a failure. Returns the lock it started, if this failure started one.
-pub async fn record_failure(services: &Services, key: &str, policy: Policy) -> Result<Option<u64>, AppError> {
+pub async fn record_failure(
+    services: &Services,
+    key: &str,
+    policy: Policy,
+) -> Result<Option<u64>, AppError> {
     let now = services.clock.now();
     let counted = table::add_failure(&services.db, key, now).await?;
     if counted.failures < policy.max_failures {
         return Ok(None);
     }
-    let locked = policy.after_failure(ThrottleRow { failures: counted.failures - 1, ..counted }, now);
+    let locked = policy.after_failure(
+        ThrottleRow {
+            failures: counted.failures - 1,
+            ..counted
+        },
+        now,
+    );
     // Of concurrent failures that reach the limit together, one starts the lock.
     if table::lock(&services.db, key, counted.lockouts, locked, now).await? {
         Ok(Some(policy.lock_secs(locked.lockouts) as u64))
@@ -85,15 +113,32 @@ pub fn second_factor_key(user_id: i64) -> String {
 
 /// Counts a wrong second factor against the account. The failure that starts a lock is
 /// answered with the lock, and logged.
-pub async fn second_factor_failed(services: &Services, user_id: i64, client: &ClientInfo) -> AppError {
+pub async fn second_factor_failed(
+    services: &Services,
+    user_id: i64,
+    client: &ClientInfo,
+) -> AppError {
     match record_failure(services, &second_factor_key(user_id), SECOND_FACTOR).await {
         Ok(None) => AppError::InvalidCode,
         Ok(Some(secs)) => {
-            let detail = format!("second factor locked for {}", crate::error::human_duration(secs));
-            if let Err(err) = audit::record(services, user_id, audit::EventKind::LockedOut, client, &detail).await {
+            let detail = format!(
+                "second factor locked for {}",
+                crate::error::human_duration(secs)
+            );
+            if let Err(err) = audit::record(
+                services,
+                user_id,
+                audit::EventKind::LockedOut,
+                client,
+                &detail,
+            )
+            .await
+            {
                 return err;
             }
-            AppError::Throttled { retry_after_secs: secs }
+            AppError::Throttled {
+                retry_after_secs: secs,
+            }
         }
         Err(err) => err,
     }
@@ -118,7 +163,10 @@ mod tests {
     #[test]
     fn each_further_run_doubles_the_lock_up_to_a_day() {
         let locks: Vec<i64> = (1..=9).map(|n| SECOND_FACTOR.lock_secs(n)).collect();
-        assert_eq!(locks, [900, 1800, 3600, 7200, 14400, 28800, 57600, 86400, 86400]);
+        assert_eq!(
+            locks,
+            [900, 1800, 3600, 7200, 14400, 28800, 57600, 86400, 86400]
+        );
     }
 
     /// An attacker guesses as fast as the throttle allows for a year. Each guess is one
@@ -140,7 +188,10 @@ mod tests {
         }
         let p_guess = 3.0 / 1_000_000.0;
         let p_success = 1.0 - (1.0f64 - p_guess).powf(guesses as f64);
-        println!("a year allows {guesses} guesses: success probability {:.4} %", p_success * 100.0);
+        println!(
+            "a year allows {guesses} guesses: success probability {:.4} %",
+            p_success * 100.0
+        );
         assert!(p_success < 0.01, "{p_success}");
     }
 }

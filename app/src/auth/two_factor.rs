@@ -172,7 +172,14 @@ pub async fn enable(
     let throttle_key = throttle::second_factor_key(session.user_id);
     throttle::check(services, &throttle_key).await?;
     let Ok(step) = totp::verify(&secret, &code, now, None) else {
-        audit::record(services, session.user_id, EventKind::SecondFactorFailed, client, "while enabling").await?;
+        audit::record(
+            services,
+            session.user_id,
+            EventKind::SecondFactorFailed,
+            client,
+            "while enabling",
+        )
+        .await?;
         return Err(throttle::second_factor_failed(services, session.user_id, client).await);
     };
     throttle::reset(services, &throttle_key).await?;

@@ -10,10 +10,11 @@ pub struct ThrottleRow {
 }
 
 pub async fn get(db: &Db, key: &str) -> sqlx::Result<ThrottleRow> {
-    let row = sqlx::query_as("SELECT failures, lockouts, locked_until FROM throttle WHERE key = $1")
-        .bind(key)
-        .fetch_optional(db)
-        .await?;
+    let row =
+        sqlx::query_as("SELECT failures, lockouts, locked_until FROM throttle WHERE key = $1")
+            .bind(key)
+            .fetch_optional(db)
+            .await?;
     Ok(row.unwrap_or_default())
 }
 
@@ -32,7 +33,13 @@ pub async fn add_failure(db: &Db, key: &str, now: i64) -> sqlx::Result<ThrottleR
 }
 
 /// Starts a lock, unless a concurrent request already started this one.
-pub async fn lock(db: &Db, key: &str, seen_lockouts: i64, locked: ThrottleRow, now: i64) -> sqlx::Result<bool> {
+pub async fn lock(
+    db: &Db,
+    key: &str,
+    seen_lockouts: i64,
+    locked: ThrottleRow,
+    now: i64,
+) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE throttle SET failures = $1, lockouts = $2, locked_until = $3, updated_at = $4 \
          WHERE key = $5 AND lockouts = $6",
@@ -49,5 +56,9 @@ pub async fn lock(db: &Db, key: &str, seen_lockouts: i64, locked: ThrottleRow, n
 }
 
 pub async fn clear(db: &Db, key: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key).execute(db).await.map(drop)
+    sqlx::query("DELETE FROM throttle WHERE key = $1")
+        .bind(key)
+        .execute(db)
+        .await
+        .map(drop)
 }
