@@ -24,9 +24,11 @@ use leptos_router::{
 use crate::{
     components::header::Header,
     pages::{
+        activity::ActivityTab,
         code_prompt::CodePromptPage,
         home::HomePage,
         not_found::NotFound,
+        sessions::SessionsTab,
         settings::{ProfileTab, SettingsPage},
         sign_in::SignInPage,
         sign_up::SignUpPage,
@@ -36,6 +38,8 @@ use crate::{
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    send_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -51,6 +55,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// Scripts run only with this response's nonce (the hydration script) or from our own
+/// origin (the WASM glue); nothing may frame the page.
+#[cfg(feature = "ssr")]
+fn send_content_security_policy() {
+    use http::{header::CONTENT_SECURITY_POLICY, HeaderValue};
+    let (Some(nonce), Some(res)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        res.insert_header(CONTENT_SECURITY_POLICY, value);
     }
 }
 
@@ -89,6 +114,8 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("disable") view=DisableDialog />
                             <Route path=path!("recovery-codes") view=RegenerateDialog />
                         </ParentRoute>
+                        <Route path=path!("sessions") view=SessionsTab />
+                        <Route path=path!("activity") view=ActivityTab />
                     </ParentRoute>
                 </Routes>
             </main>

@@ -21,6 +21,22 @@ pub struct Cli {
 pub enum Command {
     /// Serve the web app (the default).
     Serve,
+    /// Account recovery for operators; every use is recorded in the account's activity.
+    Admin {
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Turn two-factor authentication off for someone who lost both their phone and
+    /// their recovery codes, and end all their sessions.
+    #[command(name = "reset-2fa")]
+    ResetTwoFactor {
+        /// The account's email address.
+        email: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

@@ -32,11 +32,14 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .leptos_routes(&state, routes, {
+        .leptos_routes_with_context(&state, routes, leptos::nonce::provide_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(leptos::nonce::provide_nonce, shell))
         .layer(middleware::from_fn(guard_pages))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -185,6 +188,7 @@ fn is_cross_site(req: &Request) -> bool {
 }
 
 async fn security_headers(req: Request, next: Next) -> Response {
+    let is_asset = is_static_asset(req.uri().path());
     let mut res = next.run(req).await;
     if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
         res = (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
@@ -196,6 +200,17 @@ async fn security_headers(req: Request, next: Next) -> Response {
     );
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    // Pages set their own policy with a nonce; everything else may load nothing at all.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    // Every page and answer is about one person's account: no cache may keep it.
+    if !is_asset && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     res
 }
 

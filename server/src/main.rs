@@ -1,5 +1,6 @@
 //! The Gatehouse host: configuration, database, router and the admin commands.
 
+mod admin;
 mod config;
 mod db;
 mod http;
@@ -41,6 +42,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let services = Arc::new(services(&cli.config).await?);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.config, services).await,
+        Command::Admin { action } => admin::run(&services, action).await,
     }
 }
 

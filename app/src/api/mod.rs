@@ -4,6 +4,8 @@
 //! here cross the wire, so they hold only what a page shows.
 
 pub mod account;
+pub mod activity;
+pub mod sessions;
 pub mod two_factor;
 
 #[cfg(feature = "ssr")]

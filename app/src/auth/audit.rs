@@ -15,6 +15,8 @@ pub enum EventKind {
     TwoFactorDisabled,
     RecoveryCodeUsed,
     RecoveryCodesRegenerated,
+    SessionEnded,
+    AdminReset,
 }
 
 impl EventKind {
@@ -30,7 +32,28 @@ impl EventKind {
             EventKind::TwoFactorDisabled => "two_factor_disabled",
             EventKind::RecoveryCodeUsed => "recovery_code_used",
             EventKind::RecoveryCodesRegenerated => "recovery_codes_regenerated",
+            EventKind::SessionEnded => "session_ended",
+            EventKind::AdminReset => "admin_reset",
         }
+    }
+}
+
+/// What the Security activity page calls each event.
+pub fn describe(kind: &str) -> &'static str {
+    match kind {
+        "signed_up" => "Account created",
+        "signed_in" => "Signed in",
+        "sign_in_failed" => "Sign-in failed",
+        "signed_out" => "Signed out",
+        "second_factor_failed" => "Wrong two-factor code",
+        "locked_out" => "Locked after too many attempts",
+        "two_factor_enabled" => "Two-factor authentication turned on",
+        "two_factor_disabled" => "Two-factor authentication turned off",
+        "recovery_code_used" => "Recovery code used",
+        "recovery_codes_regenerated" => "New recovery codes generated",
+        "session_ended" => "Session ended",
+        "admin_reset" => "Two-factor authentication reset by an administrator",
+        _ => "Account activity",
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod clock;
+pub mod devices;
 pub mod email;
 pub mod password;
 pub mod recovery_codes;

@@ -195,6 +195,26 @@ pub async fn record_failed_code(services: &Services, session: &Session) -> Resul
     Ok(false)
 }
 
+/// The account's signed-in sessions, most recently used first.
+pub async fn list(services: &Services, user_id: i64) -> Result<Vec<Session>, AppError> {
+    let rows = table::list_for_user(&services.db, user_id, services.clock.now()).await?;
+    Ok(rows.into_iter().map(Session::from).collect())
+}
+
+/// Ends one of the account's sessions. False if there was no such session.
+pub async fn end_by_id(services: &Services, user_id: i64, id: i64) -> Result<bool, AppError> {
+    Ok(table::delete_for_user(&services.db, user_id, id).await?)
+}
+
+/// Ends every session of the account but `keep`; returns how many ended.
+pub async fn end_others(
+    services: &Services,
+    user_id: i64,
+    keep: Option<i64>,
+) -> Result<u64, AppError> {
+    Ok(table::delete_others(&services.db, user_id, keep).await?)
+}
+
 pub async fn end(services: &Services, session: &Session) -> Result<(), AppError> {
     table::delete(&services.db, session.id).await?;
     Ok(())

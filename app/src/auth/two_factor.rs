@@ -10,7 +10,7 @@ use super::{
     audit::{self, EventKind},
     password::Password,
     recovery_codes::{self, RecoveryCode},
-    sessions::Session,
+    sessions::{self, Session},
     throttle,
     totp::{self, TotpCode, TotpSecret},
     ClientInfo, Services,
@@ -347,8 +347,42 @@ async fn after_factor_change(
     client: &ClientInfo,
     detail: &str,
 ) -> Result<(), AppError> {
-    store::sessions::delete_others(&services.db, session.user_id, Some(session.id)).await?;
-    audit::record(services, session.user_id, kind, client, detail).await
+    let ended = sessions::end_others(services, session.user_id, Some(session.id)).await?;
+    audit::record(services, session.user_id, kind, client, detail).await?;
+    if ended > 0 {
+        let detail = format!("{ended} other session(s) signed out after a security change");
+        audit::record(
+            services,
+            session.user_id,
+            EventKind::SessionEnded,
+            client,
+            &detail,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// For a person who lost both their phone and their recovery codes: turns 2FA off and
+/// ends every session. Returns how many sessions ended, or `None` for an unknown email.
+pub async fn admin_reset(services: &Services, email: &str) -> Result<Option<u64>, AppError> {
+    let email = super::email::Email::parse(email)?;
+    let Some(user) = store::users::find_by_email(&services.db, email.as_str()).await? else {
+        return Ok(None);
+    };
+    let mut tx = services.db.begin().await?;
+    store::totp::delete(&mut *tx, user.id).await?;
+    store::recovery_codes::delete_all(&mut *tx, user.id).await?;
+    tx.commit().await?;
+    throttle::reset(services, &throttle::second_factor_key(user.id)).await?;
+    let ended = sessions::end_others(services, user.id, None).await?;
+    let client = ClientInfo {
+        ip: String::new(),
+        user_agent: "admin command line".into(),
+    };
+    let detail = format!("{ended} session(s) ended");
+    audit::record(services, user.id, EventKind::AdminReset, &client, &detail).await?;
+    Ok(Some(ended))
 }
 
 fn already_on() -> AppError {

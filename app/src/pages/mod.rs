@@ -1,8 +1,10 @@
 //! One module per page.
 
+pub mod activity;
 pub mod code_prompt;
 pub mod home;
 pub mod not_found;
+pub mod sessions;
 pub mod settings;
 pub mod sign_in;
 pub mod sign_up;

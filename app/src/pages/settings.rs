@@ -9,6 +9,8 @@ use crate::{api::account::load_profile, components::form::LoadError};
 const TABS: &[(&str, &str)] = &[
     ("/settings", "Profile"),
     ("/settings/two-factor", "Two-Factor Auth"),
+    ("/settings/sessions", "Sessions"),
+    ("/settings/activity", "Security activity"),
 ];
 
 #[component]

@@ -257,3 +257,40 @@ pub fn wrong_code(key: &str) -> String {
         .find(|c| !valid.contains(c))
         .unwrap()
 }
+
+impl TestServer {
+    /// Runs `server admin …` against this server's database and key.
+    pub fn admin(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_server"))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/gatehouse.db", self.dir.path().display()),
+            )
+            .env(
+                "GATEHOUSE_SECRET_KEY_FILE",
+                self.dir.path().join("secret.key"),
+            )
+            .arg("admin")
+            .args(args)
+            .output()
+            .expect("run the admin command")
+    }
+}
+
+impl Browser {
+    /// The kinds of the account's security events, newest first.
+    pub async fn activity_kinds(&self) -> Vec<String> {
+        let page: serde_json::Value = self
+            .call("list_activity", &[])
+            .await
+            .json()
+            .await
+            .expect("activity JSON");
+        page["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .map(|e| e["what"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}

@@ -1,0 +1,89 @@
+//! Settings → Sessions: where the account is signed in, and signing devices out.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: i64,
+    pub device: String,
+    pub ip: String,
+    pub signed_in: String,
+    pub last_seen: String,
+    pub current: bool,
+}
+
+#[server(endpoint = "list_sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
+    use super::ssr::*;
+    use crate::{
+        auth::{devices, sessions},
+        dates::date_time,
+    };
+
+    let services = services()?;
+    let current = require_full_session()?;
+    let all = sessions::list(&services, current.user_id).await?;
+    Ok(all
+        .into_iter()
+        .map(|s| SessionView {
+            id: s.id,
+            device: devices::describe(&s.user_agent),
+            ip: s.ip,
+            signed_in: date_time(s.created_at),
+            last_seen: date_time(s.last_seen_at),
+            current: s.id == current.id,
+        })
+        .collect())
+}
+
+/// Signs one other device out.
+#[server(endpoint = "end_session")]
+pub async fn end_session(id: i64) -> Result<(), AppError> {
+    use super::ssr::*;
+    use crate::auth::{audit, sessions};
+
+    let services = services()?;
+    let current = require_full_session()?;
+    if id == current.id {
+        return Err(AppError::bad_input(
+            "Use Sign out to end the session you are using.",
+        ));
+    }
+    if !sessions::end_by_id(&services, current.user_id, id).await? {
+        return Err(AppError::Conflict("That session has already ended.".into()));
+    }
+    audit::record(
+        &services,
+        current.user_id,
+        audit::EventKind::SessionEnded,
+        &client_info(),
+        "signed out from Sessions",
+    )
+    .await?;
+    leptos_axum::redirect("/settings/sessions");
+    Ok(())
+}
+
+#[server(endpoint = "end_other_sessions")]
+pub async fn end_other_sessions() -> Result<u64, AppError> {
+    use super::ssr::*;
+    use crate::auth::{audit, sessions};
+
+    let services = services()?;
+    let current = require_full_session()?;
+    let ended = sessions::end_others(&services, current.user_id, Some(current.id)).await?;
+    let detail = format!("{ended} other session(s) signed out from Sessions");
+    audit::record(
+        &services,
+        current.user_id,
+        audit::EventKind::SessionEnded,
+        &client_info(),
+        &detail,
+    )
+    .await?;
+    leptos_axum::redirect("/settings/sessions");
+    Ok(ended)
+}
