@@ -132,3 +132,62 @@ async fn responses_carry_security_headers() {
     assert_eq!(headers.get("referrer-policy").unwrap(), "no-referrer");
     assert_eq!(headers.get("x-frame-options").unwrap(), "DENY");
 }
+
+/// Every page and server function the app defines, enumerated from the app itself, so a
+/// route added later cannot escape this test.
+#[tokio::test]
+async fn pending_session_reaches_no_other_route() {
+    let server = TestServer::start().await;
+    let (_, email, _, _) = account_with_two_factor(&server, "pending").await;
+    let pending = server.browser();
+    pending.sign_in(&email, PASSWORD).await;
+
+    let public_pages = ["/", "/signin", "/signup", "/signin/code"];
+    let pages: Vec<String> = leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|r| r.path().to_owned())
+        .collect();
+    assert!(
+        pages.iter().any(|p| p == "/settings/two-factor/enable"),
+        "{pages:?}"
+    );
+    for page in pages.iter().filter(|p| !public_pages.contains(&p.as_str())) {
+        let res = pending.get(page).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{page}");
+        assert_eq!(
+            res.headers().get("location").unwrap(),
+            "/signin/code",
+            "{page}"
+        );
+    }
+
+    // Open to anyone, or harmless: they return nothing for a pending session.
+    let open = [
+        "/api/sign_in",
+        "/api/sign_up",
+        "/api/sign_out",
+        "/api/verify_sign_in_code",
+        "/api/signed_in_as",
+    ];
+    let functions: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .collect();
+    assert!(functions.len() >= 15, "{functions:?}");
+    for path in functions.iter().filter(|p| !open.contains(&p.as_str())) {
+        let name = path.trim_start_matches("/api/");
+        let res = pending
+            .call(
+                name,
+                &[("code", "123456"), ("password", PASSWORD), ("id", "1")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    let who: serde_json::Value = pending
+        .call("signed_in_as", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(who.is_null(), "a pending session is not signed in");
+}
