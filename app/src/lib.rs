@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use crate::{
@@ -82,7 +82,6 @@ fn send_content_security_policy() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    components::session::provide_session_actions();
     // Effects run only in the browser: this marks the page as live, for tests and CSS.
     Effect::new(|| {
         #[cfg(feature = "hydrate")]
@@ -98,27 +97,37 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/gatehouse.css" />
         <Title formatter=|page: String| if page.is_empty() { "Gatehouse".to_owned() } else { format!("{page} · Gatehouse") } />
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
-            <Header />
-            <main id="main">
-                <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/signin") view=SignInPage />
-                    <Route path=path!("/signin/code") view=CodePromptPage />
-                    <Route path=path!("/signup") view=SignUpPage />
-                    <ParentRoute path=path!("/settings") view=SettingsPage>
-                        <Route path=path!("") view=ProfileTab />
-                        <ParentRoute path=path!("two-factor") view=TwoFactorTab>
-                            <Route path=path!("") view=|| () />
-                            <Route path=path!("enable") view=EnableDialog />
-                            <Route path=path!("disable") view=DisableDialog />
-                            <Route path=path!("recovery-codes") view=RegenerateDialog />
-                        </ParentRoute>
-                        <Route path=path!("sessions") view=SessionsTab />
-                        <Route path=path!("activity") view=ActivityTab />
-                    </ParentRoute>
-                </Routes>
-            </main>
+            <Layout />
         </Router>
+    }
+}
+
+/// The page frame inside the router.
+#[component]
+fn Layout() -> impl IntoView {
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <Header />
+        <main id="main">
+            // Every route renders completely on the server before it is sent, so each page
+            // works without JavaScript and a missing session can still redirect.
+            <Routes fallback=NotFound>
+                <Route ssr=SsrMode::Async path=path!("/") view=HomePage />
+                <Route ssr=SsrMode::Async path=path!("/signin") view=SignInPage />
+                <Route ssr=SsrMode::Async path=path!("/signin/code") view=CodePromptPage />
+                <Route ssr=SsrMode::Async path=path!("/signup") view=SignUpPage />
+                <ParentRoute ssr=SsrMode::Async path=path!("/settings") view=SettingsPage>
+                    <Route ssr=SsrMode::Async path=path!("") view=ProfileTab />
+                    <ParentRoute ssr=SsrMode::Async path=path!("two-factor") view=TwoFactorTab>
+                        <Route ssr=SsrMode::Async path=path!("") view=|| () />
+                        <Route ssr=SsrMode::Async path=path!("enable") view=EnableDialog />
+                        <Route ssr=SsrMode::Async path=path!("disable") view=DisableDialog />
+                        <Route ssr=SsrMode::Async path=path!("recovery-codes") view=RegenerateDialog />
+                    </ParentRoute>
+                    <Route ssr=SsrMode::Async path=path!("sessions") view=SessionsTab />
+                    <Route ssr=SsrMode::Async path=path!("activity") view=ActivityTab />
+                </ParentRoute>
+            </Routes>
+        </main>
     }
 }

@@ -165,13 +165,13 @@ async fn reject_cross_site(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// Fetch metadata decides when the browser sends it. Otherwise the `Origin` must name this
+/// host (some browsers send `Origin: null` for their own form posts, which is why fetch
+/// metadata comes first). A request with neither header is not from a browser page.
 fn is_cross_site(req: &Request) -> bool {
     let headers = req.headers();
-    if headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| v == "cross-site")
-    {
-        return true;
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return !(site == "same-origin" || site == "none");
     }
     let Some(origin) = headers.get(header::ORIGIN) else {
         return false;
@@ -198,7 +198,9 @@ async fn security_headers(req: Request, next: Next) -> Response {
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // Never tell another site where a person came from; our own forms need the Referer to
+    // return to the page with their error when JavaScript is off.
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     // Pages set their own policy with a nonce; everything else may load nothing at all.
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {

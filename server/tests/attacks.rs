@@ -129,7 +129,7 @@ async fn responses_carry_security_headers() {
     let res = server.browser().get("/signin").await;
     let headers = res.headers();
     assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff");
-    assert_eq!(headers.get("referrer-policy").unwrap(), "no-referrer");
+    assert_eq!(headers.get("referrer-policy").unwrap(), "same-origin");
     assert_eq!(headers.get("x-frame-options").unwrap(), "DENY");
 }
 
@@ -190,4 +190,41 @@ async fn pending_session_reaches_no_other_route() {
         .await
         .unwrap();
     assert!(who.is_null(), "a pending session is not signed in");
+}
+
+#[tokio::test]
+async fn same_origin_form_posts_pass_even_with_a_null_origin() {
+    let server = TestServer::start().await;
+    let email = unique_email("nullorigin");
+    let post = |site: Option<&'static str>, email: String| {
+        let mut req = server
+            .browser()
+            .client
+            .post(format!("{}/api/sign_up", server.url))
+            .header("origin", "null")
+            .form(&[("email", email), ("password", PASSWORD.to_owned())]);
+        if let Some(site) = site {
+            req = req.header("sec-fetch-site", site);
+        }
+        req.send()
+    };
+    // Some browsers send `Origin: null` with their own form posts (under no-referrer policies).
+    assert_eq!(
+        post(Some("same-origin"), email.clone())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        post(Some("same-site"), unique_email("x"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(None, unique_email("y")).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
 }

@@ -3,13 +3,20 @@
 use leptos::form::ActionForm;
 use leptos::{either::Either, prelude::*};
 
-use super::session::use_session_actions;
-use crate::api::account::signed_in_as;
+use leptos_router::hooks::use_location;
+
+use crate::api::account::{signed_in_as, SignOut};
 
 #[component]
 pub fn Header() -> impl IntoView {
-    let actions = use_session_actions();
-    let who = Resource::new(move || actions.version(), |_| signed_in_as());
+    let sign_out = ServerAction::<SignOut>::new();
+    // Signing in, out or through the code prompt always ends in a navigation, so the
+    // path is enough to know when to ask again.
+    let pathname = use_location().pathname;
+    let who = Resource::new(
+        move || (pathname.get(), sign_out.version().get()),
+        |_| signed_in_as(),
+    );
 
     view! {
         <header class="site-header">
@@ -27,7 +34,7 @@ pub fn Header() -> impl IntoView {
                                     <span class="visually-hidden">"Signed in as "</span>
                                     {who.email}
                                 </span>
-                                <ActionForm action=actions.sign_out>
+                                <ActionForm action=sign_out>
                                     <button type="submit" class="button secondary">"Sign out"</button>
                                 </ActionForm>
                             </nav>

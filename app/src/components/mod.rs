@@ -5,4 +5,3 @@ pub mod dialog;
 pub mod form;
 pub mod header;
 pub mod recovery_codes;
-pub mod session;

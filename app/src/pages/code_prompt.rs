@@ -4,15 +4,17 @@ use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{
-    code_input::CodeInput,
-    form::{action_error, FormError},
-    session::use_session_actions,
+use crate::{
+    api::two_factor::VerifySignInCode,
+    components::{
+        code_input::CodeInput,
+        form::{action_error, FormError},
+    },
 };
 
 #[component]
 pub fn CodePromptPage() -> impl IntoView {
-    let verify = use_session_actions().verify_code;
+    let verify = ServerAction::<VerifySignInCode>::new();
     let error = action_error(verify);
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();

@@ -2,14 +2,14 @@ use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{
-    form::{action_error, FormError},
-    session::use_session_actions,
+use crate::{
+    api::account::SignIn,
+    components::form::{action_error, FormError},
 };
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let sign_in = use_session_actions().sign_in;
+    let sign_in = ServerAction::<SignIn>::new();
     let error = action_error(sign_in);
     let next = move || use_query_map().read().get("next").unwrap_or_default();
 

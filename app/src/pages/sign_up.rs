@@ -1,14 +1,14 @@
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 
-use crate::components::{
-    form::{action_error, FormError},
-    session::use_session_actions,
+use crate::{
+    api::account::SignUp,
+    components::form::{action_error, FormError},
 };
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
-    let sign_up = use_session_actions().sign_up;
+    let sign_up = ServerAction::<SignUp>::new();
     let error = action_error(sign_up);
 
     view! {

@@ -101,11 +101,13 @@ fn EnabledPanel(status: TwoFactorStatus) -> impl IntoView {
 pub fn EnableDialog() -> impl IntoView {
     let enrollment = Resource::new(|| (), |_| pending_enrollment());
     let enable = ServerAction::<EnableTwoFactor>::new();
+    // Only success swaps the form for the codes, so a failed try keeps what was typed.
+    let codes = Memo::new(move |_| enable.value().get().and_then(Result::ok));
 
     view! {
         <Modal title="Enable two-factor authentication" close_href=TAB>
-            {move || match enable.value().get() {
-                Some(Ok(set)) => Either::Left(view! {
+            {move || match codes.get() {
+                Some(set) => Either::Left(view! {
                     <p>"Two-factor authentication is on. These are your recovery codes."</p>
                     <RecoveryCodesList set />
                     <a href=TAB class="button">"Done"</a>
@@ -203,10 +205,11 @@ pub fn DisableDialog() -> impl IntoView {
 #[component]
 pub fn RegenerateDialog() -> impl IntoView {
     let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
+    let codes = Memo::new(move |_| regenerate.value().get().and_then(Result::ok));
     view! {
         <Modal title="New recovery codes" close_href=TAB>
-            {move || match regenerate.value().get() {
-                Some(Ok(set)) => Either::Left(view! {
+            {move || match codes.get() {
+                Some(set) => Either::Left(view! {
                     <p>"Your old recovery codes no longer work. These are the new ones."</p>
                     <RecoveryCodesList set />
                     <a href=TAB class="button">"Done"</a>
