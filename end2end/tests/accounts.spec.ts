@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { hydrated, shot, signOut, signUp } from './flows';
+import { expect, hydrated, shot, signOut, signUp, test } from './flows';
 import { STRONG_PASSWORD, uniqueEmail } from './helpers';
 
 test('sign up, open settings, sign out, and sign in back to settings', async ({ page }) => {

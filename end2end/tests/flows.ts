@@ -1,8 +1,27 @@
 /**
  * Steps a person takes, shared by the specs.
  */
-import { expect, Page } from '@playwright/test';
+import { expect, Page, test as base } from '@playwright/test';
 import { STRONG_PASSWORD, totp, uniqueEmail } from './helpers';
+
+/**
+ * The test function every spec uses: it fails a test whose page logs a Content Security
+ * Policy violation, so the CSP can never silently break the app.
+ */
+export const test = base.extend({
+  page: async ({ page }, use) => {
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to (load|execute|apply)/i.test(message.text())) {
+        violations.push(message.text());
+      }
+    });
+    await use(page);
+    expect(violations, 'CSP violations').toEqual([]);
+  },
+});
+
+export { expect };
 
 /** Waits until the WASM has hydrated the page, so buttons run their Rust handlers. */
 export async function hydrated(page: Page): Promise<void> {

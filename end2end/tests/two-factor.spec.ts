@@ -1,7 +1,8 @@
-import { expect, test } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
 import {
   enableTwoFactor,
+  expect,
+  test,
   enterCode,
   hydrated,
   nextCode,
