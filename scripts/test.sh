@@ -92,7 +92,7 @@ cargo test --workspace --exclude frontend
 end
 
 begin leptos-build
-cargo leptos build
+cargo leptos build --frontend-only
 [ -x target/debug/server ] || {
   echo "target/debug/server missing after cargo leptos build" >&2
   exit 1

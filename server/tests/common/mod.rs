@@ -29,6 +29,11 @@ impl TestServer {
 
     /// Starts a server on the data of a previous one, as after a restart.
     pub fn start_in(dir: tempfile::TempDir) -> Self {
+        Self::start_with(dir, &[])
+    }
+
+    /// Starts a server with extra environment variables.
+    pub fn start_with(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Self {
         let log = dir.path().join("server.log");
         let log_file = std::fs::File::create(&log).expect("log file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
