@@ -7,11 +7,8 @@ use proptest::prelude::*;
 use reqwest::StatusCode;
 
 async fn user_count(server: &TestServer) -> i64 {
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", server.db_path().display()))
-        .await
-        .unwrap();
     sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(&pool)
+        .fetch_one(&server.db().await)
         .await
         .unwrap()
 }
@@ -112,11 +109,8 @@ async fn an_expired_code_prompt_sends_the_person_back_to_sign_in() {
     let (_, email, key, _) = account_with_two_factor(&server, "stale").await;
     let browser = server.browser();
     browser.sign_in(&email, PASSWORD).await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", server.db_path().display()))
-        .await
-        .unwrap();
     sqlx::query("UPDATE sessions SET expires_at = 0 WHERE stage = 'pending_second_factor'")
-        .execute(&pool)
+        .execute(&server.db().await)
         .await
         .unwrap();
 

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 
 #[tokio::test]
 async fn a_full_flow_at_trace_level_logs_no_secret() {
-    let server = TestServer::start_with(tempfile::tempdir().unwrap(), &[("RUST_LOG", "trace")]);
+    let server = TestServer::start_with(DataDir::new(), &[("RUST_LOG", "trace")]);
     let (browser, email, key, codes) = account_with_two_factor(&server, "logs").await;
     let signed_in = server.browser();
     let pending = session_cookie(&signed_in.sign_in(&email, PASSWORD).await).unwrap();

@@ -494,6 +494,7 @@ async fn database_holds_no_readable_secret() {
     let mut needles: Vec<Vec<u8>> = vec![
         key.replace(' ', "").into_bytes(),
         key.clone().into_bytes(),
+        data_encoding::HEXLOWER.encode(&secret_bytes).into_bytes(),
         secret_bytes,
         PASSWORD.as_bytes().to_vec(),
         token.into_bytes(),
@@ -510,37 +511,57 @@ async fn database_holds_no_readable_secret() {
     }
 }
 
-async fn sqlite(server: &TestServer) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&format!("sqlite://{}", server.db_path().display()))
-        .await
-        .unwrap()
-}
-
 /// Moves every pending enrollment past its expiry, as if 10 minutes had passed.
 async fn age_enrollments(server: &TestServer) {
     sqlx::query("UPDATE totp_enrollments SET expires_at = 0")
-        .execute(&sqlite(server).await)
+        .execute(&server.db().await)
         .await
         .unwrap();
 }
 
 async fn table_count(server: &TestServer, table: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-        .fetch_one(&sqlite(server).await)
+        .fetch_one(&server.db().await)
         .await
         .unwrap()
 }
 
-/// Every byte of every table, plus the raw files, for grepping.
+/// Every byte the database holds: the SQLite files, or every PostgreSQL row as text.
 async fn dump_database(server: &TestServer) -> Vec<u8> {
-    let pool = sqlite(server).await;
+    let pool = server.db().await;
+    if server.is_postgres() {
+        let mut dump = Vec::new();
+        for table in [
+            "users",
+            "sessions",
+            "totp_credentials",
+            "totp_enrollments",
+            "recovery_codes",
+            "throttle",
+            "security_events",
+        ] {
+            let rows: Vec<String> = sqlx::query_scalar(&format!(
+                "SELECT CAST(row_to_json(t) AS TEXT) FROM {table} t"
+            ))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            dump.extend(rows.join("\n").into_bytes());
+        }
+        return dump;
+    }
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(&pool)
         .await
         .unwrap();
     pool.close().await;
-    let mut bytes = std::fs::read(server.db_path()).unwrap();
-    if let Ok(wal) = std::fs::read(server.db_path().with_extension("db-wal")) {
+    let path = server
+        .data
+        .database_url
+        .trim_start_matches("sqlite://")
+        .to_owned();
+    let mut bytes = std::fs::read(&path).unwrap();
+    if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
         bytes.extend(wal);
     }
     bytes

@@ -17,77 +17,117 @@ pub const PASSWORD: &str = "correct-Horse-battery-staple-92";
 pub struct TestServer {
     child: Child,
     pub url: String,
-    pub dir: tempfile::TempDir,
+    pub data: DataDir,
     pub log: PathBuf,
+}
+
+/// Where a server keeps its state: a temp dir for the key and logs, and a database that
+/// is SQLite in that dir, or a fresh database on the PostgreSQL cluster named by
+/// `GATEHOUSE_TEST_POSTGRES` (scripts/test.sh starts one).
+pub struct DataDir {
+    pub dir: tempfile::TempDir,
+    pub database_url: String,
+}
+
+impl DataDir {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = match std::env::var("GATEHOUSE_TEST_POSTGRES") {
+            Ok(admin) => fresh_postgres_database(&admin),
+            Err(_) => format!("sqlite://{}/gatehouse.db", dir.path().display()),
+        };
+        DataDir { dir, database_url }
+    }
+
+    pub fn key_file(&self) -> PathBuf {
+        self.dir.path().join("secret.key")
+    }
+}
+
+fn fresh_postgres_database(admin: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "gh_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        now()
+    );
+    let status = Command::new("psql")
+        .args([
+            admin,
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            &format!("CREATE DATABASE {name}"),
+        ])
+        .status()
+        .expect("run psql");
+    assert!(status.success(), "could not create database {name}");
+    let (base, _) = admin.rsplit_once('/').expect("database URL with a path");
+    format!("{base}/{name}")
 }
 
 impl TestServer {
     pub async fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        Self::start_in(dir)
+        Self::start_in(DataDir::new())
     }
 
     /// Starts a server on the data of a previous one, as after a restart.
-    pub fn start_in(dir: tempfile::TempDir) -> Self {
-        Self::start_with(dir, &[])
+    pub fn start_in(data: DataDir) -> Self {
+        Self::start_with(data, &[])
     }
 
     /// Starts a server with extra environment variables.
-    pub fn start_with(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Self {
-        let log = dir.path().join("server.log");
-        let log_file = std::fs::File::create(&log).expect("log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .env("GATEHOUSE_ADDR", "127.0.0.1:0")
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}/gatehouse.db", dir.path().display()),
-            )
-            .env("GATEHOUSE_SECRET_KEY_FILE", dir.path().join("secret.key"))
-            .env(
-                "RUST_LOG",
-                std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| "info".into()),
-            )
-            .stdout(Stdio::piped())
-            .stderr(log_file)
-            .spawn()
-            .expect("start the server binary");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("Gatehouse listening on ") {
-                    let _ = tx.send(url.to_owned());
-                }
-            }
-        });
-        let url = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                panic!(
-                    "server did not start:\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-        };
+    pub fn start_with(data: DataDir, env: &[(&str, &str)]) -> Self {
+        let log = data.dir.path().join("server.log");
+        let (child, url) = spawn(&data.database_url, &data.key_file(), &log, env);
         TestServer {
             child,
             url,
-            dir,
+            data,
             log,
         }
     }
 
-    /// Stops the server and hands back its data directory.
-    pub fn stop(mut self) -> tempfile::TempDir {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::mem::replace(&mut self.dir, dir)
+    /// A second instance on the same database and key, as behind a load balancer.
+    pub fn second_instance(&self) -> TestServer {
+        let data = DataDir {
+            dir: tempfile::tempdir().expect("temp dir"),
+            database_url: self.data.database_url.clone(),
+        };
+        let log = data.dir.path().join("server.log");
+        let (child, url) = spawn(&data.database_url, &self.data.key_file(), &log, &[]);
+        TestServer {
+            child,
+            url,
+            data,
+            log,
+        }
     }
 
-    pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("gatehouse.db")
+    /// Stops the server and hands back its data.
+    pub fn stop(mut self) -> DataDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let placeholder = DataDir {
+            dir: tempfile::tempdir().expect("temp dir"),
+            database_url: String::new(),
+        };
+        std::mem::replace(&mut self.data, placeholder)
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.data.database_url.starts_with("postgres")
+    }
+
+    /// A pool on the server's own database, for tests that look behind the API.
+    pub async fn db(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.data.database_url)
+            .await
+            .expect("connect to the test database")
     }
 
     pub fn browser(&self) -> Browser {
@@ -103,6 +143,47 @@ impl TestServer {
 
     pub fn server_log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+fn spawn(
+    database_url: &str,
+    key_file: &std::path::Path,
+    log: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (Child, String) {
+    let log_file = std::fs::File::create(log).expect("log file");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("GATEHOUSE_ADDR", "127.0.0.1:0")
+        .env("DATABASE_URL", database_url)
+        .env("GATEHOUSE_SECRET_KEY_FILE", key_file)
+        .env(
+            "RUST_LOG",
+            std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(log_file)
+        .spawn()
+        .expect("start the server binary");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("Gatehouse listening on ") {
+                let _ = tx.send(url.to_owned());
+            }
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(url) => (child, url),
+        Err(_) => {
+            let _ = child.kill();
+            panic!(
+                "server did not start:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
     }
 }
 
@@ -267,14 +348,8 @@ impl TestServer {
     /// Runs `server admin …` against this server's database and key.
     pub fn admin(&self, args: &[&str]) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_server"))
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}/gatehouse.db", self.dir.path().display()),
-            )
-            .env(
-                "GATEHOUSE_SECRET_KEY_FILE",
-                self.dir.path().join("secret.key"),
-            )
+            .env("DATABASE_URL", &self.data.database_url)
+            .env("GATEHOUSE_SECRET_KEY_FILE", self.data.key_file())
             .arg("admin")
             .args(args)
             .output()

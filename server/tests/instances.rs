@@ -1,0 +1,123 @@
+//! Two app instances on one database, as behind a load balancer: every guarantee holds
+//! across them. Runs on SQLite (two processes, one file) and on PostgreSQL.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn recovery_code_works_once_across_instances() {
+    let a = TestServer::start().await;
+    let b = a.second_instance();
+    let (_, email, _, codes) = account_with_two_factor(&a, "multi").await;
+    let mut browsers = Vec::new();
+    for n in 0..50 {
+        let browser = if n % 2 == 0 { a.browser() } else { b.browser() };
+        assert_eq!(
+            browser.sign_in(&email, PASSWORD).await.status(),
+            StatusCode::OK
+        );
+        browsers.push(browser);
+    }
+    let results =
+        futures::future::join_all(browsers.iter().map(|br| br.verify_code(&codes[0]))).await;
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r.status() == StatusCode::OK)
+            .count(),
+        1
+    );
+    assert!(results
+        .iter()
+        .all(|r| r.status() != StatusCode::INTERNAL_SERVER_ERROR));
+}
+
+#[tokio::test]
+async fn totp_code_works_once_across_instances() {
+    let a = TestServer::start().await;
+    let b = a.second_instance();
+    let (_, email, key, _) = account_with_two_factor(&a, "multitotp").await;
+    let mut browsers = Vec::new();
+    for n in 0..50 {
+        let browser = if n % 2 == 0 { a.browser() } else { b.browser() };
+        browser.sign_in(&email, PASSWORD).await;
+        browsers.push(browser);
+    }
+    let code = totp_at(&key, now() + 30);
+    let results = futures::future::join_all(browsers.iter().map(|br| br.verify_code(&code))).await;
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r.status() == StatusCode::OK)
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn lockout_on_one_instance_holds_on_the_other() {
+    let a = TestServer::start().await;
+    let b = a.second_instance();
+    let (_, email, key, _) = account_with_two_factor(&a, "multilock").await;
+    let attacker = a.browser();
+    attacker.sign_in(&email, PASSWORD).await;
+    let wrong = wrong_code(&key);
+    for _ in 0..4 {
+        assert_eq!(
+            attacker.verify_code(&wrong).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        attacker.verify_code(&wrong).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    let owner = b.browser();
+    owner.sign_in(&email, PASSWORD).await;
+    assert_eq!(
+        owner.verify_code(&totp_at(&key, now() + 30)).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn a_session_from_one_instance_works_on_the_other_and_ends_everywhere() {
+    let a = TestServer::start().await;
+    let b = a.second_instance();
+    let email = unique_email("multisession");
+    let on_a = a.browser();
+    let token = session_cookie(&on_a.sign_up(&email).await).unwrap();
+
+    let on_b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let with_cookie = |url: String| {
+        on_b.get(url)
+            .header("cookie", format!("gatehouse_session={token}"))
+            .send()
+    };
+    assert_eq!(
+        with_cookie(format!("{}/settings", b.url))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+
+    let res = on_b
+        .post(format!("{}/api/sign_out", b.url))
+        .header("cookie", format!("gatehouse_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        on_a.get("/settings").await.status(),
+        StatusCode::SEE_OTHER,
+        "signed out on A too"
+    );
+}
