@@ -119,6 +119,8 @@ if [ "$WITH_TEST" -eq 1 ]; then
   [ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
   command -v oathtool >/dev/null 2>&1 || apt_pkgs+=(oathtool)
   command -v zbarimg >/dev/null 2>&1 || apt_pkgs+=(zbar-tools)
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || apt_pkgs+=(postgresql-15)
+  command -v psql >/dev/null 2>&1 || apt_pkgs+=(postgresql-client-15)
   command -v curl >/dev/null 2>&1 || apt_pkgs+=(curl)
   command -v python3 >/dev/null 2>&1 || apt_pkgs+=(python3)
   if [ "${#apt_pkgs[@]}" -gt 0 ]; then
@@ -128,7 +130,7 @@ if [ "$WITH_TEST" -eq 1 ]; then
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" update
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install -y "${apt_pkgs[@]}"
   else
-    log "ok: chromium, oathtool, zbarimg, curl, python3"
+    log "ok: chromium, oathtool, zbarimg, postgresql-15, curl, python3"
   fi
 
   # Playwright & co. (browser download skipped: tests use /usr/bin/chromium).

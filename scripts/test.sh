@@ -2,7 +2,8 @@
 # Runs every Gatehouse check, failing fast:
 #   setup (tools) -> rustfmt -> clippy (server/app, frontend wasm) ->
 #   cargo test (unit + integration) -> cargo leptos build -> Playwright e2e
-#   against a freshly started server (free port, empty temp data dir).
+#   against a freshly started server (free port, empty temp data dir), then the
+#   integration tests and Playwright again on a throwaway PostgreSQL 15 cluster.
 #
 # Usage: scripts/test.sh
 # Env:   RUST_LOG (server log level, default "info")
@@ -59,8 +60,9 @@ on_exit() {
   local rc=$?
   set +e
   stop_server
+  [ -n "${PG_TEST_DIR:-}" ] && bash "$ROOT/scripts/postgres.sh" stop "$PG_TEST_DIR"
   if [ "$rc" -ne 0 ]; then
-    [ "$SECTION" = "e2e" ] && print_server_log
+    case "$SECTION" in e2e*) print_server_log ;; esac
     printf '\ntest.sh: FAILED in section [%s] (exit %d) after %d s\n' \
       "${SECTION:-?}" "$rc" "$((SECONDS - T0))" >&2
     [ -n "$TMP_DIR" ] && echo "test.sh: server data/log kept in $TMP_DIR" >&2
@@ -104,42 +106,59 @@ cargo leptos build --frontend-only
 end
 
 # ---------------------------------------------------------------------------
-begin e2e
-TMP_DIR="$(mktemp -d -t gatehouse-e2e.XXXXXX)"
-SERVER_LOG="$TMP_DIR/server.log"
-PORT="$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')"
-URL="http://127.0.0.1:$PORT"
+# Serves the built site from target/debug/server on a free port with a fresh data dir
+# and the given database (empty: SQLite in the data dir), then runs Playwright.
+run_e2e() {
+  TMP_DIR="$(mktemp -d -t gatehouse-e2e.XXXXXX)"
+  SERVER_LOG="$TMP_DIR/server.log"
+  local port url
+  port="$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')"
+  url="http://127.0.0.1:$port"
+  GATEHOUSE_ADDR="127.0.0.1:$port" \
+    DATABASE_URL="${1:-sqlite://$TMP_DIR/gatehouse.db}" \
+    GATEHOUSE_SECRET_KEY_FILE="$TMP_DIR/secret.key" \
+    LEPTOS_SITE_ROOT=target/site \
+    RUST_LOG="${RUST_LOG:-info}" \
+    "$ROOT/target/debug/server" >"$SERVER_LOG" 2>&1 &
+  SERVER_PID=$!
+  local deadline=$((SECONDS + 60))
+  until curl -fsS --max-time 2 "$url/healthz" >/dev/null 2>&1; do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      SERVER_PID=""
+      echo "server exited before becoming healthy" >&2
+      exit 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "server not healthy at $url/healthz after 60 s" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+  echo "server healthy: $url (database ${1:-SQLite})"
+  (cd end2end && GATEHOUSE_URL="$url" npx --no-install playwright test)
+  stop_server
+  rm -rf "$TMP_DIR"
+  TMP_DIR=""
+}
 
-export GATEHOUSE_ADDR="127.0.0.1:$PORT"
-export DATABASE_URL="sqlite://$TMP_DIR/gatehouse.db"
-export GATEHOUSE_SECRET_KEY_FILE="$TMP_DIR/secret.key"
-export LEPTOS_SITE_ROOT=target/site
-export LEPTOS_OUTPUT_NAME=gatehouse
-export LEPTOS_SITE_ADDR="127.0.0.1:$PORT"
-export RUST_LOG="${RUST_LOG:-info}"
+begin e2e-sqlite
+run_e2e ""
+end
 
-echo "starting target/debug/server on $URL (data dir $TMP_DIR)"
-"$ROOT/target/debug/server" >"$SERVER_LOG" 2>&1 &
-SERVER_PID=$!
+# ---------------------------------------------------------------------------
+# The same suites on PostgreSQL 15: a throwaway cluster, stopped on any exit.
+begin postgres-start
+eval "$(bash scripts/postgres.sh start)"
+echo "PostgreSQL cluster at $GATEHOUSE_TEST_POSTGRES (in $PG_TEST_DIR)"
+end
 
-deadline=$((SECONDS + 60))
-until curl -fsS --max-time 2 "$URL/healthz" >/dev/null 2>&1; do
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    wait "$SERVER_PID" && server_rc=0 || server_rc=$?
-    SERVER_PID=""
-    echo "server exited (status $server_rc) before becoming healthy" >&2
-    exit 1
-  fi
-  if [ "$SECONDS" -ge "$deadline" ]; then
-    echo "server not healthy at $URL/healthz after 60 s" >&2
-    exit 1
-  fi
-  sleep 0.5
-done
-echo "server healthy after $((SECONDS - SECTION_T0)) s: $URL/healthz"
+begin cargo-test-postgres
+cargo test -p server --tests
+end
 
-(cd end2end && GATEHOUSE_URL="$URL" npx --no-install playwright test)
-stop_server
+begin e2e-postgres
+psql "$GATEHOUSE_TEST_POSTGRES" -q -c "CREATE DATABASE gatehouse_e2e"
+run_e2e "${GATEHOUSE_TEST_POSTGRES%/*}/gatehouse_e2e"
 end
 
 # ---------------------------------------------------------------------------
