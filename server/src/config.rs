@@ -70,6 +70,15 @@ pub struct Config {
     #[arg(long, env = "GATEHOUSE_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
+    /// Reverse proxies whose `X-Forwarded-For` header names the client (repeat the flag,
+    /// or separate addresses with commas). Without it the peer address is the client.
+    #[arg(
+        long = "trusted-proxy",
+        env = "GATEHOUSE_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Where the built site (the `pkg` folder with WASM, JS and CSS) lives.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,

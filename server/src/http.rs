@@ -1,6 +1,6 @@
 //! The router and the middleware every request passes through.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use app::{
     api::ssr::{token_from_headers, RequestSession},
@@ -97,15 +97,22 @@ fn is_static_asset(path: &str) -> bool {
 /// Resolves the session cookie once per request and records where the request came from;
 /// pages and server functions read both from the request's extensions.
 async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    if is_static_asset(req.uri().path()) {
+    let path = req.uri().path();
+    // Assets and health checks never look at the session, so they answer while the
+    // database is away.
+    if is_static_asset(path) || path == "/healthz" || path == "/readyz" {
         return next.run(req).await;
     }
     let services = &state.services;
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
     let client = ClientInfo {
-        ip: req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
+        ip: peer
+            .map(|peer| {
+                client_ip(peer, req.headers(), &services.config.trusted_proxies).to_string()
+            })
             .unwrap_or_default(),
         user_agent: req
             .headers()
@@ -117,13 +124,30 @@ async fn resolve_session(State(state): State<AppState>, mut req: Request, next: 
     let session = match token_from_headers(req.headers(), services.config.secure_cookies) {
         Some(token) => match sessions::resolve(services, &token).await {
             Ok(session) => session,
-            Err(err) => return error_response(&err),
+            Err(err) => return error_response(&err, req.uri().path()),
         },
         None => None,
     };
     req.extensions_mut().insert(client);
     req.extensions_mut().insert(RequestSession(session));
     next.run(req).await
+}
+
+/// The client's address: the peer, unless the peer is a trusted proxy, in which case the
+/// last `X-Forwarded-For` hop that is not itself a trusted proxy.
+fn client_ip(peer: IpAddr, headers: &http::HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
+        .rev()
+        .find(|hop| !trusted.contains(hop))
+        .unwrap_or(peer)
 }
 
 /// Sends a person to the page their session allows, before anything is rendered.
@@ -188,7 +212,7 @@ async fn reject_cross_site(req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && is_cross_site(&req) {
         tracing::warn!(path = %req.uri().path(), "refused a cross-site request");
-        return error_response(&AppError::Forbidden);
+        return error_response(&AppError::Forbidden, req.uri().path());
     }
     next.run(req).await
 }
@@ -244,7 +268,45 @@ async fn security_headers(req: Request, next: Next) -> Response {
     res
 }
 
-fn error_response(err: &AppError) -> Response {
+/// An error the middleware answers itself: JSON for server functions, as they would have
+/// sent it, and the plain sentence for pages.
+fn error_response(err: &AppError, path: &str) -> Response {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, err.to_string()).into_response()
+    if path.starts_with("/api/") {
+        (status, axum::Json(err)).into_response()
+    } else {
+        (status, err.to_string()).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(value: &str) -> http::HeaderMap {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let headers = forwarded("198.51.100.9, 203.0.113.7");
+        assert_eq!(
+            client_ip(proxy, &headers, &[proxy]).to_string(),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            client_ip(proxy, &headers, &[]),
+            proxy,
+            "an untrusted peer cannot name another client"
+        );
+        let spoofed_hop = forwarded("203.0.113.7, 10.0.0.2");
+        assert_eq!(
+            client_ip(proxy, &spoofed_hop, &[proxy]).to_string(),
+            "203.0.113.7"
+        );
+        assert_eq!(client_ip(proxy, &forwarded("garbage"), &[proxy]), proxy);
+    }
 }

@@ -59,6 +59,7 @@ async fn services(config: &Config) -> anyhow::Result<Services> {
         config: AuthConfig {
             issuer: config.issuer.clone(),
             secure_cookies: config.secure_cookies,
+            trusted_proxies: config.trusted_proxies.clone(),
         },
     })
 }
@@ -91,7 +92,8 @@ async fn serve(config: &Config, services: Arc<Services>) -> anyhow::Result<()> {
     .context("serving HTTP")
 }
 
-/// Deletes expired sessions every few minutes so the table does not grow without bound.
+/// Deletes expired sessions at start and every few minutes after, so the table does not
+/// grow without bound.
 async fn sweep_expired_sessions(services: Arc<Services>) {
     let mut tick = tokio::time::interval(Duration::from_secs(300));
     loop {

@@ -230,3 +230,99 @@ async fn pages_send_a_nonce_policy_that_matches_their_script() {
         .to_owned();
     assert_ne!(csp, csp2, "a new nonce per response");
 }
+
+#[tokio::test]
+async fn the_client_address_comes_from_a_trusted_proxy_only() {
+    let behind_proxy = TestServer::start_with(
+        DataDir::new(),
+        &[("GATEHOUSE_TRUSTED_PROXIES", "127.0.0.1")],
+    );
+    let direct = TestServer::start().await;
+    for (server, expected) in [(&behind_proxy, "203.0.113.7"), (&direct, "127.0.0.1")] {
+        let browser = server.browser();
+        let res = browser
+            .client
+            .post(format!("{}/api/sign_up", server.url))
+            .header("x-forwarded-for", "203.0.113.7")
+            .form(&[
+                ("email", unique_email("proxy").as_str()),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let list: serde_json::Value = browser
+            .call("list_sessions", &[])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list[0]["ip"], expected);
+    }
+}
+
+#[tokio::test]
+async fn security_activity_is_paged_newest_first() {
+    let server = TestServer::start().await;
+    let email = unique_email("paged");
+    let browser = server.browser();
+    browser.sign_up(&email).await;
+    for _ in 0..24 {
+        browser.sign_in(&email, PASSWORD).await;
+    }
+    // 1 sign-up and 24 sign-ins: 25 events.
+    let first: serde_json::Value = browser
+        .call("list_activity", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let events = first["events"].as_array().unwrap();
+    assert_eq!(events.len(), 20);
+    let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first");
+    let older = first["older"].as_i64().expect("a second page");
+    let second: serde_json::Value = browser
+        .call("list_activity", &[("before", &older.to_string())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rest = second["events"].as_array().unwrap();
+    assert_eq!(rest.len(), 5);
+    assert!(second["older"].is_null());
+    assert_eq!(rest.last().unwrap()["what"], "Account created");
+}
+
+#[tokio::test]
+async fn expired_sessions_are_refused_and_swept_at_start() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    browser.sign_up(&unique_email("sweep")).await;
+    let db = server.db().await;
+    sqlx::query("UPDATE sessions SET expires_at = 1")
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        browser.get("/settings").await.status(),
+        StatusCode::SEE_OTHER,
+        "an idle session has expired"
+    );
+
+    let server = TestServer::start_in(server.stop());
+    let db = server.db().await;
+    let mut left = -1;
+    for _ in 0..50 {
+        left = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "expired rows are deleted");
+}

@@ -28,6 +28,8 @@ pub struct AuthConfig {
     pub issuer: String,
     /// Mark cookies `Secure`; on whenever Gatehouse is served over TLS.
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Everything the domain depends on, built once by the host.
