@@ -6,18 +6,19 @@ import { STRONG_PASSWORD, totp, uniqueEmail } from './helpers';
 
 /**
  * The test function every spec uses: it fails a test whose page logs a Content Security
- * Policy violation, so the CSP can never silently break the app.
+ * Policy violation, a hydration error or a panic, so neither the CSP nor a mismatch
+ * between server and WASM can silently turn the app into plain HTML forms.
  */
 export const test = base.extend({
   page: async ({ page }, use) => {
-    const violations: string[] = [];
+    const problems: string[] = [];
     page.on('console', (message) => {
-      if (/Content Security Policy|Refused to (load|execute|apply)/i.test(message.text())) {
-        violations.push(message.text());
+      if (/Content Security Policy|Refused to (load|execute|apply)|hydration error|panicked/i.test(message.text())) {
+        problems.push(message.text());
       }
     });
     await use(page);
-    expect(violations, 'CSP violations').toEqual([]);
+    expect(problems, 'CSP violations, hydration errors or panics in the console').toEqual([]);
   },
 });
 
