@@ -26,7 +26,8 @@ where
 pub fn FormError(id: &'static str, #[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
     view! {
         <p id=id class="form-error" role="alert">
-            {move || message.get()}
+            // A form inside a Suspense can be replaced while its last update is in flight.
+            {move || message.try_get().flatten()}
         </p>
     }
 }
