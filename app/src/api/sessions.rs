@@ -25,7 +25,9 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
 
     let services = services()?;
     let current = require_full_session()?;
-    let all = sessions::list(&services, current.user_id).await?;
+    let mut all = sessions::list(&services, current.user_id).await?;
+    // This device first, then the most recently used.
+    all.sort_by_key(|s| s.id != current.id);
     Ok(all
         .into_iter()
         .map(|s| SessionView {
