@@ -228,3 +228,34 @@ async fn same_origin_form_posts_pass_even_with_a_null_origin() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn enable_dialog_code_guessing_is_throttled_too() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    browser.sign_up(&unique_email("enablebrute")).await;
+    let enrollment = browser.start_enrollment().await;
+    let wrong = wrong_code(&enrollment.key);
+    let enable = |code: String| {
+        browser.call(
+            "enable_two_factor",
+            &[("code", &code), ("password", PASSWORD)],
+        )
+    };
+    for _ in 0..4 {
+        assert_eq!(
+            enable(wrong.clone()).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        enable(wrong.clone()).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let right = totp_at(&enrollment.key, now());
+    assert_eq!(
+        enable(right).await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked means not even checked"
+    );
+}

@@ -12,7 +12,7 @@ use crate::{
     components::{
         code_input::CodeInput,
         dialog::Modal,
-        form::{action_error, FormError, LoadError},
+        form::{action_error, ConfirmPassword, FormError, LoadError},
         recovery_codes::RecoveryCodesList,
     },
 };
@@ -154,11 +154,7 @@ fn EnrollStep(view: EnrollmentView, enable: ServerAction<EnableTwoFactor>) -> im
                 <p>"Enter the 6-digit code the app shows, and your password to confirm."</p>
                 <ActionForm action=enable attr:class="stack">
                     <CodeInput id="enable-code" label="Verification code" numeric=true describedby="enable-error" />
-                    <div class="field">
-                        <label for="enable-password">"Password"</label>
-                        <input id="enable-password" name="password" type="password" autocomplete="current-password"
-                            required maxlength="128" aria-describedby="enable-error" />
-                    </div>
+                    <ConfirmPassword id="enable-password" describedby="enable-error" />
                     <FormError id="enable-error" message=action_error(enable) />
                     <button type="submit" class="button" disabled=move || enable.pending().get()>"Enable"</button>
                 </ActionForm>
@@ -187,11 +183,7 @@ pub fn DisableDialog() -> impl IntoView {
             <p>"Signing in will ask only for your password. Your authenticator app’s entry and your recovery codes stop working."</p>
             <ActionForm action=disable attr:class="stack">
                 <CodeInput id="disable-code" label="Code from your app or a recovery code" numeric=false describedby="disable-error" />
-                <div class="field">
-                    <label for="disable-password">"Password"</label>
-                    <input id="disable-password" name="password" type="password" autocomplete="current-password"
-                        required maxlength="128" aria-describedby="disable-error" />
-                </div>
+                <ConfirmPassword id="disable-password" describedby="disable-error" />
                 <FormError id="disable-error" message=action_error(disable) />
                 <div class="button-row">
                     <button type="submit" class="button danger" disabled=move || disable.pending().get()>"Disable"</button>
@@ -218,11 +210,7 @@ pub fn RegenerateDialog() -> impl IntoView {
                     <p>"A new set replaces all your current recovery codes, used or not."</p>
                     <ActionForm action=regenerate attr:class="stack">
                         <CodeInput id="regenerate-code" label="Code from your app or a recovery code" numeric=false describedby="regenerate-error" />
-                        <div class="field">
-                            <label for="regenerate-password">"Password"</label>
-                            <input id="regenerate-password" name="password" type="password" autocomplete="current-password"
-                                required maxlength="128" aria-describedby="regenerate-error" />
-                        </div>
+                        <ConfirmPassword id="regenerate-password" describedby="regenerate-error" />
                         <FormError id="regenerate-error" message=action_error(regenerate) />
                         <button type="submit" class="button" disabled=move || regenerate.pending().get()>"Generate new codes"</button>
                     </ActionForm>
