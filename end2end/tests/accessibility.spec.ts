@@ -1,0 +1,60 @@
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
+import { enableTwoFactor, enterCode, expect, hydrated, nextCode, signIn, signOut, signUp, test } from './flows';
+
+/** Runs axe on what is on screen and fails on any serious or critical violation. */
+async function noSeriousViolations(page: Page, what: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  expect(serious, `axe on ${what}`).toEqual([]);
+}
+
+test('every page and dialog passes axe', async ({ page }) => {
+  for (const path of ['/', '/signin', '/signup']) {
+    await page.goto(path);
+    await hydrated(page);
+    await noSeriousViolations(page, path);
+  }
+
+  const email = await signUp(page);
+  for (const path of ['/settings', '/settings/two-factor', '/settings/sessions', '/settings/activity']) {
+    await page.goto(path);
+    await hydrated(page);
+    await noSeriousViolations(page, path);
+  }
+
+  await page.goto('/settings/two-factor');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Enable' }).click();
+  await expect(page.getByTestId('setup-key')).toBeVisible();
+  await noSeriousViolations(page, 'the enable dialog');
+
+  const { key } = await enableTwoFactor(page);
+  await noSeriousViolations(page, 'the recovery codes');
+
+  await page.goto('/settings/two-factor');
+  await hydrated(page);
+  await noSeriousViolations(page, 'the Two-Factor Auth tab, on');
+  for (const [path, name] of [
+    ['/settings/two-factor/disable', 'Disable two-factor authentication'],
+    ['/settings/two-factor/recovery-codes', 'New recovery codes'],
+  ]) {
+    await page.goto(path);
+    await hydrated(page);
+    await expect(page.getByRole('dialog', { name })).toBeVisible();
+    await noSeriousViolations(page, path);
+  }
+
+  await page.goto('/settings/two-factor');
+  await hydrated(page);
+  await signOut(page);
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/signin\/code/);
+  await hydrated(page);
+  await noSeriousViolations(page, 'the code prompt');
+  await enterCode(page, '000000' === nextCode(key) ? '111111' : '000000');
+  await expect(page.getByRole('alert')).toBeVisible();
+  await noSeriousViolations(page, 'the code prompt with an error');
+});
