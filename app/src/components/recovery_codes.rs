@@ -36,8 +36,13 @@ pub fn RecoveryCodesList(set: RecoveryCodeSet) -> impl IntoView {
         });
     };
     let copy = move |_| {
-        browser::copy(&text.get_value());
-        status.set("Copied to the clipboard.".into());
+        browser::copy(&text.get_value(), move |copied| {
+            status.set(if copied {
+                "Copied to the clipboard.".into()
+            } else {
+                "Your browser did not allow copying. Download the codes instead.".into()
+            })
+        });
     };
     let print = move |_| browser::print();
 
@@ -85,10 +90,15 @@ mod browser {
         Ok(())
     }
 
-    pub fn copy(text: &str) {
-        if let Some(window) = web_sys::window() {
-            let _ = window.navigator().clipboard().write_text(text);
-        }
+    /// Reports whether the browser really took the text: permission can be refused.
+    pub fn copy(text: &str, done: impl FnOnce(bool) + 'static) {
+        let Some(window) = web_sys::window() else {
+            return done(false);
+        };
+        let promise = window.navigator().clipboard().write_text(text);
+        leptos::task::spawn_local(async move {
+            done(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok());
+        });
     }
 
     pub fn print() {
@@ -104,7 +114,7 @@ mod browser {
         Ok(())
     }
 
-    pub fn copy(_text: &str) {}
+    pub fn copy(_text: &str, _done: impl FnOnce(bool) + 'static) {}
 
     pub fn print() {}
 }
