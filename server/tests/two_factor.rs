@@ -429,27 +429,15 @@ async fn factor_change_signs_out_every_other_session() {
 async fn recovery_code_works_once_under_concurrency() {
     let server = TestServer::start().await;
     let (_, email, _, codes) = account_with_two_factor(&server, "race").await;
-    let mut browsers = Vec::new();
-    for _ in 0..50 {
-        let browser = server.browser();
-        assert_eq!(
-            browser.sign_in(&email, PASSWORD).await.status(),
-            StatusCode::OK
-        );
-        browsers.push(browser);
-    }
-    let code = codes[3].clone();
-    let results = futures::future::join_all(browsers.iter().map(|b| b.verify_code(&code))).await;
-    let ok = results
-        .iter()
-        .filter(|r| r.status() == StatusCode::OK)
-        .count();
+    let browsers = pending_browsers(&[&server], &email, 50).await;
+    let statuses = send_code_at_once(&browsers, &codes[3]).await;
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
     // The losers count as failed attempts, so after five the account's lock answers them.
-    let refused = results
+    let refused = statuses
         .iter()
-        .filter(|r| {
+        .filter(|s| {
             matches!(
-                r.status(),
+                **s,
                 StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS
             )
         })
@@ -461,21 +449,9 @@ async fn recovery_code_works_once_under_concurrency() {
 async fn totp_code_works_once_under_concurrency() {
     let server = TestServer::start().await;
     let (_, email, key, _) = account_with_two_factor(&server, "totprace").await;
-    let mut browsers = Vec::new();
-    for _ in 0..50 {
-        let browser = server.browser();
-        browser.sign_in(&email, PASSWORD).await;
-        browsers.push(browser);
-    }
-    let code = totp_at(&key, now() + STEP);
-    let results = futures::future::join_all(browsers.iter().map(|b| b.verify_code(&code))).await;
-    assert_eq!(
-        results
-            .iter()
-            .filter(|r| r.status() == StatusCode::OK)
-            .count(),
-        1
-    );
+    let browsers = pending_browsers(&[&server], &email, 50).await;
+    let statuses = send_code_at_once(&browsers, &totp_at(&key, now() + STEP)).await;
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1);
 }
 
 #[tokio::test]

@@ -374,3 +374,24 @@ impl Browser {
             .collect()
     }
 }
+
+/// Signs `n` browsers in with the password, round-robin over `servers`; each then waits
+/// at the code prompt with its own pending session.
+pub async fn pending_browsers(servers: &[&TestServer], email: &str, n: usize) -> Vec<Browser> {
+    let mut browsers = Vec::with_capacity(n);
+    for i in 0..n {
+        let browser = servers[i % servers.len()].browser();
+        assert_eq!(
+            browser.sign_in(email, PASSWORD).await.status(),
+            StatusCode::OK
+        );
+        browsers.push(browser);
+    }
+    browsers
+}
+
+/// Sends one code from every browser at the same moment; returns the statuses.
+pub async fn send_code_at_once(browsers: &[Browser], code: &str) -> Vec<StatusCode> {
+    let results = futures::future::join_all(browsers.iter().map(|b| b.verify_code(code))).await;
+    results.iter().map(|r| r.status()).collect()
+}
