@@ -61,8 +61,11 @@ export interface TwoFactor {
   codes: string[];
 }
 
-/** Settings → Two-Factor Auth → Enable, scanning the key as an app would. */
-export async function enableTwoFactor(page: Page): Promise<TwoFactor> {
+/**
+ * Settings → Two-Factor Auth → Enable, scanning the key as an app would. Ends back on the
+ * tab with the dialog closed, unless `leaveOpen` keeps the recovery codes on screen.
+ */
+export async function enableTwoFactor(page: Page, { leaveOpen = false } = {}): Promise<TwoFactor> {
   await page.goto('/settings/two-factor');
   await hydrated(page);
   await page.getByRole('button', { name: 'Enable' }).click();
@@ -76,7 +79,18 @@ export async function enableTwoFactor(page: Page): Promise<TwoFactor> {
   await expect(list).toBeVisible();
   const codes = (await list.locator('code').allTextContents()).map((c) => c.trim());
   expect(codes).toHaveLength(10);
+  if (!leaveOpen) {
+    await dialog.getByRole('link', { name: 'Done' }).click();
+    await expect(dialog).toBeHidden();
+  }
   return { key, codes };
+}
+
+/** Signs in with the password of an account with 2FA on, up to the code prompt. */
+export async function signInToCodePrompt(page: Page, email: string): Promise<void> {
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/signin\/code/);
+  await hydrated(page);
 }
 
 /** The code for the step after the current one: the current step was spent enabling. */

@@ -6,6 +6,7 @@ import {
   nextCode,
   shot,
   signIn,
+  signInToCodePrompt,
   signOut,
   signUp,
   test,
@@ -15,13 +16,9 @@ import { STRONG_PASSWORD } from './helpers';
 test('five wrong codes lock the account and say when to try again', async ({ page }) => {
   const email = await signUp(page);
   const { key } = await enableTwoFactor(page);
-  await page.goto('/settings/two-factor');
-  await hydrated(page);
   await signOut(page);
 
-  await signIn(page, email);
-  await expect(page).toHaveURL(/\/signin\/code/);
-  await hydrated(page);
+  await signInToCodePrompt(page, email);
   const right = nextCode(key);
   const wrong = right === '123456' ? '654321' : '123456';
   for (let i = 0; i < 4; i++) {
@@ -67,11 +64,8 @@ test('security activity lists the walkthrough, newest first', async ({ page }) =
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/settings$/);
   const { codes } = await enableTwoFactor(page);
-  await page.goto('/settings/two-factor');
-  await hydrated(page);
   await signOut(page);
-  await signIn(page, email);
-  await hydrated(page);
+  await signInToCodePrompt(page, email);
   await enterCode(page, codes[0]);
   await expect(page).toHaveURL(/\/settings$/);
 

@@ -8,6 +8,7 @@ import {
   nextCode,
   shot,
   signIn,
+  signInToCodePrompt,
   signOut,
   signUp,
 } from './flows';
@@ -72,8 +73,6 @@ test('1. enable: QR code and key, then recovery codes that download as a file', 
 test('2. sign in with the app code after the password', async ({ page }) => {
   const email = await signUp(page);
   const { key } = await enableTwoFactor(page);
-  await page.goto('/settings/two-factor');
-  await hydrated(page);
   await signOut(page);
 
   await signIn(page, email);
@@ -95,8 +94,6 @@ test('2. sign in with the app code after the password', async ({ page }) => {
 test('3. sign in with a recovery code when the phone is lost; it works once', async ({ page }) => {
   const email = await signUp(page);
   const { codes } = await enableTwoFactor(page);
-  await page.goto('/settings/two-factor');
-  await hydrated(page);
   await signOut(page);
 
   await signIn(page, email);
@@ -114,9 +111,7 @@ test('3. sign in with a recovery code when the phone is lost; it works once', as
   await hydrated(page);
   await signOut(page);
 
-  await signIn(page, email);
-  await expect(page).toHaveURL(/\/signin\/code/);
-  await hydrated(page);
+  await signInToCodePrompt(page, email);
   await enterCode(page, codes[0]);
   await expect(page.getByRole('alert')).toHaveText(
     'That code is not valid. Check your authenticator app and try again.',
@@ -126,8 +121,6 @@ test('3. sign in with a recovery code when the phone is lost; it works once', as
 test('4. disable with a code and the password; sign-in then asks for no code', async ({ page }) => {
   const email = await signUp(page);
   const { key } = await enableTwoFactor(page);
-  await page.goto('/settings/two-factor');
-  await hydrated(page);
   await page.getByRole('link', { name: 'Disable' }).click();
   const dialog = page.getByRole('dialog', { name: 'Disable two-factor authentication' });
   await expect(dialog).toBeVisible();
@@ -156,12 +149,9 @@ test('5. switch phones: disable, enable again with a new secret; old codes stop 
 
   const fresh = await enableTwoFactor(page);
   expect(fresh.key).not.toEqual(old.key);
-  await page.goto('/settings/two-factor');
-  await hydrated(page);
   await signOut(page);
 
-  await signIn(page, email);
-  await hydrated(page);
+  await signInToCodePrompt(page, email);
   const oldCode = nextCode(old.key);
   if (oldCode !== nextCode(fresh.key)) {
     await enterCode(page, oldCode);
@@ -176,8 +166,6 @@ test('5. switch phones: disable, enable again with a new secret; old codes stop 
 test('6. regenerate recovery codes; the old set stops working at once', async ({ page }) => {
   const email = await signUp(page);
   const { key, codes } = await enableTwoFactor(page);
-  await page.goto('/settings/two-factor');
-  await hydrated(page);
   await page.getByRole('link', { name: 'Regenerate recovery codes' }).click();
   const dialog = page.getByRole('dialog', { name: 'New recovery codes' });
   await dialog.getByLabel('Code from your app or a recovery code').fill(nextCode(key));
