@@ -13,6 +13,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 NPM_PREFIX="$(npm prefix -g)"
 export PATH="$HOME/.cargo/bin:$NPM_PREFIX/bin:$PATH"
+# A one-off build gains nothing from incremental state, which is most of target/'s size.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 T0=$SECONDS
 SECTION=""
