@@ -59,6 +59,23 @@ impl AppError {
     pub fn bad_input(message: impl Into<String>) -> Self {
         AppError::BadInput(message.into())
     }
+
+    /// A stable name for programs: the wire format's `kind` and the metrics' `outcome`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AppError::BadInput(_) => "bad_input",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::WrongPassword => "wrong_password",
+            AppError::EmailTaken => "email_taken",
+            AppError::InvalidCode => "invalid_code",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Conflict(_) => "conflict",
+            AppError::Throttled { .. } => "throttled",
+            AppError::Forbidden => "forbidden",
+            AppError::Unavailable => "unavailable",
+            AppError::Internal => "internal",
+        }
+    }
 }
 
 /// The JSON an error travels as: a stable `kind` for programs and the `message` for people.
@@ -72,19 +89,7 @@ struct WireError {
 
 impl From<AppError> for WireError {
     fn from(err: AppError) -> Self {
-        let kind = match &err {
-            AppError::BadInput(_) => "bad_input",
-            AppError::InvalidCredentials => "invalid_credentials",
-            AppError::WrongPassword => "wrong_password",
-            AppError::EmailTaken => "email_taken",
-            AppError::InvalidCode => "invalid_code",
-            AppError::Unauthorized => "unauthorized",
-            AppError::Conflict(_) => "conflict",
-            AppError::Throttled { .. } => "throttled",
-            AppError::Forbidden => "forbidden",
-            AppError::Unavailable => "unavailable",
-            AppError::Internal => "internal",
-        };
+        let kind = err.kind();
         let retry_after_secs = match err {
             AppError::Throttled { retry_after_secs } => Some(retry_after_secs),
             _ => None,

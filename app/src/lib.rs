@@ -32,7 +32,7 @@ use crate::{
         settings::{ProfileTab, SettingsPage},
         sign_in::SignInPage,
         sign_up::SignUpPage,
-        two_factor::{DisableDialog, EnableDialog, RegenerateDialog, TwoFactorTab},
+        two_factor::{DisableDialog, EnableDialog, NewCodesDialog, RegenerateDialog, TwoFactorTab},
     },
 };
 
@@ -123,6 +123,7 @@ fn Layout() -> impl IntoView {
                         <Route ssr=SsrMode::Async path=path!("enable") view=EnableDialog />
                         <Route ssr=SsrMode::Async path=path!("disable") view=DisableDialog />
                         <Route ssr=SsrMode::Async path=path!("recovery-codes") view=RegenerateDialog />
+                        <Route ssr=SsrMode::Async path=path!("new-codes") view=NewCodesDialog />
                     </ParentRoute>
                     <Route ssr=SsrMode::Async path=path!("sessions") view=SessionsTab />
                     <Route ssr=SsrMode::Async path=path!("activity") view=ActivityTab />

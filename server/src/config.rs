@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -79,7 +79,22 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// `human` (the default) or `json`, one object per line for log collectors.
+    #[arg(long, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+
+    /// Serve Prometheus metrics at `http://ADDR/metrics` (off unless given). Keep this
+    /// address private: it is not behind sign-in.
+    #[arg(long, env = "GATEHOUSE_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
     /// Where the built site (the `pkg` folder with WASM, JS and CSS) lives.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
 }

@@ -1,6 +1,9 @@
 //! The router and the middleware every request passes through.
 
-use std::net::{IpAddr, SocketAddr};
+use std::{
+    net::{IpAddr, SocketAddr},
+    time::Duration,
+};
 
 use app::{
     api::ssr::{token_from_headers, RequestSession},
@@ -23,10 +26,8 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::{DefaultOnResponse, TraceLayer},
-    LatencyUnit,
+    trace::TraceLayer,
 };
-use tracing::Level;
 
 /// No form of ours comes near this; anything larger is refused before it is read.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -38,6 +39,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route(
+            app::components::recovery_codes::DOWNLOAD_PATH,
+            axum::routing::post(crate::codes_download::download),
+        )
         .leptos_routes_with_context(&state, routes, leptos::nonce::provide_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -55,29 +60,42 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(reject_cross_site))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(crate::metrics::record_request))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
-                .on_response(
-                    DefaultOnResponse::new()
-                        .level(Level::INFO)
-                        .latency_unit(LatencyUnit::Micros),
-                ),
+                .on_response(finish_span),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
 
-/// One span per request: method, path (never the query, which may carry a `next` URL or
-/// an error) and the request id that is also sent back as `x-request-id`.
+/// One span per request: method, route, path (never the query, which may carry a `next`
+/// URL or an error), the request id that is also sent back as `x-request-id`, and once
+/// answered, the status and latency.
 fn request_span(req: &Request) -> tracing::Span {
     let id = req
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        route = %crate::metrics::route_label(req),
+        path = %req.uri().path(),
+        request_id = %id,
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    )
+}
+
+fn finish_span(response: &Response, latency: Duration, span: &tracing::Span) {
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    span.record("status", response.status().as_u16());
+    span.record("latency_ms", latency_ms);
+    tracing::info!(status = response.status().as_u16(), latency_ms, "answered");
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -90,7 +108,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-fn is_static_asset(path: &str) -> bool {
+pub fn is_static_asset(path: &str) -> bool {
     path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
 }
 
@@ -270,7 +288,7 @@ async fn security_headers(req: Request, next: Next) -> Response {
 
 /// An error the middleware answers itself: JSON for server functions, as they would have
 /// sent it, and the plain sentence for pages.
-fn error_response(err: &AppError, path: &str) -> Response {
+pub fn error_response(err: &AppError, path: &str) -> Response {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if path.starts_with("/api/") {
         (status, axum::Json(err)).into_response()

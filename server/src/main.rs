@@ -1,10 +1,12 @@
 //! The Gatehouse host: configuration, database, router and the admin commands.
 
 mod admin;
+mod codes_download;
 mod config;
 mod db;
 mod http;
 mod keyfile;
+mod metrics;
 
 use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
 
@@ -16,19 +18,14 @@ use app::{
     state::AppState,
 };
 use clap::Parser;
-use config::{Cli, Command, Config};
+use config::{Cli, Command, Config, LogFormat};
 use leptos::prelude::LeptosOptions;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    init_logging(cli.config.log_format);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -38,20 +35,36 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Logs go to stderr; stdout carries only the "listening" line that scripts read.
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => logs.init(),
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let services = Arc::new(services(&cli.config).await?);
+    let (services, backend) = services(&cli.config).await?;
+    let services = Arc::new(services);
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(&cli.config, services).await,
+        Command::Serve => serve(&cli.config, services, backend).await,
         Command::Admin { action } => admin::run(&services, action).await,
     }
 }
 
-async fn services(config: &Config) -> anyhow::Result<Services> {
+async fn services(config: &Config) -> anyhow::Result<(Services, app::store::Backend)> {
     let (db, backend) = db::connect(&config.database_url).await?;
     let master = keyfile::load_or_create(&config.secret_key_file)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    tracing::info!(?backend, "database ready");
-    Ok(Services {
+    let services = Services {
         db,
         keys: ServerKeys::derive(&master),
         hasher: PasswordHasher::new(cores).context("setting up password hashing")?,
@@ -61,10 +74,15 @@ async fn services(config: &Config) -> anyhow::Result<Services> {
             secure_cookies: config.secure_cookies,
             trusted_proxies: config.trusted_proxies.clone(),
         },
-    })
+    };
+    Ok((services, backend))
 }
 
-async fn serve(config: &Config, services: Arc<Services>) -> anyhow::Result<()> {
+async fn serve(
+    config: &Config,
+    services: Arc<Services>,
+    backend: app::store::Backend,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
@@ -80,7 +98,17 @@ async fn serve(config: &Config, services: Arc<Services>) -> anyhow::Result<()> {
         leptos_options,
         services,
     });
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), %addr, issuer = %config.issuer, "Gatehouse started");
+    if let Some(metrics_addr) = config.metrics_addr {
+        let bound = metrics::serve(metrics_addr).await?;
+        tracing::info!(addr = %bound, "metrics at /metrics");
+    }
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        %addr,
+        ?backend,
+        issuer = %config.issuer,
+        "Gatehouse started"
+    );
     // Tests and scripts read this line to learn the port when started on port 0.
     println!("Gatehouse listening on http://{addr}");
     axum::serve(

@@ -542,3 +542,97 @@ async fn dump_database(server: &TestServer) -> Vec<u8> {
     }
     bytes
 }
+
+/// Without JavaScript the enable form is a plain POST that must redirect, so the codes
+/// wait on the server: shown while they last, downloadable once, never cached.
+#[tokio::test]
+async fn without_javascript_the_codes_are_handed_to_a_page_and_downloaded_once() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    let email = unique_email("nojs");
+    assert_eq!(browser.sign_up(&email).await.status(), StatusCode::OK);
+    let enrollment = browser.start_enrollment().await;
+    let code = totp_at(&enrollment.key, now());
+    let res = browser
+        .client
+        .post(format!("{}/api/enable_two_factor", browser.base))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", format!("{}/settings/two-factor/enable", browser.base))
+        .form(&[("code", code.as_str()), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(res.headers()["location"], "/settings/two-factor/new-codes");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+
+    let page = browser.get("/settings/two-factor/new-codes").await;
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let html = page.text().await.unwrap();
+    let shown: Vec<String> = html
+        .split("<code>")
+        .skip(1)
+        .filter_map(|s| s.split("</code>").next())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(shown.len(), 10, "{html}");
+
+    let download = || async {
+        browser
+            .client
+            .post(format!("{}/settings/two-factor/recovery-codes.txt", browser.base))
+            .send()
+            .await
+            .unwrap()
+    };
+    let file = download().await;
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(
+        file.headers()["content-disposition"],
+        "attachment; filename=\"gatehouse-recovery-codes.txt\""
+    );
+    assert_eq!(file.headers()["cache-control"], "no-store");
+    let text = file.text().await.unwrap();
+    for code in &shown {
+        assert!(text.contains(code.as_str()), "{code} missing from\n{text}");
+    }
+    assert!(text.contains(&email));
+
+    let again = download().await;
+    assert!(again.status().is_redirection());
+    assert_eq!(again.headers()["location"], "/settings/two-factor/new-codes");
+    let html = browser
+        .get("/settings/two-factor/new-codes")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("no longer shown"), "{html}");
+    assert!(!html.contains(shown[0].as_str()));
+
+    // The codes that were shown are the account's codes.
+    let other = server.browser();
+    assert_eq!(other.sign_in(&email, PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(other.verify_code(&shown[3]).await.status(), StatusCode::OK);
+}
+
+/// The hydrated app gets the codes in the response; nothing is left on the server.
+#[tokio::test]
+async fn with_javascript_no_codes_are_kept_on_the_server() {
+    let server = TestServer::start().await;
+    let (browser, ..) = account_with_two_factor(&server, "js-codes").await;
+    let db = server.db().await;
+    let (kept,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM code_handoffs")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+    let res = browser
+        .client
+        .post(format!("{}/settings/two-factor/recovery-codes.txt", browser.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection());
+}

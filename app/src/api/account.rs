@@ -38,6 +38,21 @@ pub async fn sign_in(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
+    use crate::auth::metrics::{self, SignInStep};
+
+    let result = password_step(email, password, next).await;
+    metrics::sign_in(SignInStep::Password, &result, matches!(result, Ok(true)));
+    result.map(drop)
+}
+
+/// Checks the password and starts a session: a full one, or one waiting at the code
+/// prompt, which the result reports as `true`.
+#[cfg(feature = "ssr")]
+async fn password_step(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<bool, AppError> {
     use super::ssr::*;
     use crate::auth::{
         accounts, audit,
@@ -58,7 +73,7 @@ pub async fn sign_in(
         set_session_cookie(&services, &token, Stage::PendingSecondFactor);
         let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
         leptos_axum::redirect(&format!("/signin/code?next={next}"));
-        return Ok(());
+        return Ok(true);
     }
     let token = sessions::start(&services, user.id, Stage::Full, &client).await?;
     audit::record(
@@ -71,7 +86,7 @@ pub async fn sign_in(
     .await?;
     set_session_cookie(&services, &token, Stage::Full);
     leptos_axum::redirect(next);
-    Ok(())
+    Ok(false)
 }
 
 #[server(endpoint = "sign_out")]

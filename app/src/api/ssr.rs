@@ -102,6 +102,17 @@ fn set_cookie(services: &Services, value: &str, max_age: i64) {
     }
 }
 
+/// A form posted by the browser itself, without JavaScript: it expects a page (and gets
+/// a redirect), where the hydrated app asks for JSON.
+pub fn is_plain_form_post() -> bool {
+    parts().is_some_and(|p| {
+        p.headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    })
+}
+
 /// Marks the response as holding a secret, so no cache keeps it.
 pub fn no_store() {
     if let Some(res) = use_context::<ResponseOptions>() {

@@ -34,17 +34,29 @@ pub struct RecoveryCodeSet {
     pub generated: String,
 }
 
+/// Where a browser without JavaScript is sent to see a new set of codes.
+pub const NEW_CODES_PATH: &str = "/settings/two-factor/new-codes";
+
+/// Hands a new set of codes to the caller: in the response for the hydrated app, or by
+/// way of the server and a redirect for a plain form post.
 #[cfg(feature = "ssr")]
-fn code_set(
+async fn deliver_codes(
     services: &crate::auth::Services,
-    email: String,
+    session: &crate::auth::sessions::Session,
     codes: Vec<crate::auth::recovery_codes::RecoveryCode>,
-) -> RecoveryCodeSet {
-    RecoveryCodeSet {
-        codes: codes.iter().map(|c| c.display()).collect(),
-        email,
-        generated: crate::dates::date_time(services.clock.now()),
+) -> Result<RecoveryCodeSet, AppError> {
+    use super::ssr::{is_plain_form_post, no_store};
+
+    no_store();
+    if is_plain_form_post() {
+        crate::auth::code_handoff::keep(services, session, &codes).await?;
+        leptos_axum::redirect(NEW_CODES_PATH);
     }
+    Ok(RecoveryCodeSet {
+        codes: codes.iter().map(|c| c.display()).collect(),
+        email: session.email.clone(),
+        generated: crate::dates::date_time(services.clock.now()),
+    })
 }
 
 #[server(endpoint = "load_two_factor_status")]
@@ -111,8 +123,7 @@ pub async fn enable_two_factor(
     let services = services()?;
     let session = require_full_session()?;
     let codes = two_factor::enable(&services, &session, &code, password, &client_info()).await?;
-    no_store();
-    Ok(code_set(&services, session.email, codes))
+    deliver_codes(&services, &session, codes).await
 }
 
 #[server(endpoint = "disable_two_factor")]
@@ -140,13 +151,52 @@ pub async fn regenerate_recovery_codes(
     let codes =
         two_factor::regenerate_recovery_codes(&services, &session, &code, password, &client_info())
             .await?;
+    deliver_codes(&services, &session, codes).await
+}
+
+/// The codes a plain form post left for this session, while they last.
+#[server(endpoint = "load_new_recovery_codes")]
+pub async fn load_new_recovery_codes() -> Result<Option<RecoveryCodeSet>, AppError> {
+    use super::ssr::*;
+    use crate::auth::code_handoff;
+
+    let services = services()?;
+    let session = require_full_session()?;
     no_store();
-    Ok(code_set(&services, session.email, codes))
+    Ok(code_handoff::show(&services, &session)
+        .await?
+        .map(|set| RecoveryCodeSet {
+            codes: set.codes,
+            email: session.email.clone(),
+            generated: crate::dates::date_time(set.generated_at),
+        }))
+}
+
+/// "Done": the codes stop being shown.
+#[server(endpoint = "dismiss_new_recovery_codes")]
+pub async fn dismiss_new_recovery_codes() -> Result<(), AppError> {
+    use super::ssr::*;
+    use crate::auth::code_handoff;
+
+    let services = services()?;
+    let session = require_full_session()?;
+    code_handoff::discard(&services, &session).await?;
+    leptos_axum::redirect("/settings/two-factor");
+    Ok(())
 }
 
 /// The second step of signing in: a code from the app or a recovery code.
 #[server(endpoint = "verify_sign_in_code")]
 pub async fn verify_sign_in_code(code: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::auth::metrics::{self, SignInStep};
+
+    let result = second_factor_step(code, next).await;
+    metrics::sign_in(SignInStep::SecondFactor, &result, false);
+    result
+}
+
+#[cfg(feature = "ssr")]
+async fn second_factor_step(code: String, next: Option<String>) -> Result<(), AppError> {
     use super::ssr::*;
     use crate::auth::{
         audit::{self, EventKind},

@@ -3,8 +3,10 @@
 pub mod accounts;
 pub mod audit;
 pub mod clock;
+pub mod code_handoff;
 pub mod devices;
 pub mod email;
+pub mod metrics;
 pub mod password;
 pub mod recovery_codes;
 pub mod sealing;

@@ -144,11 +144,13 @@ impl PasswordHasher {
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
+        let queued = super::metrics::QueuedHash::enter();
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|_| AppError::Unavailable)?;
+        drop(queued);
         tokio::task::spawn_blocking(job)
             .await
             .map_err(|_| AppError::Internal)

@@ -1,4 +1,5 @@
-//! Encryption at rest for TOTP secrets, and the server's key hierarchy.
+//! Encryption at rest for TOTP secrets (and recovery codes in transit to a page), and the
+//! server's key hierarchy.
 
 use std::fmt;
 
@@ -14,6 +15,7 @@ const TAG_LEN: usize = 16;
 /// Changing an info string changes the derived key and strands everything sealed under it.
 const SEALING_INFO: &[u8] = b"gatehouse totp sealing v1";
 const HASHING_INFO: &[u8] = b"gatehouse token hashing v1";
+const HANDOFF_INFO: &[u8] = b"gatehouse recovery code handoff v1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SealingError {
@@ -86,6 +88,9 @@ pub struct ServerKeys {
     pub sealing: SealingKey,
     /// HMAC key for recovery codes and other tokens stored only as hashes.
     pub hashing: Zeroizing<[u8; 32]>,
+    /// Seals recovery codes on their short way to a page without JavaScript; a key of its
+    /// own, so a sealed TOTP secret moved into that table cannot be shown as codes.
+    pub handoff: SealingKey,
 }
 
 impl ServerKeys {
@@ -93,6 +98,7 @@ impl ServerKeys {
         Self {
             sealing: SealingKey::new(&derive_key(master, SEALING_INFO)),
             hashing: derive_key(master, HASHING_INFO),
+            handoff: SealingKey::new(&derive_key(master, HANDOFF_INFO)),
         }
     }
 }

@@ -96,6 +96,7 @@ pub async fn record_failure(
     );
     // Of concurrent failures that reach the limit together, one starts the lock.
     if table::lock(&services.db, key, counted.lockouts, locked, now).await? {
+        super::metrics::lockout(key);
         Ok(Some(policy.lock_secs(locked.lockouts) as u64))
     } else {
         Ok(None)
@@ -118,6 +119,7 @@ pub async fn second_factor_failed(
     user_id: i64,
     client: &ClientInfo,
 ) -> AppError {
+    super::metrics::second_factor_failure();
     match record_failure(services, &second_factor_key(user_id), SECOND_FACTOR).await {
         Ok(None) => AppError::InvalidCode,
         Ok(Some(secs)) => {

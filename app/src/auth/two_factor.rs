@@ -8,6 +8,7 @@ use rand::rngs::OsRng;
 
 use super::{
     audit::{self, EventKind},
+    metrics::{self, Change},
     password::Password,
     recovery_codes::{self, RecoveryCode},
     sessions::{self, Session},
@@ -201,6 +202,7 @@ pub async fn enable(
     store::recovery_codes::replace_all(&mut tx, session.user_id, &hashes).await?;
     tx.commit().await?;
 
+    metrics::two_factor_change(Change::Enabled);
     after_factor_change(services, session, EventKind::TwoFactorEnabled, client, "").await?;
     Ok(codes)
 }
@@ -226,6 +228,7 @@ pub async fn disable(
     store::totp::delete(&mut *tx, session.user_id).await?;
     store::recovery_codes::delete_all(&mut *tx, session.user_id).await?;
     tx.commit().await?;
+    metrics::two_factor_change(Change::Disabled);
     after_factor_change(services, session, EventKind::TwoFactorDisabled, client, "").await
 }
 
@@ -374,6 +377,7 @@ pub async fn admin_reset(services: &Services, email: &str) -> Result<Option<u64>
     store::totp::delete(&mut *tx, user.id).await?;
     store::recovery_codes::delete_all(&mut *tx, user.id).await?;
     tx.commit().await?;
+    metrics::two_factor_change(Change::AdminReset);
     throttle::reset(services, &throttle::second_factor_key(user.id)).await?;
     let ended = sessions::end_others(services, user.id, None).await?;
     let client = ClientInfo {

@@ -1,10 +1,12 @@
 //! The recovery codes, shown once, with ways to keep them: download, copy, print.
 
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 
 use crate::api::two_factor::RecoveryCodeSet;
 
 pub const DOWNLOAD_NAME: &str = "gatehouse-recovery-codes.txt";
+/// The server-made download of the same file, for browsers without JavaScript.
+pub const DOWNLOAD_PATH: &str = "/settings/two-factor/recovery-codes.txt";
 
 /// The text file's contents: a short header, then one code per line.
 pub fn codes_file(set: &RecoveryCodeSet) -> String {
@@ -24,8 +26,13 @@ pub fn codes_file(set: &RecoveryCodeSet) -> String {
     text
 }
 
+/// The codes and ways to keep them. With `server_download` the file comes from the server
+/// (a form post, served once) instead of from the browser script.
 #[component]
-pub fn RecoveryCodesList(set: RecoveryCodeSet) -> impl IntoView {
+pub fn RecoveryCodesList(
+    set: RecoveryCodeSet,
+    #[prop(optional)] server_download: bool,
+) -> impl IntoView {
     let status = RwSignal::new(String::new());
     let text = StoredValue::new(codes_file(&set));
 
@@ -55,11 +62,22 @@ pub fn RecoveryCodesList(set: RecoveryCodeSet) -> impl IntoView {
             <ol class="code-list" aria-label="Recovery codes">
                 {set.codes.iter().map(|c| view! { <li><code>{c.clone()}</code></li> }).collect_view()}
             </ol>
-            <div class="button-row">
-                <button type="button" class="button" on:click=download>"Download codes"</button>
-                <button type="button" class="button secondary" on:click=copy>"Copy"</button>
-                <button type="button" class="button secondary" on:click=print>"Print"</button>
-            </div>
+            {if server_download {
+                Either::Left(view! {
+                    <form method="post" action=DOWNLOAD_PATH class="button-row">
+                        <button type="submit" class="button">"Download codes"</button>
+                    </form>
+                    <p class="muted">"The download works once; after it, the codes are no longer shown here."</p>
+                })
+            } else {
+                Either::Right(view! {
+                    <div class="button-row">
+                        <button type="button" class="button" on:click=download>"Download codes"</button>
+                        <button type="button" class="button secondary" on:click=copy>"Copy"</button>
+                        <button type="button" class="button secondary" on:click=print>"Print"</button>
+                    </div>
+                })
+            }}
             <p class="muted" role="status">{move || status.get()}</p>
         </div>
     }

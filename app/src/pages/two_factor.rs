@@ -5,9 +5,9 @@ use leptos_router::{components::Outlet, hooks::use_location};
 
 use crate::{
     api::two_factor::{
-        load_two_factor_status, pending_enrollment, DisableTwoFactor, EnableTwoFactor,
-        EnrollmentView, RegenerateRecoveryCodes, StartEnrollment, TwoFactorStatus,
-        RECOVERY_CODES_PER_SET,
+        load_new_recovery_codes, load_two_factor_status, pending_enrollment, DisableTwoFactor,
+        DismissNewRecoveryCodes, EnableTwoFactor, EnrollmentView, RegenerateRecoveryCodes,
+        StartEnrollment, TwoFactorStatus, RECOVERY_CODES_PER_SET,
     },
     components::{
         code_input::CodeInput,
@@ -216,6 +216,43 @@ pub fn RegenerateDialog() -> impl IntoView {
                     </ActionForm>
                 }),
             }}
+        </Modal>
+    }
+}
+
+/// Where a browser without JavaScript lands after enabling or regenerating: the new codes,
+/// read back from the server for a few minutes, with a download the server makes.
+#[component]
+pub fn NewCodesDialog() -> impl IntoView {
+    let set = Resource::new(|| (), |_| load_new_recovery_codes());
+    let done = ServerAction::<DismissNewRecoveryCodes>::new();
+    view! {
+        <Modal title="Your recovery codes" close_href=TAB>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match set.await {
+                        Ok(Some(set)) => Either::Left(view! {
+                            <p>"These are your new recovery codes. They are shown only until you download them or press Done."</p>
+                            <RecoveryCodesList set server_download=true />
+                            <ActionForm action=done>
+                                <button type="submit" class="button secondary">"Done"</button>
+                            </ActionForm>
+                        }),
+                        Ok(None) => Either::Right(Either::Left(view! {
+                            <p>
+                                "These recovery codes are no longer shown: they were downloaded, "
+                                "dismissed, or more than 10 minutes old. If you did not save them, "
+                                "generate a new set."
+                            </p>
+                            <div class="button-row">
+                                <a href="/settings/two-factor/recovery-codes" class="button">"Generate new codes"</a>
+                                <a href=TAB class="button secondary">"Back"</a>
+                            </div>
+                        })),
+                        Err(error) => Either::Right(Either::Right(view! { <LoadError error /> })),
+                    }
+                })}
+            </Suspense>
         </Modal>
     }
 }

@@ -4,6 +4,7 @@
 //! Every integer is `i64` and every time is Unix seconds; both backends accept `$n`
 //! placeholders. A write that must be atomic is a single statement.
 
+pub mod code_handoffs;
 pub mod recovery_codes;
 pub mod security_events;
 pub mod sessions;
