@@ -11,6 +11,7 @@ import {
   signUp,
   test,
 } from './flows';
+import { STRONG_PASSWORD } from './helpers';
 
 /** Runs axe on what is on screen and fails on any serious or critical violation. */
 async function noSeriousViolations(page: Page, what: string): Promise<void> {
@@ -65,4 +66,27 @@ test('every page and dialog passes axe', async ({ page }) => {
   await enterCode(page, '000000' === nextCode(key) ? '111111' : '000000');
   await expect(page.getByRole('alert')).toBeVisible();
   await noSeriousViolations(page, 'the code prompt with an error');
+});
+
+test('the codes page for browsers without JavaScript passes axe, with codes and after', async ({ page }) => {
+  await signUp(page);
+  const { codes } = await enableTwoFactor(page);
+  // A plain form post, as a browser without JavaScript sends it; the cookies are the page's.
+  const res = await page.request.post('/api/regenerate_recovery_codes', {
+    form: { code: codes[0], password: STRONG_PASSWORD },
+    headers: { accept: 'text/html' },
+    maxRedirects: 0,
+  });
+  expect(res.headers()['location']).toBe('/settings/two-factor/new-codes');
+  await page.goto('/settings/two-factor/new-codes');
+  await hydrated(page);
+  await expect(page.getByRole('list', { name: 'Recovery codes' })).toBeVisible();
+  await noSeriousViolations(page, 'the new codes, shown by the server');
+
+  await page.getByRole('button', { name: 'Done' }).click();
+  await expect(page).toHaveURL(/\/settings\/two-factor$/);
+  await page.goto('/settings/two-factor/new-codes');
+  await hydrated(page);
+  await expect(page.getByText(/no longer shown/)).toBeVisible();
+  await noSeriousViolations(page, 'the new codes, gone');
 });

@@ -44,4 +44,17 @@ test('enable two-factor authentication with the keyboard alone', async ({ page }
   await expect(dialog).toBeHidden();
   await expect(page).toHaveURL(/\/settings\/two-factor$/);
   await expect(page.getByText(/10 of 10 recovery codes left/)).toBeVisible();
+  // The Enable button is gone now, so focus lands on the tab's heading, not on <body>.
+  await expect(page.getByRole('heading', { name: 'Two-factor authentication' })).toBeFocused();
+
+  // Closing a dialog puts focus back on the control that opened it.
+  const disable = page.getByRole('link', { name: 'Disable' });
+  await disable.focus();
+  await page.keyboard.press('Enter');
+  const disableDialog = page.getByRole('dialog', { name: 'Disable two-factor authentication' });
+  await expect(disableDialog).toBeVisible();
+  await expect.poll(() => disableDialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+  await page.keyboard.press('Escape');
+  await expect(disableDialog).toBeHidden();
+  await expect(disable).toBeFocused();
 });

@@ -557,7 +557,10 @@ async fn without_javascript_the_codes_are_handed_to_a_page_and_downloaded_once()
         .client
         .post(format!("{}/api/enable_two_factor", browser.base))
         .header("accept", "text/html,application/xhtml+xml")
-        .header("referer", format!("{}/settings/two-factor/enable", browser.base))
+        .header(
+            "referer",
+            format!("{}/settings/two-factor/enable", browser.base),
+        )
         .form(&[("code", code.as_str()), ("password", PASSWORD)])
         .send()
         .await
@@ -580,7 +583,10 @@ async fn without_javascript_the_codes_are_handed_to_a_page_and_downloaded_once()
     let download = || async {
         browser
             .client
-            .post(format!("{}/settings/two-factor/recovery-codes.txt", browser.base))
+            .post(format!(
+                "{}/settings/two-factor/recovery-codes.txt",
+                browser.base
+            ))
             .send()
             .await
             .unwrap()
@@ -601,7 +607,10 @@ async fn without_javascript_the_codes_are_handed_to_a_page_and_downloaded_once()
 
     let again = download().await;
     assert!(again.status().is_redirection());
-    assert_eq!(again.headers()["location"], "/settings/two-factor/new-codes");
+    assert_eq!(
+        again.headers()["location"],
+        "/settings/two-factor/new-codes"
+    );
     let html = browser
         .get("/settings/two-factor/new-codes")
         .await
@@ -613,7 +622,10 @@ async fn without_javascript_the_codes_are_handed_to_a_page_and_downloaded_once()
 
     // The codes that were shown are the account's codes.
     let other = server.browser();
-    assert_eq!(other.sign_in(&email, PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(
+        other.sign_in(&email, PASSWORD).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(other.verify_code(&shown[3]).await.status(), StatusCode::OK);
 }
 
@@ -630,7 +642,10 @@ async fn with_javascript_no_codes_are_kept_on_the_server() {
     assert_eq!(kept, 0);
     let res = browser
         .client
-        .post(format!("{}/settings/two-factor/recovery-codes.txt", browser.base))
+        .post(format!(
+            "{}/settings/two-factor/recovery-codes.txt",
+            browser.base
+        ))
         .send()
         .await
         .unwrap();

@@ -1,7 +1,37 @@
 //! A modal dialog with its own address, so it also opens from a link or a reload.
 
 use leptos::prelude::*;
-use leptos_router::{hooks::use_navigate, NavigateOptions};
+use leptos_router::{
+    hooks::{use_location, use_navigate},
+    NavigateOptions,
+};
+
+/// The address of the dialog that last closed, for the page behind it to put focus back
+/// on the control that opened it (marked `data-opens="<that address>"`).
+#[derive(Debug, Clone, Copy)]
+pub struct ReturnFocus(RwSignal<Option<String>>);
+
+impl ReturnFocus {
+    pub fn provide() {
+        provide_context(ReturnFocus(RwSignal::new(None)));
+    }
+}
+
+/// For a panel behind dialogs: once mounted, focuses the opener of the dialog that just
+/// closed, or the element with `fallback_id` when that control is gone (Disable, once
+/// done, leaves no Disable button).
+pub fn return_focus_here(fallback_id: &'static str) {
+    let Some(ReturnFocus(closed)) = use_context::<ReturnFocus>() else {
+        return;
+    };
+    Effect::new(move || {
+        if let Some(path) = closed.get_untracked() {
+            if browser::focus_opener(&path, fallback_id) {
+                closed.set(None);
+            }
+        }
+    });
+}
 
 /// Rendered open on the server; once the page is live it becomes a true modal (focus
 /// stays inside, Esc closes it) and closing returns to `close_href`.
@@ -19,6 +49,10 @@ pub fn Modal(title: &'static str, close_href: &'static str, children: Children) 
         ev.prevent_default();
         navigate(close_href, NavigateOptions::default());
     };
+    if let Some(ReturnFocus(closed)) = use_context::<ReturnFocus>() {
+        let here = use_location().pathname.get_untracked();
+        on_cleanup(move || closed.set(Some(here)));
+    }
 
     view! {
         <dialog node_ref=dialog open class="modal" aria-labelledby="dialog-title" on:cancel=on_cancel>
@@ -28,5 +62,41 @@ pub fn Modal(title: &'static str, close_href: &'static str, children: Children) 
             </div>
             {children()}
         </dialog>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use wasm_bindgen::JsCast;
+
+    /// False while another dialog is open: focus belongs to it, and the request waits.
+    pub fn focus_opener(path: &str, fallback_id: &str) -> bool {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return false;
+        };
+        if document
+            .query_selector("dialog[open]")
+            .ok()
+            .flatten()
+            .is_some()
+        {
+            return false;
+        }
+        let opener = document
+            .query_selector(&format!("[data-opens=\"{path}\"]"))
+            .ok()
+            .flatten()
+            .or_else(|| document.get_element_by_id(fallback_id));
+        match opener.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            Some(element) => element.focus().is_ok(),
+            None => false,
+        }
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod browser {
+    pub fn focus_opener(_path: &str, _fallback_id: &str) -> bool {
+        false
     }
 }

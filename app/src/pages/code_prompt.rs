@@ -47,6 +47,7 @@ pub fn CodePromptPage() -> impl IntoView {
                     label="Two-factor authentication code"
                     numeric=Signal::derive(move || !recovery.get())
                     describedby="code-help code-error"
+                    auto_submit=true
                 />
                 <FormError id="code-error" message=error />
                 <button type="submit" class="button wide" disabled=move || verify.pending().get()>

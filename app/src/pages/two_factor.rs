@@ -11,13 +11,15 @@ use crate::{
     },
     components::{
         code_input::CodeInput,
-        dialog::Modal,
+        dialog::{return_focus_here, Modal, ReturnFocus},
         form::{action_error, ConfirmPassword, FormError, LoadError},
         recovery_codes::RecoveryCodesList,
     },
 };
 
 const TAB: &str = "/settings/two-factor";
+/// Where focus goes when a dialog closes and the control that opened it is gone.
+const HEADING: &str = "two-factor-heading";
 /// Below this many codes left, the tab suggests a new set.
 const FEW_CODES: i64 = 3;
 
@@ -27,9 +29,10 @@ pub fn TwoFactorTab() -> impl IntoView {
     // Refetched whenever a dialog opens or closes, so the tab shows what it changed.
     let status = Resource::new(move || pathname.get(), |_| load_two_factor_status());
     let start = ServerAction::<StartEnrollment>::new();
+    ReturnFocus::provide();
 
     view! {
-        <h2>"Two-factor authentication"</h2>
+        <h2 id=HEADING tabindex="-1">"Two-factor authentication"</h2>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match status.await {
@@ -45,6 +48,7 @@ pub fn TwoFactorTab() -> impl IntoView {
 
 #[component]
 fn DisabledPanel(start: ServerAction<StartEnrollment>) -> impl IntoView {
+    return_focus_here(HEADING);
     view! {
         <p class="status-line"><span class="badge off">"Off"</span></p>
         <p>
@@ -60,7 +64,7 @@ fn DisabledPanel(start: ServerAction<StartEnrollment>) -> impl IntoView {
             <li>"1Password"</li>
         </ul>
         <ActionForm action=start>
-            <button type="submit" class="button" disabled=move || start.pending().get()>"Enable"</button>
+            <button type="submit" class="button" data-opens="/settings/two-factor/enable" disabled=move || start.pending().get()>"Enable"</button>
         </ActionForm>
         <FormError id="start-error" message=action_error(start) />
     }
@@ -68,6 +72,7 @@ fn DisabledPanel(start: ServerAction<StartEnrollment>) -> impl IntoView {
 
 #[component]
 fn EnabledPanel(status: TwoFactorStatus) -> impl IntoView {
+    return_focus_here(HEADING);
     let since = status.enabled_since.unwrap_or_default();
     let left = status.codes_left;
     let warning = (status.any_code_used || left < FEW_CODES).then(|| {
@@ -87,8 +92,8 @@ fn EnabledPanel(status: TwoFactorStatus) -> impl IntoView {
         {warning}
         <p>"Signing in asks for a code from your authenticator app after your password."</p>
         <div class="button-row">
-            <a href="/settings/two-factor/recovery-codes" class="button secondary">"Regenerate recovery codes"</a>
-            <a href="/settings/two-factor/disable" class="button danger">"Disable"</a>
+            <a href="/settings/two-factor/recovery-codes" data-opens="/settings/two-factor/recovery-codes" class="button secondary">"Regenerate recovery codes"</a>
+            <a href="/settings/two-factor/disable" data-opens="/settings/two-factor/disable" class="button danger">"Disable"</a>
         </div>
         <p class="muted">
             "Switching to a new phone or app? Disable two-factor authentication, then enable it "
