@@ -117,10 +117,11 @@ test('regenerated codes reach a browser without JavaScript too, and Done dismiss
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.goto('/settings/two-factor');
   await page.getByRole('button', { name: 'Enable' }).click();
-  const key = (await page.getByTestId('setup-key').textContent())!.trim();
-  await page.getByLabel('Verification code').fill(totp(key));
-  await page.getByLabel('Password').fill(STRONG_PASSWORD);
-  await page.getByRole('button', { name: 'Enable' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Enable two-factor authentication' });
+  const key = (await dialog.getByTestId('setup-key').textContent())!.trim();
+  await dialog.getByLabel('Verification code').fill(totp(key));
+  await dialog.getByLabel('Password').fill(STRONG_PASSWORD);
+  await dialog.getByRole('button', { name: 'Enable' }).click();
   const first = (await page.getByRole('list', { name: 'Recovery codes' }).locator('code').allTextContents()).map((c) => c.trim());
   await page.getByRole('button', { name: 'Done' }).click();
   await expect(page).toHaveURL(/\/settings\/two-factor$/);

@@ -24,8 +24,14 @@ use axum::{
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
+    compression::{
+        predicate::{NotForContentType, Predicate},
+        CompressionLayer, DefaultPredicate,
+    },
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
 
@@ -36,7 +42,10 @@ const MAX_USER_AGENT: usize = 256;
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
+    let pkg = std::path::Path::new(&*state.leptos_options.site_root)
+        .join(&*state.leptos_options.site_pkg_dir);
     Router::new()
+        .nest_service("/pkg", static_assets(&pkg))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route(
@@ -60,6 +69,9 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(reject_cross_site))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(security_headers))
+        .layer(CompressionLayer::new().compress_when(
+            DefaultPredicate::new().and(NotForContentType::const_new("application/wasm")),
+        ))
         .layer(middleware::from_fn(crate::metrics::record_request))
         .layer(
             TraceLayer::new_for_http()
@@ -69,6 +81,21 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The WASM, JS and CSS: the `.br` or `.gz` file a release build wrote beside each one is
+/// sent when the browser accepts it, so nothing is compressed per request. The names do
+/// not change between releases, so browsers revalidate (`Last-Modified`) instead of
+/// keeping a stale copy.
+fn static_assets(dir: &std::path::Path) -> Router {
+    Router::new().fallback_service(
+        tower::ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, no-cache"),
+            ))
+            .service(ServeDir::new(dir).precompressed_br().precompressed_gzip()),
+    )
 }
 
 /// One span per request: method, route, path (never the query, which may carry a `next`

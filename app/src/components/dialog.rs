@@ -17,16 +17,20 @@ impl ReturnFocus {
     }
 }
 
-/// For a panel behind dialogs: once mounted, focuses the opener of the dialog that just
-/// closed, or the element with `fallback_id` when that control is gone (Disable, once
-/// done, leaves no Disable button).
-pub fn return_focus_here(fallback_id: &'static str) {
+/// For a panel behind dialogs: once mounted, focuses the opener inside `panel` of the
+/// dialog that just closed, or the element with `fallback_id` when that control is gone
+/// (Disable, once done, leaves no Disable button). Only the panel's own elements count:
+/// the panel it replaces may still be in the page for a moment.
+pub fn return_focus_here(panel: NodeRef<leptos::html::Div>, fallback_id: &'static str) {
     let Some(ReturnFocus(closed)) = use_context::<ReturnFocus>() else {
         return;
     };
     Effect::new(move || {
+        let Some(panel) = panel.get() else {
+            return;
+        };
         if let Some(path) = closed.get_untracked() {
-            if browser::focus_opener(&path, fallback_id) {
+            if browser::focus_opener(&panel, &path, fallback_id) {
                 closed.set(None);
             }
         }
@@ -69,20 +73,22 @@ pub fn Modal(title: &'static str, close_href: &'static str, children: Children) 
 mod browser {
     use wasm_bindgen::JsCast;
 
-    /// False while another dialog is open: focus belongs to it, and the request waits.
-    pub fn focus_opener(path: &str, fallback_id: &str) -> bool {
+    /// False while another dialog is open (focus belongs to it) or while the panel is
+    /// not yet in the page: the request waits for the next try.
+    pub fn focus_opener(panel: &web_sys::HtmlDivElement, path: &str, fallback_id: &str) -> bool {
         let Some(document) = web_sys::window().and_then(|w| w.document()) else {
             return false;
         };
-        if document
-            .query_selector("dialog[open]")
-            .ok()
-            .flatten()
-            .is_some()
+        if !panel.is_connected()
+            || document
+                .query_selector("dialog[open]")
+                .ok()
+                .flatten()
+                .is_some()
         {
             return false;
         }
-        let opener = document
+        let opener = panel
             .query_selector(&format!("[data-opens=\"{path}\"]"))
             .ok()
             .flatten()
@@ -96,7 +102,11 @@ mod browser {
 
 #[cfg(not(feature = "hydrate"))]
 mod browser {
-    pub fn focus_opener(_path: &str, _fallback_id: &str) -> bool {
+    pub fn focus_opener(
+        _panel: &leptos::web_sys::HtmlDivElement,
+        _path: &str,
+        _fallback_id: &str,
+    ) -> bool {
         false
     }
 }

@@ -48,8 +48,10 @@ pub fn TwoFactorTab() -> impl IntoView {
 
 #[component]
 fn DisabledPanel(start: ServerAction<StartEnrollment>) -> impl IntoView {
-    return_focus_here(HEADING);
+    let panel = NodeRef::new();
+    return_focus_here(panel, HEADING);
     view! {
+        <div node_ref=panel>
         <p class="status-line"><span class="badge off">"Off"</span></p>
         <p>
             "Make your account more secure with two-factor authentication. After your password, "
@@ -67,12 +69,14 @@ fn DisabledPanel(start: ServerAction<StartEnrollment>) -> impl IntoView {
             <button type="submit" class="button" data-opens="/settings/two-factor/enable" disabled=move || start.pending().get()>"Enable"</button>
         </ActionForm>
         <FormError id="start-error" message=action_error(start) />
+        </div>
     }
 }
 
 #[component]
 fn EnabledPanel(status: TwoFactorStatus) -> impl IntoView {
-    return_focus_here(HEADING);
+    let panel = NodeRef::new();
+    return_focus_here(panel, HEADING);
     let since = status.enabled_since.unwrap_or_default();
     let left = status.codes_left;
     let warning = (status.any_code_used || left < FEW_CODES).then(|| {
@@ -85,6 +89,7 @@ fn EnabledPanel(status: TwoFactorStatus) -> impl IntoView {
     });
 
     view! {
+        <div node_ref=panel>
         <p class="status-line">
             <span class="badge on">"On"</span>
             " since " {since} " · " {left} " of " {RECOVERY_CODES_PER_SET} " recovery codes left"
@@ -99,6 +104,7 @@ fn EnabledPanel(status: TwoFactorStatus) -> impl IntoView {
             "Switching to a new phone or app? Disable two-factor authentication, then enable it "
             "again with the new app. The old app's codes and your old recovery codes stop working."
         </p>
+        </div>
     }
 }
 

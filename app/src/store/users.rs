@@ -1,5 +1,7 @@
 //! The `users` table.
 
+use sqlx::{Any, Executor};
+
 use super::Db;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -11,14 +13,19 @@ pub struct UserRow {
 }
 
 /// Inserts a user and returns its id; a taken email surfaces as a unique violation.
-pub async fn insert(db: &Db, email: &str, password_hash: &str, now: i64) -> sqlx::Result<i64> {
+pub async fn insert<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    email: &str,
+    password_hash: &str,
+    now: i64,
+) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(email)
     .bind(password_hash)
     .bind(now)
-    .fetch_one(db)
+    .fetch_one(ex)
     .await
 }
 

@@ -1,0 +1,145 @@
+//! The accounts and sessions the measurements start from, written through the app's own
+//! domain and storage code on the server's database, outside every measured window.
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use app::{
+    auth::{
+        clock::SystemClock,
+        password::{Password, PasswordHasher},
+        sealing::ServerKeys,
+        sessions::{self, SessionToken, Stage},
+        totp::{self, TotpSecret},
+        AuthConfig, ClientInfo, Services,
+    },
+    store,
+};
+use rand::rngs::OsRng;
+
+pub const PASSWORD: &str = "bench-Horse-battery-staple-92";
+
+pub struct BenchUser {
+    pub id: i64,
+    pub email: String,
+    secret: TotpSecret,
+}
+
+/// Hands out TOTP steps so that no code is ever sent twice: each user's steps must rise,
+/// exactly as the server enforces, and only the current step ±1 is accepted.
+pub struct Codes {
+    users: Arc<Vec<BenchUser>>,
+    last_step: Mutex<Vec<i64>>,
+}
+
+impl Codes {
+    /// Every user starts as if last signed in a minute ago: three steps are usable now.
+    pub fn new(users: Arc<Vec<BenchUser>>, start_step: i64) -> Self {
+        let last_step = Mutex::new(vec![start_step; users.len()]);
+        Codes { users, last_step }
+    }
+
+    pub fn users(&self) -> &[BenchUser] {
+        &self.users
+    }
+
+    /// The next unused code of `user` that the server accepts now, if it has one left.
+    pub fn next_code(&self, user: usize) -> Option<String> {
+        let now_step = now() / totp::STEP_SECS;
+        let mut last = self.last_step.lock().unwrap_or_else(|e| e.into_inner());
+        let step = (last[user] + 1).max(now_step - 1);
+        if step > now_step + 1 {
+            return None;
+        }
+        last[user] = step;
+        drop(last);
+        let period = totp::STEP_SECS as u64;
+        totp::code_at(
+            self.users[user].secret.as_bytes(),
+            totp::Algorithm::SHA1,
+            totp::DIGITS,
+            period,
+            step as u64 * period,
+        )
+        .ok()
+    }
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// The domain services on the server's database and key, as a second process would
+/// build them.
+pub async fn services(database_url: &str, master: &[u8; 32]) -> anyhow::Result<Services> {
+    sqlx::any::install_default_drivers();
+    let db = sqlx::any::AnyPoolOptions::new()
+        .max_connections(4)
+        .connect(database_url)
+        .await
+        .context("connecting to the benchmark database")?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Ok(Services {
+        db,
+        keys: ServerKeys::derive(master),
+        hasher: PasswordHasher::new(cores).map_err(|e| anyhow::anyhow!("{e}"))?,
+        clock: Arc::new(SystemClock),
+        config: AuthConfig {
+            issuer: "Gatehouse".into(),
+            secure_cookies: false,
+            trusted_proxies: Vec::new(),
+        },
+    })
+}
+
+/// `count` accounts with two-factor authentication on. They share one argon2 hash of
+/// the same password (made once, with the server's parameters) so seeding costs seconds.
+pub async fn seed_users(
+    services: &Services,
+    tag: &str,
+    count: usize,
+) -> anyhow::Result<Vec<BenchUser>> {
+    let password = Password::for_sign_in(PASSWORD.into()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = services
+        .hasher
+        .hash(&password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let created = now();
+    let mut users = Vec::with_capacity(count);
+    for chunk in (0..count).collect::<Vec<_>>().chunks(500) {
+        let mut tx = services.db.begin().await?;
+        for i in chunk {
+            let email = format!("bench-{tag}-{i}@example.com");
+            let id = store::users::insert(&mut *tx, &email, &hash, created).await?;
+            let secret = TotpSecret::generate(&mut OsRng);
+            let sealed = services
+                .keys
+                .sealing
+                .seal(id, secret.as_bytes(), &mut OsRng)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            store::totp::insert(&mut *tx, id, &sealed, 0, created).await?;
+            users.push(BenchUser { id, email, secret });
+        }
+        tx.commit().await?;
+    }
+    Ok(users)
+}
+
+/// A session for `user` at `stage`, as the password step (or a finished sign-in) leaves it.
+pub async fn session(
+    services: &Services,
+    user: &BenchUser,
+    stage: Stage,
+) -> anyhow::Result<SessionToken> {
+    let client = ClientInfo {
+        ip: "127.0.0.1".into(),
+        user_agent: "gatehouse-bench".into(),
+    };
+    sessions::start(services, user.id, stage, &client)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}

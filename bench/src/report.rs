@@ -1,0 +1,176 @@
+//! The results as a table for people and one JSON line for tools.
+
+use serde_json::json;
+
+use crate::{load::Run, scenarios::Results};
+
+fn latency_json(run: &Run) -> serde_json::Value {
+    json!({
+        "p50_ms": round(run.percentile(50.0)),
+        "p95_ms": round(run.percentile(95.0)),
+        "p99_ms": round(run.percentile(99.0)),
+    })
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn cpu(run: &Run) -> String {
+    format!(
+        "server {:.0}% · generator {:.0}%",
+        100.0 * run.server_cpu / run.seconds,
+        100.0 * run.generator_cpu / run.seconds
+    )
+}
+
+pub fn print(results: &Results, backend: &str, cores: usize) {
+    let bound = results.argon2_per_second;
+    println!();
+    println!("Gatehouse bench · {backend} · {cores} cores");
+    println!("CPU is shown as % of one core over the run (the machine has {cores}00 %).");
+    println!();
+    println!("| figure | result | CPU |");
+    println!("|---|---|---|");
+    println!("| argon2id bound (m=19 MiB, t=2, p=1, {cores} threads) | {bound:.1} hashes/s | |");
+    for run in &results.sign_ins {
+        println!(
+            "| full 2FA sign-ins, concurrency {} | {:.1}/s = **{:.2}** × bound · p50 {:.0} ms · p95 {:.0} ms · p99 {:.0} ms · {} errors | {} |",
+            run.concurrency,
+            run.per_second(),
+            run.per_second() / bound,
+            run.percentile(50.0),
+            run.percentile(95.0),
+            run.percentile(99.0),
+            run.errors,
+            cpu(run)
+        );
+    }
+    let code = &results.code_step;
+    println!(
+        "| code step, concurrency {} | {:.0} verifications/s · p50 {:.2} ms · p99 {:.2} ms · {} errors ({} verified) | {} |",
+        code.concurrency,
+        code.per_second(),
+        code.percentile(50.0),
+        code.percentile(99.0),
+        code.errors,
+        code.ops,
+        cpu(code)
+    );
+    for (name, run) in [
+        ("SSR sign-in page", &results.sign_in_page),
+        ("SSR Settings page", &results.settings_page),
+    ] {
+        println!(
+            "| {name}, concurrency {} | p50 {:.2} ms · p99 {:.2} ms · {:.0} pages/s · {} errors | {} |",
+            run.concurrency,
+            run.percentile(50.0),
+            run.percentile(99.0),
+            run.per_second(),
+            run.errors,
+            cpu(run)
+        );
+    }
+    let (raw, gzip, brotli) = results.bundle.iter().fold((0, 0, 0), |(r, g, b), d| {
+        (r + d.identity, g + d.gzip, b + d.brotli)
+    });
+    for d in &results.bundle {
+        println!(
+            "| first visit: `{}` | {} B raw · {} B gzip · {} B brotli | |",
+            d.path, d.identity, d.gzip, d.brotli
+        );
+    }
+    println!(
+        "| first visit, total | {:.1} KB raw · {:.1} KB gzip · **{:.1} KB brotli** | |",
+        raw as f64 / 1000.0,
+        gzip as f64 / 1000.0,
+        brotli as f64 / 1000.0
+    );
+    let flood = &results.flood;
+    println!(
+        "| peak RSS, {} clients posting wrong passwords for {:.0} s | **{:.1} MB** · {} checks · {} errors | {} |",
+        flood.concurrency,
+        flood.seconds,
+        results.flood_peak_rss_kib as f64 / 1024.0,
+        flood.ops,
+        flood.errors,
+        cpu(flood)
+    );
+    println!("| errors in every run | {} | |", results.total_errors());
+    for run in
+        results
+            .sign_ins
+            .iter()
+            .chain([code, &results.sign_in_page, &results.settings_page, flood])
+    {
+        if let Some(why) = &run.first_error {
+            println!("first error at concurrency {}: {why}", run.concurrency);
+        }
+    }
+
+    let line = json!({
+        "date": date(),
+        "commit": commit(),
+        "backend": backend,
+        "cores": cores,
+        "argon2_hashes_per_s": round(bound),
+        "sign_ins": results.sign_ins.iter().map(|run| json!({
+            "concurrency": run.concurrency,
+            "per_s": round(run.per_second()),
+            "ratio_to_argon2_bound": round(run.per_second() / bound),
+            "latency": latency_json(run),
+            "errors": run.errors,
+            "server_cpu_s": round(run.server_cpu),
+            "generator_cpu_s": round(run.generator_cpu),
+            "seconds": round(run.seconds),
+        })).collect::<Vec<_>>(),
+        "code_step": {
+            "concurrency": code.concurrency,
+            "per_s": round(code.per_second()),
+            "latency": latency_json(code),
+            "errors": code.errors,
+            "verified": code.ops,
+            "server_cpu_s": round(code.server_cpu),
+            "generator_cpu_s": round(code.generator_cpu),
+        },
+        "pages": {
+            "signin": latency_json(&results.sign_in_page),
+            "settings": latency_json(&results.settings_page),
+            "errors": results.sign_in_page.errors + results.settings_page.errors,
+        },
+        "first_visit_bytes": {
+            "files": results.bundle.iter().map(|d| json!({
+                "path": d.path, "raw": d.identity, "gzip": d.gzip, "brotli": d.brotli,
+            })).collect::<Vec<_>>(),
+            "raw": raw, "gzip": gzip, "brotli": brotli,
+        },
+        "flood": {
+            "clients": flood.concurrency,
+            "peak_rss_mb": round(results.flood_peak_rss_kib as f64 / 1024.0),
+            "checks": flood.ops,
+            "errors": flood.errors,
+        },
+        "errors": results.total_errors(),
+    });
+    println!();
+    println!("{line}");
+}
+
+fn commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn date() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}

@@ -1,0 +1,450 @@
+//! What is measured, in the order it runs: the argon2 bound on an idle server, full
+//! two-factor sign-ins at three concurrencies, the code step alone, page times, the
+//! first-visit download, and memory under a wrong-password flood.
+
+use std::{
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use app::auth::{password::Password, sessions::Stage, totp, Services};
+use reqwest::{header, Client, StatusCode};
+
+use crate::{
+    fixtures::{self, Codes, PASSWORD},
+    load::{self, Outcome, Run},
+    server::{memory_kib, ServerProcess},
+};
+
+const COOKIE: &str = "gatehouse_session";
+const SIGN_IN_USERS: usize = 2_000;
+const CODE_STEP_USERS: usize = 5_000;
+const CODE_STEP_CONCURRENCY: usize = 64;
+const PAGE_CONCURRENCY: usize = 16;
+const FLOOD_CLIENTS: usize = 200;
+
+pub struct Bench {
+    server: ServerProcess,
+    services: Arc<Services>,
+    duration: Duration,
+    client: Client,
+}
+
+pub struct Results {
+    pub argon2_per_second: f64,
+    pub sign_ins: Vec<Run>,
+    pub code_step: Run,
+    pub sign_in_page: Run,
+    pub settings_page: Run,
+    pub bundle: Vec<Download>,
+    pub flood: Run,
+    pub flood_peak_rss_kib: u64,
+    pub server_log_tail: String,
+}
+
+impl Results {
+    pub fn total_errors(&self) -> u64 {
+        self.sign_ins.iter().map(|r| r.errors).sum::<u64>()
+            + self.code_step.errors
+            + self.sign_in_page.errors
+            + self.settings_page.errors
+            + self.flood.errors
+    }
+}
+
+/// One file of the first visit, as many bytes as travel with each encoding.
+pub struct Download {
+    pub path: String,
+    pub identity: usize,
+    pub gzip: usize,
+    pub brotli: usize,
+}
+
+impl Bench {
+    pub async fn new(
+        server: ServerProcess,
+        services: Arc<Services>,
+        duration: Duration,
+    ) -> anyhow::Result<Self> {
+        let client = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(256)
+            .build()?;
+        Ok(Bench {
+            server,
+            services,
+            duration,
+            client,
+        })
+    }
+
+    pub async fn run_all(self) -> anyhow::Result<Results> {
+        let t = Instant::now();
+        let sign_in_users = fixtures::seed_users(&self.services, "signin", SIGN_IN_USERS).await?;
+        let code_users = fixtures::seed_users(&self.services, "code", CODE_STEP_USERS).await?;
+        eprintln!(
+            "bench: seeded {} accounts with 2FA in {:.1} s",
+            SIGN_IN_USERS + CODE_STEP_USERS,
+            t.elapsed().as_secs_f64()
+        );
+        let start_step = fixtures::now() / totp::STEP_SECS - 2;
+        let sign_in_codes = Arc::new(Codes::new(Arc::new(sign_in_users), start_step));
+
+        eprintln!("bench: argon2 bound…");
+        let argon2_per_second = self.argon2_bound(self.duration.mul_f64(2.0 / 3.0)).await?;
+
+        let mut sign_ins = Vec::new();
+        for (concurrency, duration) in [
+            (1, self.duration.mul_f64(2.0 / 3.0)),
+            (16, self.duration),
+            (64, self.duration),
+        ] {
+            eprintln!("bench: full two-factor sign-ins at concurrency {concurrency}…");
+            sign_ins.push(self.sign_ins(&sign_in_codes, concurrency, duration).await);
+        }
+
+        eprintln!("bench: code step…");
+        let code_step = self.code_step(code_users, start_step).await?;
+
+        eprintln!("bench: pages…");
+        let sign_in_page = self.page("/signin", None).await;
+        let cookies = self.full_sessions(&sign_in_codes).await?;
+        let settings_page = self.page("/settings", Some(cookies)).await;
+
+        eprintln!("bench: first-visit download…");
+        let bundle = self.bundle().await?;
+
+        eprintln!("bench: wrong-password flood…");
+        let (flood, flood_peak_rss_kib) = self.flood().await;
+
+        let log = std::fs::read_to_string(&self.server.log).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        Ok(Results {
+            argon2_per_second,
+            sign_ins,
+            code_step,
+            sign_in_page,
+            settings_page,
+            bundle,
+            flood,
+            flood_peak_rss_kib,
+            server_log_tail: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        })
+    }
+
+    /// Argon2id hashes with the server's parameters on every core at once: the ceiling
+    /// for password checks per second on this machine.
+    async fn argon2_bound(&self, duration: Duration) -> anyhow::Result<f64> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let password =
+            Arc::new(Password::for_sign_in(PASSWORD.into()).map_err(|e| anyhow::anyhow!("{e}"))?);
+        let started = Instant::now();
+        let deadline = started + duration;
+        let mut workers = Vec::new();
+        for _ in 0..cores {
+            let (services, password) = (self.services.clone(), password.clone());
+            workers.push(tokio::spawn(async move {
+                let mut hashes = 0u64;
+                while Instant::now() < deadline {
+                    if services.hasher.hash(&password).await.is_ok() {
+                        hashes += 1;
+                    }
+                }
+                hashes
+            }));
+        }
+        let mut hashes = 0;
+        for worker in workers {
+            hashes += worker.await.context("argon2 worker")?;
+        }
+        Ok(hashes as f64 / started.elapsed().as_secs_f64())
+    }
+
+    /// Each virtual user signs in as a new browser would: sign-in page, password, the
+    /// app's code, then Settings, with only the cookies those answers set.
+    async fn sign_ins(&self, codes: &Arc<Codes>, concurrency: usize, duration: Duration) -> Run {
+        let (client, base, codes) = (self.client.clone(), self.server.url.clone(), codes.clone());
+        let cursor = Arc::new(AtomicUsize::new(0));
+        load::run(self.server.pid(), concurrency, duration, move |_| {
+            let (client, base, codes, cursor) =
+                (client.clone(), base.clone(), codes.clone(), cursor.clone());
+            async move {
+                let users = codes.users().len();
+                let user = cursor.fetch_add(1, Ordering::Relaxed) % users;
+                full_sign_in(&client, &base, &codes, user).await
+            }
+        })
+        .await
+    }
+
+    /// Verifications alone: every request carries its own pending session (made before
+    /// the clock starts) and a fresh code for that session's account.
+    async fn code_step(
+        &self,
+        users: Vec<fixtures::BenchUser>,
+        start_step: i64,
+    ) -> anyhow::Result<Run> {
+        let mut sessions = Vec::with_capacity(users.len() * 2);
+        for round in 0..2 {
+            for (index, user) in users.iter().enumerate() {
+                let token =
+                    fixtures::session(&self.services, user, Stage::PendingSecondFactor).await?;
+                sessions.push((index, token.expose().to_owned()));
+            }
+            eprintln!(
+                "bench:   {} pending sessions ready (round {round})",
+                sessions.len()
+            );
+        }
+        let codes = Arc::new(Codes::new(Arc::new(users), start_step));
+        let sessions = Arc::new(sessions);
+        let next = Arc::new(AtomicUsize::new(0));
+        let (client, base) = (self.client.clone(), self.server.url.clone());
+        Ok(load::run(
+            self.server.pid(),
+            CODE_STEP_CONCURRENCY,
+            self.duration,
+            move |_| {
+                let (client, base, codes, sessions, next) = (
+                    client.clone(),
+                    base.clone(),
+                    codes.clone(),
+                    sessions.clone(),
+                    next.clone(),
+                );
+                async move {
+                    let Some((user, token)) = sessions.get(next.fetch_add(1, Ordering::Relaxed))
+                    else {
+                        return Outcome::Exhausted;
+                    };
+                    let Some(code) = codes.next_code(*user) else {
+                        return Outcome::Exhausted;
+                    };
+                    match verify(&client, &base, token, &code).await {
+                        Ok(_) => Outcome::Done,
+                        Err(why) => Outcome::Failed(why),
+                    }
+                }
+            },
+        )
+        .await)
+    }
+
+    /// Signed-in sessions for the Settings page, one per worker.
+    async fn full_sessions(&self, codes: &Codes) -> anyhow::Result<Arc<Vec<String>>> {
+        let mut cookies = Vec::new();
+        for user in codes.users().iter().take(PAGE_CONCURRENCY) {
+            let token = fixtures::session(&self.services, user, Stage::Full).await?;
+            cookies.push(format!("{COOKIE}={}", token.expose()));
+        }
+        Ok(Arc::new(cookies))
+    }
+
+    async fn page(&self, path: &'static str, cookies: Option<Arc<Vec<String>>>) -> Run {
+        let (client, base) = (self.client.clone(), self.server.url.clone());
+        load::run(
+            self.server.pid(),
+            PAGE_CONCURRENCY,
+            self.duration.mul_f64(1.0 / 3.0),
+            move |worker| {
+                let (client, base, cookies) = (client.clone(), base.clone(), cookies.clone());
+                async move {
+                    let mut request = client.get(format!("{base}{path}"));
+                    if let Some(cookie) = cookies.as_ref().and_then(|c| c.get(worker)) {
+                        request = request.header(header::COOKIE, cookie);
+                    }
+                    match request.send().await {
+                        Ok(res) if res.status() == StatusCode::OK => match res.bytes().await {
+                            Ok(_) => Outcome::Done,
+                            Err(err) => Outcome::Failed(format!("GET {path}: {err}")),
+                        },
+                        Ok(res) => Outcome::Failed(format!("GET {path}: {}", res.status())),
+                        Err(err) => Outcome::Failed(format!("GET {path}: {err}")),
+                    }
+                }
+            },
+        )
+        .await
+    }
+
+    /// The sign-in page and every asset it links from /pkg/, in each encoding.
+    async fn bundle(&self) -> anyhow::Result<Vec<Download>> {
+        let html = self
+            .client
+            .get(format!("{}/signin", self.server.url))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let mut paths = vec!["/signin".to_owned()];
+        for piece in html.split("/pkg/").skip(1) {
+            let name: String = piece
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+                .collect();
+            let path = format!("/pkg/{name}");
+            if !name.is_empty() && !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+        let mut downloads = Vec::new();
+        for path in paths {
+            let mut sizes = [0usize; 3];
+            for (size, encoding) in sizes.iter_mut().zip(["identity", "gzip", "br"]) {
+                let res = self
+                    .client
+                    .get(format!("{}{path}", self.server.url))
+                    .header(header::ACCEPT_ENCODING, encoding)
+                    .send()
+                    .await?;
+                anyhow::ensure!(res.status().is_success(), "GET {path}: {}", res.status());
+                *size = res.bytes().await?.len();
+            }
+            downloads.push(Download {
+                path,
+                identity: sizes[0],
+                gzip: sizes[1],
+                brotli: sizes[2],
+            });
+        }
+        Ok(downloads)
+    }
+
+    /// 200 clients, each from its own address, post wrong passwords for unknown accounts
+    /// (every one costs a full argon2 check); the server's resident memory is sampled.
+    async fn flood(&self) -> (Run, u64) {
+        let pid = self.server.pid();
+        let stop = Arc::new(AtomicBool::new(false));
+        let sampler = {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let mut peak = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    peak = peak.max(memory_kib(pid, "VmRSS"));
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                peak
+            })
+        };
+        let (client, base) = (self.client.clone(), self.server.url.clone());
+        let run = load::run(pid, FLOOD_CLIENTS, Duration::from_secs(10), move |worker| {
+            let (client, base) = (client.clone(), base.clone());
+            async move {
+                let n: u32 = rand::random();
+                let res = client
+                    .post(format!("{base}/api/sign_in"))
+                    .header(
+                        "x-forwarded-for",
+                        format!("10.{}.{}.{}", worker % 250, (n >> 8) % 250, n % 250),
+                    )
+                    .form(&[
+                        ("email", format!("nobody-{n}@example.com")),
+                        ("password", "wrong-Password-for-the-flood".to_owned()),
+                    ])
+                    .send()
+                    .await;
+                match res {
+                    Ok(res) if res.status() == StatusCode::UNAUTHORIZED => Outcome::Done,
+                    Ok(res) => Outcome::Failed(format!("wrong password: {}", res.status())),
+                    Err(err) => Outcome::Failed(format!("wrong password: {err}")),
+                }
+            }
+        })
+        .await;
+        stop.store(true, Ordering::Relaxed);
+        let peak = sampler.await.unwrap_or(0);
+        (run, peak)
+    }
+}
+
+fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(COOKIE))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
+async fn full_sign_in(client: &Client, base: &str, codes: &Codes, user: usize) -> Outcome {
+    match try_full_sign_in(client, base, codes, user).await {
+        Ok(true) => Outcome::Done,
+        Ok(false) => Outcome::Exhausted,
+        Err(why) => Outcome::Failed(why),
+    }
+}
+
+/// False when the account has no unused code left this step.
+async fn try_full_sign_in(
+    client: &Client,
+    base: &str,
+    codes: &Codes,
+    user: usize,
+) -> Result<bool, String> {
+    let email = &codes.users()[user].email;
+    let page = client
+        .get(format!("{base}/signin"))
+        .send()
+        .await
+        .map_err(|e| format!("GET /signin: {e}"))?;
+    expect_ok(page, "GET /signin").await?;
+    let res = client
+        .post(format!("{base}/api/sign_in"))
+        .form(&[("email", email.as_str()), ("password", PASSWORD)])
+        .send()
+        .await
+        .map_err(|e| format!("sign_in: {e}"))?;
+    let pending = session_cookie(&res)
+        .ok_or_else(|| format!("sign_in: {} without a cookie", res.status()))?;
+    expect_ok(res, "sign_in").await?;
+    // The code is taken after the password step, so a slow queue cannot age it out.
+    let Some(code) = codes.next_code(user) else {
+        return Ok(false);
+    };
+    let full = verify(client, base, &pending, &code).await?;
+    let settings = client
+        .get(format!("{base}/settings"))
+        .header(header::COOKIE, full)
+        .send()
+        .await
+        .map_err(|e| format!("GET /settings: {e}"))?;
+    expect_ok(settings, "GET /settings").await?;
+    Ok(true)
+}
+
+/// Sends a code with a pending session; returns the full session's cookie.
+async fn verify(client: &Client, base: &str, pending: &str, code: &str) -> Result<String, String> {
+    let cookie = if pending.starts_with(COOKIE) {
+        pending.to_owned()
+    } else {
+        format!("{COOKIE}={pending}")
+    };
+    let res = client
+        .post(format!("{base}/api/verify_sign_in_code"))
+        .header(header::COOKIE, cookie)
+        .form(&[("code", code)])
+        .send()
+        .await
+        .map_err(|e| format!("verify_sign_in_code: {e}"))?;
+    let full = session_cookie(&res);
+    expect_ok(res, "verify_sign_in_code").await?;
+    full.ok_or_else(|| "verify_sign_in_code: no session cookie".to_owned())
+}
+
+async fn expect_ok(res: reqwest::Response, what: &str) -> Result<(), String> {
+    let status = res.status();
+    let body = res.bytes().await.map_err(|e| format!("{what}: {e}"))?;
+    if status == StatusCode::OK {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what}: {status} {}",
+            String::from_utf8_lossy(&body)
+        ))
+    }
+}

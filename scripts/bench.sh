@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds Gatehouse for release (WASM through wasm-opt, assets precompressed with gzip and
+# brotli), then runs the bench: a release server on a fresh SQLite database, measured by
+# a Rust load generator. Prints a table and one JSON line.
+#
+# Usage: scripts/bench.sh [--database-url postgres://…/empty_db] [--seconds N]
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+NPM_PREFIX="$(npm prefix -g)"
+export PATH="$HOME/.cargo/bin:$NPM_PREFIX/bin:$PATH"
+
+bash scripts/setup.sh
+cargo leptos build --release --precompress
+cargo build --quiet -p bench --profile server-release
+exec target/server-release/bench --server target/server-release/server --site-root target/site "$@"
