@@ -33,7 +33,8 @@ pub struct Codes {
 }
 
 impl Codes {
-    /// Every user starts as if last signed in a minute ago: three steps are usable now.
+    /// Every user starts as if last signed in a minute ago: the current step and the next
+    /// are usable now (the previous one could age out during a run), then one per step.
     pub fn new(users: Arc<Vec<BenchUser>>, start_step: i64) -> Self {
         let last_step = Mutex::new(vec![start_step; users.len()]);
         Codes { users, last_step }
@@ -47,7 +48,7 @@ impl Codes {
     pub fn next_code(&self, user: usize) -> Option<String> {
         let now_step = now() / totp::STEP_SECS;
         let mut last = self.last_step.lock().unwrap_or_else(|e| e.into_inner());
-        let step = (last[user] + 1).max(now_step - 1);
+        let step = (last[user] + 1).max(now_step);
         if step > now_step + 1 {
             return None;
         }

@@ -12,6 +12,11 @@ fn latency_json(run: &Run) -> serde_json::Value {
     })
 }
 
+/// What one request cost the server, without the queueing that concurrency adds.
+fn cpu_ms_per_op(run: &Run) -> f64 {
+    1000.0 * run.server_cpu / (run.ops.max(1) as f64)
+}
+
 fn round(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
@@ -48,11 +53,12 @@ pub fn print(results: &Results, backend: &str, cores: usize) {
     }
     let code = &results.code_step;
     println!(
-        "| code step, concurrency {} | {:.0} verifications/s · p50 {:.2} ms · p99 {:.2} ms · {} errors ({} verified) | {} |",
+        "| code step, concurrency {} | {:.0} verifications/s · p50 {:.2} ms · p99 {:.2} ms · {:.2} ms of server CPU each · {} errors ({} verified) | {} |",
         code.concurrency,
         code.per_second(),
         code.percentile(50.0),
         code.percentile(99.0),
+        cpu_ms_per_op(code),
         code.errors,
         code.ops,
         cpu(code)
@@ -62,11 +68,12 @@ pub fn print(results: &Results, backend: &str, cores: usize) {
         ("SSR Settings page", &results.settings_page),
     ] {
         println!(
-            "| {name}, concurrency {} | p50 {:.2} ms · p99 {:.2} ms · {:.0} pages/s · {} errors | {} |",
+            "| {name}, concurrency {} | p50 {:.2} ms · p99 {:.2} ms (as the client sees it) · {:.0} pages/s · {:.2} ms of server CPU per page · {} errors | {} |",
             run.concurrency,
             run.percentile(50.0),
             run.percentile(99.0),
             run.per_second(),
+            cpu_ms_per_op(run),
             run.errors,
             cpu(run)
         );
@@ -135,7 +142,9 @@ pub fn print(results: &Results, backend: &str, cores: usize) {
         },
         "pages": {
             "signin": latency_json(&results.sign_in_page),
+            "signin_server_cpu_ms": round(cpu_ms_per_op(&results.sign_in_page)),
             "settings": latency_json(&results.settings_page),
+            "settings_server_cpu_ms": round(cpu_ms_per_op(&results.settings_page)),
             "errors": results.sign_in_page.errors + results.settings_page.errors,
         },
         "first_visit_bytes": {

@@ -21,7 +21,8 @@ use crate::{
 };
 
 const COOKIE: &str = "gatehouse_session";
-const SIGN_IN_USERS: usize = 2_000;
+/// Two codes each at once and one more per 30 s step: far more than the runs use.
+const SIGN_IN_USERS: usize = 6_000;
 const CODE_STEP_USERS: usize = 5_000;
 const CODE_STEP_CONCURRENCY: usize = 64;
 const PAGE_CONCURRENCY: usize = 16;

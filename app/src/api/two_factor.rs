@@ -199,30 +199,17 @@ pub async fn verify_sign_in_code(code: String, next: Option<String>) -> Result<(
 async fn second_factor_step(code: String, next: Option<String>) -> Result<(), AppError> {
     use super::ssr::*;
     use crate::auth::{
-        audit::{self, EventKind},
         sessions::{self, Stage},
-        two_factor::{self, Factor, Proof},
+        two_factor::{self, Factor},
     };
 
     let services = services()?;
     let session = require_pending_session()?;
     let client = client_info();
     let factor = Factor::parse(&code)?;
-    match two_factor::verify(&services, session.user_id, &factor, &client).await {
-        Ok(proof) => {
-            let token = sessions::promote(&services, &session).await?;
-            let how = match proof {
-                Proof::Totp => "password and authenticator app",
-                Proof::RecoveryCode { .. } => "password and recovery code",
-            };
-            audit::record(
-                &services,
-                session.user_id,
-                EventKind::SignedIn,
-                &client,
-                how,
-            )
-            .await?;
+    let signed_in = two_factor::finish_sign_in(&services, &session, &factor, &client).await;
+    match signed_in {
+        Ok(token) => {
             set_session_cookie(&services, &token, Stage::Full);
             leptos_axum::redirect(safe_next(next.as_deref()));
             Ok(())

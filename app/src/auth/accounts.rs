@@ -38,14 +38,14 @@ pub async fn authenticate(
     let password = Password::for_sign_in(password)?;
     let account_key = format!("pw:{}", email.as_str());
     let ip_key = format!("ip:{}", client.ip);
-    throttle::check(services, &ip_key).await?;
-    throttle::check(services, &account_key).await?;
+    let _ = throttle::check(services, &ip_key).await?;
+    let account = throttle::check(services, &account_key).await?;
 
     let user = store::users::find_by_email(&services.db, email.as_str()).await?;
     let stored = user.as_ref().map(|u| u.password_hash.as_str());
     let matches = services.hasher.verify(&password, stored).await?;
     if let (true, Some(user)) = (matches, &user) {
-        throttle::reset(services, &account_key).await?;
+        throttle::reset_after(&services.db, &account_key, account).await?;
         return Ok(user.clone());
     }
     throttle::record_failure(services, &ip_key, throttle::PASSWORD_PER_IP).await?;

@@ -65,8 +65,20 @@ pub async fn record(
     client: &ClientInfo,
     detail: &str,
 ) -> Result<(), AppError> {
+    record_in(&services.db, services, user_id, kind, client, detail).await
+}
+
+/// [`record`] inside a transaction, so the event commits with what it describes.
+pub async fn record_in<'c>(
+    ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    services: &Services,
+    user_id: i64,
+    kind: EventKind,
+    client: &ClientInfo,
+    detail: &str,
+) -> Result<(), AppError> {
     table::insert(
-        &services.db,
+        ex,
         table::NewEvent {
             user_id,
             kind: kind.as_str(),

@@ -170,12 +170,17 @@ pub async fn resolve(
     Ok(Some(session))
 }
 
-/// Turns a pending session into a full one under a fresh token.
-pub async fn promote(services: &Services, session: &Session) -> Result<SessionToken, AppError> {
+/// Turns a pending session into a full one under a fresh token, inside the transaction
+/// that proved the second factor.
+pub async fn promote<'c>(
+    ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    services: &Services,
+    session: &Session,
+) -> Result<SessionToken, AppError> {
     let token = SessionToken::generate();
     let now = services.clock.now();
     let hash = hash_token(&services.keys.hashing, &token);
-    if table::promote(&services.db, session.id, &hash, now, now + FULL_IDLE_SECS).await? {
+    if table::promote(ex, session.id, &hash, now, now + FULL_IDLE_SECS).await? {
         Ok(token)
     } else {
         Err(AppError::Unauthorized)

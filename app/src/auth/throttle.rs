@@ -68,12 +68,23 @@ pub fn retry_after(row: &ThrottleRow, now: i64) -> Option<u64> {
 }
 
 /// Refuses at once while the key is locked; a locked attempt is never checked.
-pub async fn check(services: &Services, key: &str) -> Result<(), AppError> {
+/// Otherwise says whether failures are on record, so that a success writes only when
+/// there is something to clear.
+pub async fn check(services: &Services, key: &str) -> Result<Standing, AppError> {
     let row = table::get(&services.db, key).await?;
     match retry_after(&row, services.clock.now()) {
         Some(retry_after_secs) => Err(AppError::Throttled { retry_after_secs }),
-        None => Ok(()),
+        None => Ok(Standing {
+            has_failures: row.failures > 0 || row.lockouts > 0,
+        }),
     }
+}
+
+/// What [`check`] found for a key that is not locked.
+#[derive(Debug, Clone, Copy)]
+#[must_use]
+pub struct Standing {
+    pub has_failures: bool,
 }
 
 /// Counts a failure. Returns the lock it started, if this failure started one.
@@ -105,6 +116,19 @@ pub async fn record_failure(
 
 pub async fn reset(services: &Services, key: &str) -> Result<(), AppError> {
     table::clear(&services.db, key).await?;
+    Ok(())
+}
+
+/// Clears the failures [`check`] found, inside the caller's transaction; no write when
+/// there were none.
+pub async fn reset_after<'c>(
+    ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    key: &str,
+    standing: Standing,
+) -> Result<(), AppError> {
+    if standing.has_failures {
+        table::clear(ex, key).await?;
+    }
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! server, bound to the session that asked for it, so the browser never sends one back.
 
 use rand::rngs::OsRng;
+use sqlx::{Any, Transaction};
 
 use super::{
     audit::{self, EventKind},
@@ -171,7 +172,7 @@ pub async fn enable(
     })?;
     let secret = open(services, session.user_id, &sealed)?;
     let throttle_key = throttle::second_factor_key(session.user_id);
-    throttle::check(services, &throttle_key).await?;
+    let standing = throttle::check(services, &throttle_key).await?;
     let Ok(step) = totp::verify(&secret, &code, now, None) else {
         audit::record(
             services,
@@ -183,7 +184,7 @@ pub async fn enable(
         .await?;
         return Err(throttle::second_factor_failed(services, session.user_id, client).await);
     };
-    throttle::reset(services, &throttle_key).await?;
+    throttle::reset_after(&services.db, &throttle_key, standing).await?;
 
     let codes = recovery_codes::generate_set(&mut OsRng);
     let hashes: Vec<Vec<u8>> = codes
@@ -276,50 +277,118 @@ pub async fn verify(
     factor: &Factor,
     client: &ClientInfo,
 ) -> Result<Proof, AppError> {
+    accept(services, user_id, factor, client)
+        .await?
+        .commit()
+        .await
+}
+
+/// A factor that checked out, with its claim held in an open transaction: whatever the
+/// caller adds to [`Accepted::tx`] commits with it, as one write.
+pub struct Accepted {
+    tx: Transaction<'static, Any>,
+    pub proof: Proof,
+}
+
+impl Accepted {
+    pub fn tx(&mut self) -> &mut Transaction<'static, Any> {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<Proof, AppError> {
+        self.tx.commit().await?;
+        Ok(self.proof)
+    }
+}
+
+/// [`verify`] without the commit. The reads come first and the transaction opens with
+/// its write, so concurrent ones queue for SQLite's lock instead of failing. A wrong
+/// factor is recorded outside any transaction, so the failure sticks.
+pub async fn accept(
+    services: &Services,
+    user_id: i64,
+    factor: &Factor,
+    client: &ClientInfo,
+) -> Result<Accepted, AppError> {
     let throttle_key = throttle::second_factor_key(user_id);
-    throttle::check(services, &throttle_key).await?;
+    let standing = throttle::check(services, &throttle_key).await?;
     let now = services.clock.now();
-    let proof = match factor {
+    let accepted = match factor {
         Factor::Totp(code) => {
             let credential = store::totp::find(&services.db, user_id)
                 .await?
                 .ok_or(AppError::InvalidCode)?;
             let secret = open(services, user_id, &credential.sealed_secret)?;
             match totp::verify(&secret, code, now, credential.last_used_step) {
-                Ok(step) if store::totp::claim_step(&services.db, user_id, step).await? => {
-                    Some(Proof::Totp)
+                Ok(step) => {
+                    let mut tx = services.db.begin().await?;
+                    store::totp::claim_step(&mut *tx, user_id, step)
+                        .await?
+                        .then_some(Accepted {
+                            tx,
+                            proof: Proof::Totp,
+                        })
                 }
-                _ => None,
+                Err(_) => None,
             }
         }
         Factor::Recovery(code) => {
             let hash = recovery_codes::hash(&services.keys.hashing, code);
-            if store::recovery_codes::consume(&services.db, user_id, &hash, now).await? {
-                let (left, _) = store::recovery_codes::summary(&services.db, user_id).await?;
-                audit::record(
+            let mut tx = services.db.begin().await?;
+            if store::recovery_codes::consume(&mut *tx, user_id, &hash, now).await? {
+                let (left, _) = store::recovery_codes::summary(&mut *tx, user_id).await?;
+                let detail = format!("{left} left");
+                audit::record_in(
+                    &mut *tx,
                     services,
                     user_id,
                     EventKind::RecoveryCodeUsed,
                     client,
-                    &format!("{left} left"),
+                    &detail,
                 )
                 .await?;
-                Some(Proof::RecoveryCode { left })
+                Some(Accepted {
+                    tx,
+                    proof: Proof::RecoveryCode { left },
+                })
             } else {
                 None
             }
         }
     };
-    match proof {
-        Some(proof) => {
-            throttle::reset(services, &throttle_key).await?;
-            Ok(proof)
-        }
-        None => {
-            audit::record(services, user_id, EventKind::SecondFactorFailed, client, "").await?;
-            Err(throttle::second_factor_failed(services, user_id, client).await)
-        }
-    }
+    let Some(mut accepted) = accepted else {
+        audit::record(services, user_id, EventKind::SecondFactorFailed, client, "").await?;
+        return Err(throttle::second_factor_failed(services, user_id, client).await);
+    };
+    throttle::reset_after(&mut *accepted.tx, &throttle_key, standing).await?;
+    Ok(accepted)
+}
+
+/// The code prompt's success: the factor is spent, the pending session becomes a full one
+/// under a new token, and the sign-in is logged, all in one commit.
+pub async fn finish_sign_in(
+    services: &Services,
+    session: &Session,
+    factor: &Factor,
+    client: &ClientInfo,
+) -> Result<sessions::SessionToken, AppError> {
+    let mut accepted = accept(services, session.user_id, factor, client).await?;
+    let token = sessions::promote(&mut **accepted.tx(), services, session).await?;
+    let how = match accepted.proof {
+        Proof::Totp => "password and authenticator app",
+        Proof::RecoveryCode { .. } => "password and recovery code",
+    };
+    audit::record_in(
+        &mut **accepted.tx(),
+        services,
+        session.user_id,
+        EventKind::SignedIn,
+        client,
+        how,
+    )
+    .await?;
+    accepted.commit().await?;
+    Ok(token)
 }
 
 async fn check_password(

@@ -2,8 +2,6 @@
 
 use sqlx::{Any, Executor, Transaction};
 
-use super::Db;
-
 /// Replaces a user's whole set in the caller's transaction, so old codes stop working
 /// exactly when the new ones exist.
 pub async fn replace_all(
@@ -24,7 +22,12 @@ pub async fn replace_all(
 
 /// Marks a code used. One statement checks and writes, so of any number of concurrent
 /// attempts with the same code exactly one sees `true`.
-pub async fn consume(db: &Db, user_id: i64, code_hash: &[u8], now: i64) -> sqlx::Result<bool> {
+pub async fn consume<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+    code_hash: &[u8],
+    now: i64,
+) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE recovery_codes SET used_at = $1 \
          WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
@@ -32,20 +35,23 @@ pub async fn consume(db: &Db, user_id: i64, code_hash: &[u8], now: i64) -> sqlx:
     .bind(now)
     .bind(user_id)
     .bind(code_hash)
-    .execute(db)
+    .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// How many codes are left, and whether any has ever been used.
-pub async fn summary(db: &Db, user_id: i64) -> sqlx::Result<(i64, bool)> {
+pub async fn summary<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+) -> sqlx::Result<(i64, bool)> {
     let (left, used): (i64, i64) = sqlx::query_as(
         "SELECT COALESCE(SUM(CASE WHEN used_at IS NULL THEN 1 ELSE 0 END), 0), \
          COALESCE(SUM(CASE WHEN used_at IS NULL THEN 0 ELSE 1 END), 0) \
          FROM recovery_codes WHERE user_id = $1",
     )
     .bind(user_id)
-    .fetch_one(db)
+    .fetch_one(ex)
     .await?;
     Ok((left, used > 0))
 }

@@ -1,5 +1,7 @@
 //! The `security_events` table: each person's own audit log.
 
+use sqlx::{Any, Executor};
+
 use super::Db;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -21,7 +23,10 @@ pub struct NewEvent<'a> {
     pub detail: &'a str,
 }
 
-pub async fn insert(db: &Db, event: NewEvent<'_>) -> sqlx::Result<()> {
+pub async fn insert<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    event: NewEvent<'_>,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO security_events (user_id, kind, at, ip, user_agent, detail) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -32,7 +37,7 @@ pub async fn insert(db: &Db, event: NewEvent<'_>) -> sqlx::Result<()> {
     .bind(event.ip)
     .bind(event.user_agent)
     .bind(event.detail)
-    .execute(db)
+    .execute(ex)
     .await
     .map(drop)
 }

@@ -1,5 +1,7 @@
 //! The `sessions` table. Tokens are never stored, only their keyed hashes.
 
+use sqlx::{Any, Executor};
+
 use super::Db;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -82,8 +84,8 @@ pub async fn touch(db: &Db, id: i64, now: i64, expires_at: i64) -> sqlx::Result<
 
 /// Turns a pending session into a full one under a new token. Returns false if the
 /// session was no longer pending (a concurrent request promoted or ended it first).
-pub async fn promote(
-    db: &Db,
+pub async fn promote<'c>(
+    ex: impl Executor<'c, Database = Any>,
     id: i64,
     new_token_hash: &[u8],
     now: i64,
@@ -98,7 +100,7 @@ pub async fn promote(
     .bind(now)
     .bind(expires_at)
     .bind(id)
-    .execute(db)
+    .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -1,5 +1,7 @@
 //! The `throttle` table: failure counters keyed by what is being guessed at.
 
+use sqlx::{Any, Executor};
+
 use super::Db;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
@@ -55,10 +57,10 @@ pub async fn lock(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn clear(db: &Db, key: &str) -> sqlx::Result<()> {
+pub async fn clear<'c>(ex: impl Executor<'c, Database = Any>, key: &str) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM throttle WHERE key = $1")
         .bind(key)
-        .execute(db)
+        .execute(ex)
         .await
         .map(drop)
 }

@@ -46,14 +46,18 @@ pub async fn insert<'c>(
 /// Claims a time step for the user's code. Only a step later than the last accepted one
 /// succeeds, and the check and the write are one statement, so two requests carrying the
 /// same code cannot both pass — on any number of app instances.
-pub async fn claim_step(db: &Db, user_id: i64, step: i64) -> sqlx::Result<bool> {
+pub async fn claim_step<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+    step: i64,
+) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE totp_credentials SET last_used_step = $1 \
          WHERE user_id = $2 AND (last_used_step IS NULL OR last_used_step < $1)",
     )
     .bind(step)
     .bind(user_id)
-    .execute(db)
+    .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
 }
