@@ -87,7 +87,7 @@ cargo fmt --all -- --check
 end
 
 begin clippy
-cargo clippy -p server -p app --all-targets --features app/ssr -- -D warnings
+cargo clippy -p server -p app -p bench --all-targets --features app/ssr -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 end
 
