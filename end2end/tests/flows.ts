@@ -104,9 +104,10 @@ export function nextCode(key: string): string {
  */
 export async function enterCode(page: Page, code: string): Promise<void> {
   const field = page.getByLabel('Two-factor authentication code');
-  await field.fill(code);
+  // Read before typing: a code that sends itself may leave the page at once.
   const submitsItself =
     /^\d{6}$/.test(code.replace(/[\s-]/g, '')) && (await field.getAttribute('inputmode')) === 'numeric';
+  await field.fill(code);
   if (!submitsItself) {
     await page.getByRole('button', { name: 'Verify' }).click();
   }
