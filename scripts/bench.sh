@@ -11,7 +11,7 @@ cd "$ROOT"
 NPM_PREFIX="$(npm prefix -g)"
 export PATH="$HOME/.cargo/bin:$NPM_PREFIX/bin:$PATH"
 
-bash scripts/setup.sh
-cargo leptos build --release --precompress
+bash scripts/setup.sh >&2
+cargo leptos build --release --precompress >&2
 cargo build --quiet -p bench --profile server-release
 exec target/server-release/bench --server target/server-release/server --site-root target/site "$@"
