@@ -8,11 +8,20 @@ import { STRONG_PASSWORD, totp, uniqueEmail } from './helpers';
 
 test.use({ javaScriptEnabled: false });
 
-async function signInWithPassword(page: Page, email: string): Promise<void> {
-  await page.goto('/signin');
+async function fillAndSend(page: Page, path: string, email: string, button: string): Promise<void> {
+  await page.goto(path);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(STRONG_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: button }).click();
+}
+
+async function signUp(page: Page, email: string): Promise<void> {
+  await fillAndSend(page, '/signup', email, 'Create account');
+  await expect(page).toHaveURL(/\/settings$/);
+}
+
+async function signInWithPassword(page: Page, email: string): Promise<void> {
+  await fillAndSend(page, '/signin', email, 'Sign in');
   await expect(page).toHaveURL(/\/signin\/code/);
 }
 
@@ -23,11 +32,7 @@ async function signOut(page: Page): Promise<void> {
 
 test('sign up, enable 2FA, sign in with a code and a recovery code, disable: all without JavaScript', async ({ page }) => {
   const email = uniqueEmail('nojs');
-  await page.goto('/signup');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(STRONG_PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/settings$/);
+  await signUp(page, email);
 
   // Enable: the dialog, its QR code and key are rendered by the server.
   await page.goto('/settings/two-factor');
@@ -102,19 +107,12 @@ test('sign up, enable 2FA, sign in with a code and a recovery code, disable: all
   await signOut(page);
 
   // Signing in now asks for the password only.
-  await page.goto('/signin');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(STRONG_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await fillAndSend(page, '/signin', email, 'Sign in');
   await expect(page).toHaveURL(/\/settings$/);
 });
 
 test('regenerated codes reach a browser without JavaScript too, and Done dismisses them', async ({ page }) => {
-  const email = uniqueEmail('nojs-regen');
-  await page.goto('/signup');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(STRONG_PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
+  await signUp(page, uniqueEmail('nojs-regen'));
   await page.goto('/settings/two-factor');
   await page.getByRole('button', { name: 'Enable' }).click();
   const dialog = page.getByRole('dialog', { name: 'Enable two-factor authentication' });

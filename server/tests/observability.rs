@@ -28,6 +28,16 @@ fn series(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         .and_then(|value| value.parse().ok())
 }
 
+/// A server with metrics on a port of their own; returns it and that port.
+fn server_with_metrics() -> (TestServer, u16) {
+    let port = free_port();
+    let server = TestServer::start_with(
+        DataDir::new(),
+        &[("GATEHOUSE_METRICS_ADDR", &format!("127.0.0.1:{port}"))],
+    );
+    (server, port)
+}
+
 async fn scrape(port: u16) -> String {
     let res = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
         .await
@@ -38,11 +48,7 @@ async fn scrape(port: u16) -> String {
 
 #[tokio::test]
 async fn metrics_count_a_two_factor_sign_in_and_its_requests() {
-    let port = free_port();
-    let server = TestServer::start_with(
-        DataDir::new(),
-        &[("GATEHOUSE_METRICS_ADDR", &format!("127.0.0.1:{port}"))],
-    );
+    let (server, port) = server_with_metrics();
     let (_, email, key, _) = account_with_two_factor(&server, "metrics").await;
 
     let browser = server.browser();
@@ -125,11 +131,7 @@ async fn metrics_count_a_two_factor_sign_in_and_its_requests() {
 
 #[tokio::test]
 async fn lockouts_are_counted_by_scope() {
-    let port = free_port();
-    let server = TestServer::start_with(
-        DataDir::new(),
-        &[("GATEHOUSE_METRICS_ADDR", &format!("127.0.0.1:{port}"))],
-    );
+    let (server, port) = server_with_metrics();
     let (_, email, key, _) = account_with_two_factor(&server, "lockout-metric").await;
     let browser = server.browser();
     let mut locked = false;

@@ -580,18 +580,7 @@ async fn without_javascript_the_codes_are_handed_to_a_page_and_downloaded_once()
         .collect();
     assert_eq!(shown.len(), 10, "{html}");
 
-    let download = || async {
-        browser
-            .client
-            .post(format!(
-                "{}/settings/two-factor/recovery-codes.txt",
-                browser.base
-            ))
-            .send()
-            .await
-            .unwrap()
-    };
-    let file = download().await;
+    let file = browser.download_codes().await;
     assert_eq!(file.status(), StatusCode::OK);
     assert_eq!(file.headers()["content-type"], "text/plain; charset=utf-8");
     assert_eq!(
@@ -605,7 +594,7 @@ async fn without_javascript_the_codes_are_handed_to_a_page_and_downloaded_once()
     }
     assert!(text.contains(&email));
 
-    let again = download().await;
+    let again = browser.download_codes().await;
     assert!(again.status().is_redirection());
     assert_eq!(
         again.headers()["location"],
@@ -640,14 +629,5 @@ async fn with_javascript_no_codes_are_kept_on_the_server() {
         .await
         .unwrap();
     assert_eq!(kept, 0);
-    let res = browser
-        .client
-        .post(format!(
-            "{}/settings/two-factor/recovery-codes.txt",
-            browser.base
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_redirection());
+    assert!(browser.download_codes().await.status().is_redirection());
 }

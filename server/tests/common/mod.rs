@@ -317,6 +317,18 @@ impl Browser {
         (enrollment.key, set.codes)
     }
 
+    /// The no-JavaScript download of the codes a plain form post left on the server.
+    pub async fn download_codes(&self) -> Response {
+        self.client
+            .post(format!(
+                "{}/settings/two-factor/recovery-codes.txt",
+                self.base
+            ))
+            .send()
+            .await
+            .expect("POST the codes download")
+    }
+
     pub async fn verify_code(&self, code: &str) -> Response {
         self.call("verify_sign_in_code", &[("code", code)]).await
     }
