@@ -49,10 +49,19 @@ pub async fn authenticate(
         return Ok(user.clone());
     }
     throttle::record_failure(services, &ip_key, throttle::PASSWORD_PER_IP).await?;
-    let locked =
-        throttle::record_failure(services, &account_key, throttle::PASSWORD_PER_ACCOUNT).await?;
+    // The account's count and, for a real account, its security events commit together:
+    // an unknown email then costs the same two commits as a wrong password.
+    let mut tx = services.db.begin().await?;
+    let locked = throttle::record_failure_in(
+        &mut tx,
+        services,
+        &account_key,
+        throttle::PASSWORD_PER_ACCOUNT,
+    )
+    .await?;
     if let Some(user) = &user {
-        audit::record(
+        audit::record_in(
+            &mut *tx,
             services,
             user.id,
             EventKind::SignInFailed,
@@ -65,9 +74,18 @@ pub async fn authenticate(
                 "password sign-in locked for {}",
                 crate::error::human_duration(secs)
             );
-            audit::record(services, user.id, EventKind::LockedOut, client, &detail).await?;
+            audit::record_in(
+                &mut *tx,
+                services,
+                user.id,
+                EventKind::LockedOut,
+                client,
+                &detail,
+            )
+            .await?;
         }
     }
+    tx.commit().await?;
     Err(AppError::InvalidCredentials)
 }
 

@@ -93,8 +93,20 @@ pub async fn record_failure(
     key: &str,
     policy: Policy,
 ) -> Result<Option<u64>, AppError> {
+    let mut conn = services.db.acquire().await?;
+    record_failure_in(&mut conn, services, key, policy).await
+}
+
+/// [`record_failure`] on the caller's connection or transaction, so what else the
+/// failure writes (its security event) commits with it, in one commit.
+pub async fn record_failure_in(
+    conn: &mut sqlx::AnyConnection,
+    services: &Services,
+    key: &str,
+    policy: Policy,
+) -> Result<Option<u64>, AppError> {
     let now = services.clock.now();
-    let counted = table::add_failure(&services.db, key, now).await?;
+    let counted = table::add_failure(&mut *conn, key, now).await?;
     if counted.failures < policy.max_failures {
         return Ok(None);
     }
@@ -106,7 +118,7 @@ pub async fn record_failure(
         now,
     );
     // Of concurrent failures that reach the limit together, one starts the lock.
-    if table::lock(&services.db, key, counted.lockouts, locked, now).await? {
+    if table::lock(&mut *conn, key, counted.lockouts, locked, now).await? {
         super::metrics::lockout(key);
         Ok(Some(policy.lock_secs(locked.lockouts) as u64))
     } else {

@@ -22,7 +22,11 @@ pub async fn get(db: &Db, key: &str) -> sqlx::Result<ThrottleRow> {
 
 /// Adds one failure in a single statement and returns the new state, so concurrent
 /// failures are all counted.
-pub async fn add_failure(db: &Db, key: &str, now: i64) -> sqlx::Result<ThrottleRow> {
+pub async fn add_failure<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    key: &str,
+    now: i64,
+) -> sqlx::Result<ThrottleRow> {
     sqlx::query_as(
         "INSERT INTO throttle (key, failures, lockouts, locked_until, updated_at) VALUES ($1, 1, 0, 0, $2) \
          ON CONFLICT (key) DO UPDATE SET failures = throttle.failures + 1, updated_at = $2 \
@@ -30,13 +34,13 @@ pub async fn add_failure(db: &Db, key: &str, now: i64) -> sqlx::Result<ThrottleR
     )
     .bind(key)
     .bind(now)
-    .fetch_one(db)
+    .fetch_one(ex)
     .await
 }
 
 /// Starts a lock, unless a concurrent request already started this one.
-pub async fn lock(
-    db: &Db,
+pub async fn lock<'c>(
+    ex: impl Executor<'c, Database = Any>,
     key: &str,
     seen_lockouts: i64,
     locked: ThrottleRow,
@@ -52,7 +56,7 @@ pub async fn lock(
     .bind(now)
     .bind(key)
     .bind(seen_lockouts)
-    .execute(db)
+    .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
 }
