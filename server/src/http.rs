@@ -40,7 +40,9 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Longer user agents are cut: they are shown to people, not parsed for trust.
 const MAX_USER_AGENT: usize = 256;
 
-pub fn router(state: AppState) -> Router {
+/// `record_metrics` adds the per-request counters; without an exporter they would only
+/// cost allocations on every request.
+pub fn router(state: AppState, record_metrics: bool) -> Router {
     let routes = generate_route_list(App);
     let pkg = std::path::Path::new(&*state.leptos_options.site_root)
         .join(&*state.leptos_options.site_pkg_dir);
@@ -72,7 +74,9 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new().compress_when(
             DefaultPredicate::new().and(NotForContentType::const_new("application/wasm")),
         ))
-        .layer(middleware::from_fn(crate::metrics::record_request))
+        .layer(tower::util::option_layer(
+            record_metrics.then(|| middleware::from_fn(crate::metrics::record_request)),
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)

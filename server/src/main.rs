@@ -94,14 +94,15 @@ async fn serve(
         .site_addr(addr)
         .build();
     tokio::spawn(sweep_expired_sessions(services.clone()));
-    let router = http::router(AppState {
-        leptos_options,
-        services,
-    });
     if let Some(metrics_addr) = config.metrics_addr {
         let bound = metrics::serve(metrics_addr).await?;
         tracing::info!(addr = %bound, "metrics at /metrics");
     }
+    let state = AppState {
+        leptos_options,
+        services,
+    };
+    let router = http::router(state, config.metrics_addr.is_some());
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         %addr,

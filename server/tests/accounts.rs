@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{error_message, session_cookie, unique_email, TestServer, PASSWORD};
+use common::{error_message, header, session_cookie, unique_email, TestServer, PASSWORD};
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -14,13 +14,7 @@ async fn sign_up_signs_the_person_in() {
     let res = browser.sign_up(&email).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(session_cookie(&res).is_some(), "a session cookie is set");
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let cookie = header(&res, "set-cookie");
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/")
     );

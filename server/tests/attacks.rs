@@ -38,14 +38,7 @@ async fn totp_bruteforce_locks_account_across_restart() {
         StatusCode::TOO_MANY_REQUESTS,
         "still locked after a restart, even for the right code"
     );
-    let retry: u64 = res
-        .headers()
-        .get("retry-after")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry: u64 = header(&res, "retry-after").parse().unwrap();
     assert!((1..=900).contains(&retry));
 }
 
@@ -183,12 +176,7 @@ async fn pending_session_reaches_no_other_route() {
             .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
     }
-    let who: serde_json::Value = pending
-        .call("signed_in_as", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let who = pending.json("signed_in_as", &[]).await;
     assert!(who.is_null(), "a pending session is not signed in");
 }
 

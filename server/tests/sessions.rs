@@ -8,18 +8,9 @@ use reqwest::StatusCode;
 #[tokio::test]
 async fn sessions_page_lists_devices_and_marks_this_one() {
     let server = TestServer::start().await;
-    let email = unique_email("list");
-    let phone = server.browser();
-    phone.sign_up(&email).await;
-    let laptop = server.browser();
-    laptop.sign_in(&email, PASSWORD).await;
+    let (_phone, laptop) = phone_and_laptop(&server, "list").await;
 
-    let list: serde_json::Value = laptop
-        .call("list_sessions", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = laptop.json("list_sessions", &[]).await;
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(list.iter().filter(|s| s["current"] == true).count(), 1);
@@ -31,18 +22,9 @@ async fn sessions_page_lists_devices_and_marks_this_one() {
 #[tokio::test]
 async fn signing_out_another_session_ends_it_at_once() {
     let server = TestServer::start().await;
-    let email = unique_email("endone");
-    let phone = server.browser();
-    phone.sign_up(&email).await;
-    let laptop = server.browser();
-    laptop.sign_in(&email, PASSWORD).await;
+    let (phone, laptop) = phone_and_laptop(&server, "endone").await;
 
-    let list: serde_json::Value = laptop
-        .call("list_sessions", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = laptop.json("list_sessions", &[]).await;
     let other = list
         .as_array()
         .unwrap()
@@ -73,7 +55,7 @@ async fn another_account_cannot_end_my_session() {
     let server = TestServer::start().await;
     let mine = server.browser();
     mine.sign_up(&unique_email("mine")).await;
-    let list: serde_json::Value = mine.call("list_sessions", &[]).await.json().await.unwrap();
+    let list = mine.json("list_sessions", &[]).await;
     let my_id = list[0]["id"].to_string();
 
     let theirs = server.browser();
@@ -92,13 +74,7 @@ async fn sign_out_everywhere_else_keeps_only_this_session() {
     for b in &browsers[1..] {
         b.sign_in(&email, PASSWORD).await;
     }
-    let ended: u64 = browsers[2]
-        .call("end_other_sessions", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(ended, 2);
+    assert_eq!(browsers[2].json("end_other_sessions", &[]).await, 2);
     assert_eq!(
         browsers[0].get("/settings").await.status(),
         StatusCode::SEE_OTHER
@@ -143,12 +119,7 @@ async fn each_action_adds_exactly_one_event_newest_first() {
             "Two-factor authentication turned on"
         ]
     );
-    let page: serde_json::Value = browser
-        .call("list_activity", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = browser.json("list_activity", &[]).await;
     assert_eq!(page["events"][1]["detail"], "9 left");
 }
 
@@ -194,13 +165,7 @@ async fn admin_reset_turns_two_factor_off_and_ends_sessions() {
 async fn pages_send_a_nonce_policy_that_matches_their_script() {
     let server = TestServer::start().await;
     let res = server.browser().get("/signin").await;
-    let csp = res
-        .headers()
-        .get("content-security-policy")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let csp = header(&res, "content-security-policy");
     assert!(
         csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"),
         "{csp}"
@@ -221,14 +186,11 @@ async fn pages_send_a_nonce_policy_that_matches_their_script() {
     );
 
     let second = server.browser().get("/signin").await;
-    let csp2 = second
-        .headers()
-        .get("content-security-policy")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert_ne!(csp, csp2, "a new nonce per response");
+    assert_ne!(
+        csp,
+        header(&second, "content-security-policy"),
+        "a new nonce per response"
+    );
 }
 
 #[tokio::test]
@@ -252,12 +214,7 @@ async fn the_client_address_comes_from_a_trusted_proxy_only() {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
-        let list: serde_json::Value = browser
-            .call("list_sessions", &[])
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list = browser.json("list_sessions", &[]).await;
         assert_eq!(list[0]["ip"], expected);
     }
 }
@@ -272,23 +229,15 @@ async fn security_activity_is_paged_newest_first() {
         browser.sign_in(&email, PASSWORD).await;
     }
     // 1 sign-up and 24 sign-ins: 25 events.
-    let first: serde_json::Value = browser
-        .call("list_activity", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first = browser.json("list_activity", &[]).await;
     let events = first["events"].as_array().unwrap();
     assert_eq!(events.len(), 20);
     let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first");
     let older = first["older"].as_i64().expect("a second page");
-    let second: serde_json::Value = browser
-        .call("list_activity", &[("before", &older.to_string())])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let second = browser
+        .json("list_activity", &[("before", &older.to_string())])
+        .await;
     let rest = second["events"].as_array().unwrap();
     assert_eq!(rest.len(), 5);
     assert!(second["older"].is_null());

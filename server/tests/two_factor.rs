@@ -31,12 +31,7 @@ async fn enable_shows_a_qr_code_of_the_key_and_returns_ten_recovery_codes() {
     let unique: std::collections::HashSet<_> = set.codes.iter().collect();
     assert_eq!(unique.len(), 10);
 
-    let status: serde_json::Value = browser
-        .call("load_two_factor_status", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let status = browser.json("load_two_factor_status", &[]).await;
     assert_eq!(status["codes_left"], 10);
     assert!(status["enabled_since"].is_string());
 }
@@ -82,12 +77,7 @@ async fn wrong_code_or_password_at_enable_leaves_two_factor_off() {
         error_message(browser.call("enable_two_factor", &[("code", &good)]).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "the password is required");
 
-    let status: serde_json::Value = browser
-        .call("load_two_factor_status", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let status = browser.json("load_two_factor_status", &[]).await;
     assert!(status["enabled_since"].is_null(), "2FA stays off");
     // And signing in still asks for no code.
     let res = server.browser().sign_in(&email, PASSWORD).await;
@@ -244,12 +234,7 @@ async fn recovery_code_works_once_and_ignores_case_spaces_and_dashes() {
     browser.sign_in(&email, PASSWORD).await;
     assert_eq!(browser.verify_code(&typed).await.status(), StatusCode::OK);
 
-    let status: serde_json::Value = owner
-        .call("load_two_factor_status", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let status = owner.json("load_two_factor_status", &[]).await;
     assert_eq!(status["codes_left"], 9);
 
     let again = server.browser();

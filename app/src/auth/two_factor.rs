@@ -224,11 +224,11 @@ pub async fn disable(
             "Two-factor authentication is already off.".into(),
         ));
     }
-    verify(services, session.user_id, &factor, client).await?;
-    let mut tx = services.db.begin().await?;
-    store::totp::delete(&mut *tx, session.user_id).await?;
-    store::recovery_codes::delete_all(&mut *tx, session.user_id).await?;
-    tx.commit().await?;
+    // The code is spent in the same commit that turns 2FA off: both happen, or neither.
+    let mut accepted = accept(services, session.user_id, &factor, client).await?;
+    store::totp::delete(&mut **accepted.tx(), session.user_id).await?;
+    store::recovery_codes::delete_all(&mut **accepted.tx(), session.user_id).await?;
+    accepted.commit().await?;
     metrics::two_factor_change(Change::Disabled);
     after_factor_change(services, session, EventKind::TwoFactorDisabled, client, "").await
 }
@@ -248,15 +248,14 @@ pub async fn regenerate_recovery_codes(
             "Turn on two-factor authentication first.".into(),
         ));
     }
-    verify(services, session.user_id, &factor, client).await?;
     let codes = recovery_codes::generate_set(&mut OsRng);
     let hashes: Vec<Vec<u8>> = codes
         .iter()
         .map(|c| recovery_codes::hash(&services.keys.hashing, c))
         .collect();
-    let mut tx = services.db.begin().await?;
-    store::recovery_codes::replace_all(&mut tx, session.user_id, &hashes).await?;
-    tx.commit().await?;
+    let mut accepted = accept(services, session.user_id, &factor, client).await?;
+    store::recovery_codes::replace_all(accepted.tx(), session.user_id, &hashes).await?;
+    accepted.commit().await?;
     after_factor_change(
         services,
         session,
@@ -266,21 +265,6 @@ pub async fn regenerate_recovery_codes(
     )
     .await?;
     Ok(codes)
-}
-
-/// Checks a second factor for an account with 2FA on. A TOTP code is accepted once: its
-/// time step is claimed atomically. A recovery code is spent atomically. Failures of
-/// either kind count against one throttle per account, checked before anything else.
-pub async fn verify(
-    services: &Services,
-    user_id: i64,
-    factor: &Factor,
-    client: &ClientInfo,
-) -> Result<Proof, AppError> {
-    accept(services, user_id, factor, client)
-        .await?
-        .commit()
-        .await
 }
 
 /// A factor that checked out, with its claim held in an open transaction: whatever the
@@ -295,15 +279,20 @@ impl Accepted {
         &mut self.tx
     }
 
-    pub async fn commit(self) -> Result<Proof, AppError> {
+    pub async fn commit(self) -> Result<(), AppError> {
         self.tx.commit().await?;
-        Ok(self.proof)
+        Ok(())
     }
 }
 
-/// [`verify`] without the commit. The reads come first and the transaction opens with
-/// its write, so concurrent ones queue for SQLite's lock instead of failing. A wrong
-/// factor is recorded outside any transaction, so the failure sticks.
+/// Checks a second factor for an account with 2FA on. A TOTP code is accepted once: its
+/// time step is claimed atomically. A recovery code is spent atomically. Failures of
+/// either kind count against one throttle per account, checked before anything else.
+///
+/// The claim is left uncommitted in [`Accepted`] for the caller's own writes. The reads
+/// come first and the transaction opens with its write, so concurrent ones queue for
+/// SQLite's lock instead of failing. A wrong factor is recorded outside any
+/// transaction, so the failure sticks.
 pub async fn accept(
     services: &Services,
     user_id: i64,

@@ -219,6 +219,15 @@ impl Browser {
             .expect("POST")
     }
 
+    /// A server function's JSON answer.
+    pub async fn json(&self, function: &str, form: &[(&str, &str)]) -> serde_json::Value {
+        self.call(function, form)
+            .await
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("{function} JSON: {e}"))
+    }
+
     pub async fn sign_up(&self, email: &str) -> Response {
         self.call("sign_up", &[("email", email), ("password", PASSWORD)])
             .await
@@ -238,6 +247,16 @@ pub fn unique_email(tag: &str) -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::SeqCst)
     )
+}
+
+/// A header the response must carry, as text.
+pub fn header(res: &Response, name: &str) -> String {
+    res.headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name} header"))
+        .to_str()
+        .unwrap_or_else(|_| panic!("{name} is not text"))
+        .to_owned()
 }
 
 /// The session cookie a response set, if any.
@@ -372,12 +391,7 @@ impl TestServer {
 impl Browser {
     /// The kinds of the account's security events, newest first.
     pub async fn activity_kinds(&self) -> Vec<String> {
-        let page: serde_json::Value = self
-            .call("list_activity", &[])
-            .await
-            .json()
-            .await
-            .expect("activity JSON");
+        let page = self.json("list_activity", &[]).await;
         page["events"]
             .as_array()
             .expect("events")
@@ -385,6 +399,16 @@ impl Browser {
             .map(|e| e["what"].as_str().unwrap().to_owned())
             .collect()
     }
+}
+
+/// One account signed in on two devices: the phone signed up, then the laptop signed in.
+pub async fn phone_and_laptop(server: &TestServer, tag: &str) -> (Browser, Browser) {
+    let email = unique_email(tag);
+    let phone = server.browser();
+    phone.sign_up(&email).await;
+    let laptop = server.browser();
+    laptop.sign_in(&email, PASSWORD).await;
+    (phone, laptop)
 }
 
 /// Signs `n` browsers in with the password, round-robin over `servers`; each then waits
