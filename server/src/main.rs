@@ -26,6 +26,9 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.config.log_format);
+    // Test builds read `FAILPOINTS` to inject crashes and errors; in other builds the
+    // fail points compile to nothing and this reads no variable.
+    let _failpoints = fail::FailScenario::setup();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
