@@ -92,6 +92,8 @@ pub async fn services(database_url: &str, master: &[u8; 32]) -> anyhow::Result<S
             issuer: "Gatehouse".into(),
             secure_cookies: false,
             trusted_proxies: Vec::new(),
+            session_max_age_secs: 30 * 24 * 3600,
+            sign_ups_per_hour: 20,
         },
     })
 }

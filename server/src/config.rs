@@ -79,6 +79,15 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// How long a signed-in session may last, however active, in days; sessions also end
+    /// after 30 days without use.
+    #[arg(long, env = "GATEHOUSE_SESSION_MAX_AGE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub session_max_age: u32,
+
+    /// Accounts one client address may create in an hour.
+    #[arg(long, env = "GATEHOUSE_SIGN_UPS_PER_HOUR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    pub sign_ups_per_hour: u32,
+
     /// `human` (the default) or `json`, one object per line for log collectors.
     #[arg(long, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,

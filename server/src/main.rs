@@ -76,6 +76,8 @@ async fn services(config: &Config) -> anyhow::Result<(Services, app::store::Back
             issuer: config.issuer.clone(),
             secure_cookies: config.secure_cookies,
             trusted_proxies: config.trusted_proxies.clone(),
+            session_max_age_secs: i64::from(config.session_max_age) * 24 * 3600,
+            sign_ups_per_hour: i64::from(config.sign_ups_per_hour),
         },
     };
     Ok((services, backend))
@@ -124,16 +126,22 @@ async fn serve(
     .context("serving HTTP")
 }
 
-/// Deletes expired sessions at start and every few minutes after, so the table does not
-/// grow without bound.
+/// Deletes expired sessions, enrollments and code handoffs and stale throttle counters at
+/// start and every few minutes after, so no table grows without bound.
 async fn sweep_expired_sessions(services: Arc<Services>) {
     let mut tick = tokio::time::interval(Duration::from_secs(300));
     loop {
         tick.tick().await;
-        match app::store::sessions::delete_expired(&services.db, services.clock.now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sessions = n, "removed expired sessions"),
-            Err(err) => tracing::warn!(error = %err, "could not remove expired sessions"),
+        match app::auth::sweep::run(&services).await {
+            Ok(swept) if swept.total() == 0 => {}
+            Ok(swept) => tracing::info!(
+                sessions = swept.sessions,
+                throttles = swept.throttles,
+                enrollments = swept.enrollments,
+                handoffs = swept.handoffs,
+                "removed expired rows"
+            ),
+            Err(err) => tracing::warn!(error = %err, "could not remove expired rows"),
         }
     }
 }

@@ -24,7 +24,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
 
     let services = services()?;
     let client = client_info();
-    let user_id = accounts::sign_up(&services, &email, password).await?;
+    let user_id = accounts::sign_up(&services, &email, password, &client).await?;
     audit::record(&services, user_id, audit::EventKind::SignedUp, &client, "").await?;
     let token = sessions::start(&services, user_id, sessions::Stage::Full, &client).await?;
     set_session_cookie(&services, &token, sessions::Stage::Full);

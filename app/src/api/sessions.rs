@@ -76,7 +76,7 @@ pub async fn end_other_sessions() -> Result<u64, AppError> {
 
     let services = services()?;
     let current = require_full_session()?;
-    let ended = sessions::end_others(&services, current.user_id, Some(current.id)).await?;
+    let ended = sessions::end_others(&services.db, current.user_id, Some(current.id)).await?;
     let detail = format!("{ended} other session(s) signed out from Sessions");
     audit::record(
         &services,

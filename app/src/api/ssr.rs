@@ -74,8 +74,9 @@ pub fn token_from_headers(headers: &http::HeaderMap, secure: bool) -> Option<Ses
 }
 
 pub fn set_session_cookie(services: &Services, token: &SessionToken, stage: Stage) {
+    // A full session's cookie lasts as long as its absolute lifetime in the database.
     let max_age = match stage {
-        Stage::Full => sessions::FULL_IDLE_SECS,
+        Stage::Full => services.config.session_max_age_secs,
         Stage::PendingSecondFactor => sessions::PENDING_TTL_SECS,
     };
     set_cookie(services, token.expose(), max_age);

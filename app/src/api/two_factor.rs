@@ -199,34 +199,29 @@ pub async fn verify_sign_in_code(code: String, next: Option<String>) -> Result<(
 async fn second_factor_step(code: String, next: Option<String>) -> Result<(), AppError> {
     use super::ssr::*;
     use crate::auth::{
-        sessions::{self, Stage},
-        two_factor::{self, Factor},
+        sessions::Stage,
+        two_factor::{self, Factor, PromptOutcome},
     };
 
     let services = services()?;
     let session = require_pending_session()?;
     let client = client_info();
     let factor = Factor::parse(&code)?;
-    let signed_in = two_factor::finish_sign_in(&services, &session, &factor, &client).await;
-    match signed_in {
-        Ok(token) => {
+    match two_factor::finish_sign_in(&services, &session, &factor, &client).await? {
+        PromptOutcome::SignedIn(token) => {
             set_session_cookie(&services, &token, Stage::Full);
             leptos_axum::redirect(safe_next(next.as_deref()));
             Ok(())
         }
-        Err(err @ (AppError::InvalidCode | AppError::Throttled { .. })) => {
-            if !sessions::record_failed_code(&services, &session).await? {
-                return Err(err);
-            }
+        PromptOutcome::Ended { cause } => {
             clear_session_cookie(&services);
-            match err {
-                AppError::InvalidCode => Err(AppError::Conflict(
+            match cause {
+                AppError::Throttled { .. } => Err(cause),
+                _ => Err(AppError::Conflict(
                     "Too many wrong codes. Sign in with your password again to get new attempts."
                         .into(),
                 )),
-                locked => Err(locked),
             }
         }
-        Err(err) => Err(err),
     }
 }

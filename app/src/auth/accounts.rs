@@ -4,18 +4,31 @@ use super::{
     audit::{self, EventKind},
     email::Email,
     password::Password,
-    throttle, ClientInfo, Services,
+    throttle::{self, Reservation},
+    ClientInfo, Services,
 };
 use crate::{
     error::AppError,
     store::{self, users::UserRow},
 };
 
-/// Creates an account and returns the new user's id.
-pub async fn sign_up(services: &Services, email: &str, password: String) -> Result<i64, AppError> {
+/// Creates an account and returns the new user's id. Each address may create only a few
+/// accounts an hour; the attempt is counted before the password is even hashed.
+pub async fn sign_up(
+    services: &Services,
+    email: &str,
+    password: String,
+    client: &ClientInfo,
+) -> Result<i64, AppError> {
     let email = Email::parse(email)?;
     let local_part = email.as_str().split('@').next().unwrap_or_default();
     let password = Password::new_for_account(password, &[email.as_str(), local_part, "gatehouse"])?;
+    let _counted = throttle::reserve(
+        services,
+        throttle::address_key("signup", &client.ip),
+        throttle::sign_ups_per_ip(services.config.sign_ups_per_hour),
+    )
+    .await?;
     let hash = services.hasher.hash(&password).await?;
     match store::users::insert(&services.db, email.as_str(), &hash, services.clock.now()).await {
         Ok(id) => Ok(id),
@@ -26,8 +39,8 @@ pub async fn sign_up(services: &Services, email: &str, password: String) -> Resu
 
 /// Checks an email and password. An unknown email costs one argon2 verification too, and
 /// gets the same answer as a wrong password, so neither time nor text reveals accounts.
-/// Failures count per account and per client address; a locked one is refused before
-/// any hashing.
+/// The attempt is counted per client address and per account before anything is
+/// verified; a locked one is refused before any hashing.
 pub async fn authenticate(
     services: &Services,
     email: &str,
@@ -36,57 +49,101 @@ pub async fn authenticate(
 ) -> Result<UserRow, AppError> {
     let email = Email::parse(email)?;
     let password = Password::for_sign_in(password)?;
-    let account_key = format!("pw:{}", email.as_str());
-    let ip_key = format!("ip:{}", client.ip);
-    let _ = throttle::check(services, &ip_key).await?;
-    let account = throttle::check(services, &account_key).await?;
+    let address = throttle::reserve(
+        services,
+        throttle::address_key("ip", &client.ip),
+        throttle::PASSWORD_PER_IP,
+    )
+    .await?;
+    let account = match throttle::reserve(
+        services,
+        throttle::password_key(email.as_str()),
+        throttle::PASSWORD_PER_ACCOUNT,
+    )
+    .await
+    {
+        Ok(account) => account,
+        Err(err) => {
+            // Not checked, so not a failure of this address.
+            throttle::release(services, address).await?;
+            return Err(err);
+        }
+    };
 
     let user = store::users::find_by_email(&services.db, email.as_str()).await?;
     let stored = user.as_ref().map(|u| u.password_hash.as_str());
     let matches = services.hasher.verify(&password, stored).await?;
     if let (true, Some(user)) = (matches, &user) {
-        throttle::reset_after(&services.db, &account_key, account).await?;
+        throttle::clear_in(&services.db, account).await?;
+        throttle::release(services, address).await?;
         return Ok(user.clone());
     }
-    throttle::record_failure(services, &ip_key, throttle::PASSWORD_PER_IP).await?;
-    // The account's count and, for a real account, its security events commit together:
-    // an unknown email then costs the same two commits as a wrong password.
+    // Both counts already stand. A real account's events commit here; an unknown email
+    // makes the same commit, so the two take the same time.
     let mut tx = services.db.begin().await?;
-    let locked = throttle::record_failure_in(
-        &mut tx,
-        services,
-        &account_key,
-        throttle::PASSWORD_PER_ACCOUNT,
-    )
-    .await?;
+    throttle::touch_in(&mut *tx, services, &account).await?;
     if let Some(user) = &user {
-        audit::record_in(
-            &mut *tx,
-            services,
-            user.id,
-            EventKind::SignInFailed,
-            client,
-            "wrong password",
-        )
-        .await?;
-        if let Some(secs) = locked {
-            let detail = format!(
-                "password sign-in locked for {}",
-                crate::error::human_duration(secs)
-            );
-            audit::record_in(
-                &mut *tx,
-                services,
-                user.id,
-                EventKind::LockedOut,
-                client,
-                &detail,
-            )
+        log_wrong_password(&mut tx, services, user.id, client, EventKind::SignInFailed, &account)
             .await?;
-        }
     }
     tx.commit().await?;
     Err(AppError::InvalidCredentials)
+}
+
+/// Checks the password of a signed-in account before a change in Settings. It counts
+/// against the same limit as signing in, and a wrong one is logged, so a stolen session
+/// cookie is no way to guess the password.
+pub async fn confirm_password(
+    services: &Services,
+    user_id: i64,
+    password: String,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let password = Password::for_sign_in(password)?;
+    let user = by_id(services, user_id).await?;
+    let account = throttle::reserve(
+        services,
+        throttle::password_key(&user.email),
+        throttle::PASSWORD_PER_ACCOUNT,
+    )
+    .await?;
+    if services
+        .hasher
+        .verify(&password, Some(&user.password_hash))
+        .await?
+    {
+        throttle::clear_in(&services.db, account).await?;
+        return Ok(());
+    }
+    let mut tx = services.db.begin().await?;
+    log_wrong_password(&mut tx, services, user.id, client, EventKind::WrongPassword, &account)
+        .await?;
+    tx.commit().await?;
+    Err(match account.started_lock() {
+        Some(retry_after_secs) => AppError::Throttled { retry_after_secs },
+        None => AppError::WrongPassword,
+    })
+}
+
+/// The wrong password's event, and the lock's when this attempt started one.
+async fn log_wrong_password(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    services: &Services,
+    user_id: i64,
+    client: &ClientInfo,
+    kind: EventKind,
+    account: &Reservation,
+) -> Result<(), AppError> {
+    audit::record_in(&mut **tx, services, user_id, kind, client, "wrong password").await?;
+    if let Some(secs) = account.started_lock() {
+        let detail = format!(
+            "password sign-in locked for {}",
+            crate::error::human_duration(secs)
+        );
+        audit::record_in(&mut **tx, services, user_id, EventKind::LockedOut, client, &detail)
+            .await?;
+    }
+    Ok(())
 }
 
 pub async fn by_id(services: &Services, user_id: i64) -> Result<UserRow, AppError> {

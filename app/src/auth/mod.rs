@@ -11,6 +11,9 @@ pub mod password;
 pub mod recovery_codes;
 pub mod sealing;
 pub mod sessions;
+pub mod sweep;
+#[cfg(test)]
+pub mod testing;
 pub mod throttle;
 pub mod totp;
 pub mod two_factor;
@@ -32,6 +35,10 @@ pub struct AuthConfig {
     pub secure_cookies: bool,
     /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a signed-in session may last however active it is.
+    pub session_max_age_secs: i64,
+    /// Accounts one address may create in an hour.
+    pub sign_ups_per_hour: i64,
 }
 
 /// Everything the domain depends on, built once by the host.

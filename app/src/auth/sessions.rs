@@ -15,7 +15,8 @@ use crate::{
     store::sessions::{self as table, NewSession, SessionRow},
 };
 
-/// A full session ends after 30 days without use.
+/// A full session ends after 30 days without use, and in any case after the operator's
+/// `--session-max-age` (30 days unless set), however active it is.
 pub const FULL_IDLE_SECS: i64 = 30 * 24 * 3600;
 /// The code prompt must be answered within 10 minutes.
 pub const PENDING_TTL_SECS: i64 = 10 * 60;
@@ -48,10 +49,11 @@ impl Stage {
         }
     }
 
-    fn ttl(self) -> i64 {
+    /// How long a session of this stage lasts from its start, if unused.
+    pub fn ttl(self, services: &Services) -> i64 {
         match self {
             Stage::PendingSecondFactor => PENDING_TTL_SECS,
-            Stage::Full => FULL_IDLE_SECS,
+            Stage::Full => FULL_IDLE_SECS.min(services.config.session_max_age_secs),
         }
     }
 }
@@ -139,7 +141,7 @@ pub async fn start(
             user_id,
             stage: stage.as_str(),
             now,
-            expires_at: now + stage.ttl(),
+            expires_at: now + stage.ttl(services),
             user_agent: &client.user_agent,
             ip: &client.ip,
         },
@@ -148,7 +150,8 @@ pub async fn start(
     Ok(token)
 }
 
-/// The live session behind a cookie, refreshing its idle expiry now and then.
+/// The live session behind a cookie, refreshing its idle expiry now and then, never past
+/// its absolute end.
 pub async fn resolve(
     services: &Services,
     token: &SessionToken,
@@ -165,7 +168,9 @@ pub async fn resolve(
     };
     let session = Session::from(row);
     if session.stage == Stage::Full && now - session.last_seen_at >= TOUCH_INTERVAL_SECS {
-        table::touch(&services.db, session.id, now, now + FULL_IDLE_SECS).await?;
+        let absolute_end = session.created_at + services.config.session_max_age_secs;
+        let expires_at = (now + FULL_IDLE_SECS).min(absolute_end);
+        table::touch(&services.db, session.id, now, expires_at).await?;
     }
     Ok(Some(session))
 }
@@ -180,24 +185,35 @@ pub async fn promote<'c>(
     let token = SessionToken::generate();
     let now = services.clock.now();
     let hash = hash_token(&services.keys.hashing, &token);
-    if table::promote(ex, session.id, &hash, now, now + FULL_IDLE_SECS).await? {
+    let expires_at = now + Stage::Full.ttl(services);
+    if table::promote(ex, session.id, &hash, now, expires_at).await? {
         Ok(token)
     } else {
         Err(AppError::Unauthorized)
     }
 }
 
-/// Counts a wrong code against a pending session, ending it at the limit.
-/// Returns true when the session has been ended.
-pub async fn record_failed_code(services: &Services, session: &Session) -> Result<bool, AppError> {
-    let failures = table::add_failed_code(&services.db, session.id)
-        .await?
-        .unwrap_or(PENDING_MAX_FAILURES);
-    if failures >= PENDING_MAX_FAILURES {
-        table::delete(&services.db, session.id).await?;
-        return Ok(true);
+/// One of a pending session's five attempts at the code prompt, taken before the code
+/// is checked. `None` when the session has none left (or is gone): it is then ended.
+pub async fn reserve_code_attempt(
+    services: &Services,
+    session: &Session,
+) -> Result<Option<CodeAttempt>, AppError> {
+    let now = services.clock.now();
+    match table::reserve_code_attempt(&services.db, session.id, now, PENDING_MAX_FAILURES).await? {
+        Some(used) => Ok(Some(CodeAttempt { last: used >= PENDING_MAX_FAILURES })),
+        None => {
+            end(services, session).await?;
+            Ok(None)
+        }
     }
-    Ok(false)
+}
+
+/// An attempt granted by [`reserve_code_attempt`].
+#[derive(Debug, Clone, Copy)]
+pub struct CodeAttempt {
+    /// This was the session's last attempt: if it fails, the session ends.
+    pub last: bool,
 }
 
 /// The account's signed-in sessions, most recently used first.
@@ -211,13 +227,14 @@ pub async fn end_by_id(services: &Services, user_id: i64, id: i64) -> Result<boo
     Ok(table::delete_for_user(&services.db, user_id, id).await?)
 }
 
-/// Ends every session of the account but `keep`; returns how many ended.
-pub async fn end_others(
-    services: &Services,
+/// Ends every session of the account but `keep`; returns how many ended. Inside the
+/// caller's transaction when a factor change must take them along.
+pub async fn end_others<'c>(
+    ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
     user_id: i64,
     keep: Option<i64>,
 ) -> Result<u64, AppError> {
-    Ok(table::delete_others(&services.db, user_id, keep).await?)
+    Ok(table::delete_others(ex, user_id, keep).await?)
 }
 
 pub async fn end(services: &Services, session: &Session) -> Result<(), AppError> {

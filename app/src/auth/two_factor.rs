@@ -8,9 +8,9 @@ use rand::rngs::OsRng;
 use sqlx::{Any, Transaction};
 
 use super::{
+    accounts,
     audit::{self, EventKind},
     metrics::{self, Change},
-    password::Password,
     recovery_codes::{self, RecoveryCode},
     sessions::{self, Session},
     throttle,
@@ -162,7 +162,7 @@ pub async fn enable(
     client: &ClientInfo,
 ) -> Result<Vec<RecoveryCode>, AppError> {
     let code = TotpCode::parse(code).map_err(|e| AppError::bad_input(e.to_string()))?;
-    check_password(services, session.user_id, password).await?;
+    accounts::confirm_password(services, session.user_id, password, client).await?;
     if is_enabled(services, session.user_id).await? {
         return Err(already_on());
     }
@@ -171,27 +171,27 @@ pub async fn enable(
         AppError::Conflict("This setup has expired. Close the dialog and press Enable again to get a new QR code.".into())
     })?;
     let secret = open(services, session.user_id, &sealed)?;
-    let throttle_key = throttle::second_factor_key(session.user_id);
-    let standing = throttle::check(services, &throttle_key).await?;
+    let attempt = throttle::reserve(
+        services,
+        throttle::second_factor_key(session.user_id),
+        throttle::SECOND_FACTOR,
+    )
+    .await?;
     let Ok(step) = totp::verify(&secret, &code, now, None) else {
-        audit::record(
+        return Err(throttle::second_factor_failed(
             services,
             session.user_id,
-            EventKind::SecondFactorFailed,
             client,
             "while enabling",
+            attempt,
         )
-        .await?;
-        return Err(throttle::second_factor_failed(services, session.user_id, client).await);
+        .await);
     };
-    throttle::reset_after(&services.db, &throttle_key, standing).await?;
 
     let codes = recovery_codes::generate_set(&mut OsRng);
-    let hashes: Vec<Vec<u8>> = codes
-        .iter()
-        .map(|c| recovery_codes::hash(&services.keys.hashing, c))
-        .collect();
+    let hashes = hash_all(services, &codes);
     let mut tx = services.db.begin().await?;
+    throttle::clear_in(&mut *tx, attempt).await?;
     if !store::totp::take_enrollment(&mut *tx, session.id).await? {
         return Err(AppError::Conflict(
             "This setup was already used. Press Enable to start again.".into(),
@@ -200,11 +200,10 @@ pub async fn enable(
     if !store::totp::insert(&mut *tx, session.user_id, &sealed, step, now).await? {
         return Err(already_on());
     }
+    fail::fail_point!("factor_change.after_change", |_| Err(AppError::Internal));
     store::recovery_codes::replace_all(&mut tx, session.user_id, &hashes).await?;
-    tx.commit().await?;
-
+    commit_factor_change(tx, services, session, EventKind::TwoFactorEnabled, client).await?;
     metrics::two_factor_change(Change::Enabled);
-    after_factor_change(services, session, EventKind::TwoFactorEnabled, client, "").await?;
     Ok(codes)
 }
 
@@ -218,7 +217,7 @@ pub async fn disable(
     client: &ClientInfo,
 ) -> Result<(), AppError> {
     let factor = Factor::parse(code)?;
-    check_password(services, session.user_id, password).await?;
+    accounts::confirm_password(services, session.user_id, password, client).await?;
     if !is_enabled(services, session.user_id).await? {
         return Err(AppError::Conflict(
             "Two-factor authentication is already off.".into(),
@@ -227,10 +226,12 @@ pub async fn disable(
     // The code is spent in the same commit that turns 2FA off: both happen, or neither.
     let mut accepted = accept(services, session.user_id, &factor, client).await?;
     store::totp::delete(&mut **accepted.tx(), session.user_id).await?;
+    fail::fail_point!("factor_change.after_change", |_| Err(AppError::Internal));
     store::recovery_codes::delete_all(&mut **accepted.tx(), session.user_id).await?;
-    accepted.commit().await?;
+    commit_factor_change(accepted.tx, services, session, EventKind::TwoFactorDisabled, client)
+        .await?;
     metrics::two_factor_change(Change::Disabled);
-    after_factor_change(services, session, EventKind::TwoFactorDisabled, client, "").await
+    Ok(())
 }
 
 /// Issues a fresh set of recovery codes; the old set stops working in the same commit.
@@ -242,29 +243,33 @@ pub async fn regenerate_recovery_codes(
     client: &ClientInfo,
 ) -> Result<Vec<RecoveryCode>, AppError> {
     let factor = Factor::parse(code)?;
-    check_password(services, session.user_id, password).await?;
+    accounts::confirm_password(services, session.user_id, password, client).await?;
     if !is_enabled(services, session.user_id).await? {
         return Err(AppError::Conflict(
             "Turn on two-factor authentication first.".into(),
         ));
     }
     let codes = recovery_codes::generate_set(&mut OsRng);
-    let hashes: Vec<Vec<u8>> = codes
-        .iter()
-        .map(|c| recovery_codes::hash(&services.keys.hashing, c))
-        .collect();
+    let hashes = hash_all(services, &codes);
     let mut accepted = accept(services, session.user_id, &factor, client).await?;
     store::recovery_codes::replace_all(accepted.tx(), session.user_id, &hashes).await?;
-    accepted.commit().await?;
-    after_factor_change(
+    fail::fail_point!("factor_change.after_change", |_| Err(AppError::Internal));
+    commit_factor_change(
+        accepted.tx,
         services,
         session,
         EventKind::RecoveryCodesRegenerated,
         client,
-        "",
     )
     .await?;
     Ok(codes)
+}
+
+fn hash_all(services: &Services, codes: &[RecoveryCode]) -> Vec<Vec<u8>> {
+    codes
+        .iter()
+        .map(|c| recovery_codes::hash(&services.keys.hashing, c))
+        .collect()
 }
 
 /// A factor that checked out, with its claim held in an open transaction: whatever the
@@ -285,31 +290,39 @@ impl Accepted {
     }
 }
 
-/// Checks a second factor for an account with 2FA on. A TOTP code is accepted once: its
-/// time step is claimed atomically. A recovery code is spent atomically. Failures of
-/// either kind count against one throttle per account, checked before anything else.
+/// Checks a second factor for an account with 2FA on. The attempt is counted against
+/// the account before anything is checked, and given back only on success. A TOTP code
+/// is accepted once: its time step is claimed atomically. A recovery code is spent
+/// atomically.
 ///
 /// The claim is left uncommitted in [`Accepted`] for the caller's own writes. The reads
 /// come first and the transaction opens with its write, so concurrent ones queue for
-/// SQLite's lock instead of failing. A wrong factor is recorded outside any
-/// transaction, so the failure sticks.
+/// SQLite's lock instead of failing.
 pub async fn accept(
     services: &Services,
     user_id: i64,
     factor: &Factor,
     client: &ClientInfo,
 ) -> Result<Accepted, AppError> {
-    let throttle_key = throttle::second_factor_key(user_id);
-    let standing = throttle::check(services, &throttle_key).await?;
+    let attempt = throttle::reserve(
+        services,
+        throttle::second_factor_key(user_id),
+        throttle::SECOND_FACTOR,
+    )
+    .await?;
     let now = services.clock.now();
     let accepted = match factor {
         Factor::Totp(code) => {
-            let credential = store::totp::find(&services.db, user_id)
-                .await?
-                .ok_or(AppError::InvalidCode)?;
-            let secret = open(services, user_id, &credential.sealed_secret)?;
-            match totp::verify(&secret, code, now, credential.last_used_step) {
-                Ok(step) => {
+            let credential = store::totp::find(&services.db, user_id).await?;
+            let step = match &credential {
+                Some(credential) => {
+                    let secret = open(services, user_id, &credential.sealed_secret)?;
+                    totp::verify(&secret, code, now, credential.last_used_step).ok()
+                }
+                None => None,
+            };
+            match step {
+                Some(step) => {
                     let mut tx = services.db.begin().await?;
                     store::totp::claim_step(&mut *tx, user_id, step)
                         .await?
@@ -318,7 +331,7 @@ pub async fn accept(
                             proof: Proof::Totp,
                         })
                 }
-                Err(_) => None,
+                None => None,
             }
         }
         Factor::Recovery(code) => {
@@ -346,22 +359,45 @@ pub async fn accept(
         }
     };
     let Some(mut accepted) = accepted else {
-        audit::record(services, user_id, EventKind::SecondFactorFailed, client, "").await?;
-        return Err(throttle::second_factor_failed(services, user_id, client).await);
+        return Err(throttle::second_factor_failed(services, user_id, client, "", attempt).await);
     };
-    throttle::reset_after(&mut *accepted.tx, &throttle_key, standing).await?;
+    throttle::clear_in(&mut *accepted.tx, attempt).await?;
     Ok(accepted)
 }
 
-/// The code prompt's success: the factor is spent, the pending session becomes a full one
-/// under a new token, and the sign-in is logged, all in one commit.
+/// What the code prompt's attempt came to.
+#[derive(Debug)]
+pub enum PromptOutcome {
+    /// The code was right: the session is full under this new token.
+    SignedIn(sessions::SessionToken),
+    /// The session used its last attempt (or had none left) and is gone; `cause` is what
+    /// the last attempt was answered with.
+    Ended { cause: AppError },
+}
+
+/// The code prompt. Each pending session has five attempts, each taken before its code is
+/// checked; the account's own limit applies on top. On success the factor is spent, the
+/// session becomes a full one under a new token, and the sign-in is logged, all in one
+/// commit.
 pub async fn finish_sign_in(
     services: &Services,
     session: &Session,
     factor: &Factor,
     client: &ClientInfo,
-) -> Result<sessions::SessionToken, AppError> {
-    let mut accepted = accept(services, session.user_id, factor, client).await?;
+) -> Result<PromptOutcome, AppError> {
+    let Some(attempt) = sessions::reserve_code_attempt(services, session).await? else {
+        return Ok(PromptOutcome::Ended {
+            cause: AppError::InvalidCode,
+        });
+    };
+    let mut accepted = match accept(services, session.user_id, factor, client).await {
+        Ok(accepted) => accepted,
+        Err(cause @ (AppError::InvalidCode | AppError::Throttled { .. })) if attempt.last => {
+            sessions::end(services, session).await?;
+            return Ok(PromptOutcome::Ended { cause });
+        }
+        Err(err) => return Err(err),
+    };
     let token = sessions::promote(&mut **accepted.tx(), services, session).await?;
     let how = match accepted.proof {
         Proof::Totp => "password and authenticator app",
@@ -377,42 +413,25 @@ pub async fn finish_sign_in(
     )
     .await?;
     accepted.commit().await?;
-    Ok(token)
+    Ok(PromptOutcome::SignedIn(token))
 }
 
-async fn check_password(
-    services: &Services,
-    user_id: i64,
-    password: String,
-) -> Result<(), AppError> {
-    let password = Password::for_sign_in(password)?;
-    let user = store::users::find_by_id(&services.db, user_id)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    if services
-        .hasher
-        .verify(&password, Some(&user.password_hash))
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(AppError::WrongPassword)
-    }
-}
-
-/// A factor changed: every other session of the account ends, and the change is logged.
-async fn after_factor_change(
+/// Finishes a factor change in the transaction that made it: every other session of the
+/// account ends (taking its pending enrollments and code handoffs along), this session's
+/// leftovers go, and the change is logged. All of it commits together, or none of it.
+async fn commit_factor_change(
+    mut tx: Transaction<'static, Any>,
     services: &Services,
     session: &Session,
     kind: EventKind,
     client: &ClientInfo,
-    detail: &str,
 ) -> Result<(), AppError> {
-    let ended = sessions::end_others(services, session.user_id, Some(session.id)).await?;
-    audit::record(services, session.user_id, kind, client, detail).await?;
+    let ended = end_sessions_in(&mut tx, session.user_id, Some(session.id)).await?;
+    audit::record_in(&mut *tx, services, session.user_id, kind, client, "").await?;
     if ended > 0 {
         let detail = format!("{ended} other session(s) signed out after a security change");
-        audit::record(
+        audit::record_in(
+            &mut *tx,
             services,
             session.user_id,
             EventKind::SessionEnded,
@@ -421,11 +440,28 @@ async fn after_factor_change(
         )
         .await?;
     }
+    fail::fail_point!("factor_change.before_commit", |_| Err(AppError::Internal));
+    tx.commit().await?;
     Ok(())
 }
 
-/// For a person who lost both their phone and their recovery codes: turns 2FA off and
-/// ends every session. Returns how many sessions ended, or `None` for an unknown email.
+/// Ends the account's sessions but `keep`, and drops every pending enrollment and code
+/// handoff of the account (the ended sessions' go with them by cascade; `keep`'s are
+/// stale after a change).
+async fn end_sessions_in(
+    tx: &mut Transaction<'static, Any>,
+    user_id: i64,
+    keep: Option<i64>,
+) -> Result<u64, AppError> {
+    let ended = sessions::end_others(&mut **tx, user_id, keep).await?;
+    store::totp::delete_enrollments_of_user(&mut **tx, user_id).await?;
+    store::code_handoffs::delete_for_user(&mut **tx, user_id).await?;
+    Ok(ended)
+}
+
+/// For a person who lost both their phone and their recovery codes: turns 2FA off, clears
+/// the second-factor lock and ends every session, in one commit with its event. Returns
+/// how many sessions ended, or `None` for an unknown email.
 pub async fn admin_reset(services: &Services, email: &str) -> Result<Option<u64>, AppError> {
     let email = super::email::Email::parse(email)?;
     let Some(user) = store::users::find_by_email(&services.db, email.as_str()).await? else {
@@ -433,17 +469,19 @@ pub async fn admin_reset(services: &Services, email: &str) -> Result<Option<u64>
     };
     let mut tx = services.db.begin().await?;
     store::totp::delete(&mut *tx, user.id).await?;
+    fail::fail_point!("factor_change.after_change", |_| Err(AppError::Internal));
     store::recovery_codes::delete_all(&mut *tx, user.id).await?;
-    tx.commit().await?;
-    metrics::two_factor_change(Change::AdminReset);
-    throttle::reset(services, &throttle::second_factor_key(user.id)).await?;
-    let ended = sessions::end_others(services, user.id, None).await?;
+    store::throttle::clear(&mut *tx, &throttle::second_factor_key(user.id)).await?;
+    let ended = end_sessions_in(&mut tx, user.id, None).await?;
     let client = ClientInfo {
         ip: String::new(),
         user_agent: "admin command line".into(),
     };
     let detail = format!("{ended} session(s) ended");
-    audit::record(services, user.id, EventKind::AdminReset, &client, &detail).await?;
+    audit::record_in(&mut *tx, services, user.id, EventKind::AdminReset, &client, &detail).await?;
+    fail::fail_point!("factor_change.before_commit", |_| Err(AppError::Internal));
+    tx.commit().await?;
+    metrics::two_factor_change(Change::AdminReset);
     Ok(Some(ended))
 }
 

@@ -1,6 +1,8 @@
 //! The `code_handoffs` table: a sealed set of new recovery codes per session, kept for a
 //! few minutes so a browser without JavaScript can show and download it.
 
+use sqlx::{Any, Executor};
+
 use super::Db;
 
 pub async fn put(
@@ -55,4 +57,26 @@ pub async fn delete(db: &Db, session_id: i64) -> sqlx::Result<()> {
         .execute(db)
         .await
         .map(drop)
+}
+
+/// Drops the codes waiting for any session of a user.
+pub async fn delete_for_user<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "DELETE FROM code_handoffs WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1)",
+    )
+    .bind(user_id)
+    .execute(ex)
+    .await
+    .map(drop)
+}
+
+pub async fn delete_expired(db: &Db, now: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM code_handoffs WHERE expires_at <= $1")
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
 }

@@ -105,12 +105,23 @@ pub async fn promote<'c>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Counts one more failed code on a pending session and returns the new total.
-pub async fn add_failed_code(db: &Db, id: i64) -> sqlx::Result<Option<i64>> {
+/// Takes one of a pending session's code attempts and returns how many it has used, or
+/// `None` when it has none left, is no longer pending or has expired. One statement, so
+/// parallel attempts cannot all see the same count.
+pub async fn reserve_code_attempt(
+    db: &Db,
+    id: i64,
+    now: i64,
+    max: i64,
+) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar(
-        "UPDATE sessions SET failed_codes = failed_codes + 1 WHERE id = $1 RETURNING failed_codes",
+        "UPDATE sessions SET failed_codes = failed_codes + 1 \
+         WHERE id = $1 AND stage = 'pending_second_factor' AND expires_at > $2 \
+         AND failed_codes < $3 RETURNING failed_codes",
     )
     .bind(id)
+    .bind(now)
+    .bind(max)
     .fetch_optional(db)
     .await
 }
@@ -134,11 +145,15 @@ pub async fn delete_for_user(db: &Db, user_id: i64, id: i64) -> sqlx::Result<boo
 }
 
 /// Ends every session of a user except `keep` (pass `None` to end them all).
-pub async fn delete_others(db: &Db, user_id: i64, keep: Option<i64>) -> sqlx::Result<u64> {
+pub async fn delete_others<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+    keep: Option<i64>,
+) -> sqlx::Result<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
         .bind(user_id)
         .bind(keep.unwrap_or(-1))
-        .execute(db)
+        .execute(ex)
         .await?;
     Ok(done.rows_affected())
 }

@@ -1,4 +1,8 @@
-//! The `throttle` table: failure counters keyed by what is being guessed at.
+//! The `throttle` table: attempt counters keyed by what is being guessed at.
+//!
+//! An attempt is counted *before* it is checked, by [`reserve`], in one statement that
+//! refuses while the key is locked. Parallel requests therefore queue on the row (or on
+//! SQLite's write lock) and can never get more attempts checked than the limit.
 
 use sqlx::{Any, Executor};
 
@@ -11,54 +15,116 @@ pub struct ThrottleRow {
     pub locked_until: i64,
 }
 
-pub async fn get(db: &Db, key: &str) -> sqlx::Result<ThrottleRow> {
-    let row =
-        sqlx::query_as("SELECT failures, lockouts, locked_until FROM throttle WHERE key = $1")
+/// What one reservation needs to know of its policy.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_failures: i64,
+    pub base_lock_secs: i64,
+    /// Doublings after which a lock is `max_lock_secs` long.
+    pub doublings: i64,
+    pub max_lock_secs: i64,
+    /// Failures whose last one is older than this no longer count.
+    pub decay_secs: i64,
+    /// A key quiet this long after its last lock starts again from the shortest lock.
+    pub forget_secs: i64,
+}
+
+/// The attempt counter as it stands before this reservation, after decay.
+const FAILURES: &str = "(CASE WHEN throttle.updated_at <= $3 THEN 0 ELSE throttle.failures END)";
+/// The lock history as it stands before this reservation, after a quiet week.
+const LOCKOUTS: &str = "(CASE WHEN throttle.updated_at <= $4 AND throttle.locked_until <= $4 \
+     THEN 0 ELSE throttle.lockouts END)";
+
+/// Counts one attempt and returns the counter after it, or `None` while the key is
+/// locked (the attempt is then not counted and must not be checked).
+///
+/// The attempt that reaches the limit starts the lock itself, in the same statement, so
+/// nothing can slip in between it and the lock; a success afterwards lifts the lock
+/// again with [`clear`] or [`release`].
+pub async fn reserve<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    key: &str,
+    limits: Limits,
+    now: i64,
+) -> sqlx::Result<Option<ThrottleRow>> {
+    debug_assert!(limits.max_failures >= 2, "the first insert never locks");
+    sqlx::query_as(RESERVE.as_str())
+        .bind(key)
+        .bind(now)
+        .bind(now - limits.decay_secs)
+        .bind(now - limits.forget_secs)
+        .bind(limits.max_failures)
+        .bind(limits.base_lock_secs)
+        .bind(limits.doublings)
+        .bind(limits.max_lock_secs)
+        .fetch_optional(ex)
+        .await
+}
+
+/// The reservation statement, assembled once from its parts.
+static RESERVE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let reaches = format!("{FAILURES} + 1 >= $5");
+    let lock_secs = format!(
+        "(CASE WHEN {LOCKOUTS} >= $7 THEN $8 ELSE $6 * (1 << CAST({LOCKOUTS} AS INTEGER)) END)"
+    );
+    format!(
+        "INSERT INTO throttle (key, failures, lockouts, locked_until, updated_at) \
+         VALUES ($1, 1, 0, 0, $2) \
+         ON CONFLICT (key) DO UPDATE SET \
+           failures = CASE WHEN {reaches} THEN 0 ELSE {FAILURES} + 1 END, \
+           lockouts = CASE WHEN {reaches} THEN {LOCKOUTS} + 1 ELSE {LOCKOUTS} END, \
+           locked_until = CASE WHEN {reaches} THEN $2 + {lock_secs} ELSE throttle.locked_until END, \
+           updated_at = $2 \
+         WHERE throttle.locked_until <= $2 \
+         RETURNING failures, lockouts, locked_until"
+    )
+});
+
+pub async fn locked_until(db: &Db, key: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT locked_until FROM throttle WHERE key = $1")
+        .bind(key)
+        .fetch_optional(db)
+        .await
+}
+
+/// Takes back one reservation that turned out to be a success, for keys shared by many
+/// people (an address): their successes must not use up each other's attempts. When the
+/// reservation started a lock, that lock is lifted again, unless a later one replaced it.
+pub async fn release<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    key: &str,
+    reserved: ThrottleRow,
+    max_failures: i64,
+) -> sqlx::Result<()> {
+    // Only the reservation that starts a lock leaves the counter at zero.
+    if reserved.failures == 0 {
+        sqlx::query(
+            "UPDATE throttle SET failures = $1, lockouts = lockouts - 1, locked_until = 0 \
+             WHERE key = $2 AND lockouts = $3 AND locked_until = $4",
+        )
+        .bind(max_failures - 1)
+        .bind(key)
+        .bind(reserved.lockouts)
+        .bind(reserved.locked_until)
+        .execute(ex)
+        .await?;
+    } else {
+        sqlx::query("UPDATE throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0")
             .bind(key)
-            .fetch_optional(db)
+            .execute(ex)
             .await?;
-    Ok(row.unwrap_or_default())
+    }
+    Ok(())
 }
 
-/// Adds one failure in a single statement and returns the new state, so concurrent
-/// failures are all counted.
-pub async fn add_failure<'c>(
-    ex: impl Executor<'c, Database = Any>,
-    key: &str,
-    now: i64,
-) -> sqlx::Result<ThrottleRow> {
-    sqlx::query_as(
-        "INSERT INTO throttle (key, failures, lockouts, locked_until, updated_at) VALUES ($1, 1, 0, 0, $2) \
-         ON CONFLICT (key) DO UPDATE SET failures = throttle.failures + 1, updated_at = $2 \
-         RETURNING failures, lockouts, locked_until",
-    )
-    .bind(key)
-    .bind(now)
-    .fetch_one(ex)
-    .await
-}
-
-/// Starts a lock, unless a concurrent request already started this one.
-pub async fn lock<'c>(
-    ex: impl Executor<'c, Database = Any>,
-    key: &str,
-    seen_lockouts: i64,
-    locked: ThrottleRow,
-    now: i64,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE throttle SET failures = $1, lockouts = $2, locked_until = $3, updated_at = $4 \
-         WHERE key = $5 AND lockouts = $6",
-    )
-    .bind(locked.failures)
-    .bind(locked.lockouts)
-    .bind(locked.locked_until)
-    .bind(now)
-    .bind(key)
-    .bind(seen_lockouts)
-    .execute(ex)
-    .await?;
-    Ok(done.rows_affected() == 1)
+/// Marks the time of the last failure without counting another; see the caller for why.
+pub async fn touch<'c>(ex: impl Executor<'c, Database = Any>, key: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE throttle SET updated_at = $1 WHERE key = $2")
+        .bind(now)
+        .bind(key)
+        .execute(ex)
+        .await
+        .map(drop)
 }
 
 pub async fn clear<'c>(ex: impl Executor<'c, Database = Any>, key: &str) -> sqlx::Result<()> {
@@ -67,4 +133,20 @@ pub async fn clear<'c>(ex: impl Executor<'c, Database = Any>, key: &str) -> sqlx
         .execute(ex)
         .await
         .map(drop)
+}
+
+/// Removes rows that no longer hold anything back: unlocked, and either never locked
+/// with their failures decayed, or quiet long enough for their lock history to be
+/// forgotten.
+pub async fn sweep(db: &Db, now: i64, decayed_before: i64, forgotten_before: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM throttle WHERE locked_until <= $1 AND \
+         ((lockouts = 0 AND updated_at <= $2) OR (updated_at <= $3 AND locked_until <= $3))",
+    )
+    .bind(now)
+    .bind(decayed_before)
+    .bind(forgotten_before)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
 }

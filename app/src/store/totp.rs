@@ -115,3 +115,25 @@ pub async fn take_enrollment<'c>(
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Drops the pending secrets of every session of a user.
+pub async fn delete_enrollments_of_user<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "DELETE FROM totp_enrollments WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1)",
+    )
+    .bind(user_id)
+    .execute(ex)
+    .await
+    .map(drop)
+}
+
+pub async fn delete_expired_enrollments(db: &Db, now: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM totp_enrollments WHERE expires_at <= $1")
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}

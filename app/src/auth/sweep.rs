@@ -1,0 +1,30 @@
+//! Housekeeping: what has expired or stopped counting is deleted, so no table grows
+//! without bound.
+
+use super::{throttle, Services};
+use crate::{error::AppError, store};
+
+/// How many rows one sweep removed, by kind.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub sessions: u64,
+    pub throttles: u64,
+    pub enrollments: u64,
+    pub handoffs: u64,
+}
+
+impl Swept {
+    pub fn total(&self) -> u64 {
+        self.sessions + self.throttles + self.enrollments + self.handoffs
+    }
+}
+
+pub async fn run(services: &Services) -> Result<Swept, AppError> {
+    let now = services.clock.now();
+    Ok(Swept {
+        sessions: store::sessions::delete_expired(&services.db, now).await?,
+        throttles: throttle::sweep(services).await?,
+        enrollments: store::totp::delete_expired_enrollments(&services.db, now).await?,
+        handoffs: store::code_handoffs::delete_expired(&services.db, now).await?,
+    })
+}

@@ -1,0 +1,74 @@
+//! The domain on its real store, with a clock the test moves: a fresh SQLite database
+//! with the server's migrations, for tests that need time or concurrency.
+
+use std::sync::{
+    atomic::{AtomicI64, Ordering},
+    Arc,
+};
+
+use super::{
+    clock::Clock, password::PasswordHasher, sealing::ServerKeys, AuthConfig, ClientInfo, Services,
+};
+
+/// A clock that stands still until told to move.
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    pub fn advance(&self, secs: i64) {
+        self.0.fetch_add(secs, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Services on a fresh database; keep the returned directory alive as long as them.
+pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
+    sqlx::any::install_default_drivers();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
+    let db = sqlx::any::AnyPoolOptions::new()
+        .max_connections(8)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::Executor::execute(
+                    conn,
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await
+        .expect("open the test database");
+    sqlx::migrate!("../server/migrations/sqlite")
+        .run(&db)
+        .await
+        .expect("migrations");
+    let clock = Arc::new(ManualClock(AtomicI64::new(1_800_000_000)));
+    let services = Services {
+        db,
+        keys: ServerKeys::derive(&[7; 32]),
+        hasher: PasswordHasher::new(2).expect("hasher"),
+        clock: clock.clone(),
+        config: AuthConfig {
+            issuer: "Gatehouse".into(),
+            secure_cookies: false,
+            trusted_proxies: Vec::new(),
+            session_max_age_secs: 30 * 24 * 3600,
+            sign_ups_per_hour: 20,
+        },
+    };
+    (services, clock, dir)
+}
+
+pub fn client(ip: &str) -> ClientInfo {
+    ClientInfo {
+        ip: ip.into(),
+        user_agent: "test".into(),
+    }
+}
