@@ -32,6 +32,10 @@ pub enum AppError {
     Conflict(String),
     #[error("Too many attempts. Try again in {}.", human_duration(*retry_after_secs))]
     Throttled { retry_after_secs: u64 },
+    /// The code prompt's session ended after too many wrong codes: the person must start
+    /// again from the password, after the lock when there is one.
+    #[error("{}", sign_in_ended(*retry_after_secs))]
+    SignInEnded { retry_after_secs: Option<u64> },
     #[error("This request came from another site and was refused.")]
     Forbidden,
     #[error("The service is temporarily unavailable. Please try again in a moment.")]
@@ -51,8 +55,23 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::EmailTaken | AppError::Conflict(_) => 409,
             AppError::Throttled { .. } => 429,
+            AppError::SignInEnded {
+                retry_after_secs: Some(_),
+            } => 429,
+            AppError::SignInEnded {
+                retry_after_secs: None,
+            } => 409,
             AppError::Internal => 500,
             AppError::Unavailable => 503,
+        }
+    }
+
+    /// How long to wait before trying again, for the `Retry-After` header.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            AppError::SignInEnded { retry_after_secs } => *retry_after_secs,
+            _ => None,
         }
     }
 
@@ -71,6 +90,7 @@ impl AppError {
             AppError::Unauthorized => "unauthorized",
             AppError::Conflict(_) => "conflict",
             AppError::Throttled { .. } => "throttled",
+            AppError::SignInEnded { .. } => "sign_in_ended",
             AppError::Forbidden => "forbidden",
             AppError::Unavailable => "unavailable",
             AppError::Internal => "internal",
@@ -90,10 +110,7 @@ struct WireError {
 impl From<AppError> for WireError {
     fn from(err: AppError) -> Self {
         let kind = err.kind();
-        let retry_after_secs = match err {
-            AppError::Throttled { retry_after_secs } => Some(retry_after_secs),
-            _ => None,
-        };
+        let retry_after_secs = err.retry_after_secs();
         WireError {
             kind: kind.to_owned(),
             message: err.to_string(),
@@ -115,10 +132,24 @@ impl From<WireError> for AppError {
             "throttled" => AppError::Throttled {
                 retry_after_secs: wire.retry_after_secs.unwrap_or(60),
             },
+            "sign_in_ended" => AppError::SignInEnded {
+                retry_after_secs: wire.retry_after_secs,
+            },
             "forbidden" => AppError::Forbidden,
             "unavailable" => AppError::Unavailable,
             _ => AppError::Internal,
         }
+    }
+}
+
+/// Why the code prompt sent the person back to the password, and when to come back.
+pub fn sign_in_ended(retry_after_secs: Option<u64>) -> String {
+    match retry_after_secs {
+        Some(secs) => format!(
+            "Too many wrong codes. For your safety, signing in to this account is paused: try again in {}.",
+            human_duration(secs)
+        ),
+        None => "Too many wrong codes. Sign in with your password again to get new attempts.".into(),
     }
 }
 

@@ -246,7 +246,7 @@ async fn status_from_error(req: Request, next: Next) -> Response {
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status =
             StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if let AppError::Throttled { retry_after_secs } = err {
+        if let Some(retry_after_secs) = err.retry_after_secs() {
             parts
                 .headers
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));

@@ -266,7 +266,10 @@ async fn five_wrong_codes_end_the_pending_session_and_lock_the_account() {
     assert_eq!(res.headers().get("retry-after").unwrap(), "900");
     let (status, message) = error_message(res).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(message, "Too many attempts. Try again in 15 minutes.");
+    assert_eq!(
+        message,
+        "Too many wrong codes. For your safety, signing in to this account is paused: try again in 15 minutes."
+    );
     // The session is gone: even the right code no longer helps.
     assert_eq!(
         browser.verify_code(&good).await.status(),

@@ -185,6 +185,14 @@ pub async fn dismiss_new_recovery_codes() -> Result<(), AppError> {
     Ok(())
 }
 
+/// Where a person goes when the code prompt's session ended: the sign-in page, told why.
+pub fn sign_in_ended_path(retry_after_secs: Option<u64>) -> String {
+    match retry_after_secs {
+        Some(secs) => format!("/signin?ended=locked&retry={secs}"),
+        None => "/signin?ended=codes".to_owned(),
+    }
+}
+
 /// The second step of signing in: a code from the app or a recovery code.
 #[server(endpoint = "verify_sign_in_code")]
 pub async fn verify_sign_in_code(code: String, next: Option<String>) -> Result<(), AppError> {
@@ -213,15 +221,14 @@ async fn second_factor_step(code: String, next: Option<String>) -> Result<(), Ap
             leptos_axum::redirect(safe_next(next.as_deref()));
             Ok(())
         }
-        PromptOutcome::Ended { cause } => {
+        PromptOutcome::Ended { retry_after_secs } => {
             clear_session_cookie(&services);
-            match cause {
-                AppError::Throttled { .. } => Err(cause),
-                _ => Err(AppError::Conflict(
-                    "Too many wrong codes. Sign in with your password again to get new attempts."
-                        .into(),
-                )),
+            if is_plain_form_post() {
+                // Without JavaScript the browser follows this to a page that says why.
+                leptos_axum::redirect(&sign_in_ended_path(retry_after_secs));
+                return Ok(());
             }
+            Err(AppError::SignInEnded { retry_after_secs })
         }
     }
 }

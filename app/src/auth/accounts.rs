@@ -83,8 +83,15 @@ pub async fn authenticate(
     let mut tx = services.db.begin().await?;
     throttle::touch_in(&mut *tx, services, &account).await?;
     if let Some(user) = &user {
-        log_wrong_password(&mut tx, services, user.id, client, EventKind::SignInFailed, &account)
-            .await?;
+        log_wrong_password(
+            &mut tx,
+            services,
+            user.id,
+            client,
+            EventKind::SignInFailed,
+            &account,
+        )
+        .await?;
     }
     tx.commit().await?;
     Err(AppError::InvalidCredentials)
@@ -116,8 +123,15 @@ pub async fn confirm_password(
         return Ok(());
     }
     let mut tx = services.db.begin().await?;
-    log_wrong_password(&mut tx, services, user.id, client, EventKind::WrongPassword, &account)
-        .await?;
+    log_wrong_password(
+        &mut tx,
+        services,
+        user.id,
+        client,
+        EventKind::WrongPassword,
+        &account,
+    )
+    .await?;
     tx.commit().await?;
     Err(match account.started_lock() {
         Some(retry_after_secs) => AppError::Throttled { retry_after_secs },
@@ -140,8 +154,15 @@ async fn log_wrong_password(
             "password sign-in locked for {}",
             crate::error::human_duration(secs)
         );
-        audit::record_in(&mut **tx, services, user_id, EventKind::LockedOut, client, &detail)
-            .await?;
+        audit::record_in(
+            &mut **tx,
+            services,
+            user_id,
+            EventKind::LockedOut,
+            client,
+            &detail,
+        )
+        .await?;
     }
     Ok(())
 }

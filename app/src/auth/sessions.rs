@@ -201,7 +201,9 @@ pub async fn reserve_code_attempt(
 ) -> Result<Option<CodeAttempt>, AppError> {
     let now = services.clock.now();
     match table::reserve_code_attempt(&services.db, session.id, now, PENDING_MAX_FAILURES).await? {
-        Some(used) => Ok(Some(CodeAttempt { last: used >= PENDING_MAX_FAILURES })),
+        Some(used) => Ok(Some(CodeAttempt {
+            last: used >= PENDING_MAX_FAILURES,
+        })),
         None => {
             end(services, session).await?;
             Ok(None)

@@ -203,12 +203,13 @@ pub fn address_key(prefix: &str, ip: &str) -> String {
     match ip.parse::<IpAddr>() {
         Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
             let s = v6.segments();
-            format!(
-                "{prefix}:{:x}:{:x}:{:x}:{:x}::/64",
-                s[0], s[1], s[2], s[3]
-            )
+            format!("{prefix}:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
-        Ok(IpAddr::V6(v6)) => format!("{prefix}:{}", v6.to_ipv4_mapped().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED)),
+        Ok(IpAddr::V6(v6)) => format!(
+            "{prefix}:{}",
+            v6.to_ipv4_mapped()
+                .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED)
+        ),
         _ => format!("{prefix}:{ip}"),
     }
 }
@@ -271,8 +272,7 @@ mod tests {
     /// Sends `n` attempts at once; returns how many were granted (to be checked) and the
     /// wait the refused ones were told.
     async fn burst(services: &Services, key: &str, policy: Policy, n: usize) -> (u64, Option<u64>) {
-        let results =
-            join_all((0..n).map(|_| reserve(services, key.to_owned(), policy))).await;
+        let results = join_all((0..n).map(|_| reserve(services, key.to_owned(), policy))).await;
         let mut granted = 0;
         let mut wait = None;
         for result in results {
@@ -299,7 +299,9 @@ mod tests {
             assert!(granted <= 5, "{granted} guesses checked in one window");
             checked += granted;
             match wait {
-                Some(wait) if wait_out_history && wait >= SECOND_FACTOR.max_lock_secs as u64 - 1 => {
+                Some(wait)
+                    if wait_out_history && wait >= SECOND_FACTOR.max_lock_secs as u64 - 1 =>
+                {
                     clock.advance(wait as i64 + FORGET_SECS)
                 }
                 Some(wait) => clock.advance(wait as i64),
@@ -330,16 +332,26 @@ mod tests {
         let (services, clock, _dir) = testing::services().await;
         let key = second_factor_key(2);
         assert_eq!(burst(&services, &key, SECOND_FACTOR, 4).await, (4, None));
-        let last = reserve(&services, key.clone(), SECOND_FACTOR).await.unwrap();
-        assert_eq!(last.started_lock(), Some(15 * 60), "the 5th attempt starts the lock");
+        let last = reserve(&services, key.clone(), SECOND_FACTOR)
+            .await
+            .unwrap();
+        assert_eq!(
+            last.started_lock(),
+            Some(15 * 60),
+            "the 5th attempt starts the lock"
+        );
         clock.advance(15 * 60 - 1);
         assert_eq!(burst(&services, &key, SECOND_FACTOR, 1).await, (0, Some(1)));
         clock.advance(1);
-        let after = reserve(&services, key.clone(), SECOND_FACTOR).await.unwrap();
+        let after = reserve(&services, key.clone(), SECOND_FACTOR)
+            .await
+            .unwrap();
         clear_in(&services.db, after).await.unwrap();
         // A success forgets the history: the next run is locked for 15 minutes again.
         assert_eq!(burst(&services, &key, SECOND_FACTOR, 4).await, (4, None));
-        let fifth = reserve(&services, key.clone(), SECOND_FACTOR).await.unwrap();
+        let fifth = reserve(&services, key.clone(), SECOND_FACTOR)
+            .await
+            .unwrap();
         assert_eq!(fifth.started_lock(), Some(15 * 60));
         // The last attempt's own success lifts the lock it started.
         clear_in(&services.db, fifth).await.unwrap();
@@ -354,7 +366,9 @@ mod tests {
         clock.advance(DAY);
         // Four more after a quiet day: still not locked, the first four no longer count.
         assert_eq!(burst(&services, &key, SECOND_FACTOR, 4).await, (4, None));
-        let fifth = reserve(&services, key.clone(), SECOND_FACTOR).await.unwrap();
+        let fifth = reserve(&services, key.clone(), SECOND_FACTOR)
+            .await
+            .unwrap();
         assert!(fifth.started_lock().is_some(), "but five within a day lock");
     }
 
@@ -363,7 +377,9 @@ mod tests {
         let (services, _clock, _dir) = testing::services().await;
         let key = address_key("ip", "203.0.113.9");
         for _ in 0..100 {
-            let attempt = reserve(&services, key.clone(), PASSWORD_PER_IP).await.unwrap();
+            let attempt = reserve(&services, key.clone(), PASSWORD_PER_IP)
+                .await
+                .unwrap();
             release(&services, attempt).await.unwrap();
         }
         assert_eq!(burst(&services, &key, PASSWORD_PER_IP, 40).await.0, 30);
@@ -380,7 +396,11 @@ mod tests {
         clock.advance(DAY);
         assert_eq!(sweep(&services).await.unwrap(), 1, "the decayed typo goes");
         clock.advance(FORGET_SECS);
-        assert_eq!(sweep(&services).await.unwrap(), 1, "the lock history goes after a week");
+        assert_eq!(
+            sweep(&services).await.unwrap(),
+            1,
+            "the lock history goes after a week"
+        );
     }
 
     #[test]

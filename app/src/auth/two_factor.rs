@@ -228,8 +228,14 @@ pub async fn disable(
     store::totp::delete(&mut **accepted.tx(), session.user_id).await?;
     fail::fail_point!("factor_change.after_change", |_| Err(AppError::Internal));
     store::recovery_codes::delete_all(&mut **accepted.tx(), session.user_id).await?;
-    commit_factor_change(accepted.tx, services, session, EventKind::TwoFactorDisabled, client)
-        .await?;
+    commit_factor_change(
+        accepted.tx,
+        services,
+        session,
+        EventKind::TwoFactorDisabled,
+        client,
+    )
+    .await?;
     metrics::two_factor_change(Change::Disabled);
     Ok(())
 }
@@ -370,13 +376,13 @@ pub async fn accept(
 pub enum PromptOutcome {
     /// The code was right: the session is full under this new token.
     SignedIn(sessions::SessionToken),
-    /// The session used its last attempt (or had none left) and is gone; `cause` is what
-    /// the last attempt was answered with.
-    Ended { cause: AppError },
+    /// The session is gone: it used its last attempt, had none left, or the account's
+    /// second step is locked (for `retry_after_secs`).
+    Ended { retry_after_secs: Option<u64> },
 }
 
 /// The code prompt. Each pending session has five attempts, each taken before its code is
-/// checked; the account's own limit applies on top. On success the factor is spent, the
+/// checked; the account's own limit applies on top, and its lock ends the session. On success the factor is spent, the
 /// session becomes a full one under a new token, and the sign-in is logged, all in one
 /// commit.
 pub async fn finish_sign_in(
@@ -387,14 +393,23 @@ pub async fn finish_sign_in(
 ) -> Result<PromptOutcome, AppError> {
     let Some(attempt) = sessions::reserve_code_attempt(services, session).await? else {
         return Ok(PromptOutcome::Ended {
-            cause: AppError::InvalidCode,
+            retry_after_secs: None,
         });
     };
     let mut accepted = match accept(services, session.user_id, factor, client).await {
         Ok(accepted) => accepted,
-        Err(cause @ (AppError::InvalidCode | AppError::Throttled { .. })) if attempt.last => {
+        // A locked account cannot finish here before the prompt expires anyway.
+        Err(AppError::Throttled { retry_after_secs }) => {
             sessions::end(services, session).await?;
-            return Ok(PromptOutcome::Ended { cause });
+            return Ok(PromptOutcome::Ended {
+                retry_after_secs: Some(retry_after_secs),
+            });
+        }
+        Err(AppError::InvalidCode) if attempt.last => {
+            sessions::end(services, session).await?;
+            return Ok(PromptOutcome::Ended {
+                retry_after_secs: None,
+            });
         }
         Err(err) => return Err(err),
     };
@@ -478,7 +493,15 @@ pub async fn admin_reset(services: &Services, email: &str) -> Result<Option<u64>
         user_agent: "admin command line".into(),
     };
     let detail = format!("{ended} session(s) ended");
-    audit::record_in(&mut *tx, services, user.id, EventKind::AdminReset, &client, &detail).await?;
+    audit::record_in(
+        &mut *tx,
+        services,
+        user.id,
+        EventKind::AdminReset,
+        &client,
+        &detail,
+    )
+    .await?;
     fail::fail_point!("factor_change.before_commit", |_| Err(AppError::Internal));
     tx.commit().await?;
     metrics::two_factor_change(Change::AdminReset);

@@ -2,20 +2,29 @@
 
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
-    api::two_factor::VerifySignInCode,
+    api::two_factor::{sign_in_ended_path, VerifySignInCode},
     components::{
         code_input::CodeInput,
         form::{action_error, FormError},
     },
+    error::AppError,
 };
 
 #[component]
 pub fn CodePromptPage() -> impl IntoView {
     let verify = ServerAction::<VerifySignInCode>::new();
     let error = action_error(verify);
+    // Once the session has ended, this prompt can do nothing more: go back to the password
+    // step, which says why and when to try again.
+    let navigate = use_navigate();
+    Effect::new(move || {
+        if let Some(Err(AppError::SignInEnded { retry_after_secs })) = verify.value().get() {
+            navigate(&sign_in_ended_path(retry_after_secs), Default::default());
+        }
+    });
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let recovery =

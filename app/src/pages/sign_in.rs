@@ -5,18 +5,35 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::account::SignIn,
     components::form::{action_error, FormError},
+    error::sign_in_ended,
 };
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let error = action_error(sign_in);
-    let next = move || use_query_map().read().get("next").unwrap_or_default();
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    // Sent here by the code prompt after too many wrong codes: say why, and until when.
+    let ended = move || {
+        let query = query.read();
+        match query.get("ended").as_deref() {
+            Some("locked") => Some(sign_in_ended(Some(
+                query
+                    .get("retry")
+                    .and_then(|r| r.parse().ok())
+                    .unwrap_or(60),
+            ))),
+            Some("codes") => Some(sign_in_ended(None)),
+            _ => None,
+        }
+    };
 
     view! {
         <Title text="Sign in" />
         <section class="card narrow">
             <h1>"Sign in"</h1>
+            {move || ended().map(|text| view! { <p id="sign-in-notice" class="notice" role="status">{text}</p> })}
             <ActionForm action=sign_in attr:class="stack" attr:aria-describedby="sign-in-error">
                 <input type="hidden" name="next" value=next />
                 <div class="field">

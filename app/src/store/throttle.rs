@@ -118,7 +118,11 @@ pub async fn release<'c>(
 }
 
 /// Marks the time of the last failure without counting another; see the caller for why.
-pub async fn touch<'c>(ex: impl Executor<'c, Database = Any>, key: &str, now: i64) -> sqlx::Result<()> {
+pub async fn touch<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    key: &str,
+    now: i64,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE throttle SET updated_at = $1 WHERE key = $2")
         .bind(now)
         .bind(key)
@@ -138,7 +142,12 @@ pub async fn clear<'c>(ex: impl Executor<'c, Database = Any>, key: &str) -> sqlx
 /// Removes rows that no longer hold anything back: unlocked, and either never locked
 /// with their failures decayed, or quiet long enough for their lock history to be
 /// forgotten.
-pub async fn sweep(db: &Db, now: i64, decayed_before: i64, forgotten_before: i64) -> sqlx::Result<u64> {
+pub async fn sweep(
+    db: &Db,
+    now: i64,
+    decayed_before: i64,
+    forgotten_before: i64,
+) -> sqlx::Result<u64> {
     let done = sqlx::query(
         "DELETE FROM throttle WHERE locked_until <= $1 AND \
          ((lockouts = 0 AND updated_at <= $2) OR (updated_at <= $3 AND locked_until <= $3))",
