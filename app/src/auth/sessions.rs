@@ -247,6 +247,82 @@ pub async fn end(services: &Services, session: &Session) -> Result<(), AppError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::{clock::Clock, testing};
+
+    async fn account(services: &Services) -> i64 {
+        crate::store::users::insert(&services.db, "life@example.com", "x", services.clock.now())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn activity_never_extends_a_session_past_its_absolute_lifetime() {
+        let (mut services, clock, _dir) = testing::services().await;
+        services.config.session_max_age_secs = 7 * 24 * 3600;
+        let user = account(&services).await;
+        let token = start(
+            &services,
+            user,
+            Stage::Full,
+            &testing::client("203.0.113.1"),
+        )
+        .await
+        .unwrap();
+        // Used every day: the idle expiry keeps sliding, the absolute end does not.
+        for _ in 0..6 {
+            clock.advance(24 * 3600);
+            assert!(resolve(&services, &token).await.unwrap().is_some());
+        }
+        clock.advance(24 * 3600 - 1);
+        assert!(resolve(&services, &token).await.unwrap().is_some());
+        clock.advance(1);
+        assert!(
+            resolve(&services, &token).await.unwrap().is_none(),
+            "gone at exactly seven days"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unused_session_ends_after_its_idle_time() {
+        let (mut services, clock, _dir) = testing::services().await;
+        services.config.session_max_age_secs = 90 * 24 * 3600;
+        let user = account(&services).await;
+        let token = start(
+            &services,
+            user,
+            Stage::Full,
+            &testing::client("203.0.113.1"),
+        )
+        .await
+        .unwrap();
+        clock.advance(FULL_IDLE_SECS - 1);
+        assert!(resolve(&services, &token).await.unwrap().is_some());
+        // That use slid the idle expiry; now leave it alone for the whole idle time.
+        clock.advance(FULL_IDLE_SECS);
+        assert!(resolve(&services, &token).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_pending_session_has_five_attempts_even_when_they_arrive_at_once() {
+        let (services, _clock, _dir) = testing::services().await;
+        let user = account(&services).await;
+        let token = start(
+            &services,
+            user,
+            Stage::PendingSecondFactor,
+            &testing::client("203.0.113.1"),
+        )
+        .await
+        .unwrap();
+        let session = resolve(&services, &token).await.unwrap().unwrap();
+        let attempts =
+            futures::future::join_all((0..40).map(|_| reserve_code_attempt(&services, &session)))
+                .await;
+        let granted: Vec<CodeAttempt> = attempts.into_iter().filter_map(|a| a.unwrap()).collect();
+        assert_eq!(granted.len(), PENDING_MAX_FAILURES as usize);
+        assert_eq!(granted.iter().filter(|a| a.last).count(), 1);
+        assert!(resolve(&services, &token).await.unwrap().is_none(), "ended");
+    }
 
     #[test]
     fn tokens_carry_256_bits_and_differ() {
