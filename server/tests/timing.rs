@@ -9,7 +9,7 @@ use common::*;
 use reqwest::StatusCode;
 
 /// Measured pairs, after `WARM_UP` pairs that only warm connections and caches.
-const PAIRS: usize = 40;
+const PAIRS: usize = 60;
 const WARM_UP: usize = 2;
 
 /// The bug this guards against, an unknown email skipping argon2, made the two answers
