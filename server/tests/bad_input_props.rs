@@ -217,9 +217,13 @@ impl Target {
                 body.len(),
                 self.trouble()
             );
+            let json: Option<serde_json::Value> = serde_json::from_slice(&answer).ok();
+            prop_assert!(
+                json.is_some(),
+                "{path} answered {status} with no JSON to {shown:?}: {answer_text}"
+            );
             let after = state(&self.db).await;
             if status.is_client_error() {
-                let json: Option<serde_json::Value> = serde_json::from_slice(&answer).ok();
                 let message = json
                     .as_ref()
                     .and_then(|j| j["message"].as_str())
