@@ -176,13 +176,18 @@ async fn acknowledged_sign_ups_and_enables_survive_kill_9() {
         assert_eq!(res.status(), StatusCode::OK, "{} was lost", account.email);
         let asks_for_code = header(&res, "location").starts_with("/signin/code");
         match &account.enable {
-            Enable::NotSent | Enable::Refused(_) => {
+            Enable::NotSent => {
                 assert!(
                     !asks_for_code,
                     "{}: 2FA on without an enable",
                     account.email
                 )
             }
+            Enable::Refused(status) => assert!(
+                !asks_for_code,
+                "{}: 2FA on after an enable refused with {status}",
+                account.email
+            ),
             Enable::Unanswered => {}
             Enable::Acknowledged { key, codes } => {
                 assert!(asks_for_code, "{}: the enable was lost", account.email);
