@@ -357,3 +357,27 @@ fn every_server_function_refuses_garbage_with_a_full_session() {
     });
     assert_eq!(who["email"], email, "the session outlived all of it");
 }
+
+/// One byte over the limit is refused before any server function runs, with a sentence
+/// (as plain text: the limit answers before the server functions' JSON errors exist).
+#[test]
+fn a_body_over_the_limit_is_refused_by_every_server_function() {
+    let (rt, mut target, _) = target(true);
+    // A connection of its own for each: a refusal may close it with the body unread.
+    target.client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let body = vec![b'a'; MAX_BODY_BYTES + 1];
+    rt.block_on(async {
+        let before = state(&target.db).await;
+        for (path, method) in &target.functions {
+            let (status, answer) = target.send(path, method, &body, "192.0.2.2").await;
+            let answer = String::from_utf8_lossy(&answer);
+            assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}: {answer}");
+            assert!(!answer.trim().is_empty(), "{path} says why");
+        }
+        assert_eq!(state(&target.db).await, before);
+    });
+}
