@@ -419,18 +419,32 @@ async fn recovery_code_works_once_under_concurrency() {
     let (_, email, _, codes) = account_with_two_factor(&server, "race").await;
     let browsers = pending_browsers(&[&server], &email, 50).await;
     let statuses = send_code_at_once(&browsers, &codes[3]).await;
+
+    let mut tally = std::collections::BTreeMap::<u16, usize>::new();
+    for status in &statuses {
+        *tally.entry(status.as_u16()).or_default() += 1;
+    }
+    println!("answers by status: {tally:?}");
     let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
-    // The losers count as failed attempts, so after five the account's lock answers them.
+    // Every loser is refused: 401 for a code already spent (or, once the account is
+    // locked, a session ended for too many wrong codes), 429 when the account's lock
+    // answers, 409 when this pending session's own attempts are used up.
     let refused = statuses
         .iter()
         .filter(|s| {
             matches!(
                 **s,
-                StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS
+                StatusCode::UNAUTHORIZED | StatusCode::CONFLICT | StatusCode::TOO_MANY_REQUESTS
             )
         })
         .count();
-    assert_eq!((ok, refused), (1, 49));
+    assert_eq!((ok, refused), (1, statuses.len() - 1), "{tally:?}");
+    let (spent,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM recovery_codes WHERE used_at IS NOT NULL")
+            .fetch_one(&server.db().await)
+            .await
+            .unwrap();
+    assert_eq!(spent, 1, "the code is spent exactly once");
 }
 
 #[tokio::test]

@@ -307,13 +307,54 @@ pub fn now() -> u64 {
         .as_secs()
 }
 
-/// The code an authenticator app with this key shows at `unix` time, computed with
-/// totp-rs independently of the server's own code path.
+/// The code an authenticator app with this key shows at `unix` time.
+///
+/// RFC 6238 written out here with the `hmac` and `sha1` crates, so the tests do not
+/// share the server's TOTP library (totp-rs) and a bug in it cannot agree with itself.
+/// Written by hand rather than calling `oathtool`: the concurrency tests compute many
+/// codes, and a process per code would be slow and would need the tool installed.
 pub fn totp_at(key: &str, unix: u64) -> String {
     let secret = data_encoding::BASE32_NOPAD
         .decode(key.replace(' ', "").as_bytes())
         .expect("base32 key");
-    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, secret).generate(unix)
+    format!("{:06}", rfc6238(&secret, unix, 8) % 1_000_000)
+}
+
+/// RFC 6238 TOTP with HMAC-SHA-1 and a 30 s step, `digits` long (RFC 4226 truncation).
+fn rfc6238(secret: &[u8], unix: u64, digits: u32) -> u32 {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).expect("any key length");
+    mac.update(&(unix / 30).to_be_bytes());
+    let hash = mac.finalize().into_bytes();
+    let offset = usize::from(hash[19] & 0x0f);
+    let word = u32::from_be_bytes(hash[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
+    word % 10u32.pow(digits)
+}
+
+#[test]
+fn totp_matches_the_rfc_6238_sha1_vectors() {
+    // RFC 6238 Appendix B, SHA-1 column: the seed is the ASCII "12345678901234567890".
+    let seed = b"12345678901234567890";
+    let key = data_encoding::BASE32_NOPAD.encode(seed);
+    for (unix, eight_digits) in [
+        (59, "94287082"),
+        (1_111_111_109, "07081804"),
+        (1_111_111_111, "14050471"),
+        (1_234_567_890, "89005924"),
+        (2_000_000_000, "69279037"),
+        (20_000_000_000, "65353130"),
+    ] {
+        assert_eq!(
+            format!("{:08}", rfc6238(seed, unix, 8)),
+            eight_digits,
+            "T = {unix}"
+        );
+        assert_eq!(
+            totp_at(&key, unix),
+            eight_digits[2..],
+            "T = {unix}, 6 digits"
+        );
+    }
 }
 
 impl Browser {
