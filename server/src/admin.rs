@@ -1,7 +1,7 @@
 //! The operator's commands, run against the same database as the server.
 
-use anyhow::bail;
-use app::auth::{two_factor, Services};
+use anyhow::{bail, Context};
+use app::auth::{server_key, two_factor, Services};
 
 use crate::config::AdminCommand;
 
@@ -19,6 +19,23 @@ pub async fn run(services: &Services, command: AdminCommand) -> anyhow::Result<(
                 Ok(None) => bail!("there is no account with the email {email}"),
                 Err(err) => bail!("{err}"),
             }
+        }
+        AdminCommand::RotateKey { new_file } => {
+            let new_master = crate::keyfile::load_or_create(&new_file, 0)?;
+            let rotated = server_key::rotate(&services.db, &services.keys, &new_master)
+                .await
+                .context("rotating the server key")?;
+            println!(
+                "Re-sealed {} TOTP secret(s), {} pending setup(s) and {} set(s) of waiting codes \
+                 under the key in {}. Start every instance with --secret-key-file {} now; \
+                 the old key no longer opens this database.",
+                rotated.secrets,
+                rotated.enrollments,
+                rotated.handoffs,
+                new_file.display(),
+                new_file.display()
+            );
+            Ok(())
         }
     }
 }

@@ -37,6 +37,13 @@ pub enum AdminCommand {
         /// The account's email address.
         email: String,
     },
+    /// Re-seal every secret under a new server key, in one transaction. Stop every
+    /// instance first; afterwards start them with `--secret-key-file NEW_FILE`.
+    #[command(name = "rotate-key")]
+    RotateKey {
+        /// The new key: created (32 random bytes, mode 0600) unless it exists.
+        new_file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

@@ -13,7 +13,9 @@ use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
 use anyhow::Context;
 use app::{
     auth::{
-        clock::SystemClock, password::PasswordHasher, sealing::ServerKeys, AuthConfig, Services,
+        clock::{Clock, SystemClock},
+        password::PasswordHasher,
+        AuthConfig, Services,
     },
     state::AppState,
 };
@@ -66,10 +68,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn services(config: &Config) -> anyhow::Result<(Services, app::store::Backend)> {
     let (db, backend) = db::connect(&config.database_url).await?;
     let master = keyfile::load_or_create(&config.secret_key_file)?;
+    let keys = app::auth::server_key::load(&db, &master, SystemClock.now())
+        .await
+        .with_context(|| {
+            format!(
+                "checking the server key {}",
+                config.secret_key_file.display()
+            )
+        })?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let services = Services {
         db,
-        keys: ServerKeys::derive(&master),
+        keys,
         hasher: PasswordHasher::new(cores).context("setting up password hashing")?,
         clock: Arc::new(SystemClock),
         config: AuthConfig {

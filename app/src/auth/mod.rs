@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod password;
 pub mod recovery_codes;
 pub mod sealing;
+pub mod server_key;
 pub mod sessions;
 pub mod sweep;
 #[cfg(test)]

@@ -12,10 +12,17 @@ use zeroize::Zeroizing;
 
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
+/// Sealed values start with this version byte and the sealing key's id, so a value
+/// sealed under another key is named as such instead of failing as if tampered with.
+const VERSION: u8 = 1;
+const KEY_ID_LEN: usize = 4;
+const HEADER_LEN: usize = 1 + KEY_ID_LEN;
 /// Changing an info string changes the derived key and strands everything sealed under it.
 const SEALING_INFO: &[u8] = b"gatehouse totp sealing v1";
 const HASHING_INFO: &[u8] = b"gatehouse token hashing v1";
 const HANDOFF_INFO: &[u8] = b"gatehouse recovery code handoff v1";
+const KEY_ID_INFO: &[u8] = b"gatehouse key id v1";
+const WRAPPING_INFO: &[u8] = b"gatehouse key wrapping v1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SealingError {
@@ -25,18 +32,52 @@ pub enum SealingError {
     /// AES-GCM cannot encrypt more than about 64 GiB under one nonce.
     #[error("data is too large to seal")]
     TooLarge,
+    /// The value names the key it was sealed under, and it is not this one.
+    #[error("sealed under server key {found}, but this server key is {ours}")]
+    OtherKey { found: KeyId, ours: KeyId },
+}
+
+/// The first bytes of a key's own derived id: names a key in sealed values and messages
+/// without revealing anything about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyId([u8; KEY_ID_LEN]);
+
+impl KeyId {
+    fn of(master: &[u8; 32]) -> Self {
+        let id = derive_key(master, KEY_ID_INFO);
+        let mut bytes = [0; KEY_ID_LEN];
+        bytes.copy_from_slice(&id[..KEY_ID_LEN]);
+        KeyId(bytes)
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&data_encoding::HEXLOWER.encode(&self.0))
+    }
 }
 
 /// AES-256-GCM key for TOTP secrets at rest; never printed.
-pub struct SealingKey(Aes256Gcm);
+pub struct SealingKey {
+    cipher: Aes256Gcm,
+    /// The id of the server key this one was derived from.
+    id: KeyId,
+}
 
 impl SealingKey {
-    pub fn new(key: &[u8; 32]) -> Self {
-        Self(Aes256Gcm::new(key.into()))
+    pub fn new(key: &[u8; 32], id: KeyId) -> Self {
+        Self {
+            cipher: Aes256Gcm::new(key.into()),
+            id,
+        }
     }
 
-    /// Returns `nonce || ciphertext || tag`. The user id is bound as associated data so a
-    /// sealed secret copied onto another account's row fails to open.
+    pub fn key_id(&self) -> KeyId {
+        self.id
+    }
+
+    /// Returns `version || key id || nonce || ciphertext || tag`. The user id is bound as
+    /// associated data so a sealed secret copied onto another account's row fails to open.
     pub fn seal<R: RngCore + CryptoRng>(
         &self,
         user_id: i64,
@@ -51,16 +92,38 @@ impl SealingKey {
             aad: &user_id.to_be_bytes(),
         };
         let ciphertext = self
-            .0
+            .cipher
             .encrypt(&Nonce::from(nonce), payload)
             .map_err(|_| SealingError::TooLarge)?;
-        let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len());
+        let mut sealed = Vec::with_capacity(HEADER_LEN + NONCE_LEN + ciphertext.len());
+        sealed.push(VERSION);
+        sealed.extend_from_slice(&self.id.0);
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&ciphertext);
         Ok(sealed)
     }
 
+    /// Opens a value sealed by [`SealingKey::seal`], or one from before sealed values
+    /// carried a header (`nonce || ciphertext || tag`).
     pub fn open(&self, user_id: i64, sealed: &[u8]) -> Result<Vec<u8>, SealingError> {
+        match sealed.split_first_chunk::<HEADER_LEN>() {
+            Some((header, body)) if header[0] == VERSION => {
+                let found = KeyId(header[1..].try_into().expect("header holds a key id"));
+                if found == self.id {
+                    return self.open_body(user_id, body);
+                }
+                // A headerless value starts with a random nonce: it may look like a header.
+                self.open_body(user_id, sealed)
+                    .map_err(|_| SealingError::OtherKey {
+                        found,
+                        ours: self.id,
+                    })
+            }
+            _ => self.open_body(user_id, sealed),
+        }
+    }
+
+    fn open_body(&self, user_id: i64, sealed: &[u8]) -> Result<Vec<u8>, SealingError> {
         let (nonce, ciphertext) = sealed
             .split_first_chunk::<NONCE_LEN>()
             .ok_or(SealingError::Open)?;
@@ -71,7 +134,7 @@ impl SealingKey {
             msg: ciphertext,
             aad: &user_id.to_be_bytes(),
         };
-        self.0
+        self.cipher
             .decrypt(&Nonce::from(*nonce), payload)
             .map_err(|_| SealingError::Open)
     }
@@ -84,6 +147,9 @@ impl fmt::Debug for SealingKey {
 }
 
 /// Purpose-specific keys derived from the single master key file, so no key does two jobs.
+/// The hashing key is the exception: it must outlive a change of server key (hashes
+/// cannot be recomputed), so after the first start it is kept in the database, wrapped
+/// by `wrapping` (see `server_key`).
 pub struct ServerKeys {
     pub sealing: SealingKey,
     /// HMAC key for recovery codes and other tokens stored only as hashes.
@@ -91,15 +157,29 @@ pub struct ServerKeys {
     /// Seals recovery codes on their short way to a page without JavaScript; a key of its
     /// own, so a sealed TOTP secret moved into that table cannot be shown as codes.
     pub handoff: SealingKey,
+    /// Seals the hashing key for storage.
+    pub wrapping: SealingKey,
 }
 
 impl ServerKeys {
+    /// Every key from the master key alone, as on a first start.
     pub fn derive(master: &[u8; 32]) -> Self {
+        Self::with_hashing(master, derive_key(master, HASHING_INFO))
+    }
+
+    /// The keys of `master`, with a hashing key kept from an earlier server key.
+    pub fn with_hashing(master: &[u8; 32], hashing: Zeroizing<[u8; 32]>) -> Self {
+        let id = KeyId::of(master);
         Self {
-            sealing: SealingKey::new(&derive_key(master, SEALING_INFO)),
-            hashing: derive_key(master, HASHING_INFO),
-            handoff: SealingKey::new(&derive_key(master, HANDOFF_INFO)),
+            sealing: SealingKey::new(&derive_key(master, SEALING_INFO), id),
+            hashing,
+            handoff: SealingKey::new(&derive_key(master, HANDOFF_INFO), id),
+            wrapping: SealingKey::new(&derive_key(master, WRAPPING_INFO), id),
         }
+    }
+
+    pub fn key_id(&self) -> KeyId {
+        self.sealing.key_id()
     }
 }
 
@@ -132,56 +212,87 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let key = SealingKey::new(&[1; 32]);
+        let key = SealingKey::new(&[1; 32], KeyId([1; 4]));
         let sealed = key.seal(42, SECRET, &mut rng()).unwrap();
-        assert_eq!(sealed.len(), NONCE_LEN + SECRET.len() + TAG_LEN);
+        assert_eq!(
+            sealed.len(),
+            HEADER_LEN + NONCE_LEN + SECRET.len() + TAG_LEN
+        );
         assert_eq!(key.open(42, &sealed).unwrap(), SECRET);
     }
 
     #[test]
     fn wrong_key_fails() {
-        let sealed = SealingKey::new(&[1; 32])
+        let sealed = SealingKey::new(&[1; 32], KeyId([1; 4]))
             .seal(42, SECRET, &mut rng())
             .unwrap();
-        let other = SealingKey::new(&[2; 32]);
-        assert_eq!(other.open(42, &sealed), Err(SealingError::Open));
+        let other = SealingKey::new(&[2; 32], KeyId([2; 4]));
+        assert_eq!(
+            other.open(42, &sealed),
+            Err(SealingError::OtherKey {
+                found: KeyId([1; 4]),
+                ours: KeyId([2; 4])
+            }),
+            "the message names both keys"
+        );
     }
 
     #[test]
     fn wrong_user_id_fails() {
-        let key = SealingKey::new(&[1; 32]);
+        let key = SealingKey::new(&[1; 32], KeyId([1; 4]));
         let sealed = key.seal(42, SECRET, &mut rng()).unwrap();
         assert_eq!(key.open(43, &sealed), Err(SealingError::Open));
     }
 
     #[test]
     fn any_tampered_byte_fails() {
-        let key = SealingKey::new(&[1; 32]);
+        let key = SealingKey::new(&[1; 32], KeyId([1; 4]));
         let sealed = key.seal(42, SECRET, &mut rng()).unwrap();
         for i in 0..sealed.len() {
             let mut tampered = sealed.clone();
             tampered[i] ^= 0x01;
-            assert_eq!(key.open(42, &tampered), Err(SealingError::Open), "byte {i}");
+            // A changed key id names another key; any other change is plain tampering.
+            let expected = if (1..HEADER_LEN).contains(&i) {
+                let mut found = [1; KEY_ID_LEN];
+                found[i - 1] ^= 0x01;
+                SealingError::OtherKey {
+                    found: KeyId(found),
+                    ours: KeyId([1; 4]),
+                }
+            } else {
+                SealingError::Open
+            };
+            assert_eq!(key.open(42, &tampered), Err(expected), "byte {i}");
         }
     }
 
     #[test]
     fn truncated_input_fails() {
-        let key = SealingKey::new(&[1; 32]);
+        let key = SealingKey::new(&[1; 32], KeyId([1; 4]));
         let sealed = key.seal(42, b"", &mut rng()).unwrap();
         assert_eq!(key.open(42, &sealed).unwrap(), b"");
-        for len in [0, NONCE_LEN, sealed.len() - 1] {
+        for len in [0, HEADER_LEN + NONCE_LEN, sealed.len() - 1] {
             assert_eq!(key.open(42, &sealed[..len]), Err(SealingError::Open));
         }
     }
 
     #[test]
+    fn values_sealed_before_the_header_still_open() {
+        let key = SealingKey::new(&[1; 32], KeyId([1; 4]));
+        let sealed = key.seal(42, SECRET, &mut rng()).unwrap();
+        assert_eq!(key.open(42, &sealed[HEADER_LEN..]).unwrap(), SECRET);
+    }
+
+    #[test]
     fn sealing_twice_uses_fresh_nonces() {
-        let key = SealingKey::new(&[1; 32]);
+        let key = SealingKey::new(&[1; 32], KeyId([1; 4]));
         let mut rng = rng();
         let a = key.seal(42, SECRET, &mut rng).unwrap();
         let b = key.seal(42, SECRET, &mut rng).unwrap();
-        assert_ne!(a[..NONCE_LEN], b[..NONCE_LEN]);
+        assert_ne!(
+            a[HEADER_LEN..HEADER_LEN + NONCE_LEN],
+            b[HEADER_LEN..HEADER_LEN + NONCE_LEN]
+        );
         assert_ne!(a, b);
     }
 
@@ -209,7 +320,7 @@ mod tests {
         assert_eq!(*second.hashing, *hashing);
         let sealed = first.sealing.seal(7, SECRET, &mut rng()).unwrap();
         assert_eq!(second.sealing.open(7, &sealed).unwrap(), SECRET);
-        let direct = SealingKey::new(&sealing);
+        let direct = SealingKey::new(&sealing, KeyId::of(&master));
         assert_eq!(direct.open(7, &sealed).unwrap(), SECRET);
     }
 

@@ -247,7 +247,7 @@ pub async fn end(services: &Services, session: &Session) -> Result<(), AppError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::{clock::Clock, testing};
+    use crate::auth::testing;
 
     async fn account(services: &Services) -> i64 {
         crate::store::users::insert(&services.db, "life@example.com", "x", services.clock.now())

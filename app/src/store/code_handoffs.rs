@@ -80,3 +80,28 @@ pub async fn delete_expired(db: &Db, now: i64) -> sqlx::Result<u64> {
         .await?;
     Ok(done.rows_affected())
 }
+
+/// Every waiting set of codes with its session and user, for re-sealing under a new key.
+pub async fn all_sealed<'c>(
+    ex: impl Executor<'c, Database = Any>,
+) -> sqlx::Result<Vec<(i64, i64, Vec<u8>)>> {
+    sqlx::query_as(
+        "SELECT h.session_id, s.user_id, h.sealed_codes FROM code_handoffs h \
+         JOIN sessions s ON s.id = h.session_id",
+    )
+    .fetch_all(ex)
+    .await
+}
+
+pub async fn reseal<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    session_id: i64,
+    sealed_codes: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE code_handoffs SET sealed_codes = $1 WHERE session_id = $2")
+        .bind(sealed_codes)
+        .bind(session_id)
+        .execute(ex)
+        .await
+        .map(drop)
+}

@@ -11,6 +11,7 @@ pub mod sessions;
 pub mod throttle;
 pub mod totp;
 pub mod users;
+pub mod wrapped_keys;
 
 pub type Db = sqlx::AnyPool;
 

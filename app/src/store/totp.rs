@@ -137,3 +137,50 @@ pub async fn delete_expired_enrollments(db: &Db, now: i64) -> sqlx::Result<u64> 
         .await?;
     Ok(done.rows_affected())
 }
+
+/// Every credential's user and sealed secret, for re-sealing under a new key.
+pub async fn all_sealed_credentials<'c>(
+    ex: impl Executor<'c, Database = Any>,
+) -> sqlx::Result<Vec<(i64, Vec<u8>)>> {
+    sqlx::query_as("SELECT user_id, sealed_secret FROM totp_credentials")
+        .fetch_all(ex)
+        .await
+}
+
+/// Every pending enrollment's session, user and sealed secret, likewise.
+pub async fn all_sealed_enrollments<'c>(
+    ex: impl Executor<'c, Database = Any>,
+) -> sqlx::Result<Vec<(i64, i64, Vec<u8>)>> {
+    sqlx::query_as(
+        "SELECT e.session_id, s.user_id, e.sealed_secret \
+         FROM totp_enrollments e JOIN sessions s ON s.id = e.session_id",
+    )
+    .fetch_all(ex)
+    .await
+}
+
+pub async fn reseal_credential<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+    sealed_secret: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE totp_credentials SET sealed_secret = $1 WHERE user_id = $2")
+        .bind(sealed_secret)
+        .bind(user_id)
+        .execute(ex)
+        .await
+        .map(drop)
+}
+
+pub async fn reseal_enrollment<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    session_id: i64,
+    sealed_secret: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE totp_enrollments SET sealed_secret = $1 WHERE session_id = $2")
+        .bind(sealed_secret)
+        .bind(session_id)
+        .execute(ex)
+        .await
+        .map(drop)
+}

@@ -1,0 +1,159 @@
+//! The server key's life: checked against the database at start, and replaced by
+//! `server admin rotate-key` without losing a secret.
+//!
+//! Values sealed under the key (TOTP secrets, pending enrollments, codes on their way
+//! to a page) are re-sealed when it changes. Hashes cannot be recomputed, so the key
+//! that makes them (session tokens, recovery codes) is kept in the database, sealed
+//! under the server key, and only re-sealed.
+
+use rand::rngs::OsRng;
+use zeroize::Zeroizing;
+
+use super::sealing::{KeyId, SealingError, SealingKey, ServerKeys};
+use crate::store::{self, Db};
+
+const HASHING: &str = "hashing";
+/// The wrapped key is bound to no user; 0 is no user's id.
+const NO_USER: i64 = 0;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(
+        "this server key ({ours}) is not the one the database was sealed with ({found}); \
+         start with the right key file (see README, Backups)"
+    )]
+    WrongKey { found: KeyId, ours: KeyId },
+    #[error("a sealed value in the database is damaged: {0}")]
+    Damaged(SealingError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+fn opened(result: Result<Vec<u8>, SealingError>, ours: KeyId) -> Result<Vec<u8>, KeyError> {
+    result.map_err(|err| match err {
+        SealingError::OtherKey { found, .. } => KeyError::WrongKey { found, ours },
+        other => KeyError::Damaged(other),
+    })
+}
+
+/// The keys for `master`, checked against the database: a key file that is not the one
+/// the database was sealed with is refused before anything is served. On the first start
+/// the hashing key is derived from `master`, as before keys were kept, and stored.
+pub async fn load(db: &Db, master: &[u8; 32], now: i64) -> Result<ServerKeys, KeyError> {
+    let derived = ServerKeys::derive(master);
+    let ours = derived.key_id();
+    if store::wrapped_keys::find(db, HASHING).await?.is_none() {
+        let sealed = seal(&derived.wrapping, &derived.hashing[..])?;
+        store::wrapped_keys::insert_if_absent(db, HASHING, &sealed, now).await?;
+    }
+    // Read back: another instance starting at the same moment may have stored its own.
+    let sealed = store::wrapped_keys::find(db, HASHING)
+        .await?
+        .ok_or(KeyError::Database(sqlx::Error::RowNotFound))?;
+    let hashing = unwrap_key(&derived.wrapping, &sealed, ours)?;
+    Ok(ServerKeys::with_hashing(master, hashing))
+}
+
+/// What a rotation re-sealed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Rotated {
+    pub secrets: usize,
+    pub enrollments: usize,
+    pub handoffs: usize,
+}
+
+/// Re-seals everything sealed under `old` under `new_master`, in one transaction: after
+/// it, only the new key opens the database, and sessions and recovery codes still work.
+pub async fn rotate(db: &Db, old: &ServerKeys, new_master: &[u8; 32]) -> Result<Rotated, KeyError> {
+    let new = ServerKeys::with_hashing(new_master, old.hashing.clone());
+    let ours = old.key_id();
+    let mut tx = db.begin().await?;
+    let wrapped = seal(&new.wrapping, &old.hashing[..])?;
+    if !store::wrapped_keys::replace(&mut *tx, HASHING, &wrapped).await? {
+        return Err(KeyError::Database(sqlx::Error::RowNotFound));
+    }
+    let mut rotated = Rotated::default();
+    for (user_id, sealed) in store::totp::all_sealed_credentials(&mut *tx).await? {
+        let secret = Zeroizing::new(opened(old.sealing.open(user_id, &sealed), ours)?);
+        let resealed = seal_for(&new.sealing, user_id, &secret)?;
+        store::totp::reseal_credential(&mut *tx, user_id, &resealed).await?;
+        rotated.secrets += 1;
+    }
+    for (session_id, user_id, sealed) in store::totp::all_sealed_enrollments(&mut *tx).await? {
+        let secret = Zeroizing::new(opened(old.sealing.open(user_id, &sealed), ours)?);
+        let resealed = seal_for(&new.sealing, user_id, &secret)?;
+        store::totp::reseal_enrollment(&mut *tx, session_id, &resealed).await?;
+        rotated.enrollments += 1;
+    }
+    for (session_id, user_id, sealed) in store::code_handoffs::all_sealed(&mut *tx).await? {
+        let codes = Zeroizing::new(opened(old.handoff.open(user_id, &sealed), ours)?);
+        let resealed = seal_for(&new.handoff, user_id, &codes)?;
+        store::code_handoffs::reseal(&mut *tx, session_id, &resealed).await?;
+        rotated.handoffs += 1;
+    }
+    tx.commit().await?;
+    Ok(rotated)
+}
+
+fn seal(key: &SealingKey, bytes: &[u8]) -> Result<Vec<u8>, KeyError> {
+    seal_for(key, NO_USER, bytes)
+}
+
+fn seal_for(key: &SealingKey, user_id: i64, bytes: &[u8]) -> Result<Vec<u8>, KeyError> {
+    key.seal(user_id, bytes, &mut OsRng)
+        .map_err(KeyError::Damaged)
+}
+
+fn unwrap_key(
+    wrapping: &SealingKey,
+    sealed: &[u8],
+    ours: KeyId,
+) -> Result<Zeroizing<[u8; 32]>, KeyError> {
+    let bytes = Zeroizing::new(opened(wrapping.open(NO_USER, sealed), ours)?);
+    let mut key = Zeroizing::new([0u8; 32]);
+    if bytes.len() != key.len() {
+        return Err(KeyError::Damaged(SealingError::Open));
+    }
+    key.copy_from_slice(&bytes);
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::testing;
+
+    #[tokio::test]
+    async fn a_rotation_keeps_every_secret_and_hash_under_the_new_key_only() {
+        let (services, _clock, _dir) = testing::services().await;
+        let db = &services.db;
+        let old_master = [7u8; 32];
+        let old = load(db, &old_master, 1).await.unwrap();
+        let user = store::users::insert(db, "rotate@example.com", "x", 1)
+            .await
+            .unwrap();
+        let sealed = old
+            .sealing
+            .seal(user, b"twenty bytes secret!", &mut OsRng)
+            .unwrap();
+        store::totp::insert(db, user, &sealed, 1, 1).await.unwrap();
+
+        let new_master = [8u8; 32];
+        let rotated = rotate(db, &old, &new_master).await.unwrap();
+        assert_eq!(rotated.secrets, 1);
+
+        let new = load(db, &new_master, 2).await.unwrap();
+        assert_eq!(*new.hashing, *old.hashing, "hashes made before still match");
+        let credential = store::totp::find(db, user).await.unwrap().unwrap();
+        assert_eq!(
+            new.sealing.open(user, &credential.sealed_secret).unwrap(),
+            b"twenty bytes secret!"
+        );
+        match load(db, &old_master, 3).await {
+            Err(KeyError::WrongKey { found, ours }) => {
+                assert_eq!((found, ours), (new.key_id(), old.key_id()));
+            }
+            other => panic!("the old key must be refused, got {other:?}"),
+        }
+    }
+}
