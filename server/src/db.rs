@@ -80,6 +80,14 @@ async fn connect_postgres(url: &str) -> anyhow::Result<Db> {
         .with_context(|| format!("cannot connect to PostgreSQL {target}"))
 }
 
+/// How many accounts exist: the server key may only be created while this is 0.
+pub async fn account_count(db: &Db) -> anyhow::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(db)
+        .await
+        .context("counting accounts")
+}
+
 /// "database D on host H", without the password.
 fn describe_postgres(url: &str) -> String {
     match url::Url::parse(url) {

@@ -65,7 +65,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn services(config: &Config) -> anyhow::Result<(Services, app::store::Backend)> {
     let (db, backend) = db::connect(&config.database_url).await?;
-    let master = keyfile::load_or_create(&config.secret_key_file)?;
+    let accounts = db::account_count(&db).await?;
+    let master = keyfile::load_or_create(&config.secret_key_file, accounts)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let services = Services {
         db,
