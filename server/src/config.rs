@@ -66,7 +66,12 @@ pub struct Config {
     #[arg(long, env = "GATEHOUSE_ISSUER", default_value = "Gatehouse")]
     pub issuer: String,
 
-    /// Mark cookies Secure (and `__Host-`); turn on whenever Gatehouse is served over TLS.
+    /// How long one request may take, its body included, before it is answered 408.
+    #[arg(long, env = "GATEHOUSE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Mark cookies Secure (and `__Host-`) and send `Strict-Transport-Security`; turn on
+    /// whenever Gatehouse is served over TLS.
     #[arg(long, env = "GATEHOUSE_SECURE_COOKIES")]
     pub secure_cookies: bool,
 

@@ -55,11 +55,19 @@ fn init_logging(format: LogFormat) {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let (services, backend) = services(&cli.config).await?;
-    let services = Arc::new(services);
+    let config = &cli.config;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(&cli.config, services, backend).await,
-        Command::Admin { action } => admin::run(&services, action).await,
+        Command::Serve => {
+            let listener = tokio::net::TcpListener::bind(config.addr)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.addr))?;
+            let (services, backend) = services(config).await?;
+            serve(config, listener, Arc::new(services), backend).await
+        }
+        Command::Admin { action } => {
+            let (services, _) = services(config).await?;
+            admin::run(&services, action).await
+        }
     }
 }
 
@@ -84,12 +92,10 @@ async fn services(config: &Config) -> anyhow::Result<(Services, app::store::Back
 
 async fn serve(
     config: &Config,
+    listener: tokio::net::TcpListener,
     services: Arc<Services>,
     backend: app::store::Backend,
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
     let leptos_options = LeptosOptions::builder()
         .output_name("gatehouse")
@@ -102,11 +108,18 @@ async fn serve(
         let bound = metrics::serve(metrics_addr).await?;
         tracing::info!(addr = %bound, "metrics at /metrics");
     }
+    let db = services.db.clone();
     let state = AppState {
         leptos_options,
         services,
     };
-    let router = http::router(state, config.metrics_addr.is_some());
+    let router = http::router(
+        state,
+        http::Options {
+            record_metrics: config.metrics_addr.is_some(),
+            request_timeout: Duration::from_secs(config.request_timeout_secs),
+        },
+    );
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         %addr,
@@ -116,13 +129,39 @@ async fn serve(
     );
     // Tests and scripts read this line to learn the port when started on port 0.
     println!("Gatehouse listening on http://{addr}");
-    axum::serve(
+
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing the requests in flight");
+        let _ = stop.send(true);
+    });
+    let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving HTTP")
+    .with_graceful_shutdown(stopped(stopping.clone()));
+    let drain_deadline = async {
+        stopped(stopping).await;
+        tokio::time::sleep(DRAIN).await;
+    };
+    tokio::select! {
+        served = server => served.context("serving HTTP")?,
+        () = drain_deadline => tracing::warn!(?DRAIN, "requests still running; ending them"),
+    }
+    // Connections of requests cut off above may never be returned; do not wait for them.
+    if tokio::time::timeout(DRAIN, db.close()).await.is_err() {
+        tracing::warn!("the database pool did not close in time");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// How long requests in flight may run on after SIGTERM before they are cut off.
+const DRAIN: Duration = Duration::from_secs(10);
+
+async fn stopped(mut stopping: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
 }
 
 /// Deletes expired sessions at start and every few minutes after, so the table does not

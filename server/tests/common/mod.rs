@@ -431,3 +431,23 @@ pub async fn send_code_at_once(browsers: &[Browser], code: &str) -> Vec<StatusCo
     let results = futures::future::join_all(browsers.iter().map(|b| b.verify_code(code))).await;
     results.iter().map(|r| r.status()).collect()
 }
+
+impl TestServer {
+    /// Sends SIGTERM and waits up to `within` for the process to end; `None` if it is
+    /// still running then.
+    pub fn terminate(mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("wait for the server") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
