@@ -92,6 +92,7 @@ pub async fn services(database_url: &str, master: &[u8; 32]) -> anyhow::Result<S
             issuer: "Gatehouse".into(),
             secure_cookies: false,
             trusted_proxies: Vec::new(),
+            public_url: app::redirect::PublicUrl::parse("http://127.0.0.1:3000")?,
         },
     })
 }

@@ -10,6 +10,7 @@ use app::{
     api::ssr::{token_from_headers, RequestSession},
     auth::{sessions, sessions::Stage, ClientInfo},
     error::AppError,
+    redirect::PublicUrl,
     shell,
     state::AppState,
     App,
@@ -80,13 +81,16 @@ pub fn router(state: AppState, options: Options) -> Router {
             AppState,
             _,
         >(leptos::nonce::provide_nonce, shell))
-        .layer(middleware::from_fn(guard_pages))
+        .layer(middleware::from_fn_with_state(state.clone(), guard_pages))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             resolve_session,
         ))
         .layer(middleware::from_fn(status_from_error))
-        .layer(middleware::from_fn(reject_cross_site))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            reject_cross_site,
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT))
         .layer(TimeoutLayer::with_status_code(
@@ -237,7 +241,7 @@ fn client_ip(peer: IpAddr, headers: &http::HeaderMap, trusted: &[IpAddr]) -> IpA
 }
 
 /// Sends a person to the page their session allows, before anything is rendered.
-async fn guard_pages(req: Request, next: Next) -> Response {
+async fn guard_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::GET {
         return next.run(req).await;
     }
@@ -256,7 +260,8 @@ async fn guard_pages(req: Request, next: Next) -> Response {
         Some(Stage::PendingSecondFactor) if needs_account => Some("/signin/code".to_owned()),
         None if at_code_prompt => Some("/signin".to_owned()),
         None if needs_account => {
-            let wanted = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
+            let wanted = req.uri().path_and_query().map(|pq| pq.as_str());
+            let wanted = state.services.config.public_url.next_target(wanted);
             let next: String = url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect();
             Some(format!("/signin?next={next}"))
         }
@@ -295,19 +300,20 @@ async fn status_from_error(req: Request, next: Next) -> Response {
 
 /// State changes come only from our own pages: a POST from another site is refused
 /// whatever cookies it carries.
-async fn reject_cross_site(req: Request, next: Next) -> Response {
+async fn reject_cross_site(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && is_cross_site(&req) {
+    if !safe && is_cross_site(&req, &state.services.config.public_url) {
         tracing::warn!(path = %req.uri().path(), "refused a cross-site request");
         return error_response(&AppError::Forbidden, req.uri().path());
     }
     next.run(req).await
 }
 
-/// Fetch metadata decides when the browser sends it. Otherwise the `Origin` must name this
-/// host (some browsers send `Origin: null` for their own form posts, which is why fetch
-/// metadata comes first). A request with neither header is not from a browser page.
-fn is_cross_site(req: &Request) -> bool {
+/// Fetch metadata decides when the browser sends it. Otherwise the `Origin` must be the
+/// public URL's (some browsers send `Origin: null` for their own form posts, which is why
+/// fetch metadata comes first); the `Host` header proves nothing, the client wrote it. A
+/// request with neither header is not from a browser page.
+fn is_cross_site(req: &Request, public_url: &PublicUrl) -> bool {
     let headers = req.headers();
     if let Some(site) = headers.get("sec-fetch-site") {
         return !(site == "same-origin" || site == "none");
@@ -315,15 +321,7 @@ fn is_cross_site(req: &Request) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return false;
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    let origin_host = origin.to_str().ok().and_then(|o| {
-        o.strip_prefix("https://")
-            .or_else(|| o.strip_prefix("http://"))
-    });
-    origin_host != Some(host)
+    !origin.to_str().is_ok_and(|o| public_url.is_origin(o))
 }
 
 /// Logs a panic that [`CatchPanicLayer`] caught and answers 500, marked so that

@@ -15,6 +15,7 @@ use app::{
     auth::{
         clock::SystemClock, password::PasswordHasher, sealing::ServerKeys, AuthConfig, Services,
     },
+    redirect::PublicUrl,
     state::AppState,
 };
 use clap::Parser;
@@ -61,17 +62,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(config.addr)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.addr))?;
-            let (services, backend) = services(config).await?;
+            let public_url = public_url(config, listener.local_addr()?)?;
+            let (services, backend) = services(config, public_url).await?;
             serve(config, listener, Arc::new(services), backend).await
         }
         Command::Admin { action } => {
-            let (services, _) = services(config).await?;
+            let (services, _) = services(config, public_url(config, config.addr)?).await?;
             admin::run(&services, action).await
         }
     }
 }
 
-async fn services(config: &Config) -> anyhow::Result<(Services, app::store::Backend)> {
+/// `--public-url`, or `http://` and the address actually bound, so a server started on
+/// port 0 still knows its own origin.
+fn public_url(config: &Config, bound: SocketAddr) -> anyhow::Result<PublicUrl> {
+    match &config.public_url {
+        Some(url) => Ok(PublicUrl::parse(url)?),
+        None => {
+            if bound.ip().is_unspecified() {
+                tracing::warn!(
+                    %bound,
+                    "listening on every address without --public-url: form posts from \
+                     browsers that send no Sec-Fetch-Site header will be refused"
+                );
+            }
+            Ok(PublicUrl::parse(&format!("http://{bound}"))?)
+        }
+    }
+}
+
+async fn services(
+    config: &Config,
+    public_url: PublicUrl,
+) -> anyhow::Result<(Services, app::store::Backend)> {
     let (db, backend) = db::connect(&config.database_url).await?;
     let accounts = db::account_count(&db).await?;
     let master = keyfile::load_or_create(&config.secret_key_file, accounts)?;
@@ -85,6 +108,7 @@ async fn services(config: &Config) -> anyhow::Result<(Services, app::store::Back
             issuer: config.issuer.clone(),
             secure_cookies: config.secure_cookies,
             trusted_proxies: config.trusted_proxies.clone(),
+            public_url,
         },
     };
     Ok((services, backend))
@@ -109,6 +133,7 @@ async fn serve(
         tracing::info!(addr = %bound, "metrics at /metrics");
     }
     let db = services.db.clone();
+    let public_url = services.config.public_url.as_url().to_string();
     let state = AppState {
         leptos_options,
         services,
@@ -123,6 +148,7 @@ async fn serve(
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         %addr,
+        %public_url,
         ?backend,
         issuer = %config.issuer,
         "Gatehouse started"

@@ -211,7 +211,7 @@ async fn second_factor_step(code: String, next: Option<String>) -> Result<(), Ap
     match signed_in {
         Ok(token) => {
             set_session_cookie(&services, &token, Stage::Full);
-            leptos_axum::redirect(safe_next(next.as_deref()));
+            leptos_axum::redirect(&safe_next(&services, next.as_deref()));
             Ok(())
         }
         Err(err @ (AppError::InvalidCode | AppError::Throttled { .. })) => {

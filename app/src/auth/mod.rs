@@ -32,6 +32,8 @@ pub struct AuthConfig {
     pub secure_cookies: bool,
     /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where people reach Gatehouse: every redirect and same-site check is built on it.
+    pub public_url: crate::redirect::PublicUrl,
 }
 
 /// Everything the domain depends on, built once by the host.
