@@ -174,3 +174,34 @@ async fn a_busy_database_answers_503_with_retry_after() {
         "served again once the lock is gone"
     );
 }
+
+/// On PostgreSQL only: SQLite in WAL mode never blocks a reader behind a writer, and
+/// no lock a second connection can take keeps the server's open connections from reading.
+#[tokio::test]
+async fn a_page_answers_503_with_retry_after_while_the_database_is_locked() {
+    let server = TestServer::start().await;
+    if !server.is_postgres() {
+        return;
+    }
+    let browser = server.browser();
+    assert_eq!(
+        browser.sign_up(&unique_email("page")).await.status(),
+        StatusCode::OK
+    );
+    let db = server.db().await;
+    let mut lock = db.acquire().await.unwrap();
+    // Resolving the session cookie reads the sessions table.
+    sqlx::query("BEGIN").execute(&mut *lock).await.unwrap();
+    sqlx::query("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+
+    let res = browser.get("/settings").await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(header(&res, "retry-after"), "5");
+    assert_eq!(
+        res.text().await.unwrap(),
+        "The service is temporarily unavailable. Please try again in a moment."
+    );
+}
