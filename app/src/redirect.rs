@@ -54,12 +54,20 @@ impl PublicUrl {
     /// The path and query a `next` parameter may send a person to, or [`FALLBACK`].
     pub fn next_target(&self, candidate: Option<&str>) -> String {
         candidate
+            .filter(|c| c.len() <= MAX_TARGET)
             .and_then(|c| self.same_site_path(c))
             .unwrap_or_else(|| FALLBACK.to_owned())
     }
 
+    /// A `Location` about to be sent, as a path on this site, or [`FALLBACK`]. Unlike
+    /// `next`, its length is ours: it may carry an encoded `next` of its own.
+    pub fn location(&self, location: &str) -> String {
+        self.same_site_path(location)
+            .unwrap_or_else(|| FALLBACK.to_owned())
+    }
+
     fn same_site_path(&self, candidate: &str) -> Option<String> {
-        if candidate.is_empty() || candidate.len() > MAX_TARGET {
+        if candidate.is_empty() {
             return None;
         }
         // Browsers drop tabs and newlines and read `\` as `/` while parsing a Location,
@@ -157,6 +165,17 @@ mod tests {
         assert_eq!(local().next_target(None), FALLBACK);
         let long = format!("/settings?{}", "a".repeat(MAX_TARGET));
         assert_eq!(local().next_target(Some(&long)), FALLBACK);
+    }
+
+    #[test]
+    fn a_location_keeps_its_path_only_on_this_site() {
+        let long_next = format!("/signin/code?next=%2F{}", "a".repeat(2 * MAX_TARGET));
+        assert_eq!(local().location(&long_next), long_next);
+        assert_eq!(
+            local().location("http://127.0.0.1:3000/signin?x=1"),
+            "/signin?x=1"
+        );
+        assert_eq!(local().location("http://evil.example/signin"), FALLBACK);
     }
 
     #[test]

@@ -89,6 +89,10 @@ pub fn router(state: AppState, options: Options) -> Router {
         .layer(middleware::from_fn(status_from_error))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            keep_redirects_on_site,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             reject_cross_site,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -296,6 +300,32 @@ async fn status_from_error(req: Request, next: Next) -> Response {
         }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Server functions redirect to fixed paths, to a checked `next`, or (leptos does this
+/// for plain form posts) to the request's `Referer`, which the client wrote. Every
+/// `Location` they send passes the redirect parser, so none can lead off the site.
+async fn keep_redirects_on_site(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let is_api = req.uri().path().starts_with("/api/");
+    let mut res = next.run(req).await;
+    if !is_api {
+        return res;
+    }
+    let Some(location) = res.headers().get(header::LOCATION) else {
+        return res;
+    };
+    let public_url = &state.services.config.public_url;
+    let kept = public_url.location(location.to_str().unwrap_or_default());
+    if location.as_bytes() != kept.as_bytes() {
+        if let Ok(kept) = HeaderValue::from_str(&kept) {
+            res.headers_mut().insert(header::LOCATION, kept);
+        }
+    }
+    res
 }
 
 /// State changes come only from our own pages: a POST from another site is refused

@@ -80,6 +80,44 @@ async fn the_sign_in_redirect_keeps_only_a_safe_path() {
 }
 
 #[tokio::test]
+async fn a_plain_form_post_is_not_sent_back_to_a_foreign_referer() {
+    let server = TestServer::start().await;
+    let res = server
+        .browser()
+        .client
+        .post(format!("{}/api/sign_in", server.url))
+        .header("accept", "text/html")
+        .header("referer", "http://evil.example/phish")
+        .form(&[
+            ("email", "nobody@example.com"),
+            ("password", "wrong-password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&res, "location"), "/settings");
+
+    let res = server
+        .browser()
+        .client
+        .post(format!("{}/api/sign_in", server.url))
+        .header("accept", "text/html")
+        .header("referer", format!("{}/signin?x=1", server.url))
+        .form(&[
+            ("email", "nobody@example.com"),
+            ("password", "wrong-password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = header(&res, "location");
+    assert!(
+        location.starts_with("/signin?x=1&"),
+        "our own page gets the error back: {location}"
+    );
+}
+
+#[tokio::test]
 async fn a_public_url_with_a_path_stops_the_start() {
     let data = DataDir::new();
     let (status, stderr) = run_to_exit(
