@@ -45,12 +45,13 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 const MAX_USER_AGENT: usize = 256;
 /// A body that goes quiet this long is cut off, however long the request may take.
 const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
-/// What a client told the database is busy should wait before trying again.
+/// How long a client is told to wait when the database is away or busy.
 const UNAVAILABLE_RETRY_SECS: u64 = 5;
-/// Two years, the preload list's minimum; sent only when cookies are `Secure`, that is
-/// when the operator says Gatehouse is served over TLS.
+/// Two years, as hstspreload.org recommends; sent only when cookies are `Secure`, that
+/// is when the operator says Gatehouse is served over TLS.
 const HSTS: HeaderValue = HeaderValue::from_static("max-age=63072000; includeSubDomains");
 
+/// How the router is built, from the command line.
 pub struct Options {
     /// Adds the per-request counters; without an exporter they would only cost
     /// allocations on every request.
@@ -189,7 +190,7 @@ pub fn is_static_asset(path: &str) -> bool {
 /// Resolves the session cookie once per request and records where the request came from;
 /// pages and server functions read both from the request's extensions.
 async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    // Test builds can make requests panic here (`FAILPOINTS=http_request=1*panic`).
+    // Test builds can make requests panic or stall here (`FAILPOINTS=http_request=1*panic`).
     fail::fail_point!("http_request");
     let path = req.uri().path();
     // Assets and health checks never look at the session, so they answer while the
