@@ -73,7 +73,18 @@ pub struct Config {
     #[arg(long, env = "GATEHOUSE_ISSUER", default_value = "Gatehouse")]
     pub issuer: String,
 
-    /// Mark cookies Secure (and `__Host-`); turn on whenever Gatehouse is served over TLS.
+    /// The URL people reach Gatehouse at, such as `https://accounts.example.com`: every
+    /// redirect and the same-site check of form posts are built on it, never on the
+    /// request's `Host`. Defaults to `http://` and the address listened on.
+    #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// How long one request may take, its body included, before it is answered 408.
+    #[arg(long, env = "GATEHOUSE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Mark cookies Secure (and `__Host-`) and send `Strict-Transport-Security`; turn on
+    /// whenever Gatehouse is served over TLS.
     #[arg(long, env = "GATEHOUSE_SECURE_COOKIES")]
     pub secure_cookies: bool,
 

@@ -12,6 +12,9 @@ use sqlx::{
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// How long a request waits for a free connection before it is answered 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Opens the pool and brings the schema up to date.
 pub async fn connect(url: &str) -> anyhow::Result<(Db, Backend)> {
     sqlx::any::install_default_drivers();
@@ -52,6 +55,7 @@ async fn connect_sqlite(url: &str) -> anyhow::Result<Db> {
     let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
     AnyPoolOptions::new()
         .max_connections(8)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .after_connect(|conn, _| {
             Box::pin(async move {
                 // WAL lets readers run beside the one writer; FULL makes a commit durable
@@ -74,10 +78,26 @@ async fn connect_postgres(url: &str) -> anyhow::Result<Db> {
     let target = describe_postgres(url);
     AnyPoolOptions::new()
         .max_connections(16)
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // Like SQLite's busy_timeout: a request stuck behind a lock fails (and is
+                // answered 503) instead of waiting as long as the lock is held.
+                conn.execute("SET lock_timeout = '5s'").await?;
+                Ok(())
+            })
+        })
         .connect_with(options)
         .await
         .with_context(|| format!("cannot connect to PostgreSQL {target}"))
+}
+
+/// How many accounts exist: the server key may only be created while this is 0.
+pub async fn account_count(db: &Db) -> anyhow::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(db)
+        .await
+        .context("counting accounts")
 }
 
 /// "database D on host H", without the password.

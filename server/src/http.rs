@@ -1,6 +1,7 @@
 //! The router and the middleware every request passes through.
 
 use std::{
+    any::Any,
     net::{IpAddr, SocketAddr},
     time::Duration,
 };
@@ -9,6 +10,7 @@ use app::{
     api::ssr::{token_from_headers, RequestSession},
     auth::{sessions, sessions::Stage, ClientInfo},
     error::AppError,
+    redirect::PublicUrl,
     shell,
     state::AppState,
     App,
@@ -24,6 +26,7 @@ use axum::{
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     compression::{
         predicate::{NotForContentType, Predicate},
         CompressionLayer, DefaultPredicate,
@@ -32,6 +35,7 @@ use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     services::ServeDir,
     set_header::SetResponseHeaderLayer,
+    timeout::{RequestBodyTimeoutLayer, TimeoutLayer},
     trace::TraceLayer,
 };
 
@@ -39,10 +43,26 @@ use tower_http::{
 const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Longer user agents are cut: they are shown to people, not parsed for trust.
 const MAX_USER_AGENT: usize = 256;
+/// A body that goes quiet this long is cut off, however long the request may take.
+const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client is told to wait when the database is away or busy.
+const UNAVAILABLE_RETRY_SECS: u64 = 5;
+/// Two years, as hstspreload.org recommends; sent only when cookies are `Secure`, that
+/// is when the operator says Gatehouse is served over TLS.
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=63072000; includeSubDomains");
 
-/// `record_metrics` adds the per-request counters; without an exporter they would only
-/// cost allocations on every request.
-pub fn router(state: AppState, record_metrics: bool) -> Router {
+/// How the router is built, from the command line.
+pub struct Options {
+    /// Adds the per-request counters; without an exporter they would only cost
+    /// allocations on every request.
+    pub record_metrics: bool,
+    /// The most one request may take, its body included: a client that trickles its body
+    /// cannot hold a connection open for long.
+    pub request_timeout: Duration,
+}
+
+pub fn router(state: AppState, options: Options) -> Router {
+    let secure = state.services.config.secure_cookies;
     let routes = generate_route_list(App);
     let pkg = std::path::Path::new(&*state.leptos_options.site_root)
         .join(&*state.leptos_options.site_pkg_dir);
@@ -62,20 +82,39 @@ pub fn router(state: AppState, record_metrics: bool) -> Router {
             AppState,
             _,
         >(leptos::nonce::provide_nonce, shell))
-        .layer(middleware::from_fn(guard_pages))
+        .layer(middleware::from_fn_with_state(state.clone(), guard_pages))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             resolve_session,
         ))
         .layer(middleware::from_fn(status_from_error))
-        .layer(middleware::from_fn(reject_cross_site))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            keep_redirects_on_site,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            reject_cross_site,
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            options.request_timeout,
+        ))
+        .layer(CatchPanicLayer::custom(answer_panic))
+        .layer(middleware::from_fn(word_panic_answer))
         .layer(middleware::from_fn(security_headers))
+        .layer(tower::util::option_layer(secure.then(|| {
+            SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HSTS)
+        })))
         .layer(CompressionLayer::new().compress_when(
             DefaultPredicate::new().and(NotForContentType::const_new("application/wasm")),
         ))
         .layer(tower::util::option_layer(
-            record_metrics.then(|| middleware::from_fn(crate::metrics::record_request)),
+            options
+                .record_metrics
+                .then(|| middleware::from_fn(crate::metrics::record_request)),
         ))
         .layer(
             TraceLayer::new_for_http()
@@ -134,7 +173,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Ok(_) => "ready".into_response(),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, UNAVAILABLE_RETRY_SECS)],
+                "database unreachable",
+            )
+                .into_response()
         }
     }
 }
@@ -146,6 +190,8 @@ pub fn is_static_asset(path: &str) -> bool {
 /// Resolves the session cookie once per request and records where the request came from;
 /// pages and server functions read both from the request's extensions.
 async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    // Test builds can make requests panic or stall here (`FAILPOINTS=http_request=1*panic`).
+    fail::fail_point!("http_request");
     let path = req.uri().path();
     // Assets and health checks never look at the session, so they answer while the
     // database is away.
@@ -200,7 +246,7 @@ fn client_ip(peer: IpAddr, headers: &http::HeaderMap, trusted: &[IpAddr]) -> IpA
 }
 
 /// Sends a person to the page their session allows, before anything is rendered.
-async fn guard_pages(req: Request, next: Next) -> Response {
+async fn guard_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::GET {
         return next.run(req).await;
     }
@@ -219,7 +265,8 @@ async fn guard_pages(req: Request, next: Next) -> Response {
         Some(Stage::PendingSecondFactor) if needs_account => Some("/signin/code".to_owned()),
         None if at_code_prompt => Some("/signin".to_owned()),
         None if needs_account => {
-            let wanted = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
+            let wanted = req.uri().path_and_query().map(|pq| pq.as_str());
+            let wanted = state.services.config.public_url.next_target(wanted);
             let next: String = url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect();
             Some(format!("/signin?next={next}"))
         }
@@ -232,7 +279,8 @@ async fn guard_pages(req: Request, next: Next) -> Response {
 }
 
 /// Server functions answer every error with 500 unless told otherwise; the status is
-/// derived here from the error they returned, with `Retry-After` for throttling.
+/// derived here from the error they returned, with `Retry-After` for throttling and for
+/// a database that is away or busy.
 async fn status_from_error(req: Request, next: Next) -> Response {
     let is_api = req.uri().path().starts_with("/api/");
     let res = next.run(req).await;
@@ -246,30 +294,57 @@ async fn status_from_error(req: Request, next: Next) -> Response {
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status =
             StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if let Some(retry_after_secs) = err.retry_after_secs() {
+        if let Some(secs) = retry_after(&err) {
             parts
                 .headers
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
     }
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// Server functions redirect to fixed paths, to a checked `next`, or (leptos does this
+/// for plain form posts) to the request's `Referer`, which the client wrote. Every
+/// `Location` they send passes the redirect parser, so none can lead off the site.
+async fn keep_redirects_on_site(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let is_api = req.uri().path().starts_with("/api/");
+    let mut res = next.run(req).await;
+    if !is_api {
+        return res;
+    }
+    let Some(location) = res.headers().get(header::LOCATION) else {
+        return res;
+    };
+    let public_url = &state.services.config.public_url;
+    let kept = public_url.location(location.to_str().unwrap_or_default());
+    if location.as_bytes() != kept.as_bytes() {
+        if let Ok(kept) = HeaderValue::from_str(&kept) {
+            res.headers_mut().insert(header::LOCATION, kept);
+        }
+    }
+    res
+}
+
 /// State changes come only from our own pages: a POST from another site is refused
 /// whatever cookies it carries.
-async fn reject_cross_site(req: Request, next: Next) -> Response {
+async fn reject_cross_site(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && is_cross_site(&req) {
+    if !safe && is_cross_site(&req, &state.services.config.public_url) {
         tracing::warn!(path = %req.uri().path(), "refused a cross-site request");
         return error_response(&AppError::Forbidden, req.uri().path());
     }
     next.run(req).await
 }
 
-/// Fetch metadata decides when the browser sends it. Otherwise the `Origin` must name this
-/// host (some browsers send `Origin: null` for their own form posts, which is why fetch
-/// metadata comes first). A request with neither header is not from a browser page.
-fn is_cross_site(req: &Request) -> bool {
+/// Fetch metadata decides when the browser sends it. Otherwise the `Origin` must be the
+/// public URL's (some browsers send `Origin: null` for their own form posts, which is why
+/// fetch metadata comes first); the `Host` header proves nothing, the client wrote it. A
+/// request with neither header is not from a browser page.
+fn is_cross_site(req: &Request, public_url: &PublicUrl) -> bool {
     let headers = req.headers();
     if let Some(site) = headers.get("sec-fetch-site") {
         return !(site == "same-origin" || site == "none");
@@ -277,15 +352,35 @@ fn is_cross_site(req: &Request) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return false;
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    let origin_host = origin.to_str().ok().and_then(|o| {
-        o.strip_prefix("https://")
-            .or_else(|| o.strip_prefix("http://"))
-    });
-    origin_host != Some(host)
+    !origin.to_str().is_ok_and(|o| public_url.is_origin(o))
+}
+
+/// Logs a panic that [`CatchPanicLayer`] caught and answers 500, marked so that
+/// [`word_panic_answer`] can say it the way the path expects.
+fn answer_panic(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = message, "a request panicked; answered 500");
+    let mut res = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    res.extensions_mut().insert(Panicked);
+    res
+}
+
+#[derive(Clone, Copy)]
+struct Panicked;
+
+/// A panic is answered like any internal error: JSON for server functions, the
+/// sentence for pages.
+async fn word_panic_answer(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let res = next.run(req).await;
+    if res.extensions().get::<Panicked>().is_some() {
+        return error_response(&AppError::Internal, &path);
+    }
+    res
 }
 
 async fn security_headers(req: Request, next: Next) -> Response {
@@ -321,10 +416,23 @@ async fn security_headers(req: Request, next: Next) -> Response {
 /// sent it, and the plain sentence for pages.
 pub fn error_response(err: &AppError, path: &str) -> Response {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if path.starts_with("/api/") {
+    let mut res = if path.starts_with("/api/") {
         (status, axum::Json(err)).into_response()
     } else {
         (status, err.to_string()).into_response()
+    };
+    if let Some(secs) = retry_after(err) {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    res
+}
+
+/// Errors that pass by themselves tell the client when to try again.
+fn retry_after(err: &AppError) -> Option<u64> {
+    match err {
+        AppError::Unavailable => Some(UNAVAILABLE_RETRY_SECS),
+        other => other.retry_after_secs(),
     }
 }
 

@@ -17,6 +17,7 @@ use app::{
         password::PasswordHasher,
         AuthConfig, Services,
     },
+    redirect::PublicUrl,
     state::AppState,
 };
 use clap::Parser;
@@ -57,17 +58,48 @@ fn init_logging(format: LogFormat) {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let (services, backend) = services(&cli.config).await?;
-    let services = Arc::new(services);
+    let config = &cli.config;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(&cli.config, services, backend).await,
-        Command::Admin { action } => admin::run(&services, action).await,
+        Command::Serve => {
+            let listener = tokio::net::TcpListener::bind(config.addr)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.addr))?;
+            let public_url = public_url(config, listener.local_addr()?)?;
+            let (services, backend) = services(config, public_url).await?;
+            serve(config, listener, Arc::new(services), backend).await
+        }
+        Command::Admin { action } => {
+            let (services, _) = services(config, public_url(config, config.addr)?).await?;
+            admin::run(&services, action).await
+        }
     }
 }
 
-async fn services(config: &Config) -> anyhow::Result<(Services, app::store::Backend)> {
+/// `--public-url`, or `http://` and the address actually bound, so a server started on
+/// port 0 still knows its own origin.
+fn public_url(config: &Config, bound: SocketAddr) -> anyhow::Result<PublicUrl> {
+    match &config.public_url {
+        Some(url) => Ok(PublicUrl::parse(url)?),
+        None => {
+            if bound.ip().is_unspecified() {
+                tracing::warn!(
+                    %bound,
+                    "listening on every address without --public-url: form posts from \
+                     browsers that send no Sec-Fetch-Site header will be refused"
+                );
+            }
+            Ok(PublicUrl::parse(&format!("http://{bound}"))?)
+        }
+    }
+}
+
+async fn services(
+    config: &Config,
+    public_url: PublicUrl,
+) -> anyhow::Result<(Services, app::store::Backend)> {
     let (db, backend) = db::connect(&config.database_url).await?;
-    let master = keyfile::load_or_create(&config.secret_key_file)?;
+    let accounts = db::account_count(&db).await?;
+    let master = keyfile::load_or_create(&config.secret_key_file, accounts)?;
     let keys = app::auth::server_key::load(&db, &master, SystemClock.now())
         .await
         .with_context(|| {
@@ -88,6 +120,7 @@ async fn services(config: &Config) -> anyhow::Result<(Services, app::store::Back
             trusted_proxies: config.trusted_proxies.clone(),
             session_max_age_secs: i64::from(config.session_max_age) * 24 * 3600,
             sign_ups_per_hour: i64::from(config.sign_ups_per_hour),
+            public_url,
         },
     };
     Ok((services, backend))
@@ -95,12 +128,10 @@ async fn services(config: &Config) -> anyhow::Result<(Services, app::store::Back
 
 async fn serve(
     config: &Config,
+    listener: tokio::net::TcpListener,
     services: Arc<Services>,
     backend: app::store::Backend,
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
     let leptos_options = LeptosOptions::builder()
         .output_name("gatehouse")
@@ -113,27 +144,62 @@ async fn serve(
         let bound = metrics::serve(metrics_addr).await?;
         tracing::info!(addr = %bound, "metrics at /metrics");
     }
+    let db = services.db.clone();
+    let public_url = services.config.public_url.as_url().to_string();
     let state = AppState {
         leptos_options,
         services,
     };
-    let router = http::router(state, config.metrics_addr.is_some());
+    let router = http::router(
+        state,
+        http::Options {
+            record_metrics: config.metrics_addr.is_some(),
+            request_timeout: Duration::from_secs(config.request_timeout_secs),
+        },
+    );
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         %addr,
+        %public_url,
         ?backend,
         issuer = %config.issuer,
         "Gatehouse started"
     );
     // Tests and scripts read this line to learn the port when started on port 0.
     println!("Gatehouse listening on http://{addr}");
-    axum::serve(
+
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing the requests in flight");
+        let _ = stop.send(true);
+    });
+    let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving HTTP")
+    .with_graceful_shutdown(stopped(stopping.clone()));
+    let drain_deadline = async {
+        stopped(stopping).await;
+        tokio::time::sleep(DRAIN).await;
+    };
+    tokio::select! {
+        served = server => served.context("serving HTTP")?,
+        () = drain_deadline => tracing::warn!(?DRAIN, "requests still running; ending them"),
+    }
+    // Connections of requests cut off above may never be returned; do not wait for them.
+    if tokio::time::timeout(DRAIN, db.close()).await.is_err() {
+        tracing::warn!("the database pool did not close in time");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// How long requests in flight may run on after SIGTERM before they are cut off.
+const DRAIN: Duration = Duration::from_secs(10);
+
+async fn stopped(mut stopping: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
 }
 
 /// Deletes expired sessions, enrollments and code handoffs and stale throttle counters at

@@ -17,7 +17,11 @@ async fn after_a_rotation_every_factor_works_under_the_new_key_only() {
     let (status, output) = run_to_exit(&data, &["admin", "rotate-key", new_key], &[]);
     assert!(status.success(), "{output}");
     let old_key = std::fs::read(data.key_file()).unwrap();
-    assert_ne!(std::fs::read(new_key).unwrap(), old_key, "a new key was made");
+    assert_ne!(
+        std::fs::read(new_key).unwrap(),
+        old_key,
+        "a new key was made"
+    );
 
     // The old key is refused with a sentence, not used to fail every code later.
     let (status, stderr) = run_to_exit(&data, &[], &[]);
@@ -40,7 +44,10 @@ async fn after_a_rotation_every_factor_works_under_the_new_key_only() {
     let laptop = server.browser();
     laptop.sign_in(&email, PASSWORD).await;
     assert_eq!(
-        laptop.verify_code(&totp_at(&key, now() + 30)).await.status(),
+        laptop
+            .verify_code(&totp_at(&key, now() + 30))
+            .await
+            .status(),
         StatusCode::OK,
         "the TOTP secret opens under the new key"
     );

@@ -66,7 +66,7 @@ async fn password_step(
     if let Some(previous) = session() {
         sessions::end(&services, &previous).await?;
     }
-    let next = safe_next(next.as_deref());
+    let next = safe_next(&services, next.as_deref());
     if two_factor::is_enabled(&services, user.id).await? {
         let token =
             sessions::start(&services, user.id, Stage::PendingSecondFactor, &client).await?;
@@ -85,7 +85,7 @@ async fn password_step(
     )
     .await?;
     set_session_cookie(&services, &token, Stage::Full);
-    leptos_axum::redirect(next);
+    leptos_axum::redirect(&next);
     Ok(false)
 }
 

@@ -218,7 +218,7 @@ async fn second_factor_step(code: String, next: Option<String>) -> Result<(), Ap
     match two_factor::finish_sign_in(&services, &session, &factor, &client).await? {
         PromptOutcome::SignedIn(token) => {
             set_session_cookie(&services, &token, Stage::Full);
-            leptos_axum::redirect(safe_next(next.as_deref()));
+            leptos_axum::redirect(&safe_next(&services, next.as_deref()));
             Ok(())
         }
         PromptOutcome::Ended { retry_after_secs } => {

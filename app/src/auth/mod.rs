@@ -40,6 +40,8 @@ pub struct AuthConfig {
     pub session_max_age_secs: i64,
     /// Accounts one address may create in an hour.
     pub sign_ups_per_hour: i64,
+    /// Where people reach Gatehouse: every redirect and same-site check is built on it.
+    pub public_url: crate::redirect::PublicUrl,
 }
 
 /// Everything the domain depends on, built once by the host.
@@ -61,15 +63,34 @@ pub struct ClientInfo {
 impl From<sqlx::Error> for crate::error::AppError {
     fn from(err: sqlx::Error) -> Self {
         use crate::error::AppError;
-        match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                tracing::error!(error = %err, "database unavailable");
-                AppError::Unavailable
-            }
-            other => {
-                tracing::error!(error = %other, "database error");
-                AppError::Internal
-            }
+        if is_transient(&err) {
+            tracing::error!(error = %err, "database unavailable");
+            AppError::Unavailable
+        } else {
+            tracing::error!(error = %err, "database error");
+            AppError::Internal
         }
+    }
+}
+
+/// Errors that pass by themselves: no connection, or a database too busy to take the
+/// request now. They are answered 503 with `Retry-After`, not as our fault.
+fn is_transient(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(db) => {
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // SQLITE_BUSY and SQLITE_LOCKED, with any extended code.
+                let code = db.code().and_then(|c| c.parse::<i32>().ok());
+                return code.is_some_and(|c| matches!(c & 0xff, 5 | 6));
+            }
+            // lock_not_available, serialization_failure, deadlock_detected,
+            // too_many_connections, cannot_connect_now.
+            db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some_and(|pg| {
+                    matches!(pg.code(), "55P03" | "40001" | "40P01" | "53300" | "57P03")
+                })
+        }
+        _ => false,
     }
 }

@@ -61,6 +61,8 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
             trusted_proxies: Vec::new(),
             session_max_age_secs: 30 * 24 * 3600,
             sign_ups_per_hour: 20,
+            public_url: crate::redirect::PublicUrl::parse("http://127.0.0.1:3000")
+                .expect("public URL"),
         },
     };
     (services, clock, dir)

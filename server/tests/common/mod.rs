@@ -474,3 +474,58 @@ pub async fn send_code_at_once(browsers: &[Browser], code: &str) -> Vec<StatusCo
     let results = futures::future::join_all(browsers.iter().map(|b| b.verify_code(code))).await;
     results.iter().map(|r| r.status()).collect()
 }
+
+impl TestServer {
+    /// Sends SIGTERM and waits up to `within` for the process to end; `None` if it is
+    /// still running then.
+    pub fn terminate(mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("wait for the server") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+/// Runs the server binary on `data` until it exits by itself; one that is still running
+/// after 30 seconds is killed and fails the test.
+pub fn run_to_exit(
+    data: &DataDir,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (std::process::ExitStatus, String) {
+    let stderr_path = data.dir.path().join("exit.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("GATEHOUSE_ADDR", "127.0.0.1:0")
+        .env("DATABASE_URL", &data.database_url)
+        .env("GATEHOUSE_SECRET_KEY_FILE", data.key_file())
+        .envs(env.iter().copied())
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).expect("log file"))
+        .spawn()
+        .expect("run the server binary");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the server") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server kept running");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (
+        status,
+        std::fs::read_to_string(stderr_path).unwrap_or_default(),
+    )
+}
