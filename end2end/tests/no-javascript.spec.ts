@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, Page, test } from '@playwright/test';
+import * as flows from './flows';
 import { STRONG_PASSWORD, totp, uniqueEmail } from './helpers';
 
 test.use({ javaScriptEnabled: false });
@@ -137,4 +138,31 @@ test('regenerated codes reach a browser without JavaScript too, and Done dismiss
   await expect(page).toHaveURL(/\/settings\/two-factor$/);
   await page.goto('/settings/two-factor/new-codes');
   await expect(page.getByText(/no longer shown/)).toBeVisible();
+});
+
+test('five wrong codes send the person back to sign in, told why and for how long', async ({ page, browser, baseURL }) => {
+  // The account is set up in a browser with JavaScript; the attempts come without it.
+  const setup = await browser.newContext({ baseURL, javaScriptEnabled: true });
+  const setupPage = await setup.newPage();
+  const email = await flows.signUp(setupPage);
+  const { key } = await flows.enableTwoFactor(setupPage);
+  await setup.close();
+
+  await signInWithPassword(page, email);
+  const right = flows.nextCode(key);
+  const wrong = right === '123456' ? '654321' : '123456';
+  for (let i = 0; i < 4; i++) {
+    await page.getByLabel('Two-factor authentication code').fill(wrong);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect(page.getByRole('alert')).toHaveText(
+      'That code is not valid. Check your authenticator app and try again.',
+    );
+  }
+  await page.getByLabel('Two-factor authentication code').fill(wrong);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page).toHaveURL(/\/signin\?ended=locked&retry=900$/);
+  await expect(page.getByRole('status')).toHaveText(
+    'Too many wrong codes. For your safety, signing in to this account is paused: try again in 15 minutes.',
+  );
+  await page.screenshot({ path: 'screenshots/no-javascript-lockout.png', fullPage: true });
 });

@@ -27,9 +27,18 @@ test('five wrong codes lock the account and say when to try again', async ({ pag
       'That code is not valid. Check your authenticator app and try again.',
     );
   }
+  // The fifth ends the prompt: back to sign-in, told why and for how long.
   await enterCode(page, wrong);
-  await expect(page.getByRole('alert')).toHaveText('Too many attempts. Try again in 15 minutes.');
+  await expect(page).toHaveURL(/\/signin\?ended=locked&retry=900$/);
+  await expect(page.getByRole('status')).toHaveText(
+    'Too many wrong codes. For your safety, signing in to this account is paused: try again in 15 minutes.',
+  );
   await shot(page, 'lockout');
+  // And it holds: even the right code is not checked until the wait is over.
+  await signInToCodePrompt(page, email);
+  await enterCode(page, right);
+  await expect(page).toHaveURL(/\/signin\?ended=locked&retry=\d+$/);
+  await expect(page.getByRole('status')).toContainText('signing in to this account is paused');
 });
 
 test('signing out another browser from the Sessions page', async ({ page, browser }) => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import {
   enableTwoFactor,
@@ -31,6 +32,14 @@ test('1. enable: QR code and key, then recovery codes that download as a file', 
   await expect(dialog.getByRole('img', { name: /QR code/ }).locator('svg')).toBeVisible();
   const key = (await dialog.getByTestId('setup-key').textContent())!.trim();
   expect(key.replace(/ /g, '')).toMatch(/^[A-Z2-7]{32}$/);
+  // A real decoder reads the QR code as an authenticator app would: the same key.
+  const qrImage = test.info().outputPath('qr.png');
+  await dialog.getByRole('img', { name: /QR code/ }).screenshot({ path: qrImage });
+  const uri = new URL(execFileSync('zbarimg', ['--raw', '-q', qrImage], { encoding: 'utf8' }).trim());
+  expect(`${uri.protocol}//${uri.host}`).toBe('otpauth://totp');
+  expect(decodeURIComponent(uri.pathname)).toBe(`/Gatehouse:${email}`);
+  expect(uri.searchParams.get('secret')).toBe(key.replace(/ /g, ''));
+  expect(uri.searchParams.get('issuer')).toBe('Gatehouse');
   const codeField = dialog.getByLabel('Verification code');
   await expect(codeField).toHaveAttribute('inputmode', 'numeric');
   await expect(codeField).toHaveAttribute('autocomplete', 'one-time-code');
