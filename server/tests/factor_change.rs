@@ -85,10 +85,7 @@ async fn an_error_midway_through_enabling_leaves_nothing_behind() {
             count(&server, "SELECT COUNT(*) FROM totp_enrollments").await,
             0
         );
-        let laptop = Browser {
-            client: laptop.client,
-            base: server.url.clone(),
-        };
+        let laptop = laptop.moved_to(&server);
         assert_ne!(
             laptop.get("/settings").await.status(),
             StatusCode::OK,
@@ -117,10 +114,7 @@ async fn a_crash_before_the_commit_of_disabling_leaves_two_factor_on() {
         data,
         &[("FAILPOINTS", "factor_change.before_commit=sleep(60000)")],
     );
-    let phone = Browser {
-        client: phone.client,
-        base: server.url.clone(),
-    };
+    let phone = phone.moved_to(&server);
     let disabling = tokio::spawn(async move {
         phone
             .call(
@@ -154,10 +148,7 @@ async fn a_crash_before_the_commit_of_disabling_leaves_two_factor_on() {
         .await,
         0
     );
-    let laptop = Browser {
-        client: laptop.client,
-        base: server.url.clone(),
-    };
+    let laptop = laptop.moved_to(&server);
     assert_eq!(
         laptop.get("/settings").await.status(),
         StatusCode::OK,

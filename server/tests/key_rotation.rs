@@ -32,10 +32,7 @@ async fn after_a_rotation_every_factor_works_under_the_new_key_only() {
     );
 
     let server = TestServer::start_with(data, &[("GATEHOUSE_SECRET_KEY_FILE", new_key)]);
-    let browser = Browser {
-        client: browser.client,
-        base: server.url.clone(),
-    };
+    let browser = browser.moved_to(&server);
     assert_eq!(
         browser.get("/settings").await.status(),
         StatusCode::OK,

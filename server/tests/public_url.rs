@@ -79,38 +79,33 @@ async fn the_sign_in_redirect_keeps_only_a_safe_path() {
     }
 }
 
+/// A failed sign-in posted by a form without JavaScript, coming from `referer`; returns
+/// where the server sends the browser.
+async fn failed_form_sign_in_from(server: &TestServer, referer: &str) -> String {
+    let res = server
+        .browser()
+        .client
+        .post(format!("{}/api/sign_in", server.url))
+        .header("accept", "text/html")
+        .header("referer", referer)
+        .form(&[
+            ("email", "nobody@example.com"),
+            ("password", "wrong-password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    header(&res, "location")
+}
+
 #[tokio::test]
 async fn a_plain_form_post_is_not_sent_back_to_a_foreign_referer() {
     let server = TestServer::start().await;
-    let res = server
-        .browser()
-        .client
-        .post(format!("{}/api/sign_in", server.url))
-        .header("accept", "text/html")
-        .header("referer", "http://evil.example/phish")
-        .form(&[
-            ("email", "nobody@example.com"),
-            ("password", "wrong-password"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(header(&res, "location"), "/settings");
-
-    let res = server
-        .browser()
-        .client
-        .post(format!("{}/api/sign_in", server.url))
-        .header("accept", "text/html")
-        .header("referer", format!("{}/signin?x=1", server.url))
-        .form(&[
-            ("email", "nobody@example.com"),
-            ("password", "wrong-password"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let location = header(&res, "location");
+    assert_eq!(
+        failed_form_sign_in_from(&server, "http://evil.example/phish").await,
+        "/settings"
+    );
+    let location = failed_form_sign_in_from(&server, &format!("{}/signin?x=1", server.url)).await;
     assert!(
         location.starts_with("/signin?x=1&"),
         "our own page gets the error back: {location}"

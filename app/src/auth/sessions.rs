@@ -255,19 +255,19 @@ mod tests {
             .unwrap()
     }
 
+    /// A new account's token for a session of `stage`.
+    async fn signed_in(services: &Services, stage: Stage) -> SessionToken {
+        let user = account(services).await;
+        start(services, user, stage, &testing::client("203.0.113.1"))
+            .await
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn activity_never_extends_a_session_past_its_absolute_lifetime() {
         let (mut services, clock, _dir) = testing::services().await;
         services.config.session_max_age_secs = 7 * 24 * 3600;
-        let user = account(&services).await;
-        let token = start(
-            &services,
-            user,
-            Stage::Full,
-            &testing::client("203.0.113.1"),
-        )
-        .await
-        .unwrap();
+        let token = signed_in(&services, Stage::Full).await;
         // Used every day: the idle expiry keeps sliding, the absolute end does not.
         for _ in 0..6 {
             clock.advance(24 * 3600);
@@ -286,15 +286,7 @@ mod tests {
     async fn an_unused_session_ends_after_its_idle_time() {
         let (mut services, clock, _dir) = testing::services().await;
         services.config.session_max_age_secs = 90 * 24 * 3600;
-        let user = account(&services).await;
-        let token = start(
-            &services,
-            user,
-            Stage::Full,
-            &testing::client("203.0.113.1"),
-        )
-        .await
-        .unwrap();
+        let token = signed_in(&services, Stage::Full).await;
         clock.advance(FULL_IDLE_SECS - 1);
         assert!(resolve(&services, &token).await.unwrap().is_some());
         // That use slid the idle expiry; now leave it alone for the whole idle time.
@@ -305,15 +297,7 @@ mod tests {
     #[tokio::test]
     async fn a_pending_session_has_five_attempts_even_when_they_arrive_at_once() {
         let (services, _clock, _dir) = testing::services().await;
-        let user = account(&services).await;
-        let token = start(
-            &services,
-            user,
-            Stage::PendingSecondFactor,
-            &testing::client("203.0.113.1"),
-        )
-        .await
-        .unwrap();
+        let token = signed_in(&services, Stage::PendingSecondFactor).await;
         let session = resolve(&services, &token).await.unwrap().unwrap();
         let attempts =
             futures::future::join_all((0..40).map(|_| reserve_code_attempt(&services, &session)))

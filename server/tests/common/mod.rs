@@ -203,6 +203,14 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// The same browser, cookies and all, talking to `server` (a restarted one).
+    pub fn moved_to(self, server: &TestServer) -> Browser {
+        Browser {
+            client: self.client,
+            base: server.url.clone(),
+        }
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.client
             .get(format!("{}{path}", self.base))
