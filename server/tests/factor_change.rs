@@ -115,17 +115,18 @@ async fn a_crash_before_the_commit_of_disabling_leaves_two_factor_on() {
         &[("FAILPOINTS", "factor_change.before_commit=sleep(60000)")],
     );
     let phone = phone.moved_to(&server);
-    let disabling = tokio::spawn(async move {
-        phone
-            .call(
-                "disable_two_factor",
-                &[("code", &codes[0]), ("password", PASSWORD)],
-            )
-            .await
-    });
+    let disabling = phone
+        .client
+        .post(format!("{}/api/disable_two_factor", phone.base))
+        .form(&[("code", codes[0].as_str()), ("password", PASSWORD)])
+        .send();
+    let disabling = tokio::spawn(disabling);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let server = TestServer::start_in(server.stop());
-    let _ = disabling.await;
+    assert!(
+        disabling.await.unwrap().is_err(),
+        "the request died with the process, unanswered"
+    );
 
     assert_eq!(
         count(&server, "SELECT COUNT(*) FROM totp_credentials").await,
