@@ -35,7 +35,7 @@ test('1. enable: QR code and key, then recovery codes that download as a file', 
   // A real decoder reads the QR code as an authenticator app would: the same key.
   const qrImage = test.info().outputPath('qr.png');
   await dialog.getByRole('img', { name: /QR code/ }).screenshot({ path: qrImage });
-  const uri = new URL(execFileSync('zbarimg', ['--raw', '-q', qrImage], { encoding: 'utf8' }).trim());
+  const uri = new URL(execFileSync('zbarimg', ['--raw', '-q', qrImage], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
   expect(`${uri.protocol}//${uri.host}`).toBe('otpauth://totp');
   expect(decodeURIComponent(uri.pathname)).toBe(`/Gatehouse:${email}`);
   expect(uri.searchParams.get('secret')).toBe(key.replace(/ /g, ''));
