@@ -103,10 +103,6 @@ impl Reservation {
         (self.row.failures == 0 && self.row.locked_until > self.at)
             .then(|| (self.row.locked_until - self.at) as u64)
     }
-
-    pub fn key(&self) -> &str {
-        &self.key
-    }
 }
 
 /// Counts an attempt before it is checked, or refuses it with the time left while the
