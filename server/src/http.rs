@@ -219,7 +219,7 @@ async fn resolve_session(State(state): State<AppState>, mut req: Request, next: 
     let session = match token_from_headers(req.headers(), services.config.secure_cookies) {
         Some(token) => match sessions::resolve(services, &token).await {
             Ok(session) => session,
-            Err(err) => return error_response(&err, req.uri().path()),
+            Err(err) => return error_response(&err.into(), req.uri().path()),
         },
         None => None,
     };

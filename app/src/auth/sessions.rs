@@ -9,11 +9,8 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
-use super::{ClientInfo, Services};
-use crate::{
-    error::AppError,
-    store::sessions::{self as table, NewSession, SessionRow},
-};
+use super::{error::AuthError, ClientInfo, Services};
+use crate::store::sessions::{self as table, NewSession, SessionRow};
 
 /// A full session ends after 30 days without use, and in any case after the operator's
 /// `--session-max-age` (30 days unless set), however active it is.
@@ -131,7 +128,7 @@ pub async fn start(
     user_id: i64,
     stage: Stage,
     client: &ClientInfo,
-) -> Result<SessionToken, AppError> {
+) -> Result<SessionToken, AuthError> {
     let token = SessionToken::generate();
     let now = services.clock.now();
     table::insert(
@@ -155,7 +152,7 @@ pub async fn start(
 pub async fn resolve(
     services: &Services,
     token: &SessionToken,
-) -> Result<Option<Session>, AppError> {
+) -> Result<Option<Session>, AuthError> {
     let now = services.clock.now();
     let Some(row) = table::find_active(
         &services.db,
@@ -181,7 +178,7 @@ pub async fn promote<'c>(
     ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
     services: &Services,
     session: &Session,
-) -> Result<SessionToken, AppError> {
+) -> Result<SessionToken, AuthError> {
     let token = SessionToken::generate();
     let now = services.clock.now();
     let hash = hash_token(&services.keys.hashing, &token);
@@ -189,7 +186,7 @@ pub async fn promote<'c>(
     if table::promote(ex, session.id, &hash, now, expires_at).await? {
         Ok(token)
     } else {
-        Err(AppError::Unauthorized)
+        Err(AuthError::NotSignedIn)
     }
 }
 
@@ -198,7 +195,7 @@ pub async fn promote<'c>(
 pub async fn reserve_code_attempt(
     services: &Services,
     session: &Session,
-) -> Result<Option<CodeAttempt>, AppError> {
+) -> Result<Option<CodeAttempt>, AuthError> {
     let now = services.clock.now();
     match table::reserve_code_attempt(&services.db, session.id, now, PENDING_MAX_FAILURES).await? {
         Some(used) => Ok(Some(CodeAttempt {
@@ -219,13 +216,13 @@ pub struct CodeAttempt {
 }
 
 /// The account's signed-in sessions, most recently used first.
-pub async fn list(services: &Services, user_id: i64) -> Result<Vec<Session>, AppError> {
+pub async fn list(services: &Services, user_id: i64) -> Result<Vec<Session>, AuthError> {
     let rows = table::list_for_user(&services.db, user_id, services.clock.now()).await?;
     Ok(rows.into_iter().map(Session::from).collect())
 }
 
 /// Ends one of the account's sessions. False if there was no such session.
-pub async fn end_by_id(services: &Services, user_id: i64, id: i64) -> Result<bool, AppError> {
+pub async fn end_by_id(services: &Services, user_id: i64, id: i64) -> Result<bool, AuthError> {
     Ok(table::delete_for_user(&services.db, user_id, id).await?)
 }
 
@@ -235,11 +232,11 @@ pub async fn end_others<'c>(
     ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
     user_id: i64,
     keep: Option<i64>,
-) -> Result<u64, AppError> {
+) -> Result<u64, AuthError> {
     Ok(table::delete_others(ex, user_id, keep).await?)
 }
 
-pub async fn end(services: &Services, session: &Session) -> Result<(), AppError> {
+pub async fn end(services: &Services, session: &Session) -> Result<(), AuthError> {
     table::delete(&services.db, session.id).await?;
     Ok(())
 }
