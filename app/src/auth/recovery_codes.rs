@@ -47,13 +47,8 @@ impl RecoveryCode {
     /// Ignores case, whitespace and dashes; maps nothing else, so a typed 0 or O is
     /// rejected rather than guessed at.
     pub fn parse(input: &str) -> Result<Self, RecoveryCodeError> {
-        let code: Zeroizing<String> = Zeroizing::new(
-            input
-                .chars()
-                .filter(|c| !c.is_whitespace() && *c != '-')
-                .map(|c| c.to_ascii_uppercase())
-                .collect(),
-        );
+        let mut code = Zeroizing::new(crate::typed_code::compact(input));
+        code.make_ascii_uppercase();
         if code.is_empty() {
             return Err(RecoveryCodeError::Empty);
         }

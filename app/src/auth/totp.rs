@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use data_encoding::{BASE32_NOPAD, HEXUPPER};
+use data_encoding::BASE32_NOPAD;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rand::{CryptoRng, RngCore};
 use subtle::ConstantTimeEq;
 use totp_rs::TOTP;
@@ -108,10 +109,7 @@ pub struct TotpCode(String);
 impl TotpCode {
     /// Drops all whitespace and dashes, since people paste "123 456" or "123-456".
     pub fn parse(input: &str) -> Result<Self, TotpCodeError> {
-        let code: String = input
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect();
+        let code = crate::typed_code::compact(input);
         if code.is_empty() {
             return Err(TotpCodeError::Empty);
         }
@@ -195,27 +193,21 @@ pub fn otpauth_uri(secret: &TotpSecret, issuer: &str, account: &str) -> Result<S
     if account.is_empty() || account.contains(':') {
         return Err(TotpError::InvalidAccount);
     }
-    let issuer = percent_encode(issuer);
-    let account = percent_encode(account);
+    let issuer = utf8_percent_encode(issuer, NOT_UNRESERVED);
+    let account = utf8_percent_encode(account, NOT_UNRESERVED);
     Ok(format!(
         "otpauth://totp/{issuer}:{account}?secret={}&issuer={issuer}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}",
         secret.to_base32()
     ))
 }
 
-/// Encodes all but RFC 3986 unreserved characters, so a space becomes %20, never '+'.
-fn percent_encode(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push('%');
-            encoded.push_str(&HEXUPPER.encode(&[byte]));
-        }
-    }
-    encoded
-}
+/// Everything but RFC 3986's unreserved characters is encoded, so a space becomes %20,
+/// never '+', and '@' in the label is %40, as the Key URI format's examples show.
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 #[cfg(test)]
 mod tests {

@@ -61,10 +61,7 @@ impl Factor {
     /// Six digits (spaces and dashes aside) are an app code; anything else must be a
     /// recovery code. The errors say what was expected.
     pub fn parse(input: &str) -> Result<Self, FactorError> {
-        let compact: String = input
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '\t'))
-            .collect();
+        let compact = crate::typed_code::compact(input);
         if compact.is_empty() {
             return Err(FactorError::Empty);
         }
