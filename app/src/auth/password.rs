@@ -9,6 +9,7 @@ use argon2::{
     },
     Algorithm, Argon2, Block, Params, Version, ARGON2ID_IDENT,
 };
+use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
 use super::error::AuthError;
@@ -32,13 +33,8 @@ pub enum PasswordError {
 }
 
 /// A password as typed. `Debug` never shows it.
-pub struct Password(String);
-
-impl std::fmt::Debug for Password {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Password(<redacted>)")
-    }
-}
+#[derive(Debug)]
+pub struct Password(SecretString);
 
 impl Password {
     /// A password offered at sign-in: only bounded, so a wrong one is judged by the hash.
@@ -49,7 +45,7 @@ impl Password {
         if raw.chars().count() > MAX_LEN {
             return Err(PasswordError::TooLong);
         }
-        Ok(Password(raw))
+        Ok(Password(raw.into()))
     }
 
     /// A new password: long enough, not too long, and not easily guessed. `context` holds
@@ -75,11 +71,11 @@ impl Password {
                 .unwrap_or_else(|| "Add another word or two; uncommon words are better.".into());
             return Err(PasswordError::TooEasy { advice });
         }
-        Ok(Password(raw))
+        Ok(Password(raw.into()))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
@@ -124,7 +120,7 @@ impl PasswordHasher {
             let salt = SaltString::generate(&mut OsRng);
             hash_with(
                 &argon2,
-                password.as_bytes(),
+                password.expose_secret().as_bytes(),
                 salt.as_salt(),
                 Params::DEFAULT_OUTPUT_LEN,
                 memory,
@@ -151,7 +147,12 @@ impl PasswordHasher {
         self.run(move |memory| {
             let parsed = PasswordHash::new(&phc).map_err(AuthError::internal)?;
             // Verify first: the dummy hash must cost exactly what a real one does.
-            let matches = verify_with(&argon2, password.as_bytes(), &parsed, memory);
+            let matches = verify_with(
+                &argon2,
+                password.expose_secret().as_bytes(),
+                &parsed,
+                memory,
+            );
             Ok(known && matches)
         })
         .await?

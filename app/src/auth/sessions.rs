@@ -7,6 +7,7 @@
 use data_encoding::BASE64URL_NOPAD;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
 use super::{error::AuthError, ClientInfo, Services};
@@ -89,35 +90,30 @@ impl From<SessionRow> for Session {
 }
 
 /// The cookie value. `Debug` never shows it.
-pub struct SessionToken(String);
-
-impl std::fmt::Debug for SessionToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SessionToken(<redacted>)")
-    }
-}
+#[derive(Debug)]
+pub struct SessionToken(SecretString);
 
 impl SessionToken {
     fn generate() -> Self {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        SessionToken(BASE64URL_NOPAD.encode(&bytes))
+        SessionToken(BASE64URL_NOPAD.encode(&bytes).into())
     }
 
     pub fn from_cookie(value: &str) -> Option<Self> {
         // 32 bytes encode to 43 characters; anything else was never issued by us.
         (value.len() == 43 && BASE64URL_NOPAD.decode(value.as_bytes()).is_ok())
-            .then(|| SessionToken(value.to_owned()))
+            .then(|| SessionToken(value.into()))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
 fn hash_token(key: &[u8; 32], token: &SessionToken) -> Vec<u8> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(token.0.as_bytes());
+    mac.update(token.expose().as_bytes());
     mac.finalize().into_bytes().to_vec()
 }
 
