@@ -7,8 +7,12 @@
 use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
+    Bytes, Encodes,
 };
 use serde::{Deserialize, Serialize};
+
+/// How long a client is told to wait when the database is away or busy.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(into = "WireError", from = "WireError")]
@@ -72,6 +76,15 @@ impl AppError {
             AppError::Throttled { retry_after_secs } => Some(*retry_after_secs),
             AppError::SignInEnded { retry_after_secs } => *retry_after_secs,
             _ => None,
+        }
+    }
+
+    /// The `Retry-After` header's seconds: the error's own wait, or a short one for a
+    /// service that is briefly away.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::Unavailable => Some(UNAVAILABLE_RETRY_SECS),
+            other => other.retry_after_secs(),
         }
     }
 
@@ -178,6 +191,15 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Unavailable,
             _ => AppError::Internal,
         }
+    }
+
+    /// Every error a server function returns is encoded here on its way out, which makes
+    /// this the one place to give the answer its status: server functions answer 500
+    /// unless told otherwise.
+    fn ser(&self) -> Bytes {
+        #[cfg(feature = "ssr")]
+        crate::api::ssr::set_error_status(self);
+        JsonEncoding::encode(self).expect("an AppError is strings and numbers")
     }
 }
 

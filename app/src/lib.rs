@@ -4,6 +4,7 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod typed_code;
 
 #[cfg(feature = "ssr")]
 pub mod auth;

@@ -24,7 +24,7 @@ pub async fn download(
     };
     let taken = match code_handoff::take(&state.services, &session).await {
         Ok(taken) => taken,
-        Err(err) => return crate::http::error_response(&err, DOWNLOAD_NAME),
+        Err(err) => return crate::responses::error_response(&err.into(), DOWNLOAD_NAME),
     };
     // Already downloaded or expired: the page explains that and offers a new set.
     let Some(taken) = taken else {

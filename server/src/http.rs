@@ -16,7 +16,6 @@ use app::{
     App,
 };
 use axum::{
-    body::Body,
     extract::{ConnectInfo, Request, State},
     http::{header, HeaderValue, Method, StatusCode},
     middleware::{self, Next},
@@ -33,10 +32,14 @@ use tower_http::{
     },
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    services::ServeDir,
     set_header::SetResponseHeaderLayer,
     timeout::{RequestBodyTimeoutLayer, TimeoutLayer},
     trace::TraceLayer,
+};
+
+use crate::{
+    assets::{self, is_static_asset},
+    responses::error_response,
 };
 
 /// No form of ours comes near this; anything larger is refused before it is read.
@@ -45,8 +48,6 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 const MAX_USER_AGENT: usize = 256;
 /// A body that goes quiet this long is cut off, however long the request may take.
 const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a client is told to wait when the database is away or busy.
-const UNAVAILABLE_RETRY_SECS: u64 = 5;
 /// Two years, as hstspreload.org recommends; sent only when cookies are `Secure`, that
 /// is when the operator says Gatehouse is served over TLS.
 const HSTS: HeaderValue = HeaderValue::from_static("max-age=63072000; includeSubDomains");
@@ -67,7 +68,7 @@ pub fn router(state: AppState, options: Options) -> Router {
     let pkg = std::path::Path::new(&*state.leptos_options.site_root)
         .join(&*state.leptos_options.site_pkg_dir);
     Router::new()
-        .nest_service("/pkg", static_assets(&pkg))
+        .nest_service("/pkg", assets::router(&pkg))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route(
@@ -87,7 +88,6 @@ pub fn router(state: AppState, options: Options) -> Router {
             state.clone(),
             resolve_session,
         ))
-        .layer(middleware::from_fn(status_from_error))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             keep_redirects_on_site,
@@ -126,21 +126,6 @@ pub fn router(state: AppState, options: Options) -> Router {
         .with_state(state)
 }
 
-/// The WASM, JS and CSS: the `.br` or `.gz` file a release build wrote beside each one is
-/// sent when the browser accepts it, so nothing is compressed per request. The names do
-/// not change between releases, so browsers revalidate (`Last-Modified`) instead of
-/// keeping a stale copy.
-fn static_assets(dir: &std::path::Path) -> Router {
-    Router::new().fallback_service(
-        tower::ServiceBuilder::new()
-            .layer(SetResponseHeaderLayer::overriding(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, no-cache"),
-            ))
-            .service(ServeDir::new(dir).precompressed_br().precompressed_gzip()),
-    )
-}
-
 /// One span per request: method, route, path (never the query, which may carry a `next`
 /// URL or an error), the request id that is also sent back as `x-request-id`, and once
 /// answered, the status and latency.
@@ -175,16 +160,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
             tracing::warn!(error = %err, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                [(header::RETRY_AFTER, UNAVAILABLE_RETRY_SECS)],
+                [(header::RETRY_AFTER, app::error::UNAVAILABLE_RETRY_SECS)],
                 "database unreachable",
             )
                 .into_response()
         }
     }
-}
-
-pub fn is_static_asset(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
 }
 
 /// Resolves the session cookie once per request and records where the request came from;
@@ -219,7 +200,7 @@ async fn resolve_session(State(state): State<AppState>, mut req: Request, next: 
     let session = match token_from_headers(req.headers(), services.config.secure_cookies) {
         Some(token) => match sessions::resolve(services, &token).await {
             Ok(session) => session,
-            Err(err) => return error_response(&err, req.uri().path()),
+            Err(err) => return error_response(&err.into(), req.uri().path()),
         },
         None => None,
     };
@@ -276,31 +257,6 @@ async fn guard_pages(State(state): State<AppState>, req: Request, next: Next) ->
         Some(target) => Redirect::to(&target).into_response(),
         None => next.run(req).await,
     }
-}
-
-/// Server functions answer every error with 500 unless told otherwise; the status is
-/// derived here from the error they returned, with `Retry-After` for throttling and for
-/// a database that is away or busy.
-async fn status_from_error(req: Request, next: Next) -> Response {
-    let is_api = req.uri().path().starts_with("/api/");
-    let res = next.run(req).await;
-    if !is_api || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
-        return res;
-    }
-    let (mut parts, body) = res.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .unwrap_or_default();
-    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status =
-            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if let Some(secs) = retry_after(&err) {
-            parts
-                .headers
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-    }
-    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Server functions redirect to fixed paths, to a checked `next`, or (leptos does this
@@ -410,30 +366,6 @@ async fn security_headers(req: Request, next: Next) -> Response {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
-}
-
-/// An error the middleware answers itself: JSON for server functions, as they would have
-/// sent it, and the plain sentence for pages.
-pub fn error_response(err: &AppError, path: &str) -> Response {
-    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut res = if path.starts_with("/api/") {
-        (status, axum::Json(err)).into_response()
-    } else {
-        (status, err.to_string()).into_response()
-    };
-    if let Some(secs) = retry_after(err) {
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
-    res
-}
-
-/// Errors that pass by themselves tell the client when to try again.
-fn retry_after(err: &AppError) -> Option<u64> {
-    match err {
-        AppError::Unavailable => Some(UNAVAILABLE_RETRY_SECS),
-        other => other.retry_after_secs(),
-    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,14 @@
 //! The Gatehouse host: configuration, database, router and the admin commands.
 
 mod admin;
+mod assets;
 mod codes_download;
 mod config;
 mod db;
 mod http;
 mod keyfile;
 mod metrics;
+mod responses;
 
 use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
 

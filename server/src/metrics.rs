@@ -73,7 +73,7 @@ pub fn route_label(req: &Request) -> String {
     if let Some(matched) = req.extensions().get::<MatchedPath>() {
         return matched.as_str().to_owned();
     }
-    if crate::http::is_static_asset(req.uri().path()) {
+    if crate::assets::is_static_asset(req.uri().path()) {
         "static".to_owned()
     } else {
         "unmatched".to_owned()

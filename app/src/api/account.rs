@@ -41,7 +41,10 @@ pub async fn sign_in(
     use crate::auth::metrics::{self, SignInStep};
 
     let result = password_step(email, password, next).await;
-    metrics::sign_in(SignInStep::Password, &result, matches!(result, Ok(true)));
+    metrics::sign_in(
+        SignInStep::Password,
+        super::errors::sign_in_outcome(&result, matches!(result, Ok(true))),
+    );
     result.map(drop)
 }
 

@@ -28,36 +28,24 @@ pub struct ActivityPage {
 #[server(endpoint = "list_activity")]
 pub async fn list_activity(before: Option<i64>) -> Result<ActivityPage, AppError> {
     use super::ssr::*;
-    use crate::{
-        auth::{audit, devices},
-        dates::date_time,
-        store::security_events,
-    };
+    use crate::{auth::audit, dates::date_time};
 
     let services = services()?;
     let session = require_full_session()?;
-    let mut rows =
-        security_events::page(&services.db, session.user_id, before, PAGE_SIZE + 1).await?;
-    let older = (rows.len() as i64 > PAGE_SIZE).then(|| {
-        rows.truncate(PAGE_SIZE as usize);
-        rows.last().map(|r| r.id)
-    });
+    let page = audit::page(&services, session.user_id, before, PAGE_SIZE).await?;
     Ok(ActivityPage {
-        events: rows
+        events: page
+            .events
             .into_iter()
-            .map(|r| EventView {
-                id: r.id,
-                what: audit::describe(&r.kind).to_owned(),
-                detail: r.detail,
-                when: date_time(r.at),
-                ip: r.ip,
-                device: if r.user_agent.is_empty() {
-                    String::new()
-                } else {
-                    devices::describe(&r.user_agent)
-                },
+            .map(|e| EventView {
+                id: e.id,
+                what: e.what.to_owned(),
+                detail: e.detail,
+                when: date_time(e.at),
+                ip: e.ip,
+                device: e.device,
             })
             .collect(),
-        older: older.flatten(),
+        older: page.older,
     })
 }

@@ -9,4 +9,6 @@ pub mod sessions;
 pub mod two_factor;
 
 #[cfg(feature = "ssr")]
+pub mod errors;
+#[cfg(feature = "ssr")]
 pub mod ssr;

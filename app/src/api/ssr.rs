@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use http::{header, request::Parts, HeaderValue};
+use http::{header, request::Parts, HeaderValue, StatusCode};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
@@ -112,6 +112,22 @@ pub fn is_plain_form_post() -> bool {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.contains("text/html"))
     })
+}
+
+/// Gives a server function's error answer its status, and `Retry-After` when waiting
+/// helps. A plain form post is left alone: it is answered with a redirect back to its
+/// page, which shows the error.
+pub fn set_error_status(err: &AppError) {
+    let Some(res) = use_context::<ResponseOptions>() else {
+        return;
+    };
+    if is_plain_form_post() {
+        return;
+    }
+    res.set_status(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    if let Some(secs) = err.retry_after() {
+        res.insert_header(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
 }
 
 /// Marks the response as holding a secret, so no cache keeps it.

@@ -199,7 +199,10 @@ pub async fn verify_sign_in_code(code: String, next: Option<String>) -> Result<(
     use crate::auth::metrics::{self, SignInStep};
 
     let result = second_factor_step(code, next).await;
-    metrics::sign_in(SignInStep::SecondFactor, &result, false);
+    metrics::sign_in(
+        SignInStep::SecondFactor,
+        super::errors::sign_in_outcome(&result, false),
+    );
     result
 }
 
@@ -214,7 +217,7 @@ async fn second_factor_step(code: String, next: Option<String>) -> Result<(), Ap
     let services = services()?;
     let session = require_pending_session()?;
     let client = client_info();
-    let factor = Factor::parse(&code)?;
+    let factor = Factor::parse(&code).map_err(crate::auth::AuthError::from)?;
     match two_factor::finish_sign_in(&services, &session, &factor, &client).await? {
         PromptOutcome::SignedIn(token) => {
             set_session_cookie(&services, &token, Stage::Full);

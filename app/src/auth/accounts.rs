@@ -3,14 +3,12 @@
 use super::{
     audit::{self, EventKind},
     email::Email,
+    error::AuthError,
     password::Password,
     throttle::{self, Reservation},
     ClientInfo, Services,
 };
-use crate::{
-    error::AppError,
-    store::{self, users::UserRow},
-};
+use crate::store::{self, users::UserRow};
 
 /// Creates an account and returns the new user's id. Each address may create only a few
 /// accounts an hour; the attempt is counted before the password is even hashed.
@@ -19,7 +17,7 @@ pub async fn sign_up(
     email: &str,
     password: String,
     client: &ClientInfo,
-) -> Result<i64, AppError> {
+) -> Result<i64, AuthError> {
     let email = Email::parse(email)?;
     let local_part = email.as_str().split('@').next().unwrap_or_default();
     let password = Password::new_for_account(password, &[email.as_str(), local_part, "gatehouse"])?;
@@ -32,7 +30,7 @@ pub async fn sign_up(
     let hash = services.hasher.hash(&password).await?;
     match store::users::insert(&services.db, email.as_str(), &hash, services.clock.now()).await {
         Ok(id) => Ok(id),
-        Err(err) if store::is_unique_violation(&err) => Err(AppError::EmailTaken),
+        Err(err) if store::is_unique_violation(&err) => Err(AuthError::EmailTaken),
         Err(err) => Err(err.into()),
     }
 }
@@ -46,7 +44,7 @@ pub async fn authenticate(
     email: &str,
     password: String,
     client: &ClientInfo,
-) -> Result<UserRow, AppError> {
+) -> Result<UserRow, AuthError> {
     let email = Email::parse(email)?;
     let password = Password::for_sign_in(password)?;
     let address = throttle::reserve(
@@ -94,7 +92,7 @@ pub async fn authenticate(
         .await?;
     }
     tx.commit().await?;
-    Err(AppError::InvalidCredentials)
+    Err(AuthError::InvalidCredentials)
 }
 
 /// Checks the password of a signed-in account before a change in Settings. It counts
@@ -105,7 +103,7 @@ pub async fn confirm_password(
     user_id: i64,
     password: String,
     client: &ClientInfo,
-) -> Result<(), AppError> {
+) -> Result<(), AuthError> {
     let password = Password::for_sign_in(password)?;
     let user = by_id(services, user_id).await?;
     let account = throttle::reserve(
@@ -134,8 +132,8 @@ pub async fn confirm_password(
     .await?;
     tx.commit().await?;
     Err(match account.started_lock() {
-        Some(retry_after_secs) => AppError::Throttled { retry_after_secs },
-        None => AppError::WrongPassword,
+        Some(retry_after_secs) => AuthError::Throttled { retry_after_secs },
+        None => AuthError::WrongPassword,
     })
 }
 
@@ -147,7 +145,7 @@ async fn log_wrong_password(
     client: &ClientInfo,
     kind: EventKind,
     account: &Reservation,
-) -> Result<(), AppError> {
+) -> Result<(), AuthError> {
     audit::record_in(&mut **tx, services, user_id, kind, client, "wrong password").await?;
     if let Some(secs) = account.started_lock() {
         let detail = format!(
@@ -167,8 +165,8 @@ async fn log_wrong_password(
     Ok(())
 }
 
-pub async fn by_id(services: &Services, user_id: i64) -> Result<UserRow, AppError> {
+pub async fn by_id(services: &Services, user_id: i64) -> Result<UserRow, AuthError> {
     store::users::find_by_id(&services.db, user_id)
         .await?
-        .ok_or(AppError::Unauthorized)
+        .ok_or(AuthError::NotSignedIn)
 }

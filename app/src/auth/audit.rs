@@ -1,7 +1,7 @@
 //! The security activity log each person can read about their own account.
 
-use super::{ClientInfo, Services};
-use crate::{error::AppError, store::security_events as table};
+use super::{devices, error::AuthError, ClientInfo, Services};
+use crate::store::security_events as table;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
@@ -41,7 +41,7 @@ impl EventKind {
 }
 
 /// What the Security activity page calls each event.
-pub fn describe(kind: &str) -> &'static str {
+fn describe(kind: &str) -> &'static str {
     match kind {
         "signed_up" => "Account created",
         "signed_in" => "Signed in",
@@ -67,7 +67,7 @@ pub async fn record(
     kind: EventKind,
     client: &ClientInfo,
     detail: &str,
-) -> Result<(), AppError> {
+) -> Result<(), AuthError> {
     record_in(&services.db, services, user_id, kind, client, detail).await
 }
 
@@ -79,7 +79,7 @@ pub async fn record_in<'c>(
     kind: EventKind,
     client: &ClientInfo,
     detail: &str,
-) -> Result<(), AppError> {
+) -> Result<(), AuthError> {
     table::insert(
         ex,
         table::NewEvent {
@@ -93,4 +93,55 @@ pub async fn record_in<'c>(
     )
     .await?;
     Ok(())
+}
+
+/// One event as the account's owner reads it.
+pub struct Event {
+    pub id: i64,
+    pub what: &'static str,
+    pub detail: String,
+    pub at: i64,
+    pub ip: String,
+    /// The browser and system, described; empty when none was recorded.
+    pub device: String,
+}
+
+pub struct Page {
+    pub events: Vec<Event>,
+    /// Where the next (older) page starts, if there is one.
+    pub older: Option<i64>,
+}
+
+/// Up to `size` of the account's events, newest first, below `before` when given.
+pub async fn page(
+    services: &Services,
+    user_id: i64,
+    before: Option<i64>,
+    size: i64,
+) -> Result<Page, AuthError> {
+    // One more than a page, to learn whether an older page exists.
+    let mut rows = table::page(&services.db, user_id, before, size + 1).await?;
+    let older = (rows.len() as i64 > size).then(|| {
+        rows.truncate(size as usize);
+        rows.last().map(|r| r.id)
+    });
+    let events = rows
+        .into_iter()
+        .map(|r| Event {
+            id: r.id,
+            what: describe(&r.kind),
+            detail: r.detail,
+            at: r.at,
+            ip: r.ip,
+            device: if r.user_agent.is_empty() {
+                String::new()
+            } else {
+                devices::describe(&r.user_agent)
+            },
+        })
+        .collect();
+    Ok(Page {
+        events,
+        older: older.flatten(),
+    })
 }

@@ -7,8 +7,8 @@
 
 use rand::rngs::OsRng;
 
-use super::{recovery_codes::RecoveryCode, sessions::Session, Services};
-use crate::{error::AppError, store};
+use super::{error::AuthError, recovery_codes::RecoveryCode, sessions::Session, Services};
+use crate::store;
 
 pub const HANDOFF_TTL_SECS: i64 = 10 * 60;
 
@@ -23,7 +23,7 @@ pub async fn keep(
     services: &Services,
     session: &Session,
     codes: &[RecoveryCode],
-) -> Result<(), AppError> {
+) -> Result<(), AuthError> {
     let text = codes
         .iter()
         .map(RecoveryCode::display)
@@ -33,10 +33,7 @@ pub async fn keep(
         .keys
         .handoff
         .seal(session.user_id, text.as_bytes(), &mut OsRng)
-        .map_err(|err| {
-            tracing::error!(error = %err, "cannot seal recovery codes");
-            AppError::Internal
-        })?;
+        .map_err(|err| AuthError::internal(format!("cannot seal recovery codes: {err}")))?;
     let now = services.clock.now();
     store::code_handoffs::put(
         &services.db,
@@ -50,18 +47,18 @@ pub async fn keep(
 }
 
 /// The codes waiting for this session, left in place so a reload shows them again.
-pub async fn show(services: &Services, session: &Session) -> Result<Option<HandedOff>, AppError> {
+pub async fn show(services: &Services, session: &Session) -> Result<Option<HandedOff>, AuthError> {
     let row = store::code_handoffs::find(&services.db, session.id, services.clock.now()).await?;
     row.map(|row| open(services, session, row)).transpose()
 }
 
 /// The codes waiting for this session, removed as they are read: a download is served once.
-pub async fn take(services: &Services, session: &Session) -> Result<Option<HandedOff>, AppError> {
+pub async fn take(services: &Services, session: &Session) -> Result<Option<HandedOff>, AuthError> {
     let row = store::code_handoffs::take(&services.db, session.id, services.clock.now()).await?;
     row.map(|row| open(services, session, row)).transpose()
 }
 
-pub async fn discard(services: &Services, session: &Session) -> Result<(), AppError> {
+pub async fn discard(services: &Services, session: &Session) -> Result<(), AuthError> {
     store::code_handoffs::delete(&services.db, session.id).await?;
     Ok(())
 }
@@ -70,7 +67,7 @@ fn open(
     services: &Services,
     session: &Session,
     (sealed, generated_at): (Vec<u8>, i64),
-) -> Result<HandedOff, AppError> {
+) -> Result<HandedOff, AuthError> {
     let text = services
         .keys
         .handoff
@@ -78,8 +75,10 @@ fn open(
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or_else(|| {
-            tracing::error!(session = session.id, "stored recovery codes do not open");
-            AppError::Internal
+            AuthError::internal(format!(
+                "the recovery codes stored for session {} do not open",
+                session.id
+            ))
         })?;
     Ok(HandedOff {
         codes: text.lines().map(str::to_owned).collect(),

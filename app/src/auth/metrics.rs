@@ -3,8 +3,6 @@
 
 use metrics::{counter, gauge};
 
-use crate::error::AppError;
-
 pub const SIGN_INS: &str = "gatehouse_sign_ins_total";
 pub const SECOND_FACTOR_FAILURES: &str = "gatehouse_second_factor_failures_total";
 pub const LOCKOUTS: &str = "gatehouse_lockouts_total";
@@ -18,18 +16,14 @@ pub enum SignInStep {
     SecondFactor,
 }
 
-/// Counts one attempt at a sign-in step. Success is `signed_in`, or
+/// Counts one attempt at a sign-in step. The outcome is `signed_in`, or
 /// `second_factor_required` when the password step hands over to the code prompt; a
-/// failure is named by its error kind (`invalid_credentials`, `invalid_code`, `throttled`…).
-pub fn sign_in<T>(step: SignInStep, result: &Result<T, AppError>, needs_second_factor: bool) {
+/// failure is named by the kind of error its answer carries (`invalid_credentials`,
+/// `invalid_code`, `throttled`…).
+pub fn sign_in(step: SignInStep, outcome: &'static str) {
     let step = match step {
         SignInStep::Password => "password",
         SignInStep::SecondFactor => "second_factor",
-    };
-    let outcome = match result {
-        Ok(_) if needs_second_factor => "second_factor_required",
-        Ok(_) => "signed_in",
-        Err(err) => err.kind(),
     };
     counter!(SIGN_INS, "step" => step, "outcome" => outcome).increment(1);
 }

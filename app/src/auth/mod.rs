@@ -6,6 +6,7 @@ pub mod clock;
 pub mod code_handoff;
 pub mod devices;
 pub mod email;
+pub mod error;
 pub mod metrics;
 pub mod password;
 pub mod recovery_codes;
@@ -20,6 +21,8 @@ pub mod totp;
 pub mod two_factor;
 
 use std::sync::Arc;
+
+pub use error::AuthError;
 
 use clock::Clock;
 use password::PasswordHasher;
@@ -58,39 +61,4 @@ pub struct Services {
 pub struct ClientInfo {
     pub ip: String,
     pub user_agent: String,
-}
-
-impl From<sqlx::Error> for crate::error::AppError {
-    fn from(err: sqlx::Error) -> Self {
-        use crate::error::AppError;
-        if is_transient(&err) {
-            tracing::error!(error = %err, "database unavailable");
-            AppError::Unavailable
-        } else {
-            tracing::error!(error = %err, "database error");
-            AppError::Internal
-        }
-    }
-}
-
-/// Errors that pass by themselves: no connection, or a database too busy to take the
-/// request now. They are answered 503 with `Retry-After`, not as our fault.
-fn is_transient(err: &sqlx::Error) -> bool {
-    match err {
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => true,
-        sqlx::Error::Database(db) => {
-            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-                // SQLITE_BUSY and SQLITE_LOCKED, with any extended code.
-                let code = db.code().and_then(|c| c.parse::<i32>().ok());
-                return code.is_some_and(|c| matches!(c & 0xff, 5 | 6));
-            }
-            // lock_not_available, serialization_failure, deadlock_detected,
-            // too_many_connections, cannot_connect_now.
-            db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-                .is_some_and(|pg| {
-                    matches!(pg.code(), "55P03" | "40001" | "40P01" | "53300" | "57P03")
-                })
-        }
-        _ => false,
-    }
 }

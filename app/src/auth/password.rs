@@ -9,50 +9,54 @@ use argon2::{
     },
     Algorithm, Argon2, Block, Params, Version, ARGON2ID_IDENT,
 };
+use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
-use crate::error::AppError;
+use super::error::AuthError;
 
 /// NIST SP 800-63B: at least 8 characters; we accept up to 128 (ASVS 6.2.9).
 pub const MIN_LEN: usize = 8;
 pub const MAX_LEN: usize = 128;
 
-/// A password as typed. `Debug` never shows it.
-pub struct Password(String);
-
-impl std::fmt::Debug for Password {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Password(<redacted>)")
-    }
+/// Why a password was refused, in words for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    #[error("Enter your password.")]
+    Empty,
+    #[error("Use at least {MIN_LEN} characters for your password.")]
+    TooShort,
+    #[error("Passwords are at most {MAX_LEN} characters.")]
+    TooLong,
+    /// `advice` is zxcvbn's warning or suggestion, or our own.
+    #[error("This password is too easy to guess. {advice}")]
+    TooEasy { advice: String },
 }
+
+/// A password as typed. `Debug` never shows it.
+#[derive(Debug)]
+pub struct Password(SecretString);
 
 impl Password {
     /// A password offered at sign-in: only bounded, so a wrong one is judged by the hash.
-    pub fn for_sign_in(raw: String) -> Result<Self, AppError> {
+    pub fn for_sign_in(raw: String) -> Result<Self, PasswordError> {
         if raw.is_empty() {
-            return Err(AppError::bad_input("Enter your password."));
+            return Err(PasswordError::Empty);
         }
         if raw.chars().count() > MAX_LEN {
-            return Err(AppError::bad_input(format!(
-                "Passwords are at most {MAX_LEN} characters."
-            )));
+            return Err(PasswordError::TooLong);
         }
-        Ok(Password(raw))
+        Ok(Password(raw.into()))
     }
 
     /// A new password: long enough, not too long, and not easily guessed. `context` holds
     /// words an attacker would try first, such as the email address.
-    pub fn new_for_account(raw: String, context: &[&str]) -> Result<Self, AppError> {
+    pub fn new_for_account(raw: String, context: &[&str]) -> Result<Self, PasswordError> {
         let len = raw.chars().count();
         if len < MIN_LEN {
-            return Err(AppError::bad_input(format!(
-                "Use at least {MIN_LEN} characters for your password."
-            )));
+            return Err(PasswordError::TooShort);
         }
         if len > MAX_LEN {
-            return Err(AppError::bad_input(format!(
-                "Passwords are at most {MAX_LEN} characters."
-            )));
+            return Err(PasswordError::TooLong);
         }
         let estimate = zxcvbn::zxcvbn(&raw, context);
         if (estimate.score() as u8) < 3 {
@@ -65,15 +69,13 @@ impl Password {
                 })
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| "Add another word or two; uncommon words are better.".into());
-            return Err(AppError::bad_input(format!(
-                "This password is too easy to guess. {advice}"
-            )));
+            return Err(PasswordError::TooEasy { advice });
         }
-        Ok(Password(raw))
+        Ok(Password(raw.into()))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
@@ -94,13 +96,13 @@ pub struct PasswordHasher {
 }
 
 impl PasswordHasher {
-    pub fn new(concurrency: usize) -> Result<Self, AppError> {
-        let params = Params::new(19 * 1024, 2, 1, None).map_err(|_| AppError::Internal)?;
+    pub fn new(concurrency: usize) -> Result<Self, AuthError> {
+        let params = Params::new(19 * 1024, 2, 1, None).map_err(AuthError::internal)?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let salt = SaltString::generate(&mut OsRng);
         let dummy_hash = argon2
             .hash_password(b"gatehouse dummy password", &salt)
-            .map_err(|_| AppError::Internal)?
+            .map_err(AuthError::internal)?
             .to_string();
         Ok(PasswordHasher {
             argon2,
@@ -111,20 +113,20 @@ impl PasswordHasher {
     }
 
     /// Hashes in the PHC string format.
-    pub async fn hash(&self, password: &Password) -> Result<String, AppError> {
+    pub async fn hash(&self, password: &Password) -> Result<String, AuthError> {
         let argon2 = self.argon2.clone();
         let password = password.0.clone();
         self.run(move |memory| {
             let salt = SaltString::generate(&mut OsRng);
             hash_with(
                 &argon2,
-                password.as_bytes(),
+                password.expose_secret().as_bytes(),
                 salt.as_salt(),
                 Params::DEFAULT_OUTPUT_LEN,
                 memory,
             )
             .map(|h| h.to_string())
-            .map_err(|_| AppError::Internal)
+            .map_err(AuthError::internal)
         })
         .await?
     }
@@ -135,7 +137,7 @@ impl PasswordHasher {
         &self,
         password: &Password,
         stored: Option<&str>,
-    ) -> Result<bool, AppError> {
+    ) -> Result<bool, AuthError> {
         let argon2 = self.argon2.clone();
         let password = password.0.clone();
         let known = stored.is_some();
@@ -143,9 +145,14 @@ impl PasswordHasher {
             .map(str::to_owned)
             .unwrap_or_else(|| self.dummy_hash.to_string());
         self.run(move |memory| {
-            let parsed = PasswordHash::new(&phc).map_err(|_| AppError::Internal)?;
+            let parsed = PasswordHash::new(&phc).map_err(AuthError::internal)?;
             // Verify first: the dummy hash must cost exactly what a real one does.
-            let matches = verify_with(&argon2, password.as_bytes(), &parsed, memory);
+            let matches = verify_with(
+                &argon2,
+                password.expose_secret().as_bytes(),
+                &parsed,
+                memory,
+            );
             Ok(known && matches)
         })
         .await?
@@ -154,13 +161,13 @@ impl PasswordHasher {
     async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
-    ) -> Result<T, AppError> {
+    ) -> Result<T, AuthError> {
         let queued = super::metrics::QueuedHash::enter();
         let _permit = self
             .permits
             .acquire()
             .await
-            .map_err(|_| AppError::Unavailable)?;
+            .map_err(|_| AuthError::HasherUnavailable)?;
         drop(queued);
         let pool = self.memory.clone();
         let blocks = self.argon2.params().block_count();
@@ -171,7 +178,7 @@ impl PasswordHasher {
             out
         })
         .await
-        .map_err(|_| AppError::Internal)
+        .map_err(AuthError::internal)
     }
 }
 

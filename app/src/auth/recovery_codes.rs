@@ -1,11 +1,9 @@
 //! One-time recovery codes, the way back in when the authenticator is lost.
 
-use std::fmt;
-
 use hmac::{Hmac, Mac};
 use rand::{CryptoRng, Rng, RngCore};
+use secrecy::{ExposeSecret, ExposeSecretMut, SecretString};
 use sha2::Sha256;
-use zeroize::Zeroizing;
 
 /// Digits 2-9 and letters without I, L, O and U: nothing that can be misread as
 /// another symbol when copied from paper (U is dropped as in Crockford's base32).
@@ -33,34 +31,30 @@ pub enum RecoveryCodeError {
 }
 
 /// A recovery code in canonical form (upper case, no separators); never printed.
-#[derive(Clone)]
-pub struct RecoveryCode(Zeroizing<String>);
+#[derive(Clone, Debug)]
+pub struct RecoveryCode(SecretString);
 
 impl RecoveryCode {
     fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
-        let code = (0..CODE_LEN)
+        let code: String = (0..CODE_LEN)
             .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
             .collect();
-        Self(Zeroizing::new(code))
+        Self(code.into())
     }
 
     /// Ignores case, whitespace and dashes; maps nothing else, so a typed 0 or O is
     /// rejected rather than guessed at.
     pub fn parse(input: &str) -> Result<Self, RecoveryCodeError> {
-        let code: Zeroizing<String> = Zeroizing::new(
-            input
-                .chars()
-                .filter(|c| !c.is_whitespace() && *c != '-')
-                .map(|c| c.to_ascii_uppercase())
-                .collect(),
-        );
-        if code.is_empty() {
+        let mut code = SecretString::from(crate::typed_code::compact(input));
+        code.expose_secret_mut().make_ascii_uppercase();
+        let canonical = code.expose_secret();
+        if canonical.is_empty() {
             return Err(RecoveryCodeError::Empty);
         }
-        if !code.bytes().all(|b| ALPHABET.contains(&b)) {
+        if !canonical.bytes().all(|b| ALPHABET.contains(&b)) {
             return Err(RecoveryCodeError::InvalidCharacter);
         }
-        if code.len() != CODE_LEN {
+        if canonical.len() != CODE_LEN {
             return Err(RecoveryCodeError::WrongLength);
         }
         Ok(Self(code))
@@ -69,19 +63,13 @@ impl RecoveryCode {
     /// Groups of four joined by '-', the form shown to the person once at issue.
     pub fn display(&self) -> String {
         let mut grouped = String::with_capacity(CODE_LEN + CODE_LEN / GROUP_LEN);
-        for (i, c) in self.0.chars().enumerate() {
+        for (i, c) in self.0.expose_secret().chars().enumerate() {
             if i > 0 && i % GROUP_LEN == 0 {
                 grouped.push('-');
             }
             grouped.push(c);
         }
         grouped
-    }
-}
-
-impl fmt::Debug for RecoveryCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RecoveryCode(<redacted>)")
     }
 }
 
@@ -97,7 +85,7 @@ pub fn generate_set<R: RngCore + CryptoRng>(rng: &mut R) -> Vec<RecoveryCode> {
 /// database can look a code up by equality.
 pub fn hash(key: &[u8; 32], code: &RecoveryCode) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of every length");
-    mac.update(code.0.as_bytes());
+    mac.update(code.0.expose_secret().as_bytes());
     mac.finalize().into_bytes().to_vec()
 }
 
@@ -137,8 +125,12 @@ mod tests {
         let unique: HashSet<String> = codes.iter().map(RecoveryCode::display).collect();
         assert_eq!(unique.len(), 10);
         for code in &codes {
-            assert_eq!(code.0.len(), CODE_LEN);
-            assert!(code.0.bytes().all(|b| ALPHABET.contains(&b)));
+            assert_eq!(code.0.expose_secret().len(), CODE_LEN);
+            assert!(code
+                .0
+                .expose_secret()
+                .bytes()
+                .all(|b| ALPHABET.contains(&b)));
         }
     }
 
@@ -148,7 +140,10 @@ mod tests {
             let shown = code.display();
             assert_eq!(shown.len(), 29);
             assert!(shown.split('-').all(|group| group.len() == 4));
-            assert_eq!(RecoveryCode::parse(&shown).unwrap().0, code.0);
+            assert_eq!(
+                RecoveryCode::parse(&shown).unwrap().0.expose_secret(),
+                code.0.expose_secret()
+            );
         }
     }
 
@@ -156,8 +151,8 @@ mod tests {
     fn parsing_ignores_case_spaces_and_dashes() {
         let canonical = RecoveryCode::parse("ABCD-EFGH-JKMN-PQRS-TVWX-YZ23").unwrap();
         let typed = RecoveryCode::parse("  abcd efgh-jkmn PQRS-tvwx yz23 ").unwrap();
-        assert_eq!(typed.0, canonical.0);
-        assert_eq!(&*canonical.0, "ABCDEFGHJKMNPQRSTVWXYZ23");
+        assert_eq!(typed.0.expose_secret(), canonical.0.expose_secret());
+        assert_eq!(canonical.0.expose_secret(), "ABCDEFGHJKMNPQRSTVWXYZ23");
     }
 
     #[test]
@@ -193,6 +188,7 @@ mod tests {
     fn debug_output_is_redacted() {
         let code = &codes()[0];
         let shown = format!("{code:?}");
-        assert_eq!(shown, "RecoveryCode(<redacted>)");
+        assert!(shown.contains("REDACTED"), "{shown}");
+        assert!(!shown.contains(code.0.expose_secret()), "{shown}");
     }
 }

@@ -7,13 +7,11 @@
 use data_encoding::BASE64URL_NOPAD;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
-use super::{ClientInfo, Services};
-use crate::{
-    error::AppError,
-    store::sessions::{self as table, NewSession, SessionRow},
-};
+use super::{error::AuthError, ClientInfo, Services};
+use crate::store::sessions::{self as table, NewSession, SessionRow};
 
 /// A full session ends after 30 days without use, and in any case after the operator's
 /// `--session-max-age` (30 days unless set), however active it is.
@@ -92,35 +90,30 @@ impl From<SessionRow> for Session {
 }
 
 /// The cookie value. `Debug` never shows it.
-pub struct SessionToken(String);
-
-impl std::fmt::Debug for SessionToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SessionToken(<redacted>)")
-    }
-}
+#[derive(Debug)]
+pub struct SessionToken(SecretString);
 
 impl SessionToken {
     fn generate() -> Self {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        SessionToken(BASE64URL_NOPAD.encode(&bytes))
+        SessionToken(BASE64URL_NOPAD.encode(&bytes).into())
     }
 
     pub fn from_cookie(value: &str) -> Option<Self> {
         // 32 bytes encode to 43 characters; anything else was never issued by us.
         (value.len() == 43 && BASE64URL_NOPAD.decode(value.as_bytes()).is_ok())
-            .then(|| SessionToken(value.to_owned()))
+            .then(|| SessionToken(value.into()))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
 fn hash_token(key: &[u8; 32], token: &SessionToken) -> Vec<u8> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(token.0.as_bytes());
+    mac.update(token.expose().as_bytes());
     mac.finalize().into_bytes().to_vec()
 }
 
@@ -131,7 +124,7 @@ pub async fn start(
     user_id: i64,
     stage: Stage,
     client: &ClientInfo,
-) -> Result<SessionToken, AppError> {
+) -> Result<SessionToken, AuthError> {
     let token = SessionToken::generate();
     let now = services.clock.now();
     table::insert(
@@ -155,7 +148,7 @@ pub async fn start(
 pub async fn resolve(
     services: &Services,
     token: &SessionToken,
-) -> Result<Option<Session>, AppError> {
+) -> Result<Option<Session>, AuthError> {
     let now = services.clock.now();
     let Some(row) = table::find_active(
         &services.db,
@@ -181,7 +174,7 @@ pub async fn promote<'c>(
     ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
     services: &Services,
     session: &Session,
-) -> Result<SessionToken, AppError> {
+) -> Result<SessionToken, AuthError> {
     let token = SessionToken::generate();
     let now = services.clock.now();
     let hash = hash_token(&services.keys.hashing, &token);
@@ -189,7 +182,7 @@ pub async fn promote<'c>(
     if table::promote(ex, session.id, &hash, now, expires_at).await? {
         Ok(token)
     } else {
-        Err(AppError::Unauthorized)
+        Err(AuthError::NotSignedIn)
     }
 }
 
@@ -198,7 +191,7 @@ pub async fn promote<'c>(
 pub async fn reserve_code_attempt(
     services: &Services,
     session: &Session,
-) -> Result<Option<CodeAttempt>, AppError> {
+) -> Result<Option<CodeAttempt>, AuthError> {
     let now = services.clock.now();
     match table::reserve_code_attempt(&services.db, session.id, now, PENDING_MAX_FAILURES).await? {
         Some(used) => Ok(Some(CodeAttempt {
@@ -219,13 +212,13 @@ pub struct CodeAttempt {
 }
 
 /// The account's signed-in sessions, most recently used first.
-pub async fn list(services: &Services, user_id: i64) -> Result<Vec<Session>, AppError> {
+pub async fn list(services: &Services, user_id: i64) -> Result<Vec<Session>, AuthError> {
     let rows = table::list_for_user(&services.db, user_id, services.clock.now()).await?;
     Ok(rows.into_iter().map(Session::from).collect())
 }
 
 /// Ends one of the account's sessions. False if there was no such session.
-pub async fn end_by_id(services: &Services, user_id: i64, id: i64) -> Result<bool, AppError> {
+pub async fn end_by_id(services: &Services, user_id: i64, id: i64) -> Result<bool, AuthError> {
     Ok(table::delete_for_user(&services.db, user_id, id).await?)
 }
 
@@ -235,11 +228,11 @@ pub async fn end_others<'c>(
     ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
     user_id: i64,
     keep: Option<i64>,
-) -> Result<u64, AppError> {
+) -> Result<u64, AuthError> {
     Ok(table::delete_others(ex, user_id, keep).await?)
 }
 
-pub async fn end(services: &Services, session: &Session) -> Result<(), AppError> {
+pub async fn end(services: &Services, session: &Session) -> Result<(), AuthError> {
     table::delete(&services.db, session.id).await?;
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! Housekeeping: what has expired or stopped counting is deleted, so no table grows
 //! without bound.
 
-use super::{throttle, Services};
-use crate::{error::AppError, store};
+use super::{error::AuthError, throttle, Services};
+use crate::store;
 
 /// How many rows one sweep removed, by kind.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +19,7 @@ impl Swept {
     }
 }
 
-pub async fn run(services: &Services) -> Result<Swept, AppError> {
+pub async fn run(services: &Services) -> Result<Swept, AuthError> {
     let now = services.clock.now();
     Ok(Swept {
         sessions: store::sessions::delete_expired(&services.db, now).await?,

@@ -6,11 +6,8 @@
 //! run doubles the lock, up to `max_lock_secs`. Failures decay a while after the last
 //! one, and the lock history after a quiet week.
 
-use super::{audit, ClientInfo, Services};
-use crate::{
-    error::AppError,
-    store::throttle::{self as table, Limits, ThrottleRow},
-};
+use super::{audit, error::AuthError, ClientInfo, Services};
+use crate::store::throttle::{self as table, Limits, ThrottleRow};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
@@ -111,7 +108,7 @@ pub async fn reserve(
     services: &Services,
     key: String,
     policy: Policy,
-) -> Result<Reservation, AppError> {
+) -> Result<Reservation, AuthError> {
     let now = services.clock.now();
     match table::reserve(&services.db, &key, policy.limits(), now).await? {
         Some(row) => {
@@ -126,14 +123,14 @@ pub async fn reserve(
             }
             Ok(reservation)
         }
-        None => Err(AppError::Throttled {
+        None => Err(AuthError::Throttled {
             retry_after_secs: retry_after(services, &key, now).await?,
         }),
     }
 }
 
 /// Seconds until a locked key may try again (at least one).
-async fn retry_after(services: &Services, key: &str, now: i64) -> Result<u64, AppError> {
+async fn retry_after(services: &Services, key: &str, now: i64) -> Result<u64, AuthError> {
     let until = table::locked_until(&services.db, key).await?;
     Ok(until.map_or(1, |until| (until - now).max(1) as u64))
 }
@@ -144,13 +141,13 @@ async fn retry_after(services: &Services, key: &str, now: i64) -> Result<u64, Ap
 pub async fn clear_in<'c>(
     ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
     reservation: Reservation,
-) -> Result<(), AppError> {
+) -> Result<(), AuthError> {
     table::clear(ex, &reservation.key).await?;
     Ok(())
 }
 
 /// A success on a key many people share (an address): only this attempt is given back.
-pub async fn release(services: &Services, reservation: Reservation) -> Result<(), AppError> {
+pub async fn release(services: &Services, reservation: Reservation) -> Result<(), AuthError> {
     table::release(
         &services.db,
         &reservation.key,
@@ -168,13 +165,13 @@ pub async fn touch_in<'c>(
     ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
     services: &Services,
     reservation: &Reservation,
-) -> Result<(), AppError> {
+) -> Result<(), AuthError> {
     table::touch(ex, &reservation.key, services.clock.now()).await?;
     Ok(())
 }
 
 /// Removes counters that hold nothing back any more; returns how many.
-pub async fn sweep(services: &Services) -> Result<u64, AppError> {
+pub async fn sweep(services: &Services) -> Result<u64, AuthError> {
     let now = services.clock.now();
     let longest_decay = [SECOND_FACTOR, PASSWORD_PER_ACCOUNT, PASSWORD_PER_IP]
         .iter()
@@ -218,7 +215,7 @@ pub async fn second_factor_failed(
     client: &ClientInfo,
     detail: &str,
     reservation: Reservation,
-) -> AppError {
+) -> AuthError {
     super::metrics::second_factor_failure();
     let locked = reservation.started_lock();
     let logged = async {
@@ -248,14 +245,14 @@ pub async fn second_factor_failed(
             .await?;
         }
         tx.commit().await?;
-        Ok::<_, AppError>(())
+        Ok::<_, AuthError>(())
     };
     if let Err(err) = logged.await {
         return err;
     }
     match locked {
-        Some(retry_after_secs) => AppError::Throttled { retry_after_secs },
-        None => AppError::InvalidCode,
+        Some(retry_after_secs) => AuthError::Throttled { retry_after_secs },
+        None => AuthError::InvalidCode,
     }
 }
 
@@ -274,7 +271,7 @@ mod tests {
         for result in results {
             match result {
                 Ok(_failed_guess) => granted += 1,
-                Err(AppError::Throttled { retry_after_secs }) => wait = Some(retry_after_secs),
+                Err(AuthError::Throttled { retry_after_secs }) => wait = Some(retry_after_secs),
                 Err(other) => panic!("unexpected {other:?}"),
             }
         }

@@ -1,13 +1,12 @@
 //! RFC 6238 time-based one-time passwords: SHA-1, 6 digits, 30-second steps,
 //! the parameters every mainstream authenticator app supports.
 
-use std::fmt;
-
-use data_encoding::{BASE32_NOPAD, HEXUPPER};
+use data_encoding::BASE32_NOPAD;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rand::{CryptoRng, RngCore};
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use subtle::ConstantTimeEq;
 use totp_rs::TOTP;
-use zeroize::Zeroizing;
 
 pub use totp_rs::Algorithm;
 
@@ -54,32 +53,33 @@ pub enum TotpCodeError {
 }
 
 /// The key shared with the authenticator app; zeroized on drop and never printed.
-#[derive(Clone)]
-pub struct TotpSecret(Zeroizing<Vec<u8>>);
+#[derive(Clone, Debug)]
+pub struct TotpSecret(SecretSlice<u8>);
 
 impl TotpSecret {
     pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
-        let mut bytes = Zeroizing::new(vec![0u8; SECRET_LEN]);
+        let mut bytes = vec![0u8; SECRET_LEN];
         rng.fill_bytes(&mut bytes);
-        Self(bytes)
+        Self(bytes.into())
     }
 
     /// Accepts any stored length from 128 bits up, so older enrolments keep working.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, TotpError> {
-        let bytes = Zeroizing::new(bytes);
-        if bytes.len() < MIN_SECRET_LEN {
-            return Err(TotpError::SecretTooShort(bytes.len()));
+        let bytes = SecretSlice::from(bytes);
+        let len = bytes.expose_secret().len();
+        if len < MIN_SECRET_LEN {
+            return Err(TotpError::SecretTooShort(len));
         }
         Ok(Self(bytes))
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        self.0.expose_secret()
     }
 
     /// RFC 4648 base32, upper case, unpadded: the form authenticator apps accept.
     pub fn to_base32(&self) -> String {
-        BASE32_NOPAD.encode(&self.0)
+        BASE32_NOPAD.encode(self.as_bytes())
     }
 
     /// Base32 in groups of four, for people typing the key in by hand.
@@ -95,23 +95,15 @@ impl TotpSecret {
     }
 }
 
-impl fmt::Debug for TotpSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TotpSecret(<redacted>)")
-    }
-}
-
-/// A code as typed by a person, normalised to exactly six ASCII digits.
-#[derive(Clone)]
-pub struct TotpCode(String);
+/// A code as typed by a person, normalised to exactly six ASCII digits. Never printed:
+/// an unused code is still a credential for its 30 seconds.
+#[derive(Clone, Debug)]
+pub struct TotpCode(SecretString);
 
 impl TotpCode {
     /// Drops all whitespace and dashes, since people paste "123 456" or "123-456".
     pub fn parse(input: &str) -> Result<Self, TotpCodeError> {
-        let code: String = input
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect();
+        let code = crate::typed_code::compact(input);
         if code.is_empty() {
             return Err(TotpCodeError::Empty);
         }
@@ -121,18 +113,11 @@ impl TotpCode {
         if code.len() != DIGITS {
             return Err(TotpCodeError::WrongLength);
         }
-        Ok(Self(code))
+        Ok(Self(code.into()))
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Redacted because an unused code is still a credential for its 30 seconds.
-impl fmt::Debug for TotpCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TotpCode(<redacted>)")
+        self.0.expose_secret()
     }
 }
 
@@ -179,7 +164,7 @@ pub fn verify(
             period,
             step_index * period,
         )?;
-        if bool::from(expected.as_bytes().ct_eq(code.0.as_bytes())) {
+        if bool::from(expected.as_bytes().ct_eq(code.as_str().as_bytes())) {
             matched = Some(step);
         }
     }
@@ -195,27 +180,21 @@ pub fn otpauth_uri(secret: &TotpSecret, issuer: &str, account: &str) -> Result<S
     if account.is_empty() || account.contains(':') {
         return Err(TotpError::InvalidAccount);
     }
-    let issuer = percent_encode(issuer);
-    let account = percent_encode(account);
+    let issuer = utf8_percent_encode(issuer, NOT_UNRESERVED);
+    let account = utf8_percent_encode(account, NOT_UNRESERVED);
     Ok(format!(
         "otpauth://totp/{issuer}:{account}?secret={}&issuer={issuer}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}",
         secret.to_base32()
     ))
 }
 
-/// Encodes all but RFC 3986 unreserved characters, so a space becomes %20, never '+'.
-fn percent_encode(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push('%');
-            encoded.push_str(&HEXUPPER.encode(&[byte]));
-        }
-    }
-    encoded
-}
+/// Everything but RFC 3986's unreserved characters is encoded, so a space becomes %20,
+/// never '+', and '@' in the label is %40, as the Key URI format's examples show.
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 #[cfg(test)]
 mod tests {
@@ -425,8 +404,9 @@ mod tests {
     fn debug_output_is_redacted() {
         let secret = secret();
         let shown = format!("{secret:?}");
-        assert_eq!(shown, "TotpSecret(<redacted>)");
+        assert!(shown.contains("REDACTED"), "{shown}");
         assert!(!shown.contains(&secret.to_base32()));
+        assert!(!shown.contains(&format!("{:?}", secret.as_bytes())));
         let code = TotpCode::parse("123456").unwrap();
         assert!(!format!("{code:?}").contains("123456"));
     }

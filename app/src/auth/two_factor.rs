@@ -10,6 +10,7 @@ use sqlx::{Any, Transaction};
 use super::{
     accounts,
     audit::{self, EventKind},
+    error::AuthError,
     metrics::{self, Change},
     recovery_codes::{self, RecoveryCode},
     sessions::{self, Session},
@@ -17,7 +18,7 @@ use super::{
     totp::{self, TotpCode, TotpSecret},
     ClientInfo, Services,
 };
-use crate::{error::AppError, store};
+use crate::store;
 
 /// A pending secret must be confirmed within 10 minutes.
 pub const ENROLLMENT_TTL_SECS: i64 = 10 * 60;
@@ -35,6 +36,20 @@ pub struct Status {
     pub any_code_used: bool,
 }
 
+/// Why a typed second factor was refused, in words for the person who typed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FactorError {
+    #[error("Enter the 6-digit code from your authenticator app, or a recovery code.")]
+    Empty,
+    /// Digits only, so meant as an app code.
+    #[error(transparent)]
+    Totp(#[from] totp::TotpCodeError),
+    #[error(
+        "Enter the 6-digit code from your authenticator app, or a recovery code (24 letters and digits)."
+    )]
+    NotACode,
+}
+
 /// A second factor as typed: the app's 6-digit code, or a recovery code.
 #[derive(Debug)]
 pub enum Factor {
@@ -45,26 +60,17 @@ pub enum Factor {
 impl Factor {
     /// Six digits (spaces and dashes aside) are an app code; anything else must be a
     /// recovery code. The errors say what was expected.
-    pub fn parse(input: &str) -> Result<Self, AppError> {
-        let compact: String = input
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '\t'))
-            .collect();
+    pub fn parse(input: &str) -> Result<Self, FactorError> {
+        let compact = crate::typed_code::compact(input);
         if compact.is_empty() {
-            return Err(AppError::bad_input(
-                "Enter the 6-digit code from your authenticator app, or a recovery code.",
-            ));
+            return Err(FactorError::Empty);
         }
         if compact.chars().all(|c| c.is_ascii_digit()) {
-            return TotpCode::parse(&compact)
-                .map(Factor::Totp)
-                .map_err(|e| AppError::bad_input(e.to_string()));
+            return Ok(Factor::Totp(TotpCode::parse(&compact)?));
         }
-        RecoveryCode::parse(input).map(Factor::Recovery).map_err(|_| {
-            AppError::bad_input(
-                "Enter the 6-digit code from your authenticator app, or a recovery code (24 letters and digits).",
-            )
-        })
+        RecoveryCode::parse(input)
+            .map(Factor::Recovery)
+            .map_err(|_| FactorError::NotACode)
     }
 }
 
@@ -74,7 +80,7 @@ pub enum Proof {
     RecoveryCode { left: i64 },
 }
 
-pub async fn status(services: &Services, user_id: i64) -> Result<Status, AppError> {
+pub async fn status(services: &Services, user_id: i64) -> Result<Status, AuthError> {
     let credential = store::totp::find(&services.db, user_id).await?;
     let (codes_left, any_code_used) = store::recovery_codes::summary(&services.db, user_id).await?;
     Ok(Status {
@@ -84,7 +90,7 @@ pub async fn status(services: &Services, user_id: i64) -> Result<Status, AppErro
     })
 }
 
-pub async fn is_enabled(services: &Services, user_id: i64) -> Result<bool, AppError> {
+pub async fn is_enabled(services: &Services, user_id: i64) -> Result<bool, AuthError> {
     Ok(store::totp::find(&services.db, user_id).await?.is_some())
 }
 
@@ -92,9 +98,9 @@ pub async fn is_enabled(services: &Services, user_id: i64) -> Result<bool, AppEr
 pub async fn begin_enrollment(
     services: &Services,
     session: &Session,
-) -> Result<Enrollment, AppError> {
+) -> Result<Enrollment, AuthError> {
     if is_enabled(services, session.user_id).await? {
-        return Err(already_on());
+        return Err(AuthError::TwoFactorAlreadyOn);
     }
     let secret = TotpSecret::generate(&mut OsRng);
     let sealed = seal(services, session.user_id, &secret)?;
@@ -107,7 +113,7 @@ pub async fn begin_enrollment(
 pub async fn pending_enrollment(
     services: &Services,
     session: &Session,
-) -> Result<Option<Enrollment>, AppError> {
+) -> Result<Option<Enrollment>, AuthError> {
     let now = services.clock.now();
     let Some((sealed, expires_at)) =
         store::totp::find_enrollment(&services.db, session.id, now).await?
@@ -123,12 +129,9 @@ fn enrollment_view(
     session: &Session,
     secret: &TotpSecret,
     expires_at: i64,
-) -> Result<Enrollment, AppError> {
-    let uri =
-        totp::otpauth_uri(secret, &services.config.issuer, &session.email).map_err(|err| {
-            tracing::error!(error = %err, "cannot build the otpauth URI");
-            AppError::Internal
-        })?;
+) -> Result<Enrollment, AuthError> {
+    let uri = totp::otpauth_uri(secret, &services.config.issuer, &session.email)
+        .map_err(|err| AuthError::internal(format!("cannot build the otpauth URI: {err}")))?;
     Ok(Enrollment {
         qr_svg: qr_svg(&uri)?,
         key: secret.grouped_base32(),
@@ -137,12 +140,10 @@ fn enrollment_view(
 }
 
 /// The QR code as inline SVG, drawn on the server so the browser needs no library.
-fn qr_svg(uri: &str) -> Result<String, AppError> {
+fn qr_svg(uri: &str) -> Result<String, AuthError> {
     use qrcode::{render::svg, EcLevel, QrCode};
-    let code = QrCode::with_error_correction_level(uri.as_bytes(), EcLevel::M).map_err(|err| {
-        tracing::error!(error = %err, "cannot encode the QR code");
-        AppError::Internal
-    })?;
+    let code = QrCode::with_error_correction_level(uri.as_bytes(), EcLevel::M)
+        .map_err(|err| AuthError::internal(format!("cannot encode the QR code: {err}")))?;
     Ok(code
         .render::<svg::Color<'_>>()
         .min_dimensions(220, 220)
@@ -160,16 +161,16 @@ pub async fn enable(
     code: &str,
     password: String,
     client: &ClientInfo,
-) -> Result<Vec<RecoveryCode>, AppError> {
-    let code = TotpCode::parse(code).map_err(|e| AppError::bad_input(e.to_string()))?;
+) -> Result<Vec<RecoveryCode>, AuthError> {
+    let code = TotpCode::parse(code)?;
     accounts::confirm_password(services, session.user_id, password, client).await?;
     if is_enabled(services, session.user_id).await? {
-        return Err(already_on());
+        return Err(AuthError::TwoFactorAlreadyOn);
     }
     let now = services.clock.now();
-    let (sealed, _) = store::totp::find_enrollment(&services.db, session.id, now).await?.ok_or_else(|| {
-        AppError::Conflict("This setup has expired. Close the dialog and press Enable again to get a new QR code.".into())
-    })?;
+    let (sealed, _) = store::totp::find_enrollment(&services.db, session.id, now)
+        .await?
+        .ok_or(AuthError::SetupExpired)?;
     let secret = open(services, session.user_id, &sealed)?;
     let attempt = throttle::reserve(
         services,
@@ -193,14 +194,14 @@ pub async fn enable(
     let mut tx = services.db.begin().await?;
     throttle::clear_in(&mut *tx, attempt).await?;
     if !store::totp::take_enrollment(&mut *tx, session.id).await? {
-        return Err(AppError::Conflict(
-            "This setup was already used. Press Enable to start again.".into(),
-        ));
+        return Err(AuthError::SetupAlreadyUsed);
     }
     if !store::totp::insert(&mut *tx, session.user_id, &sealed, step, now).await? {
-        return Err(already_on());
+        return Err(AuthError::TwoFactorAlreadyOn);
     }
-    fail::fail_point!("factor_change.after_change", |_| Err(AppError::Internal));
+    fail::fail_point!("factor_change.after_change", |_| Err(AuthError::internal(
+        "failpoint"
+    )));
     store::recovery_codes::replace_all(&mut tx, session.user_id, &hashes).await?;
     commit_factor_change(tx, services, session, EventKind::TwoFactorEnabled, client).await?;
     metrics::two_factor_change(Change::Enabled);
@@ -215,18 +216,18 @@ pub async fn disable(
     code: &str,
     password: String,
     client: &ClientInfo,
-) -> Result<(), AppError> {
+) -> Result<(), AuthError> {
     let factor = Factor::parse(code)?;
     accounts::confirm_password(services, session.user_id, password, client).await?;
     if !is_enabled(services, session.user_id).await? {
-        return Err(AppError::Conflict(
-            "Two-factor authentication is already off.".into(),
-        ));
+        return Err(AuthError::TwoFactorAlreadyOff);
     }
     // The code is spent in the same commit that turns 2FA off: both happen, or neither.
     let mut accepted = accept(services, session.user_id, &factor, client).await?;
     store::totp::delete(&mut **accepted.tx(), session.user_id).await?;
-    fail::fail_point!("factor_change.after_change", |_| Err(AppError::Internal));
+    fail::fail_point!("factor_change.after_change", |_| Err(AuthError::internal(
+        "failpoint"
+    )));
     store::recovery_codes::delete_all(&mut **accepted.tx(), session.user_id).await?;
     commit_factor_change(
         accepted.tx,
@@ -247,19 +248,19 @@ pub async fn regenerate_recovery_codes(
     code: &str,
     password: String,
     client: &ClientInfo,
-) -> Result<Vec<RecoveryCode>, AppError> {
+) -> Result<Vec<RecoveryCode>, AuthError> {
     let factor = Factor::parse(code)?;
     accounts::confirm_password(services, session.user_id, password, client).await?;
     if !is_enabled(services, session.user_id).await? {
-        return Err(AppError::Conflict(
-            "Turn on two-factor authentication first.".into(),
-        ));
+        return Err(AuthError::TwoFactorNotOn);
     }
     let codes = recovery_codes::generate_set(&mut OsRng);
     let hashes = hash_all(services, &codes);
     let mut accepted = accept(services, session.user_id, &factor, client).await?;
     store::recovery_codes::replace_all(accepted.tx(), session.user_id, &hashes).await?;
-    fail::fail_point!("factor_change.after_change", |_| Err(AppError::Internal));
+    fail::fail_point!("factor_change.after_change", |_| Err(AuthError::internal(
+        "failpoint"
+    )));
     commit_factor_change(
         accepted.tx,
         services,
@@ -290,7 +291,7 @@ impl Accepted {
         &mut self.tx
     }
 
-    pub async fn commit(self) -> Result<(), AppError> {
+    pub async fn commit(self) -> Result<(), AuthError> {
         self.tx.commit().await?;
         Ok(())
     }
@@ -309,7 +310,7 @@ pub async fn accept(
     user_id: i64,
     factor: &Factor,
     client: &ClientInfo,
-) -> Result<Accepted, AppError> {
+) -> Result<Accepted, AuthError> {
     let attempt = throttle::reserve(
         services,
         throttle::second_factor_key(user_id),
@@ -390,7 +391,7 @@ pub async fn finish_sign_in(
     session: &Session,
     factor: &Factor,
     client: &ClientInfo,
-) -> Result<PromptOutcome, AppError> {
+) -> Result<PromptOutcome, AuthError> {
     let Some(attempt) = sessions::reserve_code_attempt(services, session).await? else {
         return Ok(PromptOutcome::Ended {
             retry_after_secs: None,
@@ -399,13 +400,13 @@ pub async fn finish_sign_in(
     let mut accepted = match accept(services, session.user_id, factor, client).await {
         Ok(accepted) => accepted,
         // A locked account cannot finish here before the prompt expires anyway.
-        Err(AppError::Throttled { retry_after_secs }) => {
+        Err(AuthError::Throttled { retry_after_secs }) => {
             sessions::end(services, session).await?;
             return Ok(PromptOutcome::Ended {
                 retry_after_secs: Some(retry_after_secs),
             });
         }
-        Err(AppError::InvalidCode) if attempt.last => {
+        Err(AuthError::InvalidCode) if attempt.last => {
             sessions::end(services, session).await?;
             return Ok(PromptOutcome::Ended {
                 retry_after_secs: None,
@@ -440,7 +441,7 @@ async fn commit_factor_change(
     session: &Session,
     kind: EventKind,
     client: &ClientInfo,
-) -> Result<(), AppError> {
+) -> Result<(), AuthError> {
     let ended = end_sessions_in(&mut tx, session.user_id, Some(session.id)).await?;
     audit::record_in(&mut *tx, services, session.user_id, kind, client, "").await?;
     if ended > 0 {
@@ -455,7 +456,9 @@ async fn commit_factor_change(
         )
         .await?;
     }
-    fail::fail_point!("factor_change.before_commit", |_| Err(AppError::Internal));
+    fail::fail_point!("factor_change.before_commit", |_| Err(AuthError::internal(
+        "failpoint"
+    )));
     tx.commit().await?;
     Ok(())
 }
@@ -467,7 +470,7 @@ async fn end_sessions_in(
     tx: &mut Transaction<'static, Any>,
     user_id: i64,
     keep: Option<i64>,
-) -> Result<u64, AppError> {
+) -> Result<u64, AuthError> {
     let ended = sessions::end_others(&mut **tx, user_id, keep).await?;
     store::totp::delete_enrollments_of_user(&mut **tx, user_id).await?;
     store::code_handoffs::delete_for_user(&mut **tx, user_id).await?;
@@ -477,14 +480,16 @@ async fn end_sessions_in(
 /// For a person who lost both their phone and their recovery codes: turns 2FA off, clears
 /// the second-factor lock and ends every session, in one commit with its event. Returns
 /// how many sessions ended, or `None` for an unknown email.
-pub async fn admin_reset(services: &Services, email: &str) -> Result<Option<u64>, AppError> {
+pub async fn admin_reset(services: &Services, email: &str) -> Result<Option<u64>, AuthError> {
     let email = super::email::Email::parse(email)?;
     let Some(user) = store::users::find_by_email(&services.db, email.as_str()).await? else {
         return Ok(None);
     };
     let mut tx = services.db.begin().await?;
     store::totp::delete(&mut *tx, user.id).await?;
-    fail::fail_point!("factor_change.after_change", |_| Err(AppError::Internal));
+    fail::fail_point!("factor_change.after_change", |_| Err(AuthError::internal(
+        "failpoint"
+    )));
     store::recovery_codes::delete_all(&mut *tx, user.id).await?;
     store::throttle::clear(&mut *tx, &throttle::second_factor_key(user.id)).await?;
     let ended = end_sessions_in(&mut tx, user.id, None).await?;
@@ -502,33 +507,29 @@ pub async fn admin_reset(services: &Services, email: &str) -> Result<Option<u64>
         &detail,
     )
     .await?;
-    fail::fail_point!("factor_change.before_commit", |_| Err(AppError::Internal));
+    fail::fail_point!("factor_change.before_commit", |_| Err(AuthError::internal(
+        "failpoint"
+    )));
     tx.commit().await?;
     metrics::two_factor_change(Change::AdminReset);
     Ok(Some(ended))
 }
 
-fn already_on() -> AppError {
-    AppError::Conflict("Two-factor authentication is already on.".into())
-}
-
-fn seal(services: &Services, user_id: i64, secret: &TotpSecret) -> Result<Vec<u8>, AppError> {
+fn seal(services: &Services, user_id: i64, secret: &TotpSecret) -> Result<Vec<u8>, AuthError> {
     services
         .keys
         .sealing
         .seal(user_id, secret.as_bytes(), &mut OsRng)
-        .map_err(|err| {
-            tracing::error!(error = %err, "cannot seal a TOTP secret");
-            AppError::Internal
-        })
+        .map_err(|err| AuthError::internal(format!("cannot seal a TOTP secret: {err}")))
 }
 
-fn open(services: &Services, user_id: i64, sealed: &[u8]) -> Result<TotpSecret, AppError> {
+fn open(services: &Services, user_id: i64, sealed: &[u8]) -> Result<TotpSecret, AuthError> {
     let bytes = services.keys.sealing.open(user_id, sealed).map_err(|err| {
-        tracing::error!(error = %err, user_id, "cannot open a sealed TOTP secret: is this the right server key?");
-        AppError::Internal
+        AuthError::internal(format!(
+            "cannot open the sealed TOTP secret of user {user_id}: is this the right server key? {err}"
+        ))
     })?;
-    TotpSecret::from_bytes(bytes).map_err(|_| AppError::Internal)
+    TotpSecret::from_bytes(bytes).map_err(AuthError::internal)
 }
 
 #[cfg(test)]

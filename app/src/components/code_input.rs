@@ -59,15 +59,8 @@ pub fn CodeInput(
 
 /// Six digits, ignoring the spaces and dashes people paste with them.
 pub fn is_complete_app_code(value: &str) -> bool {
-    let mut digits = 0;
-    for c in value.chars() {
-        match c {
-            '0'..='9' => digits += 1,
-            ' ' | '-' => {}
-            _ => return false,
-        }
-    }
-    digits == 6
+    let code = crate::typed_code::compact(value);
+    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(feature = "hydrate")]

@@ -38,3 +38,25 @@ impl Backend {
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }
+
+/// Errors that pass by themselves: no connection, or a database too busy to take the
+/// request now.
+pub fn is_transient(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(db) => {
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // SQLITE_BUSY and SQLITE_LOCKED, with any extended code.
+                let code = db.code().and_then(|c| c.parse::<i32>().ok());
+                return code.is_some_and(|c| matches!(c & 0xff, 5 | 6));
+            }
+            // lock_not_available, serialization_failure, deadlock_detected,
+            // too_many_connections, cannot_connect_now.
+            db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some_and(|pg| {
+                    matches!(pg.code(), "55P03" | "40001" | "40P01" | "53300" | "57P03")
+                })
+        }
+        _ => false,
+    }
+}

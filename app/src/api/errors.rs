@@ -1,0 +1,90 @@
+//! What a person is told when the domain refuses: each [`AuthError`] becomes the wire
+//! error with its status and sentence. Internal causes are logged here and go no further.
+
+use crate::{auth::AuthError, error::AppError, store};
+
+impl From<AuthError> for AppError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::InvalidInput(reason) => AppError::BadInput(reason.to_string()),
+            AuthError::InvalidCredentials => AppError::InvalidCredentials,
+            AuthError::WrongPassword => AppError::WrongPassword,
+            AuthError::InvalidCode => AppError::InvalidCode,
+            AuthError::NotSignedIn => AppError::Unauthorized,
+            AuthError::Throttled { retry_after_secs } => AppError::Throttled { retry_after_secs },
+            AuthError::EmailTaken => AppError::EmailTaken,
+            AuthError::TwoFactorAlreadyOn => {
+                AppError::Conflict("Two-factor authentication is already on.".into())
+            }
+            AuthError::TwoFactorAlreadyOff => {
+                AppError::Conflict("Two-factor authentication is already off.".into())
+            }
+            AuthError::TwoFactorNotOn => {
+                AppError::Conflict("Turn on two-factor authentication first.".into())
+            }
+            AuthError::SetupExpired => AppError::Conflict(
+                "This setup has expired. Close the dialog and press Enable again to get a new QR code."
+                    .into(),
+            ),
+            AuthError::SetupAlreadyUsed => AppError::Conflict(
+                "This setup was already used. Press Enable to start again.".into(),
+            ),
+            // Busy or away: answered 503 with `Retry-After`, not as our fault.
+            AuthError::Storage(err) if store::is_transient(&err) => {
+                tracing::error!(error = %err, "database unavailable");
+                AppError::Unavailable
+            }
+            AuthError::Storage(err) => {
+                tracing::error!(error = %err, "database error");
+                AppError::Internal
+            }
+            AuthError::HasherUnavailable => {
+                tracing::error!("the password hasher is closed");
+                AppError::Unavailable
+            }
+            AuthError::Internal(cause) => {
+                tracing::error!(cause, "internal error");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+/// The `outcome` a sign-in step is counted under: its error's kind when it failed.
+pub fn sign_in_outcome<T>(result: &Result<T, AppError>, needs_second_factor: bool) -> &'static str {
+    match result {
+        Ok(_) if needs_second_factor => "second_factor_required",
+        Ok(_) => "signed_in",
+        Err(err) => err.kind(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{email::EmailError, two_factor::FactorError};
+
+    #[test]
+    fn refused_input_reads_as_its_reason() {
+        let err = AppError::from(AuthError::from(EmailError::Empty));
+        assert_eq!(err, AppError::bad_input("Enter your email address."));
+        let err = AppError::from(AuthError::from(FactorError::NotACode));
+        assert_eq!(err.status(), 400);
+    }
+
+    #[test]
+    fn internal_causes_never_reach_the_wire() {
+        let err = AppError::from(AuthError::internal("sealing key 0xdeadbeef is wrong"));
+        assert_eq!(err, AppError::Internal);
+        let json = serde_json::to_string(&err).unwrap();
+        assert!(!json.contains("deadbeef"), "{json}");
+    }
+
+    #[test]
+    fn a_database_that_is_away_is_unavailable() {
+        let err = AppError::from(AuthError::Storage(sqlx::Error::PoolTimedOut));
+        assert_eq!(err, AppError::Unavailable);
+        let err = AppError::from(AuthError::Storage(sqlx::Error::RowNotFound));
+        assert_eq!(err, AppError::Internal);
+    }
+}

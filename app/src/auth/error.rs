@@ -1,0 +1,78 @@
+//! What can go wrong in the domain, named for what happened. The api layer decides what
+//! a person is told and with which status; see `api::errors`.
+
+use super::{
+    email::EmailError, password::PasswordError, totp::TotpCodeError, two_factor::FactorError,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Input that can never be valid; the reason's text is written for the person.
+    #[error(transparent)]
+    InvalidInput(#[from] InvalidInput),
+    /// Unknown email or wrong password at sign-in: the two are never told apart.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// A re-entered password was wrong, where the account is already known.
+    #[error("wrong password")]
+    WrongPassword,
+    /// A wrong, replayed or expired second factor.
+    #[error("invalid code")]
+    InvalidCode,
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error("throttled for {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
+    #[error("email taken")]
+    EmailTaken,
+    #[error("two-factor authentication is already on")]
+    TwoFactorAlreadyOn,
+    #[error("two-factor authentication is already off")]
+    TwoFactorAlreadyOff,
+    #[error("two-factor authentication is not on")]
+    TwoFactorNotOn,
+    /// The pending secret expired, or was never started for this session.
+    #[error("the two-factor setup expired")]
+    SetupExpired,
+    #[error("the two-factor setup was already used")]
+    SetupAlreadyUsed,
+    #[error("storage: {0}")]
+    Storage(#[from] sqlx::Error),
+    /// The password hasher stopped taking work.
+    #[error("password hashing is unavailable")]
+    HasherUnavailable,
+    /// A bug or a broken invariant; the cause is for the log only.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl AuthError {
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        AuthError::Internal(cause.to_string())
+    }
+}
+
+/// Why input was refused. Each reason's `Display` is the explanation a person reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidInput {
+    #[error(transparent)]
+    Email(#[from] EmailError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    TotpCode(#[from] TotpCodeError),
+    #[error(transparent)]
+    Factor(#[from] FactorError),
+}
+
+macro_rules! invalid_input {
+    ($($reason:ty),*) => {$(
+        impl From<$reason> for AuthError {
+            fn from(reason: $reason) -> Self {
+                AuthError::InvalidInput(reason.into())
+            }
+        }
+    )*};
+}
+
+invalid_input!(EmailError, PasswordError, TotpCodeError, FactorError);
