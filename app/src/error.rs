@@ -42,6 +42,9 @@ pub enum AppError {
     SignInEnded { retry_after_secs: Option<u64> },
     #[error("This request came from another site and was refused.")]
     Forbidden,
+    /// The body was over the limit, refused before it was read.
+    #[error("The request is too large.")]
+    TooLarge,
     #[error("The service is temporarily unavailable. Please try again in a moment.")]
     Unavailable,
     #[error("Something went wrong on our side. Please try again.")]
@@ -57,6 +60,7 @@ impl AppError {
             | AppError::InvalidCode
             | AppError::Unauthorized => 401,
             AppError::Forbidden => 403,
+            AppError::TooLarge => 413,
             AppError::EmailTaken | AppError::Conflict(_) => 409,
             AppError::Throttled { .. } => 429,
             AppError::SignInEnded {
@@ -105,6 +109,7 @@ impl AppError {
             AppError::Throttled { .. } => "throttled",
             AppError::SignInEnded { .. } => "sign_in_ended",
             AppError::Forbidden => "forbidden",
+            AppError::TooLarge => "too_large",
             AppError::Unavailable => "unavailable",
             AppError::Internal => "internal",
         }
@@ -149,6 +154,7 @@ impl From<WireError> for AppError {
                 retry_after_secs: wire.retry_after_secs,
             },
             "forbidden" => AppError::Forbidden,
+            "too_large" => AppError::TooLarge,
             "unavailable" => AppError::Unavailable,
             _ => AppError::Internal,
         }

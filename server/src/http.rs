@@ -341,9 +341,11 @@ async fn word_panic_answer(req: Request, next: Next) -> Response {
 
 async fn security_headers(req: Request, next: Next) -> Response {
     let is_asset = is_static_asset(req.uri().path());
+    let path = req.uri().path().to_owned();
     let mut res = next.run(req).await;
+    // The body limit answers before any server function exists to word it.
     if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        res = (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
+        res = error_response(&AppError::TooLarge, &path);
     }
     let headers = res.headers_mut();
     headers.insert(

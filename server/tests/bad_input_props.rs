@@ -358,8 +358,8 @@ fn every_server_function_refuses_garbage_with_a_full_session() {
     assert_eq!(who["email"], email, "the session outlived all of it");
 }
 
-/// One byte over the limit is refused before any server function runs, with a sentence
-/// (as plain text: the limit answers before the server functions' JSON errors exist).
+/// One byte over the limit is refused before any server function runs, with the same
+/// JSON sentence as every other refusal.
 #[test]
 fn a_body_over_the_limit_is_refused_by_every_server_function() {
     let (rt, mut target, _) = target(true);
@@ -374,9 +374,14 @@ fn a_body_over_the_limit_is_refused_by_every_server_function() {
         let before = state(&target.db).await;
         for (path, method) in &target.functions {
             let (status, answer) = target.send(path, method, &body, "192.0.2.2").await;
-            let answer = String::from_utf8_lossy(&answer);
-            assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}: {answer}");
-            assert!(!answer.trim().is_empty(), "{path} says why");
+            assert_eq!(
+                status,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "{path}: {}",
+                String::from_utf8_lossy(&answer)
+            );
+            let answer: serde_json::Value = serde_json::from_slice(&answer).expect("JSON");
+            assert_eq!(answer["message"], "The request is too large.", "{path}");
         }
         assert_eq!(state(&target.db).await, before);
     });

@@ -5,8 +5,7 @@ use super::{
     email::Email,
     error::AuthError,
     password::Password,
-    throttle::{self, Reservation},
-    ClientInfo, Services,
+    throttle, ClientInfo, Services,
 };
 use crate::store::{self, users::UserRow};
 
@@ -21,12 +20,14 @@ pub async fn sign_up(
     let email = Email::parse(email)?;
     let local_part = email.as_str().split('@').next().unwrap_or_default();
     let password = Password::new_for_account(password, &[email.as_str(), local_part, "gatehouse"])?;
-    let _counted = throttle::reserve(
+    // A sign-up is never given back, whatever becomes of it.
+    throttle::reserve(
         services,
         throttle::address_key("signup", &client.ip),
         throttle::sign_ups_per_ip(services.config.sign_ups_per_hour),
     )
-    .await?;
+    .await?
+    .stands();
     let hash = services.hasher.hash(&password).await?;
     match store::users::insert(&services.db, email.as_str(), &hash, services.clock.now()).await {
         Ok(id) => Ok(id),
@@ -78,6 +79,8 @@ pub async fn authenticate(
     }
     // Both counts already stand. A real account's events commit here; an unknown email
     // makes the same commit, so the two take the same time.
+    address.stands();
+    let locked = account.stands();
     let mut tx = services.db.begin().await?;
     throttle::touch_in(&mut *tx, services, &account).await?;
     if let Some(user) = &user {
@@ -87,7 +90,7 @@ pub async fn authenticate(
             user.id,
             client,
             EventKind::SignInFailed,
-            &account,
+            locked,
         )
         .await?;
     }
@@ -120,6 +123,7 @@ pub async fn confirm_password(
         throttle::clear_in(&services.db, account).await?;
         return Ok(());
     }
+    let locked = account.stands();
     let mut tx = services.db.begin().await?;
     log_wrong_password(
         &mut tx,
@@ -127,27 +131,27 @@ pub async fn confirm_password(
         user.id,
         client,
         EventKind::WrongPassword,
-        &account,
+        locked,
     )
     .await?;
     tx.commit().await?;
-    Err(match account.started_lock() {
+    Err(match locked {
         Some(retry_after_secs) => AuthError::Throttled { retry_after_secs },
         None => AuthError::WrongPassword,
     })
 }
 
-/// The wrong password's event, and the lock's when this attempt started one.
+/// The wrong password's event, and the lock's when this attempt started one (`locked`).
 async fn log_wrong_password(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     services: &Services,
     user_id: i64,
     client: &ClientInfo,
     kind: EventKind,
-    account: &Reservation,
+    locked: Option<u64>,
 ) -> Result<(), AuthError> {
     audit::record_in(&mut **tx, services, user_id, kind, client, "wrong password").await?;
-    if let Some(secs) = account.started_lock() {
+    if let Some(secs) = locked {
         let detail = format!(
             "password sign-in locked for {}",
             crate::error::human_duration(secs)

@@ -33,12 +33,13 @@ pub fn second_factor_failure() {
     counter!(SECOND_FACTOR_FAILURES).increment(1);
 }
 
-/// A throttle key was locked; `scope` is its prefix (`pw`, `ip`, `2fa`).
+/// A throttle key was locked; `scope` is its prefix (`pw`, `ip`, `2fa`, `signup`).
 pub fn lockout(key: &str) {
     let scope = match key.split_once(':').map(|(scope, _)| scope) {
         Some("pw") => "password_account",
         Some("ip") => "password_ip",
         Some("2fa") => "second_factor",
+        Some("signup") => "sign_up_ip",
         _ => "other",
     };
     counter!(LOCKOUTS, "scope" => scope).increment(1);

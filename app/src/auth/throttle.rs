@@ -100,6 +100,17 @@ impl Reservation {
         (self.row.failures == 0 && self.row.locked_until > self.at)
             .then(|| (self.row.locked_until - self.at) as u64)
     }
+
+    /// The attempt counts for good (it failed, or is never given back): the lock it
+    /// started, if any, is counted in the metrics and returned. A lock whose attempt then
+    /// succeeds is lifted again, so it is not counted.
+    pub fn stands(&self) -> Option<u64> {
+        let lock = self.started_lock();
+        if lock.is_some() {
+            super::metrics::lockout(&self.key);
+        }
+        lock
+    }
 }
 
 /// Counts an attempt before it is checked, or refuses it with the time left while the
@@ -111,18 +122,12 @@ pub async fn reserve(
 ) -> Result<Reservation, AuthError> {
     let now = services.clock.now();
     match table::reserve(&services.db, &key, policy.limits(), now).await? {
-        Some(row) => {
-            let reservation = Reservation {
-                key,
-                policy,
-                row,
-                at: now,
-            };
-            if reservation.started_lock().is_some() {
-                super::metrics::lockout(&reservation.key);
-            }
-            Ok(reservation)
-        }
+        Some(row) => Ok(Reservation {
+            key,
+            policy,
+            row,
+            at: now,
+        }),
         None => Err(AuthError::Throttled {
             retry_after_secs: retry_after(services, &key, now).await?,
         }),
@@ -217,7 +222,7 @@ pub async fn second_factor_failed(
     reservation: Reservation,
 ) -> AuthError {
     super::metrics::second_factor_failure();
-    let locked = reservation.started_lock();
+    let locked = reservation.stands();
     let logged = async {
         let mut tx = services.db.begin().await?;
         audit::record_in(
