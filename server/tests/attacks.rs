@@ -31,15 +31,22 @@ async fn totp_bruteforce_locks_account_across_restart() {
 
     let server = TestServer::start_in(server.stop());
     let browser = server.browser();
-    browser.sign_in(&email, PASSWORD).await;
-    let res = browser.verify_code(&totp_at(&key, now() + 30)).await;
+    let res = browser.sign_in(&email, PASSWORD).await;
     assert_eq!(
         res.status(),
         StatusCode::TOO_MANY_REQUESTS,
-        "still locked after a restart, even for the right code"
+        "still locked after a restart: the right password gets no code prompt"
     );
     let retry: u64 = header(&res, "retry-after").parse().unwrap();
     assert!((1..=900).contains(&retry));
+    assert_eq!(
+        browser
+            .verify_code(&totp_at(&key, now() + 30))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "so there is no pending session to try the right code on"
+    );
 }
 
 #[tokio::test]
@@ -60,10 +67,16 @@ async fn recovery_code_guessing_counts_against_the_same_lock() {
         StatusCode::TOO_MANY_REQUESTS
     );
     let owner = server.browser();
-    owner.sign_in(&email, PASSWORD).await;
+    let (status, message) = error_message(owner.sign_in(&email, PASSWORD).await).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        message.contains("signing in to this account is paused"),
+        "{message}"
+    );
     assert_eq!(
         owner.verify_code(&codes[0]).await.status(),
-        StatusCode::TOO_MANY_REQUESTS
+        StatusCode::UNAUTHORIZED,
+        "no code is checked while the lock holds"
     );
 }
 

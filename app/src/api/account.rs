@@ -71,6 +71,12 @@ async fn password_step(
     }
     let next = safe_next(&services, next.as_deref());
     if two_factor::is_enabled(&services, user.id).await? {
+        // The right password, but the code prompt could check nothing yet: say so now.
+        if let Some(secs) = two_factor::locked_for(&services, user.id).await? {
+            return Err(AppError::SignInEnded {
+                retry_after_secs: Some(secs),
+            });
+        }
         let token =
             sessions::start(&services, user.id, Stage::PendingSecondFactor, &client).await?;
         set_session_cookie(&services, &token, Stage::PendingSecondFactor);

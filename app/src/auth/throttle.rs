@@ -134,6 +134,15 @@ pub async fn reserve(
     }
 }
 
+/// Seconds until a key may try again, if it is locked now.
+pub async fn locked_for(services: &Services, key: &str) -> Result<Option<u64>, AuthError> {
+    let now = services.clock.now();
+    let until = table::locked_until(&services.db, key).await?;
+    Ok(until
+        .filter(|until| *until > now)
+        .map(|until| (until - now) as u64))
+}
+
 /// Seconds until a locked key may try again (at least one).
 async fn retry_after(services: &Services, key: &str, now: i64) -> Result<u64, AuthError> {
     let until = table::locked_until(&services.db, key).await?;

@@ -94,6 +94,11 @@ pub async fn is_enabled(services: &Services, user_id: i64) -> Result<bool, AuthE
     Ok(store::totp::find(&services.db, user_id).await?.is_some())
 }
 
+/// How long the account's second step stays locked, if it is.
+pub async fn locked_for(services: &Services, user_id: i64) -> Result<Option<u64>, AuthError> {
+    throttle::locked_for(services, &throttle::second_factor_key(user_id)).await
+}
+
 /// Creates a new pending secret for this session, replacing any earlier one.
 pub async fn begin_enrollment(
     services: &Services,
