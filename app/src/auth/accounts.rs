@@ -20,14 +20,14 @@ pub async fn sign_up(
     let email = Email::parse(email)?;
     let local_part = email.as_str().split('@').next().unwrap_or_default();
     let password = Password::new_for_account(password, &[email.as_str(), local_part, "gatehouse"])?;
-    // A sign-up is never given back, whatever becomes of it.
-    throttle::reserve(
+    let counted = throttle::reserve(
         services,
         throttle::address_key("signup", &client.ip),
         throttle::sign_ups_per_ip(services.config.sign_ups_per_hour),
     )
-    .await?
-    .stands();
+    .await?;
+    // A sign-up is never given back, whatever becomes of it.
+    throttle::stands(services, &counted).await?;
     let hash = services.hasher.hash(&password).await?;
     match store::users::insert(&services.db, email.as_str(), &hash, services.clock.now()).await {
         Ok(id) => Ok(id),
@@ -73,14 +73,14 @@ pub async fn authenticate(
     let stored = user.as_ref().map(|u| u.password_hash.as_str());
     let matches = services.hasher.verify(&password, stored).await?;
     if let (true, Some(user)) = (matches, &user) {
-        throttle::clear_in(&services.db, account).await?;
+        throttle::succeeded_in(&services.db, account).await?;
         throttle::release(services, address).await?;
         return Ok(user.clone());
     }
     // Both counts already stand. A real account's events commit here; an unknown email
     // makes the same commit, so the two take the same time.
-    address.stands();
-    let locked = account.stands();
+    throttle::stands(services, &address).await?;
+    let locked = throttle::stands(services, &account).await?;
     let mut tx = services.db.begin().await?;
     throttle::touch_in(&mut *tx, services, &account).await?;
     if let Some(user) = &user {
@@ -120,10 +120,10 @@ pub async fn confirm_password(
         .verify(&password, Some(&user.password_hash))
         .await?
     {
-        throttle::clear_in(&services.db, account).await?;
+        throttle::succeeded_in(&services.db, account).await?;
         return Ok(());
     }
-    let locked = account.stands();
+    let locked = throttle::stands(services, &account).await?;
     let mut tx = services.db.begin().await?;
     log_wrong_password(
         &mut tx,

@@ -198,10 +198,17 @@ pub async fn reserve_code_attempt(
             last: used >= PENDING_MAX_FAILURES,
         })),
         None => {
-            end(services, session).await?;
+            end_pending(services, session).await?;
             Ok(None)
         }
     }
+}
+
+/// Ends the code prompt's session, unless a concurrent request has just finished it
+/// with the right code: a double submit must not sign the person straight out again.
+pub async fn end_pending(services: &Services, session: &Session) -> Result<(), AuthError> {
+    table::delete_pending(&services.db, session.id).await?;
+    Ok(())
 }
 
 /// An attempt granted by [`reserve_code_attempt`].

@@ -6,7 +6,7 @@
 //! run doubles the lock, up to `max_lock_secs`. Failures decay a while after the last
 //! one, and the lock history after a quiet week.
 
-use super::{audit, error::AuthError, ClientInfo, Services};
+use super::{error::AuthError, Services};
 use crate::store::throttle::{self as table, Limits, ThrottleRow};
 
 #[derive(Debug, Clone, Copy)]
@@ -16,6 +16,8 @@ pub struct Policy {
     pub max_lock_secs: i64,
     /// Failures older than this (after the last one) no longer count.
     pub decay_secs: i64,
+    /// Many people share the key: see [`Limits::shared`].
+    pub shared: bool,
 }
 
 const DAY: i64 = 24 * 3600;
@@ -29,6 +31,7 @@ pub const SECOND_FACTOR: Policy = Policy {
     base_lock_secs: 15 * 60,
     max_lock_secs: DAY,
     decay_secs: DAY,
+    shared: false,
 };
 /// Wrong passwords for one account: ten tries cover typos and forgotten variants, and keep
 /// a year of guessing near 3,600 attempts, far under NIST's ceiling of 100 in a row.
@@ -37,6 +40,7 @@ pub const PASSWORD_PER_ACCOUNT: Policy = Policy {
     base_lock_secs: 15 * 60,
     max_lock_secs: DAY,
     decay_secs: DAY,
+    shared: false,
 };
 /// Wrong passwords from one address, across accounts: room for an office behind one NAT,
 /// none for spraying.
@@ -45,6 +49,7 @@ pub const PASSWORD_PER_IP: Policy = Policy {
     base_lock_secs: 15 * 60,
     max_lock_secs: DAY,
     decay_secs: DAY,
+    shared: true,
 };
 /// New accounts from one address, `per_hour` of them (the operator's
 /// `--sign-ups-per-hour`): every sign-up counts, so it cannot be used to probe for
@@ -55,18 +60,12 @@ pub fn sign_ups_per_ip(per_hour: i64) -> Policy {
         base_lock_secs: 3600,
         max_lock_secs: DAY,
         decay_secs: 3600,
+        // Never given back, so every sign-up counts as one person's attempt would.
+        shared: false,
     }
 }
 
 impl Policy {
-    /// The length of the `lockouts`-th lock (counting from 1).
-    pub fn lock_secs(&self, lockouts: i64) -> i64 {
-        let doublings = (lockouts - 1).clamp(0, 32) as u32;
-        self.base_lock_secs
-            .saturating_mul(1 << doublings)
-            .min(self.max_lock_secs)
-    }
-
     fn limits(&self) -> Limits {
         let doublings = (0..32)
             .find(|&d| self.base_lock_secs.saturating_mul(1 << d) >= self.max_lock_secs)
@@ -78,11 +77,12 @@ impl Policy {
             max_lock_secs: self.max_lock_secs,
             decay_secs: self.decay_secs,
             forget_secs: FORGET_SECS,
+            shared: self.shared,
         }
     }
 }
 
-/// One granted attempt. Check it, then either give it back on success ([`clear_in`],
+/// One granted attempt. Check it, then either give it back on success ([`succeeded_in`],
 /// [`release`]) or let it stand as a failure ([`Reservation::started_lock`]).
 #[derive(Debug)]
 #[must_use]
@@ -100,17 +100,32 @@ impl Reservation {
         (self.row.failures == 0 && self.row.locked_until > self.at)
             .then(|| (self.row.locked_until - self.at) as u64)
     }
+}
 
-    /// The attempt counts for good (it failed, or is never given back): the lock it
-    /// started, if any, is counted in the metrics and returned. A lock whose attempt then
-    /// succeeds is lifted again, so it is not counted.
-    pub fn stands(&self) -> Option<u64> {
-        let lock = self.started_lock();
-        if lock.is_some() {
-            super::metrics::lockout(&self.key);
-        }
-        lock
+/// The attempt counts for good (it failed, or is never given back): returns the lock it
+/// started, if any, and counts that lock in the metrics. A lock whose attempt then
+/// succeeds is lifted again, so it is not counted.
+pub async fn stands(
+    services: &Services,
+    reservation: &Reservation,
+) -> Result<Option<u64>, AuthError> {
+    let lock = if reservation.policy.shared {
+        let now = services.clock.now();
+        table::lock_if_full(
+            &services.db,
+            &reservation.key,
+            reservation.policy.limits(),
+            now,
+        )
+        .await?
+        .map(|until| (until - now) as u64)
+    } else {
+        reservation.started_lock()
+    };
+    if lock.is_some() {
+        super::metrics::lockout(&reservation.key);
     }
+    Ok(lock)
 }
 
 /// Counts an attempt before it is checked, or refuses it with the time left while the
@@ -149,26 +164,26 @@ async fn retry_after(services: &Services, key: &str, now: i64) -> Result<u64, Au
     Ok(until.map_or(1, |until| (until - now).max(1) as u64))
 }
 
-/// A success on a key that belongs to one account: its count starts again, and a lock
-/// this attempt started is lifted. Inside the caller's transaction, so it commits with
-/// the success it rewards.
-pub async fn clear_in<'c>(
+/// A success on a key that belongs to one account: its failures stop counting and a lock
+/// this attempt started is lifted; the lock history stays. Inside the caller's
+/// transaction, so it commits with the success it rewards.
+pub async fn succeeded_in<'c>(
     ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
     reservation: Reservation,
 ) -> Result<(), AuthError> {
-    table::clear(ex, &reservation.key).await?;
+    let Reservation {
+        key, policy, row, ..
+    } = reservation;
+    table::give_back(ex, &key, row, policy.max_failures, true).await?;
     Ok(())
 }
 
 /// A success on a key many people share (an address): only this attempt is given back.
 pub async fn release(services: &Services, reservation: Reservation) -> Result<(), AuthError> {
-    table::release(
-        &services.db,
-        &reservation.key,
-        reservation.row,
-        reservation.policy.max_failures,
-    )
-    .await?;
+    let Reservation {
+        key, policy, row, ..
+    } = reservation;
+    table::give_back(&services.db, &key, row, policy.max_failures, false).await?;
     Ok(())
 }
 
@@ -221,55 +236,6 @@ pub fn address_key(prefix: &str, ip: &str) -> String {
     }
 }
 
-/// A wrong second factor, already counted: it is logged, and the failure that started a
-/// lock is answered with the lock. The events commit together.
-pub async fn second_factor_failed(
-    services: &Services,
-    user_id: i64,
-    client: &ClientInfo,
-    detail: &str,
-    reservation: Reservation,
-) -> AuthError {
-    super::metrics::second_factor_failure();
-    let locked = reservation.stands();
-    let logged = async {
-        let mut tx = services.db.begin().await?;
-        audit::record_in(
-            &mut *tx,
-            services,
-            user_id,
-            audit::EventKind::SecondFactorFailed,
-            client,
-            detail,
-        )
-        .await?;
-        if let Some(secs) = locked {
-            let detail = format!(
-                "second factor locked for {}",
-                crate::error::human_duration(secs)
-            );
-            audit::record_in(
-                &mut *tx,
-                services,
-                user_id,
-                audit::EventKind::LockedOut,
-                client,
-                &detail,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok::<_, AuthError>(())
-    };
-    if let Err(err) = logged.await {
-        return err;
-    }
-    match locked {
-        Some(retry_after_secs) => AuthError::Throttled { retry_after_secs },
-        None => AuthError::InvalidCode,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,27 +258,40 @@ mod tests {
         (granted, wait)
     }
 
+    /// How the attacker plays, and whether the owner signs in every day meanwhile.
+    #[derive(Debug, Clone, Copy)]
+    struct Year {
+        /// After a day-long lock, wait until the lock history is forgotten, hoping for
+        /// short locks again.
+        wait_out_history: bool,
+        /// The owner signs in once a day whenever the lock allows: a success must not
+        /// shorten the attacker's next lock.
+        owner_daily: bool,
+    }
+
     /// A year of guessing at the real store with the clock moved instead of slept: every
     /// guess is wrong, and the attacker sends 20 at once whenever the lock allows.
-    /// `wait_out_history`: after a day-long lock, wait until the lock history is
-    /// forgotten, hoping for short locks again.
-    async fn year_of_guessing(wait_out_history: bool) -> u64 {
+    async fn year_of_guessing(year: Year) -> u64 {
         let (services, clock, _dir) = testing::services().await;
         let key = second_factor_key(1);
         let end = clock.now() + 365 * DAY;
+        let mut owner_next = clock.now() + DAY / 2;
         let mut checked = 0;
         while clock.now() < end {
+            if year.owner_daily && clock.now() >= owner_next {
+                if let Ok(owner) = reserve(&services, key.clone(), SECOND_FACTOR).await {
+                    succeeded_in(&services.db, owner).await.unwrap();
+                }
+                owner_next += DAY;
+            }
             let (granted, wait) = burst(&services, &key, SECOND_FACTOR, 20).await;
             assert!(granted <= 5, "{granted} guesses checked in one window");
             checked += granted;
-            match wait {
-                Some(wait)
-                    if wait_out_history && wait >= SECOND_FACTOR.max_lock_secs as u64 - 1 =>
-                {
-                    clock.advance(wait as i64 + FORGET_SECS)
-                }
-                Some(wait) => clock.advance(wait as i64),
-                None => clock.advance(1),
+            let wait = wait.map_or(1, |w| w as i64);
+            if year.wait_out_history && wait >= SECOND_FACTOR.max_lock_secs - 1 {
+                clock.advance(wait + FORGET_SECS);
+            } else {
+                clock.advance(wait);
             }
         }
         checked
@@ -322,47 +301,68 @@ mod tests {
     /// any moment.
     #[tokio::test]
     async fn a_year_of_parallel_guessing_stays_below_one_percent() {
-        for wait_out_history in [false, true] {
-            let guesses = year_of_guessing(wait_out_history).await;
+        for (wait_out_history, owner_daily) in [(false, false), (false, true), (true, true)] {
+            let year = Year {
+                wait_out_history,
+                owner_daily,
+            };
+            let guesses = year_of_guessing(year).await;
             let p_success = 1.0 - (1.0f64 - 3.0 / 1_000_000.0).powf(guesses as f64);
             println!(
-                "waiting out the history: {wait_out_history}: {guesses} guesses checked in a year, \
-                 success probability {:.3} %",
+                "{year:?}: {guesses} guesses checked in a year, success probability {:.3} %",
                 p_success * 100.0
             );
-            assert!(p_success < 0.01, "{p_success}");
+            assert!(p_success < 0.01, "{year:?}: {p_success}");
         }
     }
 
     #[tokio::test]
-    async fn the_lock_ends_when_it_should_and_a_success_lifts_it() {
+    async fn the_lock_ends_when_it_should_and_each_run_doubles_it_up_to_a_day() {
         let (services, clock, _dir) = testing::services().await;
         let key = second_factor_key(2);
-        assert_eq!(burst(&services, &key, SECOND_FACTOR, 4).await, (4, None));
-        let last = reserve(&services, key.clone(), SECOND_FACTOR)
-            .await
-            .unwrap();
+        let mut locks = Vec::new();
+        for _ in 0..9 {
+            assert_eq!(burst(&services, &key, SECOND_FACTOR, 4).await, (4, None));
+            let last = reserve(&services, key.clone(), SECOND_FACTOR)
+                .await
+                .unwrap();
+            let lock = last
+                .started_lock()
+                .expect("the 5th attempt starts the lock");
+            locks.push(lock);
+            clock.advance(lock as i64 - 1);
+            assert_eq!(burst(&services, &key, SECOND_FACTOR, 1).await, (0, Some(1)));
+            clock.advance(1);
+        }
         assert_eq!(
-            last.started_lock(),
-            Some(15 * 60),
-            "the 5th attempt starts the lock"
+            locks,
+            [900, 1800, 3600, 7200, 14400, 28800, 57600, 86400, 86400]
         );
-        clock.advance(15 * 60 - 1);
-        assert_eq!(burst(&services, &key, SECOND_FACTOR, 1).await, (0, Some(1)));
-        clock.advance(1);
-        let after = reserve(&services, key.clone(), SECOND_FACTOR)
+    }
+
+    #[tokio::test]
+    async fn a_success_lifts_its_own_lock_but_keeps_the_history() {
+        let (services, clock, _dir) = testing::services().await;
+        let key = second_factor_key(6);
+        let _ = burst(&services, &key, SECOND_FACTOR, 5).await;
+        clock.advance(15 * 60);
+        let owner = reserve(&services, key.clone(), SECOND_FACTOR)
             .await
             .unwrap();
-        clear_in(&services.db, after).await.unwrap();
-        // A success forgets the history: the next run is locked for 15 minutes again.
+        succeeded_in(&services.db, owner).await.unwrap();
+        // The failures are forgiven, the lock history is not: the next run locks longer.
         assert_eq!(burst(&services, &key, SECOND_FACTOR, 4).await, (4, None));
         let fifth = reserve(&services, key.clone(), SECOND_FACTOR)
             .await
             .unwrap();
-        assert_eq!(fifth.started_lock(), Some(15 * 60));
-        // The last attempt's own success lifts the lock it started.
-        clear_in(&services.db, fifth).await.unwrap();
-        assert_eq!(burst(&services, &key, SECOND_FACTOR, 1).await.0, 1);
+        assert_eq!(fifth.started_lock(), Some(30 * 60));
+        // The last attempt's own success lifts the lock it started, and it does not count.
+        succeeded_in(&services.db, fifth).await.unwrap();
+        assert_eq!(burst(&services, &key, SECOND_FACTOR, 4).await, (4, None));
+        let next = reserve(&services, key.clone(), SECOND_FACTOR)
+            .await
+            .unwrap();
+        assert_eq!(next.started_lock(), Some(30 * 60));
     }
 
     #[tokio::test]
@@ -393,6 +393,53 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_burst_of_good_sign_ins_from_one_address_locks_nothing() {
+        let (services, _clock, _dir) = testing::services().await;
+        let key = address_key("ip", "203.0.113.10");
+        let results =
+            join_all((0..40).map(|_| reserve(&services, key.clone(), PASSWORD_PER_IP))).await;
+        let mut granted = Vec::new();
+        for result in results {
+            match result {
+                Ok(attempt) => granted.push(attempt),
+                Err(AuthError::Throttled { retry_after_secs }) => {
+                    assert_eq!(retry_after_secs, 1, "asked to retry at once, not locked")
+                }
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(granted.len(), 30, "no more than the limit in flight");
+        for attempt in granted {
+            release(&services, attempt).await.unwrap();
+        }
+        assert_eq!(
+            burst(&services, &key, PASSWORD_PER_IP, 30).await,
+            (30, None)
+        );
+    }
+
+    #[tokio::test]
+    async fn failures_from_one_address_lock_it_once_confirmed() {
+        let (services, _clock, _dir) = testing::services().await;
+        let key = address_key("ip", "203.0.113.11");
+        let attempts =
+            join_all((0..30).map(|_| reserve(&services, key.clone(), PASSWORD_PER_IP))).await;
+        let mut locks = Vec::new();
+        for attempt in attempts {
+            locks.extend(stands(&services, &attempt.unwrap()).await.unwrap());
+        }
+        assert_eq!(
+            locks,
+            [15 * 60],
+            "the failure that fills the limit starts one lock"
+        );
+        assert_eq!(
+            burst(&services, &key, PASSWORD_PER_IP, 1).await,
+            (0, Some(15 * 60))
+        );
+    }
+
+    #[tokio::test]
     async fn the_sweep_keeps_what_still_counts() {
         let (services, clock, _dir) = testing::services().await;
         let locked = second_factor_key(4);
@@ -408,16 +455,6 @@ mod tests {
             1,
             "the lock history goes after a week"
         );
-    }
-
-    #[test]
-    fn each_further_run_doubles_the_lock_up_to_a_day() {
-        let locks: Vec<i64> = (1..=9).map(|n| SECOND_FACTOR.lock_secs(n)).collect();
-        assert_eq!(
-            locks,
-            [900, 1800, 3600, 7200, 14400, 28800, 57600, 86400, 86400]
-        );
-        assert_eq!(SECOND_FACTOR.limits().doublings, 7);
     }
 
     #[test]

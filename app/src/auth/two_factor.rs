@@ -184,7 +184,7 @@ pub async fn enable(
     )
     .await?;
     let Ok(step) = totp::verify(&secret, &code, now, None) else {
-        return Err(throttle::second_factor_failed(
+        return Err(second_factor_failed(
             services,
             session.user_id,
             client,
@@ -197,7 +197,7 @@ pub async fn enable(
     let codes = recovery_codes::generate_set(&mut OsRng);
     let hashes = hash_all(services, &codes);
     let mut tx = services.db.begin().await?;
-    throttle::clear_in(&mut *tx, attempt).await?;
+    throttle::succeeded_in(&mut *tx, attempt).await?;
     if !store::totp::take_enrollment(&mut *tx, session.id).await? {
         return Err(AuthError::SetupAlreadyUsed);
     }
@@ -371,10 +371,59 @@ pub async fn accept(
         }
     };
     let Some(mut accepted) = accepted else {
-        return Err(throttle::second_factor_failed(services, user_id, client, "", attempt).await);
+        return Err(second_factor_failed(services, user_id, client, "", attempt).await);
     };
-    throttle::clear_in(&mut *accepted.tx, attempt).await?;
+    throttle::succeeded_in(&mut *accepted.tx, attempt).await?;
     Ok(accepted)
+}
+
+/// A wrong second factor, already counted: it is logged, and the failure that started a
+/// lock is answered with the lock. The events commit together.
+async fn second_factor_failed(
+    services: &Services,
+    user_id: i64,
+    client: &ClientInfo,
+    detail: &str,
+    reservation: throttle::Reservation,
+) -> AuthError {
+    metrics::second_factor_failure();
+    let logged = async {
+        let locked = throttle::stands(services, &reservation).await?;
+        let mut tx = services.db.begin().await?;
+        audit::record_in(
+            &mut *tx,
+            services,
+            user_id,
+            EventKind::SecondFactorFailed,
+            client,
+            detail,
+        )
+        .await?;
+        if let Some(secs) = locked {
+            let detail = format!(
+                "second factor locked for {}",
+                crate::error::human_duration(secs)
+            );
+            audit::record_in(
+                &mut *tx,
+                services,
+                user_id,
+                EventKind::LockedOut,
+                client,
+                &detail,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok::<_, AuthError>(locked)
+    };
+    match logged.await {
+        Err(err) => err,
+        Ok(locked) => match locked {
+            Some(retry_after_secs) => AuthError::Throttled { retry_after_secs },
+            None => AuthError::InvalidCode,
+        },
+    }
 }
 
 /// What the code prompt's attempt came to.
@@ -406,13 +455,13 @@ pub async fn finish_sign_in(
         Ok(accepted) => accepted,
         // A locked account cannot finish here before the prompt expires anyway.
         Err(AuthError::Throttled { retry_after_secs }) => {
-            sessions::end(services, session).await?;
+            sessions::end_pending(services, session).await?;
             return Ok(PromptOutcome::Ended {
                 retry_after_secs: Some(retry_after_secs),
             });
         }
         Err(AuthError::InvalidCode) if attempt.last => {
-            sessions::end(services, session).await?;
+            sessions::end_pending(services, session).await?;
             return Ok(PromptOutcome::Ended {
                 retry_after_secs: None,
             });

@@ -126,6 +126,15 @@ pub async fn reserve_code_attempt(
     .await
 }
 
+pub async fn delete_pending(db: &Db, id: i64) -> sqlx::Result<bool> {
+    let done =
+        sqlx::query("DELETE FROM sessions WHERE id = $1 AND stage = 'pending_second_factor'")
+            .bind(id)
+            .execute(db)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn delete(db: &Db, id: i64) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM sessions WHERE id = $1")
         .bind(id)

@@ -27,6 +27,10 @@ pub struct Limits {
     pub decay_secs: i64,
     /// A key quiet this long after its last lock starts again from the shortest lock.
     pub forget_secs: i64,
+    /// Many people share the key (an address): attempts in flight fill it, but only a
+    /// confirmed failure starts a lock ([`lock_if_full`]), so a burst of good sign-ins
+    /// from one office is asked to retry in a second rather than locked out.
+    pub shared: bool,
 }
 
 /// The attempt counter as it stands before this reservation, after decay.
@@ -48,6 +52,16 @@ pub async fn reserve<'c>(
     now: i64,
 ) -> sqlx::Result<Option<ThrottleRow>> {
     debug_assert!(limits.max_failures >= 2, "the first insert never locks");
+    if limits.shared {
+        return sqlx::query_as(RESERVE_SHARED.as_str())
+            .bind(key)
+            .bind(now)
+            .bind(now - limits.decay_secs)
+            .bind(now - limits.forget_secs)
+            .bind(limits.max_failures)
+            .fetch_optional(ex)
+            .await;
+    }
     sqlx::query_as(RESERVE.as_str())
         .bind(key)
         .bind(now)
@@ -61,12 +75,18 @@ pub async fn reserve<'c>(
         .await
 }
 
+/// The length of the next lock, from the lock history. The shift is 64-bit on both
+/// backends (PostgreSQL would shift a plain `1` as a 32-bit integer).
+fn lock_secs() -> String {
+    format!(
+        "(CASE WHEN {LOCKOUTS} >= $7 THEN $8 ELSE $6 * (CAST(1 AS BIGINT) << CAST({LOCKOUTS} AS INTEGER)) END)"
+    )
+}
+
 /// The reservation statement, assembled once from its parts.
 static RESERVE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let reaches = format!("{FAILURES} + 1 >= $5");
-    let lock_secs = format!(
-        "(CASE WHEN {LOCKOUTS} >= $7 THEN $8 ELSE $6 * (1 << CAST({LOCKOUTS} AS INTEGER)) END)"
-    );
+    let lock_secs = lock_secs();
     format!(
         "INSERT INTO throttle (key, failures, lockouts, locked_until, updated_at) \
          VALUES ($1, 1, 0, 0, $2) \
@@ -87,34 +107,79 @@ pub async fn locked_until(db: &Db, key: &str) -> sqlx::Result<Option<i64>> {
         .await
 }
 
-/// Takes back one reservation that turned out to be a success, for keys shared by many
-/// people (an address): their successes must not use up each other's attempts. When the
-/// reservation started a lock, that lock is lifted again, unless a later one replaced it.
-pub async fn release<'c>(
+/// A shared key's reservation: refused while locked or while the limit is taken by
+/// failures and attempts in flight; it never starts a lock itself.
+static RESERVE_SHARED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO throttle (key, failures, lockouts, locked_until, updated_at) \
+         VALUES ($1, 1, 0, 0, $2) \
+         ON CONFLICT (key) DO UPDATE SET \
+           failures = {FAILURES} + 1, lockouts = {LOCKOUTS}, updated_at = $2 \
+         WHERE throttle.locked_until <= $2 AND {FAILURES} < $5 \
+         RETURNING failures, lockouts, locked_until"
+    )
+});
+
+/// A shared key's failure is confirmed: when failures and attempts in flight fill the
+/// limit, the lock starts. Returns its end, if this failure started it.
+pub async fn lock_if_full<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    key: &str,
+    limits: Limits,
+    now: i64,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(LOCK_IF_FULL.as_str())
+        .bind(key)
+        .bind(now)
+        .bind(now - limits.decay_secs)
+        .bind(now - limits.forget_secs)
+        .bind(limits.max_failures)
+        .bind(limits.base_lock_secs)
+        .bind(limits.doublings)
+        .bind(limits.max_lock_secs)
+        .fetch_optional(ex)
+        .await
+}
+
+static LOCK_IF_FULL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let lock_secs = lock_secs();
+    format!(
+        "UPDATE throttle SET failures = 0, lockouts = {LOCKOUTS} + 1, \
+           locked_until = $2 + {lock_secs}, updated_at = $2 \
+         WHERE key = $1 AND throttle.locked_until <= $2 AND {FAILURES} >= $5 \
+         RETURNING locked_until"
+    )
+});
+
+/// Gives back a reservation that turned out to be a success. With `forget_failures` (a
+/// key of one account) the earlier failures stop counting too; otherwise (a key many
+/// people share, an address) only this attempt is taken back. A lock this reservation
+/// started is lifted, unless a later one replaced it. The lock history stays either way:
+/// only a quiet week forgets it, so successes cannot be used to keep locks short.
+pub async fn give_back<'c>(
     ex: impl Executor<'c, Database = Any>,
     key: &str,
     reserved: ThrottleRow,
     max_failures: i64,
+    forget_failures: bool,
 ) -> sqlx::Result<()> {
     // Only the reservation that starts a lock leaves the counter at zero.
-    if reserved.failures == 0 {
+    let query = if reserved.failures == 0 {
         sqlx::query(
             "UPDATE throttle SET failures = $1, lockouts = lockouts - 1, locked_until = 0 \
              WHERE key = $2 AND lockouts = $3 AND locked_until = $4",
         )
-        .bind(max_failures - 1)
+        .bind(if forget_failures { 0 } else { max_failures - 1 })
         .bind(key)
         .bind(reserved.lockouts)
         .bind(reserved.locked_until)
-        .execute(ex)
-        .await?;
+    } else if forget_failures {
+        sqlx::query("UPDATE throttle SET failures = 0 WHERE key = $1").bind(key)
     } else {
         sqlx::query("UPDATE throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0")
             .bind(key)
-            .execute(ex)
-            .await?;
-    }
-    Ok(())
+    };
+    query.execute(ex).await.map(drop)
 }
 
 /// Marks the time of the last failure without counting another; see the caller for why.
