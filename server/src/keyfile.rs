@@ -46,6 +46,19 @@ pub fn load_or_create(path: &Path, accounts: i64) -> Result<[u8; 32], KeyFileErr
     }
 }
 
+/// Reads a key another instance is creating at this moment: its file exists before its
+/// 32 bytes do, so a short read is given a moment to complete.
+fn read_when_written(path: &Path) -> Result<[u8; 32], KeyFileError> {
+    for _ in 0..40 {
+        let bytes = fs::read(path).map_err(|e| io_error("read", path, e))?;
+        if bytes.len() >= 32 {
+            return exactly_32(path, bytes);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    exactly_32(path, fs::read(path).map_err(|e| io_error("read", path, e))?)
+}
+
 fn create(path: &Path) -> Result<[u8; 32], KeyFileError> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     if let Some(dir) = dir {
@@ -61,8 +74,7 @@ fn create(path: &Path) -> Result<[u8; 32], KeyFileError> {
         Ok(file) => file,
         // Another instance created it between our read and our create: use theirs.
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
-            let bytes = fs::read(path).map_err(|e| io_error("read", path, e))?;
-            return exactly_32(path, bytes);
+            return read_when_written(path)
         }
         Err(err) => return Err(io_error("create", path, err)),
     };

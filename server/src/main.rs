@@ -83,6 +83,13 @@ fn public_url(config: &Config, bound: SocketAddr) -> anyhow::Result<PublicUrl> {
     match &config.public_url {
         Some(url) => Ok(PublicUrl::parse(url)?),
         None => {
+            if config.secure_cookies || !config.trusted_proxies.is_empty() {
+                tracing::warn!(
+                    %bound,
+                    "behind a proxy without --public-url: redirects and the same-site check \
+                     use http://{bound}; set --public-url to the address people use"
+                );
+            }
             if bound.ip().is_unspecified() {
                 tracing::warn!(
                     %bound,

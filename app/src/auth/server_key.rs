@@ -23,6 +23,13 @@ pub enum KeyError {
          start with the right key file (see README, Backups)"
     )]
     WrongKey { found: KeyId, ours: KeyId },
+    #[error(
+        "this server key ({ours}) does not open the secrets in the database; start with \
+         the key file they were sealed with (see README, Backups)"
+    )]
+    DoesNotOpen { ours: KeyId },
+    #[error("the new server key is the one in use ({0}); give a new key file")]
+    SameKey(KeyId),
     #[error("a sealed value in the database is damaged: {0}")]
     Damaged(SealingError),
     #[error("database: {0}")]
@@ -43,6 +50,14 @@ pub async fn load(db: &Db, master: &[u8; 32], now: i64) -> Result<ServerKeys, Ke
     let derived = ServerKeys::derive(master);
     let ours = derived.key_id();
     if store::wrapped_keys::find(db, HASHING).await?.is_none() {
+        // The first start with kept keys, on a database that may hold secrets already:
+        // keeping a hashing key from the wrong key file would void every hash for good.
+        if let Some((user_id, sealed)) = store::totp::any_sealed_credential(db).await? {
+            derived
+                .sealing
+                .open(user_id, &sealed)
+                .map_err(|_| KeyError::DoesNotOpen { ours })?;
+        }
         let sealed = seal(&derived.wrapping, &derived.hashing[..])?;
         store::wrapped_keys::insert_if_absent(db, HASHING, &sealed, now).await?;
     }
@@ -67,6 +82,9 @@ pub struct Rotated {
 pub async fn rotate(db: &Db, old: &ServerKeys, new_master: &[u8; 32]) -> Result<Rotated, KeyError> {
     let new = ServerKeys::with_hashing(new_master, old.hashing.clone());
     let ours = old.key_id();
+    if new.key_id() == ours {
+        return Err(KeyError::SameKey(ours));
+    }
     let mut tx = db.begin().await?;
     let wrapped = seal(&new.wrapping, &old.hashing[..])?;
     if !store::wrapped_keys::replace(&mut *tx, HASHING, &wrapped).await? {
@@ -76,19 +94,19 @@ pub async fn rotate(db: &Db, old: &ServerKeys, new_master: &[u8; 32]) -> Result<
     for (user_id, sealed) in store::totp::all_sealed_credentials(&mut *tx).await? {
         let secret = Zeroizing::new(opened(old.sealing.open(user_id, &sealed), ours)?);
         let resealed = seal_for(&new.sealing, user_id, &secret)?;
-        store::totp::reseal_credential(&mut *tx, user_id, &resealed).await?;
+        store::totp::reseal_credential(&mut *tx, user_id, &sealed, &resealed).await?;
         rotated.secrets += 1;
     }
     for (session_id, user_id, sealed) in store::totp::all_sealed_enrollments(&mut *tx).await? {
         let secret = Zeroizing::new(opened(old.sealing.open(user_id, &sealed), ours)?);
         let resealed = seal_for(&new.sealing, user_id, &secret)?;
-        store::totp::reseal_enrollment(&mut *tx, session_id, &resealed).await?;
+        store::totp::reseal_enrollment(&mut *tx, session_id, &sealed, &resealed).await?;
         rotated.enrollments += 1;
     }
     for (session_id, user_id, sealed) in store::code_handoffs::all_sealed(&mut *tx).await? {
         let codes = Zeroizing::new(opened(old.handoff.open(user_id, &sealed), ours)?);
         let resealed = seal_for(&new.handoff, user_id, &codes)?;
-        store::code_handoffs::reseal(&mut *tx, session_id, &resealed).await?;
+        store::code_handoffs::reseal(&mut *tx, session_id, &sealed, &resealed).await?;
         rotated.handoffs += 1;
     }
     tx.commit().await?;
@@ -155,5 +173,37 @@ mod tests {
             }
             other => panic!("the old key must be refused, got {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn the_first_start_with_kept_keys_refuses_a_key_that_does_not_open_the_secrets() {
+        let (services, _clock, _dir) = testing::services().await;
+        let db = &services.db;
+        // A database from before keys were kept: a secret sealed under one key, no row.
+        let user = store::users::insert(db, "upgrade@example.com", "x", 1)
+            .await
+            .unwrap();
+        let right = ServerKeys::derive(&[7u8; 32]);
+        let sealed = right
+            .sealing
+            .seal(user, b"twenty bytes secret!", &mut OsRng)
+            .unwrap();
+        store::totp::insert(db, user, &sealed, 1, 1).await.unwrap();
+
+        match load(db, &[9u8; 32], 1).await {
+            Err(KeyError::DoesNotOpen { .. }) => {}
+            other => panic!("a wrong key must be refused before it is kept, got {other:?}"),
+        }
+        assert!(store::wrapped_keys::find(db, HASHING)
+            .await
+            .unwrap()
+            .is_none());
+        let keys = load(db, &[7u8; 32], 2)
+            .await
+            .expect("the right key still starts");
+        assert!(matches!(
+            rotate(db, &keys, &[7u8; 32]).await,
+            Err(KeyError::SameKey(_))
+        ));
     }
 }

@@ -21,8 +21,13 @@ pub fn CodePromptPage() -> impl IntoView {
     // step, which says why and when to try again.
     let navigate = use_navigate();
     Effect::new(move || {
-        if let Some(Err(AppError::SignInEnded { retry_after_secs })) = verify.value().get() {
-            navigate(&sign_in_ended_path(retry_after_secs), Default::default());
+        match verify.value().get() {
+            Some(Err(AppError::SignInEnded { retry_after_secs })) => {
+                navigate(&sign_in_ended_path(retry_after_secs), Default::default())
+            }
+            // Ended elsewhere (another tab, or it expired): start again from the password.
+            Some(Err(AppError::Unauthorized)) => navigate("/signin", Default::default()),
+            _ => {}
         }
     });
     let query = use_query_map();

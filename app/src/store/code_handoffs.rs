@@ -93,15 +93,20 @@ pub async fn all_sealed<'c>(
     .await
 }
 
+/// Replaces a sealed set of codes, unless it changed since it was read.
 pub async fn reseal<'c>(
     ex: impl Executor<'c, Database = Any>,
     session_id: i64,
+    was: &[u8],
     sealed_codes: &[u8],
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE code_handoffs SET sealed_codes = $1 WHERE session_id = $2")
-        .bind(sealed_codes)
-        .bind(session_id)
-        .execute(ex)
-        .await
-        .map(drop)
+    sqlx::query(
+        "UPDATE code_handoffs SET sealed_codes = $1 WHERE session_id = $2 AND sealed_codes = $3",
+    )
+    .bind(sealed_codes)
+    .bind(session_id)
+    .bind(was)
+    .execute(ex)
+    .await
+    .map(drop)
 }

@@ -159,27 +159,44 @@ pub async fn all_sealed_enrollments<'c>(
     .await
 }
 
+/// One credential's user and sealed secret, to check a key against.
+pub async fn any_sealed_credential(db: &Db) -> sqlx::Result<Option<(i64, Vec<u8>)>> {
+    sqlx::query_as("SELECT user_id, sealed_secret FROM totp_credentials LIMIT 1")
+        .fetch_optional(db)
+        .await
+}
+
+/// Replaces a sealed secret, unless it changed since it was read.
 pub async fn reseal_credential<'c>(
     ex: impl Executor<'c, Database = Any>,
     user_id: i64,
+    was: &[u8],
     sealed_secret: &[u8],
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE totp_credentials SET sealed_secret = $1 WHERE user_id = $2")
-        .bind(sealed_secret)
-        .bind(user_id)
-        .execute(ex)
-        .await
-        .map(drop)
+    sqlx::query(
+        "UPDATE totp_credentials SET sealed_secret = $1 WHERE user_id = $2 AND sealed_secret = $3",
+    )
+    .bind(sealed_secret)
+    .bind(user_id)
+    .bind(was)
+    .execute(ex)
+    .await
+    .map(drop)
 }
 
+/// Replaces a pending sealed secret, unless it changed since it was read.
 pub async fn reseal_enrollment<'c>(
     ex: impl Executor<'c, Database = Any>,
     session_id: i64,
+    was: &[u8],
     sealed_secret: &[u8],
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE totp_enrollments SET sealed_secret = $1 WHERE session_id = $2")
-        .bind(sealed_secret)
-        .bind(session_id)
+    sqlx::query(
+        "UPDATE totp_enrollments SET sealed_secret = $1 WHERE session_id = $2 AND sealed_secret = $3",
+    )
+    .bind(sealed_secret)
+    .bind(session_id)
+    .bind(was)
         .execute(ex)
         .await
         .map(drop)
