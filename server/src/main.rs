@@ -148,7 +148,7 @@ async fn serve(
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    tokio::spawn(sweep_expired_sessions(services.clone()));
+    tokio::spawn(sweep(services.clone()));
     if let Some(metrics_addr) = config.metrics_addr {
         let bound = metrics::serve(metrics_addr).await?;
         tracing::info!(addr = %bound, "metrics at /metrics");
@@ -213,7 +213,7 @@ async fn stopped(mut stopping: tokio::sync::watch::Receiver<bool>) {
 
 /// Deletes expired sessions, enrollments and code handoffs and stale throttle counters at
 /// start and every few minutes after, so no table grows without bound.
-async fn sweep_expired_sessions(services: Arc<Services>) {
+async fn sweep(services: Arc<Services>) {
     let mut tick = tokio::time::interval(Duration::from_secs(300));
     loop {
         tick.tick().await;

@@ -13,8 +13,8 @@ use sha2::Sha256;
 use super::{error::AuthError, ClientInfo, Services};
 use crate::store::sessions::{self as table, NewSession, SessionRow};
 
-/// A full session ends after 30 days without use, and in any case after the operator's
-/// `--session-max-age` (30 days unless set), however active it is.
+/// A full session ends after 30 days without use (and, however active, at the end of the
+/// operator's `--session-max-age`, in `AuthConfig`).
 pub const FULL_IDLE_SECS: i64 = 30 * 24 * 3600;
 /// The code prompt must be answered within 10 minutes.
 pub const PENDING_TTL_SECS: i64 = 10 * 60;

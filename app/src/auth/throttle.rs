@@ -222,17 +222,13 @@ pub fn password_key(email: &str) -> String {
 /// network a single subscriber is usually given.
 pub fn address_key(prefix: &str, ip: &str) -> String {
     use std::net::IpAddr;
-    match ip.parse::<IpAddr>() {
-        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+    match ip.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(IpAddr::V6(v6)) => {
             let s = v6.segments();
             format!("{prefix}:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
-        Ok(IpAddr::V6(v6)) => format!(
-            "{prefix}:{}",
-            v6.to_ipv4_mapped()
-                .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED)
-        ),
-        _ => format!("{prefix}:{ip}"),
+        Ok(IpAddr::V4(v4)) => format!("{prefix}:{v4}"),
+        Err(_) => format!("{prefix}:{ip}"),
     }
 }
 
