@@ -135,17 +135,34 @@ pub async fn reserve(
     key: String,
     policy: Policy,
 ) -> Result<Reservation, AuthError> {
+    let mut conn = services.db.acquire().await?;
+    reserve_in(&mut conn, services, key, policy).await
+}
+
+/// [`reserve`] inside the caller's transaction: the counter's row stays locked until it
+/// commits, so a concurrent attempt waits for this one's outcome. Everything happens on
+/// that one connection: a transaction that holds the write lock must never wait for a
+/// second connection from the pool, which those waiting for the lock may all hold.
+pub async fn reserve_in(
+    conn: &mut sqlx::AnyConnection,
+    services: &Services,
+    key: String,
+    policy: Policy,
+) -> Result<Reservation, AuthError> {
     let now = services.clock.now();
-    match table::reserve(&services.db, &key, policy.limits(), now).await? {
+    match table::reserve(&mut *conn, &key, policy.limits(), now).await? {
         Some(row) => Ok(Reservation {
             key,
             policy,
             row,
             at: now,
         }),
-        None => Err(AuthError::Throttled {
-            retry_after_secs: retry_after(services, &key, now).await?,
-        }),
+        None => {
+            let until = table::locked_until(&mut *conn, &key).await?;
+            Err(AuthError::Throttled {
+                retry_after_secs: until.map_or(1, |until| (until - now).max(1) as u64),
+            })
+        }
     }
 }
 
@@ -156,12 +173,6 @@ pub async fn locked_for(services: &Services, key: &str) -> Result<Option<u64>, A
     Ok(until
         .filter(|until| *until > now)
         .map(|until| (until - now) as u64))
-}
-
-/// Seconds until a locked key may try again (at least one).
-async fn retry_after(services: &Services, key: &str, now: i64) -> Result<u64, AuthError> {
-    let until = table::locked_until(&services.db, key).await?;
-    Ok(until.map_or(1, |until| (until - now).max(1) as u64))
 }
 
 /// A success on a key that belongs to one account: its failures stop counting and a lock

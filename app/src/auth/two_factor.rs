@@ -185,6 +185,7 @@ pub async fn enable(
     .await?;
     let Ok(step) = totp::verify(&secret, &code, now, None) else {
         return Err(second_factor_failed(
+            services.db.begin().await?,
             services,
             session.user_id,
             client,
@@ -307,26 +308,42 @@ impl Accepted {
 /// is accepted once: its time step is claimed atomically. A recovery code is spent
 /// atomically.
 ///
-/// The claim is left uncommitted in [`Accepted`] for the caller's own writes. The reads
-/// come first and the transaction opens with its write, so concurrent ones queue for
-/// SQLite's lock instead of failing.
+/// The claim is left uncommitted in [`Accepted`] for the caller's own writes.
 pub async fn accept(
     services: &Services,
     user_id: i64,
     factor: &Factor,
     client: &ClientInfo,
 ) -> Result<Accepted, AuthError> {
-    let attempt = throttle::reserve(
-        services,
-        throttle::second_factor_key(user_id),
-        throttle::SECOND_FACTOR,
-    )
-    .await?;
+    let tx = services.db.begin().await?;
+    accept_in(tx, services, user_id, factor, client).await
+}
+
+/// [`accept`] in the caller's transaction, which may hold a write of its own (the code
+/// prompt's attempt). The account's attempt is counted first, in the same transaction,
+/// and its row stays locked until the outcome commits, so a concurrent attempt waits
+/// for it: one commit per check, whether it is the claim (with the attempt given back)
+/// or the failure (with its events). A refusal commits what the caller counted.
+async fn accept_in(
+    mut tx: Transaction<'static, Any>,
+    services: &Services,
+    user_id: i64,
+    factor: &Factor,
+    client: &ClientInfo,
+) -> Result<Accepted, AuthError> {
+    let key = throttle::second_factor_key(user_id);
+    let attempt = match throttle::reserve_in(&mut tx, services, key, throttle::SECOND_FACTOR).await
+    {
+        Ok(attempt) => attempt,
+        Err(refused) => {
+            tx.commit().await?;
+            return Err(refused);
+        }
+    };
     let now = services.clock.now();
-    let accepted = match factor {
+    let proof = match factor {
         Factor::Totp(code) => {
-            let credential = store::totp::find(&services.db, user_id).await?;
-            let step = match &credential {
+            let step = match store::totp::find(&mut *tx, user_id).await? {
                 Some(credential) => {
                     let secret = open(services, user_id, &credential.sealed_secret)?;
                     totp::verify(&secret, code, now, credential.last_used_step).ok()
@@ -334,21 +351,14 @@ pub async fn accept(
                 None => None,
             };
             match step {
-                Some(step) => {
-                    let mut tx = services.db.begin().await?;
-                    store::totp::claim_step(&mut *tx, user_id, step)
-                        .await?
-                        .then_some(Accepted {
-                            tx,
-                            proof: Proof::Totp,
-                        })
+                Some(step) if store::totp::claim_step(&mut *tx, user_id, step).await? => {
+                    Some(Proof::Totp)
                 }
-                None => None,
+                _ => None,
             }
         }
         Factor::Recovery(code) => {
             let hash = recovery_codes::hash(&services.keys.hashing, code);
-            let mut tx = services.db.begin().await?;
             if store::recovery_codes::consume(&mut *tx, user_id, &hash, now).await? {
                 let (left, _) = store::recovery_codes::summary(&mut *tx, user_id).await?;
                 let detail = format!("{left} left");
@@ -361,25 +371,23 @@ pub async fn accept(
                     &detail,
                 )
                 .await?;
-                Some(Accepted {
-                    tx,
-                    proof: Proof::RecoveryCode { left },
-                })
+                Some(Proof::RecoveryCode { left })
             } else {
                 None
             }
         }
     };
-    let Some(mut accepted) = accepted else {
-        return Err(second_factor_failed(services, user_id, client, "", attempt).await);
+    let Some(proof) = proof else {
+        return Err(second_factor_failed(tx, services, user_id, client, "", attempt).await);
     };
-    throttle::succeeded_in(&mut *accepted.tx, attempt).await?;
-    Ok(accepted)
+    throttle::succeeded_in(&mut *tx, attempt).await?;
+    Ok(Accepted { tx, proof })
 }
 
-/// A wrong second factor, already counted: it is logged, and the failure that started a
-/// lock is answered with the lock. The events commit together.
+/// A wrong second factor, already counted in `tx`: it is logged there, and the failure
+/// that started a lock is answered with the lock. All of it commits together.
 async fn second_factor_failed(
+    mut tx: Transaction<'static, Any>,
     services: &Services,
     user_id: i64,
     client: &ClientInfo,
@@ -389,7 +397,6 @@ async fn second_factor_failed(
     metrics::second_factor_failure();
     let logged = async {
         let locked = throttle::stands(services, &reservation).await?;
-        let mut tx = services.db.begin().await?;
         audit::record_in(
             &mut *tx,
             services,
@@ -419,10 +426,8 @@ async fn second_factor_failed(
     };
     match logged.await {
         Err(err) => err,
-        Ok(locked) => match locked {
-            Some(retry_after_secs) => AuthError::Throttled { retry_after_secs },
-            None => AuthError::InvalidCode,
-        },
+        Ok(Some(retry_after_secs)) => AuthError::Throttled { retry_after_secs },
+        Ok(None) => AuthError::InvalidCode,
     }
 }
 
@@ -446,12 +451,15 @@ pub async fn finish_sign_in(
     factor: &Factor,
     client: &ClientInfo,
 ) -> Result<PromptOutcome, AuthError> {
-    let Some(attempt) = sessions::reserve_code_attempt(services, session).await? else {
+    let mut tx = services.db.begin().await?;
+    let Some(attempt) = sessions::reserve_code_attempt(&mut *tx, services, session).await? else {
+        tx.commit().await?;
+        sessions::end_pending(services, session).await?;
         return Ok(PromptOutcome::Ended {
             retry_after_secs: None,
         });
     };
-    let mut accepted = match accept(services, session.user_id, factor, client).await {
+    let mut accepted = match accept_in(tx, services, session.user_id, factor, client).await {
         Ok(accepted) => accepted,
         // A locked account cannot finish here before the prompt expires anyway.
         Err(AuthError::Throttled { retry_after_secs }) => {

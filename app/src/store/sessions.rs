@@ -108,8 +108,8 @@ pub async fn promote<'c>(
 /// Takes one of a pending session's code attempts and returns how many it has used, or
 /// `None` when it has none left, is no longer pending or has expired. One statement, so
 /// parallel attempts cannot all see the same count.
-pub async fn reserve_code_attempt(
-    db: &Db,
+pub async fn reserve_code_attempt<'c>(
+    ex: impl Executor<'c, Database = Any>,
     id: i64,
     now: i64,
     max: i64,
@@ -122,7 +122,7 @@ pub async fn reserve_code_attempt(
     .bind(id)
     .bind(now)
     .bind(max)
-    .fetch_optional(db)
+    .fetch_optional(ex)
     .await
 }
 

@@ -100,10 +100,13 @@ static RESERVE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
-pub async fn locked_until(db: &Db, key: &str) -> sqlx::Result<Option<i64>> {
+pub async fn locked_until<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    key: &str,
+) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar("SELECT locked_until FROM throttle WHERE key = $1")
         .bind(key)
-        .fetch_optional(db)
+        .fetch_optional(ex)
         .await
 }
 

@@ -13,12 +13,15 @@ pub struct CredentialRow {
     pub enabled_at: i64,
 }
 
-pub async fn find(db: &Db, user_id: i64) -> sqlx::Result<Option<CredentialRow>> {
+pub async fn find<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+) -> sqlx::Result<Option<CredentialRow>> {
     sqlx::query_as(
         "SELECT sealed_secret, last_used_step, enabled_at FROM totp_credentials WHERE user_id = $1",
     )
     .bind(user_id)
-    .fetch_optional(db)
+    .fetch_optional(ex)
     .await
 }
 
