@@ -62,7 +62,19 @@ pub async fn reserve<'c>(
             .fetch_optional(ex)
             .await;
     }
-    sqlx::query_as(RESERVE.as_str())
+    with_limits(RESERVE.as_str(), key, limits, now)
+        .fetch_optional(ex)
+        .await
+}
+
+/// A statement that takes a key's limits as `$1` to `$8`, bound in that order.
+fn with_limits<'q>(
+    sql: &'q str,
+    key: &'q str,
+    limits: Limits,
+    now: i64,
+) -> sqlx::query::QueryAs<'q, Any, ThrottleRow, sqlx::any::AnyArguments<'q>> {
+    sqlx::query_as(sql)
         .bind(key)
         .bind(now)
         .bind(now - limits.decay_secs)
@@ -71,8 +83,6 @@ pub async fn reserve<'c>(
         .bind(limits.base_lock_secs)
         .bind(limits.doublings)
         .bind(limits.max_lock_secs)
-        .fetch_optional(ex)
-        .await
 }
 
 /// The length of the next lock, from the lock history. The shift is 64-bit on both
@@ -131,17 +141,10 @@ pub async fn lock_if_full<'c>(
     limits: Limits,
     now: i64,
 ) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(LOCK_IF_FULL.as_str())
-        .bind(key)
-        .bind(now)
-        .bind(now - limits.decay_secs)
-        .bind(now - limits.forget_secs)
-        .bind(limits.max_failures)
-        .bind(limits.base_lock_secs)
-        .bind(limits.doublings)
-        .bind(limits.max_lock_secs)
+    let locked = with_limits(LOCK_IF_FULL.as_str(), key, limits, now)
         .fetch_optional(ex)
-        .await
+        .await?;
+    Ok(locked.map(|row| row.locked_until))
 }
 
 static LOCK_IF_FULL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -150,7 +153,7 @@ static LOCK_IF_FULL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         "UPDATE throttle SET failures = 0, lockouts = {LOCKOUTS} + 1, \
            locked_until = $2 + {lock_secs}, updated_at = $2 \
          WHERE key = $1 AND throttle.locked_until <= $2 AND {FAILURES} >= $5 \
-         RETURNING locked_until"
+         RETURNING failures, lockouts, locked_until"
     )
 });
 
