@@ -21,7 +21,7 @@ pub async fn run(services: &Services, command: AdminCommand) -> anyhow::Result<(
             }
         }
         AdminCommand::RotateKey { new_file } => {
-            let new_master = crate::keyfile::load_or_create(&new_file, 0)?;
+            let new_master = crate::keyfile::load_or_create_new(&new_file)?;
             let rotated = server_key::rotate(&services.db, &services.keys, &new_master)
                 .await
                 .context("rotating the server key")?;

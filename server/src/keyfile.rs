@@ -48,6 +48,12 @@ pub fn load_or_create(path: &Path, accounts: i64) -> Result<[u8; 32], KeyFileErr
 
 /// Reads a key another instance is creating at this moment: its file exists before its
 /// 32 bytes do, so a short read is given a moment to complete.
+/// The key a rotation moves to: read if the operator made it, otherwise created now.
+pub fn load_or_create_new(path: &Path) -> Result<[u8; 32], KeyFileError> {
+    // No database is sealed under a key that does not exist yet, so creating one is safe.
+    load_or_create(path, 0)
+}
+
 fn read_when_written(path: &Path) -> Result<[u8; 32], KeyFileError> {
     for _ in 0..40 {
         let bytes = fs::read(path).map_err(|e| io_error("read", path, e))?;

@@ -152,17 +152,13 @@ async fn log_wrong_password(
 ) -> Result<(), AuthError> {
     audit::record_in(&mut **tx, services, user_id, kind, client, "wrong password").await?;
     if let Some(secs) = locked {
-        let detail = format!(
-            "password sign-in locked for {}",
-            crate::error::human_duration(secs)
-        );
-        audit::record_in(
+        audit::record_lock_in(
             &mut **tx,
             services,
             user_id,
-            EventKind::LockedOut,
             client,
-            &detail,
+            "password sign-in",
+            secs,
         )
         .await?;
     }

@@ -145,3 +145,16 @@ pub async fn page(
         older: older.flatten(),
     })
 }
+
+/// A lock started by the attempt just logged: `what` was locked, for `secs`.
+pub async fn record_lock_in<'c>(
+    ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    services: &Services,
+    user_id: i64,
+    client: &ClientInfo,
+    what: &str,
+    secs: u64,
+) -> Result<(), AuthError> {
+    let detail = format!("{what} locked for {}", crate::error::human_duration(secs));
+    record_in(ex, services, user_id, EventKind::LockedOut, client, &detail).await
+}

@@ -407,19 +407,8 @@ async fn second_factor_failed(
         )
         .await?;
         if let Some(secs) = locked {
-            let detail = format!(
-                "second factor locked for {}",
-                crate::error::human_duration(secs)
-            );
-            audit::record_in(
-                &mut *tx,
-                services,
-                user_id,
-                EventKind::LockedOut,
-                client,
-                &detail,
-            )
-            .await?;
+            audit::record_lock_in(&mut *tx, services, user_id, client, "second factor", secs)
+                .await?;
         }
         tx.commit().await?;
         Ok::<_, AuthError>(locked)
