@@ -96,6 +96,7 @@ pub async fn services(database_url: &str, master: &[u8; 32]) -> anyhow::Result<S
             sign_ups_per_hour: 20,
             public_url: app::redirect::PublicUrl::parse("http://127.0.0.1:3000")?,
         },
+        providers: app::auth::social::Providers::default(),
     })
 }
 
@@ -143,7 +144,7 @@ pub async fn session(
         ip: "127.0.0.1".into(),
         user_agent: "gatehouse-bench".into(),
     };
-    sessions::start(services, user.id, stage, &client)
+    sessions::start(services, user.id, stage, &client, "password")
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
 }

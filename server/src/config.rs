@@ -1,8 +1,13 @@
 //! Every setting in one place, from flags or the environment.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
 
+use app::auth::social::providers::ProviderSettings;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,6 +53,11 @@ pub enum AdminCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct Config {
+    /// A TOML file with `public_url` and the `[[providers]]` people may sign in with (see
+    /// the README). Flags and environment variables win over the file.
+    #[arg(long = "config", env = "GATEHOUSE_CONFIG")]
+    pub config_file: Option<PathBuf>,
+
     /// Address to listen on.
     #[arg(long, env = "GATEHOUSE_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
@@ -118,6 +128,49 @@ pub struct Config {
     /// Where the built site (the `pkg` folder with WASM, JS and CSS) lives.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+}
+
+/// What the config file may hold.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    public_url: Option<String>,
+    #[serde(default)]
+    providers: Vec<toml::Table>,
+}
+
+/// The config file's settings, checked.
+#[derive(Debug, Default)]
+pub struct FileSettings {
+    pub public_url: Option<String>,
+    pub providers: Vec<ProviderSettings>,
+}
+
+/// Reads `--config`. Every mistake names the file, and the provider and key at fault.
+pub fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
+    let where_ = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| anyhow::anyhow!("cannot read the config file {where_}: {err}"))?;
+    let file: FileConfig = toml::from_str(&text)
+        .map_err(|err| anyhow::anyhow!("in the config file {where_}: {}", err.message()))?;
+    let providers = file
+        .providers
+        .into_iter()
+        .enumerate()
+        .map(|(i, table)| {
+            let id = table
+                .get("id")
+                .and_then(|v| v.as_str())
+                .map_or_else(|| format!("#{}", i + 1), |id| format!("\"{id}\""));
+            ProviderSettings::deserialize(toml::Value::Table(table)).map_err(|err| {
+                anyhow::anyhow!("in the config file {where_}: provider {id}: {}", err.message())
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(FileSettings {
+        public_url: file.public_url,
+        providers,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -72,6 +72,11 @@ pub fn router(state: AppState, options: Options) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route(
+            "/auth/{provider}/start",
+            axum::routing::post(crate::social::start),
+        )
+        .route("/auth/{provider}/callback", get(crate::social::callback))
+        .route(
             app::components::recovery_codes::DOWNLOAD_PATH,
             axum::routing::post(crate::codes_download::download),
         )

@@ -9,6 +9,7 @@ mod http;
 mod keyfile;
 mod metrics;
 mod responses;
+mod social;
 
 use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
 
@@ -17,6 +18,7 @@ use app::{
     auth::{
         clock::{Clock, SystemClock},
         password::PasswordHasher,
+        social::Providers,
         AuthConfig, Services,
     },
     redirect::PublicUrl,
@@ -59,7 +61,15 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(mut cli: Cli) -> anyhow::Result<()> {
+    let file = match &cli.config.config_file {
+        Some(path) => config::read_file(path)?,
+        None => config::FileSettings::default(),
+    };
+    // Flags and environment variables win over the file.
+    if cli.config.public_url.is_none() {
+        cli.config.public_url = file.public_url;
+    }
     let config = &cli.config;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
@@ -67,11 +77,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {}", config.addr))?;
             let public_url = public_url(config, listener.local_addr()?)?;
-            let (services, backend) = services(config, public_url).await?;
+            let providers = Providers::connect(file.providers, &public_url)
+                .await
+                .with_context(|| match &config.config_file {
+                    Some(path) => format!("in the config file {}", path.display()),
+                    None => "setting up sign-in providers".to_owned(),
+                })?;
+            let (services, backend) = services(config, public_url, providers).await?;
             serve(config, listener, Arc::new(services), backend).await
         }
         Command::Admin { action } => {
-            let (services, _) = services(config, public_url(config, config.addr)?).await?;
+            let public_url = public_url(config, config.addr)?;
+            // Operators' commands never send anyone to a provider.
+            let (services, _) = services(config, public_url, Providers::default()).await?;
             admin::run(&services, action).await
         }
     }
@@ -105,6 +123,7 @@ fn public_url(config: &Config, bound: SocketAddr) -> anyhow::Result<PublicUrl> {
 async fn services(
     config: &Config,
     public_url: PublicUrl,
+    providers: Providers,
 ) -> anyhow::Result<(Services, app::store::Backend)> {
     let (db, backend) = db::connect(&config.database_url).await?;
     let accounts = db::account_count(&db).await?;
@@ -131,6 +150,7 @@ async fn services(
             sign_ups_per_hour: i64::from(config.sign_ups_per_hour),
             public_url,
         },
+        providers,
     };
     Ok((services, backend))
 }
@@ -155,6 +175,8 @@ async fn serve(
     }
     let db = services.db.clone();
     let public_url = services.config.public_url.as_url().to_string();
+    let providers: Vec<&str> = services.providers.iter().map(|p| p.id.as_str()).collect();
+    let providers = providers.join(",");
     let state = AppState {
         leptos_options,
         services,
@@ -172,6 +194,7 @@ async fn serve(
         %public_url,
         ?backend,
         issuer = %config.issuer,
+        %providers,
         "Gatehouse started"
     );
     // Tests and scripts read this line to learn the port when started on port 0.
@@ -224,6 +247,7 @@ async fn sweep(services: Arc<Services>) {
                 throttles = swept.throttles,
                 enrollments = swept.enrollments,
                 handoffs = swept.handoffs,
+                social_flows = swept.social_flows,
                 "removed expired rows"
             ),
             Err(err) => tracing::warn!(error = %err, "could not remove expired rows"),

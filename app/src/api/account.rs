@@ -26,7 +26,8 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     let client = client_info();
     let user_id = accounts::sign_up(&services, &email, password, &client).await?;
     audit::record(&services, user_id, audit::EventKind::SignedUp, &client, "").await?;
-    let token = sessions::start(&services, user_id, sessions::Stage::Full, &client).await?;
+    let token =
+        sessions::start(&services, user_id, sessions::Stage::Full, &client, "password").await?;
     set_session_cookie(&services, &token, sessions::Stage::Full);
     leptos_axum::redirect("/settings");
     Ok(())
@@ -57,45 +58,20 @@ async fn password_step(
     next: Option<String>,
 ) -> Result<bool, AppError> {
     use super::ssr::*;
-    use crate::auth::{
-        accounts, audit,
-        sessions::{self, Stage},
-        two_factor,
-    };
+    use crate::auth::{accounts, sign_in};
 
     let services = services()?;
     let client = client_info();
     let user = accounts::authenticate(&services, &email, password, &client).await?;
     if let Some(previous) = session() {
-        sessions::end(&services, &previous).await?;
+        crate::auth::sessions::end(&services, &previous).await?;
     }
     let next = safe_next(&services, next.as_deref());
-    if two_factor::is_enabled(&services, user.id).await? {
-        // The right password, but the code prompt could check nothing yet: say so now.
-        if let Some(secs) = two_factor::locked_for(&services, user.id).await? {
-            return Err(AppError::SignInEnded {
-                retry_after_secs: Some(secs),
-            });
-        }
-        let token =
-            sessions::start(&services, user.id, Stage::PendingSecondFactor, &client).await?;
-        set_session_cookie(&services, &token, Stage::PendingSecondFactor);
-        let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
-        leptos_axum::redirect(&format!("/signin/code?next={next}"));
-        return Ok(true);
-    }
-    let token = sessions::start(&services, user.id, Stage::Full, &client).await?;
-    audit::record(
-        &services,
-        user.id,
-        audit::EventKind::SignedIn,
-        &client,
-        "password",
-    )
-    .await?;
-    set_session_cookie(&services, &token, Stage::Full);
-    leptos_axum::redirect(&next);
-    Ok(false)
+    let first_factor =
+        sign_in::first_factor_passed(&services, user.id, &client, "password").await?;
+    let pending = matches!(first_factor, sign_in::FirstFactor::Pending(_));
+    continue_after_first_factor(&services, &first_factor, &next);
+    Ok(pending)
 }
 
 #[server(endpoint = "sign_out")]

@@ -29,6 +29,20 @@ impl From<AuthError> for AppError {
             AuthError::SetupAlreadyUsed => AppError::Conflict(
                 "This setup was already used. Press Enable to start again.".into(),
             ),
+            AuthError::SecondFactorLocked { retry_after_secs } => AppError::SignInEnded {
+                retry_after_secs: Some(retry_after_secs),
+            },
+            AuthError::Social(refusal) => AppError::Conflict(refusal.sentence("The provider")),
+            AuthError::ReauthenticationRequired => AppError::Conflict(
+                "Confirm it's you with your sign-in provider first, then try again.".into(),
+            ),
+            AuthError::PasswordAlreadySet => {
+                AppError::Conflict("This account has a password already: change it instead.".into())
+            }
+            AuthError::NoPassword => AppError::Conflict(
+                "This account has no password yet. Set one under Settings → Sign-in methods."
+                    .into(),
+            ),
             // Busy or away: answered 503 with `Retry-After`, not as our fault.
             AuthError::Storage(err) if store::is_transient(&err) => {
                 tracing::error!(error = %err, "database unavailable");

@@ -74,33 +74,74 @@ pub fn token_from_headers(headers: &http::HeaderMap, secure: bool) -> Option<Ses
 }
 
 pub fn set_session_cookie(services: &Services, token: &SessionToken, stage: Stage) {
-    // A full session's cookie lasts as long as its absolute lifetime in the database.
-    let max_age = match stage {
-        Stage::Full => services.config.session_max_age_secs,
-        Stage::PendingSecondFactor => sessions::PENDING_TTL_SECS,
-    };
-    set_cookie(services, token.expose(), max_age);
+    append_set_cookie(&session_set_cookie(services, Some((token, stage))));
 }
 
 pub fn clear_session_cookie(services: &Services) {
-    set_cookie(services, "", 0);
+    append_set_cookie(&session_set_cookie(services, None));
 }
 
-fn set_cookie(services: &Services, value: &str, max_age: i64) {
+/// The `Set-Cookie` value for a session's token, or for removing the cookie (`None`).
+/// A full session's cookie lasts as long as its absolute lifetime in the database.
+pub fn session_set_cookie(services: &Services, session: Option<(&SessionToken, Stage)>) -> String {
+    let (value, max_age) = match session {
+        Some((token, Stage::Full)) => (token.expose(), services.config.session_max_age_secs),
+        Some((token, Stage::PendingSecondFactor)) => (token.expose(), sessions::PENDING_TTL_SECS),
+        None => ("", 0),
+    };
     let secure = services.config.secure_cookies;
-    let cookie = cookie::Cookie::build((sessions::cookie_name(secure), value.to_owned()))
+    cookie::Cookie::build((sessions::cookie_name(secure), value.to_owned()))
         .path("/")
         .http_only(true)
         .secure(secure)
         .same_site(cookie::SameSite::Lax)
         .max_age(cookie::time::Duration::seconds(max_age))
-        .build();
+        .build()
+        .to_string()
+}
+
+fn append_set_cookie(cookie: &str) {
     if let (Some(res), Ok(value)) = (
         use_context::<ResponseOptions>(),
-        HeaderValue::from_str(&cookie.to_string()),
+        HeaderValue::from_str(cookie),
     ) {
         res.append_header(header::SET_COOKIE, value);
     }
+}
+
+/// The cookie of the session a first factor earned, and where to go: `next`, or the code
+/// prompt (which takes `next` along).
+pub fn after_first_factor(
+    services: &Services,
+    first_factor: &crate::auth::sign_in::FirstFactor,
+    next: &str,
+) -> (String, String) {
+    use crate::auth::sign_in::FirstFactor;
+
+    match first_factor {
+        FirstFactor::Full(token) => (
+            session_set_cookie(services, Some((token, Stage::Full))),
+            next.to_owned(),
+        ),
+        FirstFactor::Pending(token) => {
+            let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            (
+                session_set_cookie(services, Some((token, Stage::PendingSecondFactor))),
+                format!("/signin/code?next={next}"),
+            )
+        }
+    }
+}
+
+/// Starts the session a first factor earned, for a server function.
+pub fn continue_after_first_factor(
+    services: &Services,
+    first_factor: &crate::auth::sign_in::FirstFactor,
+    next: &str,
+) {
+    let (cookie, location) = after_first_factor(services, first_factor, next);
+    append_set_cookie(&cookie);
+    leptos_axum::redirect(&location);
 }
 
 /// A form posted by the browser itself, without JavaScript: it expects a page (and gets

@@ -5,7 +5,8 @@ use super::{
     email::Email,
     error::AuthError,
     password::Password,
-    throttle, ClientInfo, Services,
+    sessions::Session,
+    social, throttle, two_factor, ClientInfo, Services,
 };
 use crate::store::{self, users::UserRow};
 
@@ -18,8 +19,7 @@ pub async fn sign_up(
     client: &ClientInfo,
 ) -> Result<i64, AuthError> {
     let email = Email::parse(email)?;
-    let local_part = email.as_str().split('@').next().unwrap_or_default();
-    let password = Password::new_for_account(password, &[email.as_str(), local_part, "gatehouse"])?;
+    let password = new_password_for(email.as_str(), password)?;
     let counted = throttle::reserve(
         services,
         throttle::address_key("signup", &client.ip),
@@ -70,7 +70,7 @@ pub async fn authenticate(
     };
 
     let user = store::users::find_by_email(&services.db, email.as_str()).await?;
-    let stored = user.as_ref().map(|u| u.password_hash.as_str());
+    let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
     let matches = services.hasher.verify(&password, stored).await?;
     if let (true, Some(user)) = (matches, &user) {
         throttle::succeeded_in(&services.db, account).await?;
@@ -109,6 +109,9 @@ pub async fn confirm_password(
 ) -> Result<(), AuthError> {
     let password = Password::for_sign_in(password)?;
     let user = by_id(services, user_id).await?;
+    let Some(stored) = user.password_hash.as_deref() else {
+        return Err(AuthError::NoPassword);
+    };
     let account = throttle::reserve(
         services,
         throttle::password_key(&user.email),
@@ -117,7 +120,7 @@ pub async fn confirm_password(
     .await?;
     if services
         .hasher
-        .verify(&password, Some(&user.password_hash))
+        .verify(&password, Some(stored))
         .await?
     {
         throttle::succeeded_in(&services.db, account).await?;
@@ -139,6 +142,94 @@ pub async fn confirm_password(
         Some(retry_after_secs) => AuthError::Throttled { retry_after_secs },
         None => AuthError::WrongPassword,
     })
+}
+
+/// Proves the person behind a session before a change in Settings: the password, or for
+/// an account without one, a fresh sign-in at its provider in the last few minutes.
+pub async fn confirm_identity(
+    services: &Services,
+    session: &Session,
+    password: String,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
+    let user = by_id(services, session.user_id).await?;
+    if user.password_hash.is_some() {
+        return confirm_password(services, session.user_id, password, client).await;
+    }
+    if social::recently_reauthenticated(services, session) {
+        Ok(())
+    } else {
+        Err(AuthError::ReauthenticationRequired)
+    }
+}
+
+/// Gives an account made through a provider its first password. With 2FA on, a code
+/// (or recovery code) is spent in the same commit.
+pub async fn set_password(
+    services: &Services,
+    session: &Session,
+    new_password: String,
+    code: &str,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
+    let user = by_id(services, session.user_id).await?;
+    if user.password_hash.is_some() {
+        return Err(AuthError::PasswordAlreadySet);
+    }
+    let password = new_password_for(&user.email, new_password)?;
+    let hash = services.hasher.hash(&password).await?;
+    let mut tx = second_factor_if_on(services, session, code, client).await?;
+    if !store::users::set_first_password_hash(&mut *tx, user.id, &hash).await? {
+        return Err(AuthError::PasswordAlreadySet);
+    }
+    audit::record_in(&mut *tx, services, user.id, EventKind::PasswordSet, client, "").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Replaces the password after the current one (and a code when 2FA is on); every other
+/// session of the account ends in the same commit.
+pub async fn change_password(
+    services: &Services,
+    session: &Session,
+    current: String,
+    new_password: String,
+    code: &str,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
+    let user = by_id(services, session.user_id).await?;
+    let password = new_password_for(&user.email, new_password)?;
+    confirm_password(services, user.id, current, client).await?;
+    let hash = services.hasher.hash(&password).await?;
+    let mut tx = second_factor_if_on(services, session, code, client).await?;
+    store::users::set_password_hash(&mut *tx, user.id, &hash).await?;
+    two_factor::commit_factor_change(tx, services, session, EventKind::PasswordChanged, client)
+        .await
+}
+
+/// A new password, held to the sign-up policy for this account's email.
+fn new_password_for(email: &str, password: String) -> Result<Password, AuthError> {
+    let local_part = email.split('@').next().unwrap_or_default();
+    Ok(Password::new_for_account(
+        password,
+        &[email, local_part, "gatehouse"],
+    )?)
+}
+
+/// A transaction that already holds the claim of a second factor when the account has
+/// 2FA on; a plain one when it has not.
+async fn second_factor_if_on(
+    services: &Services,
+    session: &Session,
+    code: &str,
+    client: &ClientInfo,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, AuthError> {
+    if !two_factor::is_enabled(services, session.user_id).await? {
+        return Ok(services.db.begin().await?);
+    }
+    let factor = two_factor::Factor::parse(code)?;
+    let accepted = two_factor::accept(services, session.user_id, &factor, client).await?;
+    Ok(accepted.into_tx())
 }
 
 /// The wrong password's event, and the lock's when this attempt started one (`locked`).

@@ -18,6 +18,10 @@ pub enum EventKind {
     RecoveryCodesRegenerated,
     SessionEnded,
     AdminReset,
+    ProviderLinked,
+    ProviderUnlinked,
+    PasswordSet,
+    PasswordChanged,
 }
 
 impl EventKind {
@@ -36,6 +40,10 @@ impl EventKind {
             EventKind::RecoveryCodesRegenerated => "recovery_codes_regenerated",
             EventKind::SessionEnded => "session_ended",
             EventKind::AdminReset => "admin_reset",
+            EventKind::ProviderLinked => "provider_linked",
+            EventKind::ProviderUnlinked => "provider_unlinked",
+            EventKind::PasswordSet => "password_set",
+            EventKind::PasswordChanged => "password_changed",
         }
     }
 }
@@ -56,6 +64,10 @@ fn describe(kind: &str) -> &'static str {
         "recovery_codes_regenerated" => "New recovery codes generated",
         "session_ended" => "Session ended",
         "admin_reset" => "Two-factor authentication reset by an administrator",
+        "provider_linked" => "Sign-in provider connected",
+        "provider_unlinked" => "Sign-in provider disconnected",
+        "password_set" => "Password set",
+        "password_changed" => "Password changed",
         _ => "Account activity",
     }
 }

@@ -36,6 +36,20 @@ pub enum AuthError {
     SetupExpired,
     #[error("the two-factor setup was already used")]
     SetupAlreadyUsed,
+    /// The right first factor, but the account's second factor is locked.
+    #[error("second factor locked for {retry_after_secs} s")]
+    SecondFactorLocked { retry_after_secs: u64 },
+    /// A round trip to an identity provider ended without what it was for.
+    #[error("social sign-in: {0}")]
+    Social(#[from] super::social::Refusal),
+    /// A change that needs the password, on an account that has none and has not just
+    /// confirmed itself at a provider.
+    #[error("reauthentication required")]
+    ReauthenticationRequired,
+    #[error("the account already has a password")]
+    PasswordAlreadySet,
+    #[error("the account has no password")]
+    NoPassword,
     #[error("storage: {0}")]
     Storage(#[from] sqlx::Error),
     /// The password hasher stopped taking work.

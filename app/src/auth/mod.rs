@@ -13,6 +13,8 @@ pub mod recovery_codes;
 pub mod sealing;
 pub mod server_key;
 pub mod sessions;
+pub mod sign_in;
+pub mod social;
 pub mod sweep;
 #[cfg(test)]
 pub mod testing;
@@ -54,6 +56,8 @@ pub struct Services {
     pub hasher: PasswordHasher,
     pub clock: Arc<dyn Clock>,
     pub config: AuthConfig,
+    /// The identity providers people may sign in with; none unless configured.
+    pub providers: social::Providers,
 }
 
 /// Where a request came from, as recorded on sessions and security events.

@@ -67,6 +67,10 @@ pub struct Session {
     pub last_seen_at: i64,
     pub user_agent: String,
     pub ip: String,
+    /// When the person last proved themselves again at a provider, in place of a password.
+    pub reauthenticated_at: Option<i64>,
+    /// "password", or the name of the provider the session began with.
+    pub first_factor: String,
 }
 
 impl From<SessionRow> for Session {
@@ -85,6 +89,8 @@ impl From<SessionRow> for Session {
             last_seen_at: row.last_seen_at,
             user_agent: row.user_agent,
             ip: row.ip,
+            reauthenticated_at: row.reauthenticated_at,
+            first_factor: row.first_factor,
         }
     }
 }
@@ -124,6 +130,7 @@ pub async fn start(
     user_id: i64,
     stage: Stage,
     client: &ClientInfo,
+    first_factor: &str,
 ) -> Result<SessionToken, AuthError> {
     let token = SessionToken::generate();
     let now = services.clock.now();
@@ -137,6 +144,7 @@ pub async fn start(
             expires_at: now + stage.ttl(services),
             user_agent: &client.user_agent,
             ip: &client.ip,
+            first_factor,
         },
     )
     .await?;
@@ -255,7 +263,7 @@ mod tests {
     /// A new account's token for a session of `stage`.
     async fn signed_in(services: &Services, stage: Stage) -> SessionToken {
         let user = account(services).await;
-        start(services, user, stage, &testing::client("203.0.113.1"))
+        start(services, user, stage, &testing::client("203.0.113.1"), "password")
             .await
             .unwrap()
     }

@@ -11,11 +11,12 @@ pub struct Swept {
     pub throttles: u64,
     pub enrollments: u64,
     pub handoffs: u64,
+    pub social_flows: u64,
 }
 
 impl Swept {
     pub fn total(&self) -> u64 {
-        self.sessions + self.throttles + self.enrollments + self.handoffs
+        self.sessions + self.throttles + self.enrollments + self.handoffs + self.social_flows
     }
 }
 
@@ -26,5 +27,6 @@ pub async fn run(services: &Services) -> Result<Swept, AuthError> {
         throttles: throttle::sweep(services).await?,
         enrollments: store::totp::delete_expired_enrollments(&services.db, now).await?,
         handoffs: store::code_handoffs::delete_expired(&services.db, now).await?,
+        social_flows: store::social_flows::delete_expired(&services.db, now).await?,
     })
 }

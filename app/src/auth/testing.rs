@@ -64,6 +64,7 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
             public_url: crate::redirect::PublicUrl::parse("http://127.0.0.1:3000")
                 .expect("public URL"),
         },
+        providers: super::social::Providers::default(),
     };
     (services, clock, dir)
 }

@@ -168,7 +168,7 @@ pub async fn enable(
     client: &ClientInfo,
 ) -> Result<Vec<RecoveryCode>, AuthError> {
     let code = TotpCode::parse(code)?;
-    accounts::confirm_password(services, session.user_id, password, client).await?;
+    accounts::confirm_identity(services, session, password, client).await?;
     if is_enabled(services, session.user_id).await? {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
@@ -224,7 +224,7 @@ pub async fn disable(
     client: &ClientInfo,
 ) -> Result<(), AuthError> {
     let factor = Factor::parse(code)?;
-    accounts::confirm_password(services, session.user_id, password, client).await?;
+    accounts::confirm_identity(services, session, password, client).await?;
     if !is_enabled(services, session.user_id).await? {
         return Err(AuthError::TwoFactorAlreadyOff);
     }
@@ -256,7 +256,7 @@ pub async fn regenerate_recovery_codes(
     client: &ClientInfo,
 ) -> Result<Vec<RecoveryCode>, AuthError> {
     let factor = Factor::parse(code)?;
-    accounts::confirm_password(services, session.user_id, password, client).await?;
+    accounts::confirm_identity(services, session, password, client).await?;
     if !is_enabled(services, session.user_id).await? {
         return Err(AuthError::TwoFactorNotOn);
     }
@@ -295,6 +295,11 @@ pub struct Accepted {
 impl Accepted {
     pub fn tx(&mut self) -> &mut Transaction<'static, Any> {
         &mut self.tx
+    }
+
+    /// The open transaction, for a change that commits with the claim.
+    pub fn into_tx(self) -> Transaction<'static, Any> {
+        self.tx
     }
 
     pub async fn commit(self) -> Result<(), AuthError> {
@@ -466,17 +471,18 @@ pub async fn finish_sign_in(
         Err(err) => return Err(err),
     };
     let token = sessions::promote(&mut **accepted.tx(), services, session).await?;
-    let how = match accepted.proof {
-        Proof::Totp => "password and authenticator app",
-        Proof::RecoveryCode { .. } => "password and recovery code",
+    let second = match accepted.proof {
+        Proof::Totp => "authenticator app",
+        Proof::RecoveryCode { .. } => "recovery code",
     };
+    let how = format!("{} and {second}", session.first_factor);
     audit::record_in(
         &mut **accepted.tx(),
         services,
         session.user_id,
         EventKind::SignedIn,
         client,
-        how,
+        &how,
     )
     .await?;
     accepted.commit().await?;
@@ -486,7 +492,7 @@ pub async fn finish_sign_in(
 /// Finishes a factor change in the transaction that made it: every other session of the
 /// account ends (taking its pending enrollments and code handoffs along), this session's
 /// leftovers go, and the change is logged. All of it commits together, or none of it.
-async fn commit_factor_change(
+pub(crate) async fn commit_factor_change(
     mut tx: Transaction<'static, Any>,
     services: &Services,
     session: &Session,

@@ -5,9 +5,11 @@
 //! placeholders. A write that must be atomic is a single statement.
 
 pub mod code_handoffs;
+pub mod linked_identities;
 pub mod recovery_codes;
 pub mod security_events;
 pub mod sessions;
+pub mod social_flows;
 pub mod throttle;
 pub mod totp;
 pub mod users;

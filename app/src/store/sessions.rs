@@ -16,6 +16,8 @@ pub struct SessionRow {
     pub expires_at: i64,
     pub user_agent: String,
     pub ip: String,
+    pub reauthenticated_at: Option<i64>,
+    pub first_factor: String,
 }
 
 pub struct NewSession<'a> {
@@ -26,16 +28,17 @@ pub struct NewSession<'a> {
     pub expires_at: i64,
     pub user_agent: &'a str,
     pub ip: &'a str,
+    pub first_factor: &'a str,
 }
 
 const SELECT: &str = "SELECT s.id, s.user_id, u.email, s.stage, s.failed_codes, s.created_at, \
-     s.last_seen_at, s.expires_at, s.user_agent, s.ip \
+     s.last_seen_at, s.expires_at, s.user_agent, s.ip, s.reauthenticated_at, s.first_factor \
      FROM sessions s JOIN users u ON u.id = s.user_id";
 
 pub async fn insert(db: &Db, new: NewSession<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO sessions (token_hash, user_id, stage, created_at, last_seen_at, expires_at, \
-         user_agent, ip) VALUES ($1, $2, $3, $4, $4, $5, $6, $7) RETURNING id",
+         user_agent, ip, first_factor) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(new.token_hash)
     .bind(new.user_id)
@@ -44,6 +47,7 @@ pub async fn insert(db: &Db, new: NewSession<'_>) -> sqlx::Result<i64> {
     .bind(new.expires_at)
     .bind(new.user_agent)
     .bind(new.ip)
+    .bind(new.first_factor)
     .fetch_one(db)
     .await
 }
@@ -173,4 +177,17 @@ pub async fn delete_expired(db: &Db, now: i64) -> sqlx::Result<u64> {
         .execute(db)
         .await?;
     Ok(done.rows_affected())
+}
+
+/// Records that the session's person just signed in again at a provider, which stands
+/// in for the password they do not have.
+pub async fn mark_reauthenticated(db: &Db, session_id: i64, now: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE sessions SET reauthenticated_at = $2 WHERE id = $1 AND stage = 'full'",
+    )
+    .bind(session_id)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }

@@ -8,9 +8,18 @@ use super::Db;
 pub struct UserRow {
     pub id: i64,
     pub email: String,
-    pub password_hash: String,
+    /// `None` for an account made through a provider that has not set a password.
+    pub password_hash: Option<String>,
     pub created_at: i64,
+    /// When Gatehouse proved the person receives mail at `email`; `None` until then.
+    pub email_verified_at: Option<i64>,
 }
+
+/// The stored hash of an account without a password: no argon2 hash is ever empty.
+const NO_PASSWORD: &str = "";
+
+const COLUMNS: &str = "SELECT id, email, NULLIF(password_hash, '') AS password_hash, created_at, \
+                       email_verified_at FROM users";
 
 /// Inserts a user and returns its id; a taken email surfaces as a unique violation.
 pub async fn insert<'c>(
@@ -29,16 +38,64 @@ pub async fn insert<'c>(
     .await
 }
 
+/// Inserts an account that signs in only through a provider, until it sets a password.
+pub async fn insert_without_password<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    email: &str,
+    now: i64,
+) -> sqlx::Result<i64> {
+    insert(ex, email, NO_PASSWORD, now).await
+}
+
+pub async fn set_password_hash<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+    password_hash: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(user_id)
+        .execute(ex)
+        .await
+        .map(drop)
+}
+
 pub async fn find_by_email(db: &Db, email: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as("SELECT id, email, password_hash, created_at FROM users WHERE email = $1")
+    sqlx::query_as(&format!("{COLUMNS} WHERE email = $1"))
         .bind(email)
         .fetch_optional(db)
         .await
 }
 
 pub async fn find_by_id(db: &Db, id: i64) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as("SELECT id, email, password_hash, created_at FROM users WHERE id = $1")
+    sqlx::query_as(&format!("{COLUMNS} WHERE id = $1"))
         .bind(id)
         .fetch_optional(db)
         .await
+}
+
+/// Writes the account's row without changing it, so a transaction that must see the
+/// account's sign-in methods unchanged holds its lock until it commits.
+pub async fn lock<'c>(ex: impl Executor<'c, Database = Any>, user_id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET id = id WHERE id = $1")
+        .bind(user_id)
+        .execute(ex)
+        .await
+        .map(drop)
+}
+
+/// Sets the first password of an account made through a provider; false if it has one.
+pub async fn set_first_password_hash<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+    password_hash: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = ''",
+    )
+    .bind(password_hash)
+    .bind(user_id)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }

@@ -1,0 +1,647 @@
+//! Signing in, signing up and confirming who you are through Google, GitHub, Facebook
+//! or any OpenID provider.
+//!
+//! An account is found by the provider's subject, never by its email, and a sign-in
+//! through a provider meets the second factor exactly like one with a password.
+//! Each round trip has its own `state`, PKCE verifier and nonce, kept here on the server,
+//! bound to the browser that began it by a cookie, spent by the first callback that names
+//! it, and gone after ten minutes.
+
+pub mod providers;
+
+use data_encoding::BASE64URL_NOPAD;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+
+use super::{
+    audit::{self, EventKind},
+    email::Email,
+    error::AuthError,
+    sessions::Session,
+    sign_in::{self, FirstFactor},
+    throttle, ClientInfo, Services,
+};
+use crate::store::{self, social_flows::NewFlow};
+pub use providers::{Identity, Provider, ProviderError, Providers};
+
+/// A round trip to a provider must come back within ten minutes.
+pub const FLOW_TTL_SECS: i64 = 10 * 60;
+/// A confirmation at a provider stands in for the password for five minutes.
+pub const REAUTH_WINDOW_SECS: i64 = 5 * 60;
+/// How far a provider's clock may run behind ours when it says when the person signed in.
+const AUTH_TIME_SKEW_SECS: i64 = 60;
+/// The cookie that ties a round trip to the browser that began it.
+pub const BINDING_COOKIE: &str = "gatehouse_oauth";
+
+/// What a round trip is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Sign in, or sign up where the provider allows it.
+    SignIn,
+    /// Connect the provider to the signed-in account.
+    Link,
+    /// Prove again who the signed-in person is, in place of a password they do not have.
+    Reauth,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::SignIn => "sign_in",
+            Purpose::Link => "link",
+            Purpose::Reauth => "reauth",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "sign_in" => Some(Purpose::SignIn),
+            "link" => Some(Purpose::Link),
+            "reauth" => Some(Purpose::Reauth),
+            _ => None,
+        }
+    }
+}
+
+/// Why a round trip ended without what it was for. Each has a sentence for the person;
+/// the page it is shown on names the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("no such provider")]
+    UnknownProvider,
+    /// The state is unknown, spent, expired, from another browser or for another provider.
+    #[error("the sign-in attempt expired or was already used")]
+    Expired,
+    #[error("the person declined at the provider")]
+    Declined,
+    /// An error from the provider, a bad token, a wrong issuer, or no answer.
+    #[error("the provider failed")]
+    ProviderFailed,
+    /// Matching an existing account by email is how pre-account takeover works.
+    #[error("an account with this email exists")]
+    EmailExists,
+    #[error("no account is linked and sign-up is closed")]
+    NotLinked,
+    #[error("the provider shared no usable email")]
+    NoEmail,
+    #[error("linked to another account")]
+    LinkedElsewhere,
+    #[error("another account of this provider is linked")]
+    AlreadyLinked,
+    #[error("the provider did not confirm a fresh sign-in")]
+    NotFresh,
+    #[error("the provider account is not the one linked")]
+    WrongAccount,
+    #[error("this provider cannot confirm a fresh sign-in")]
+    CannotConfirm,
+    #[error("the last way to sign in")]
+    LastMethod,
+}
+
+impl Refusal {
+    /// The stable name the callback puts in the page's query, `?error=`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::UnknownProvider => "unknown_provider",
+            Refusal::Expired => "expired",
+            Refusal::Declined => "declined",
+            Refusal::ProviderFailed => "provider_failed",
+            Refusal::EmailExists => "email_exists",
+            Refusal::NotLinked => "not_linked",
+            Refusal::NoEmail => "no_email",
+            Refusal::LinkedElsewhere => "linked_elsewhere",
+            Refusal::AlreadyLinked => "already_linked",
+            Refusal::NotFresh => "not_fresh",
+            Refusal::WrongAccount => "wrong_account",
+            Refusal::CannotConfirm => "cannot_confirm",
+            Refusal::LastMethod => "last_method",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            Refusal::UnknownProvider,
+            Refusal::Expired,
+            Refusal::Declined,
+            Refusal::ProviderFailed,
+            Refusal::EmailExists,
+            Refusal::NotLinked,
+            Refusal::NoEmail,
+            Refusal::LinkedElsewhere,
+            Refusal::AlreadyLinked,
+            Refusal::NotFresh,
+            Refusal::WrongAccount,
+            Refusal::CannotConfirm,
+            Refusal::LastMethod,
+        ]
+        .into_iter()
+        .find(|r| r.code() == code)
+    }
+
+    /// What the person reads, naming the provider.
+    pub fn sentence(self, provider: &str) -> String {
+        match self {
+            Refusal::UnknownProvider => "That sign-in provider is not available.".into(),
+            Refusal::Expired => format!(
+                "That sign-in with {provider} expired or was already used. Please try again."
+            ),
+            Refusal::Declined => format!("Signing in with {provider} was cancelled."),
+            Refusal::ProviderFailed => format!(
+                "{provider} could not confirm who you are. Please try again in a moment."
+            ),
+            Refusal::EmailExists => format!(
+                "An account with this email already exists. Sign in with your password, then \
+                 connect {provider} under Settings → Sign-in methods."
+            ),
+            Refusal::NotLinked => format!(
+                "No account is connected to this {provider} account. Sign in with your \
+                 password, then connect {provider} under Settings → Sign-in methods."
+            ),
+            Refusal::NoEmail => format!(
+                "{provider} did not share an email address, which a new account needs. \
+                 Sign up with your email instead."
+            ),
+            Refusal::LinkedElsewhere => format!(
+                "This {provider} account is already connected to another account."
+            ),
+            Refusal::AlreadyLinked => format!(
+                "A different {provider} account is connected already. Disconnect it first."
+            ),
+            Refusal::NotFresh => format!(
+                "{provider} did not confirm a fresh sign-in. Please try again."
+            ),
+            Refusal::WrongAccount => format!(
+                "That {provider} account is not the one connected to your account."
+            ),
+            Refusal::CannotConfirm => format!(
+                "{provider} cannot confirm a fresh sign-in. Set a password under Settings → \
+                 Sign-in methods first."
+            ),
+            Refusal::LastMethod => format!(
+                "{provider} is your only way to sign in, so it cannot be disconnected. Set a \
+                 password first."
+            ),
+        }
+    }
+}
+
+/// A round trip that may begin: where to send the browser, and the cookie value that
+/// binds it to this browser.
+pub struct Begun {
+    pub authorize_url: String,
+    pub binding: String,
+}
+
+/// Starts a round trip to `provider_id`. Links and confirmations need a full session,
+/// whose id the flow keeps; `binding` is the browser's existing binding cookie, if any,
+/// so two tabs can each have a flow under way.
+pub async fn begin(
+    services: &Services,
+    provider_id: &str,
+    purpose: Purpose,
+    session: Option<&Session>,
+    next: &str,
+    binding: Option<&str>,
+) -> Result<Begun, AuthError> {
+    let provider = services
+        .providers
+        .get(provider_id)
+        .ok_or(AuthError::Social(Refusal::UnknownProvider))?;
+    let session_id = match purpose {
+        Purpose::SignIn => None,
+        Purpose::Link | Purpose::Reauth => Some(session.ok_or(AuthError::NotSignedIn)?.id),
+    };
+    if purpose == Purpose::Reauth && !provider.can_confirm_fresh_sign_in() {
+        return Err(AuthError::Social(Refusal::CannotConfirm));
+    }
+    let authorization = provider
+        .authorization(&services.providers, purpose == Purpose::Reauth)
+        .await
+        .map_err(|err| provider_failed(provider, err))?;
+    let binding = binding
+        .filter(|b| b.len() == 43 && BASE64URL_NOPAD.decode(b.as_bytes()).is_ok())
+        .map_or_else(random_token, str::to_owned);
+    let now = services.clock.now();
+    store::social_flows::insert(
+        &services.db,
+        NewFlow {
+            state_hash: &keyed_hash(services, "state", &authorization.state),
+            binding_hash: &keyed_hash(services, "binding", &binding),
+            provider_id: &provider.id,
+            purpose: purpose.as_str(),
+            session_id,
+            pkce_verifier: &authorization.pkce_verifier,
+            nonce: &authorization.nonce,
+            next,
+            now,
+            expires_at: now + FLOW_TTL_SECS,
+        },
+    )
+    .await?;
+    Ok(Begun {
+        authorize_url: authorization.url,
+        binding,
+    })
+}
+
+/// The query a provider sends back to the callback.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Callback {
+    pub state: Option<String>,
+    pub code: Option<String>,
+    pub error: Option<String>,
+    pub iss: Option<String>,
+}
+
+/// What a finished round trip did.
+pub enum Completed {
+    /// Signed in: a full session, or one waiting at the code prompt.
+    SignedIn { first_factor: FirstFactor, next: String },
+    Linked { next: String },
+    Reauthenticated { next: String },
+}
+
+/// A round trip that came back, and what it was for as far as that is known; a refusal
+/// is shown on the page of its purpose.
+pub struct Returned {
+    pub purpose: Purpose,
+    pub next: String,
+    pub result: Result<Completed, AuthError>,
+}
+
+/// Finishes the round trip that `callback.state` names. The state is spent first, so a
+/// replay finds nothing; then the browser, the provider and the issuer must all be the
+/// ones that began it.
+pub async fn complete(
+    services: &Services,
+    provider_id: &str,
+    callback: Callback,
+    binding: Option<&str>,
+    session: Option<&Session>,
+    client: &ClientInfo,
+) -> Returned {
+    let now = services.clock.now();
+    let flow = match callback.state.as_deref() {
+        Some(state) if !state.is_empty() && state.len() <= 256 => {
+            match store::social_flows::take(&services.db, &keyed_hash(services, "state", state), now)
+                .await
+            {
+                Ok(flow) => flow,
+                Err(err) => return returned(Purpose::SignIn, String::new(), Err(err.into())),
+            }
+        }
+        _ => None,
+    };
+    let Some(flow) = flow else {
+        return returned(Purpose::SignIn, String::new(), refuse(Refusal::Expired));
+    };
+    let purpose = Purpose::parse(&flow.purpose).unwrap_or(Purpose::SignIn);
+    let next = flow.next.clone();
+    let bound = binding.is_some_and(|b| {
+        use subtle::ConstantTimeEq;
+        bool::from(keyed_hash(services, "binding", b).ct_eq(&flow.binding_hash))
+    });
+    // A flow begun for a session finishes only in that session.
+    let same_session = flow.session_id.is_none() || flow.session_id == session.map(|s| s.id);
+    if !bound || flow.provider_id != provider_id || !same_session {
+        return returned(purpose, next, refuse(Refusal::Expired));
+    }
+    let Some(provider) = services.providers.get(provider_id) else {
+        return returned(purpose, next, refuse(Refusal::UnknownProvider));
+    };
+    if let Some(error) = callback.error {
+        let err = if error == "access_denied" {
+            ProviderError::Declined
+        } else {
+            ProviderError::Refused(format!("error={error}"))
+        };
+        return returned(purpose, next, Err(provider_failed(provider, err)));
+    }
+    let Some(code) = callback.code.filter(|c| !c.is_empty() && c.len() <= 2048) else {
+        return returned(
+            purpose,
+            next,
+            Err(provider_failed(
+                provider,
+                ProviderError::Refused("no code in the callback".into()),
+            )),
+        );
+    };
+    let identity = match provider
+        .identify(
+            &services.providers,
+            code,
+            callback.iss.as_deref(),
+            flow.pkce_verifier,
+            &flow.nonce,
+        )
+        .await
+    {
+        Ok(identity) => identity,
+        Err(err) => return returned(purpose, next, Err(provider_failed(provider, err))),
+    };
+    let result = match (purpose, session) {
+        (Purpose::SignIn, _) => sign_in_with(services, provider, &identity, client)
+            .await
+            .map(|first_factor| Completed::SignedIn {
+                first_factor,
+                next: next.clone(),
+            }),
+        (Purpose::Link, Some(session)) => link(services, provider, &identity, session, client)
+            .await
+            .map(|()| Completed::Linked { next: next.clone() }),
+        (Purpose::Reauth, Some(session)) => {
+            reauthenticate(services, provider, &identity, session, flow.created_at)
+                .await
+                .map(|()| Completed::Reauthenticated { next: next.clone() })
+        }
+        (_, None) => Err(AuthError::NotSignedIn),
+    };
+    returned(purpose, next, result)
+}
+
+fn returned(purpose: Purpose, next: String, result: Result<Completed, AuthError>) -> Returned {
+    Returned {
+        purpose,
+        next,
+        result,
+    }
+}
+
+fn refuse<T>(refusal: Refusal) -> Result<T, AuthError> {
+    Err(AuthError::Social(refusal))
+}
+
+/// The provider's own failure, logged with its cause; the person is told it failed.
+fn provider_failed(provider: &Provider, err: ProviderError) -> AuthError {
+    match err {
+        ProviderError::Declined => AuthError::Social(Refusal::Declined),
+        err => {
+            tracing::warn!(provider = %provider.id, error = %err, "social sign-in failed at the provider");
+            AuthError::Social(Refusal::ProviderFailed)
+        }
+    }
+}
+
+/// The account this identity signs in to: the one it is linked to; or, where the
+/// operator trusts the provider's email and both sides have verified it, the account
+/// with that email; or a new account where sign-up is open.
+async fn sign_in_with(
+    services: &Services,
+    provider: &Provider,
+    identity: &Identity,
+    client: &ClientInfo,
+) -> Result<FirstFactor, AuthError> {
+    let linked =
+        store::linked_identities::find_user(&services.db, &identity.provider_key, &identity.subject)
+            .await?;
+    let user_id = match linked {
+        Some(user_id) => user_id,
+        None => account_for_new_identity(services, provider, identity, client).await?,
+    };
+    sign_in::first_factor_passed(services, user_id, client, &provider.name).await
+}
+
+async fn account_for_new_identity(
+    services: &Services,
+    provider: &Provider,
+    identity: &Identity,
+    client: &ClientInfo,
+) -> Result<i64, AuthError> {
+    let email = identity
+        .email
+        .as_deref()
+        .and_then(|e| Email::parse(e).ok());
+    let existing = match &email {
+        Some(email) => store::users::find_by_email(&services.db, email.as_str()).await?,
+        None => None,
+    };
+    if let Some(existing) = existing {
+        let may_link = provider.trust_email
+            && identity.email_verified
+            && existing.email_verified_at.is_some();
+        if !may_link {
+            return refuse(Refusal::EmailExists);
+        }
+        let mut tx = services.db.begin().await?;
+        insert_link(&mut tx, services, existing.id, provider, identity).await?;
+        audit::record_in(
+            &mut *tx,
+            services,
+            existing.id,
+            EventKind::ProviderLinked,
+            client,
+            &format!("{} (by its verified email)", provider.name),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(existing.id);
+    }
+    if !provider.allow_signup {
+        return refuse(Refusal::NotLinked);
+    }
+    let Some(email) = email else {
+        return refuse(Refusal::NoEmail);
+    };
+    let counted = throttle::reserve(
+        services,
+        throttle::address_key("signup", &client.ip),
+        throttle::sign_ups_per_ip(services.config.sign_ups_per_hour),
+    )
+    .await?;
+    throttle::stands(services, &counted).await?;
+    let mut tx = services.db.begin().await?;
+    let user_id = match store::users::insert_without_password(
+        &mut *tx,
+        email.as_str(),
+        services.clock.now(),
+    )
+    .await
+    {
+        Ok(id) => id,
+        Err(err) if store::is_unique_violation(&err) => return refuse(Refusal::EmailExists),
+        Err(err) => return Err(err.into()),
+    };
+    insert_link(&mut tx, services, user_id, provider, identity).await?;
+    let detail = format!("with {}", provider.name);
+    audit::record_in(&mut *tx, services, user_id, EventKind::SignedUp, client, &detail).await?;
+    tx.commit().await?;
+    Ok(user_id)
+}
+
+async fn insert_link(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    services: &Services,
+    user_id: i64,
+    provider: &Provider,
+    identity: &Identity,
+) -> Result<(), AuthError> {
+    match store::linked_identities::insert(
+        &mut **tx,
+        user_id,
+        &provider.id,
+        &identity.provider_key,
+        &identity.subject,
+        services.clock.now(),
+    )
+    .await
+    {
+        Ok(()) => Ok(()),
+        // Linked elsewhere a moment ago, or this account has another one of this provider.
+        Err(err) if store::is_unique_violation(&err) => {
+            let owner = store::linked_identities::find_user(
+                &services.db,
+                &identity.provider_key,
+                &identity.subject,
+            )
+            .await?;
+            refuse(match owner {
+                Some(owner) if owner != user_id => Refusal::LinkedElsewhere,
+                _ => Refusal::AlreadyLinked,
+            })
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Connects the provider to the signed-in account; connecting it again is no change.
+async fn link(
+    services: &Services,
+    provider: &Provider,
+    identity: &Identity,
+    session: &Session,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
+    let owner =
+        store::linked_identities::find_user(&services.db, &identity.provider_key, &identity.subject)
+            .await?;
+    match owner {
+        Some(owner) if owner == session.user_id => return Ok(()),
+        Some(_) => return refuse(Refusal::LinkedElsewhere),
+        None => {}
+    }
+    let mut tx = services.db.begin().await?;
+    insert_link(&mut tx, services, session.user_id, provider, identity).await?;
+    audit::record_in(
+        &mut *tx,
+        services,
+        session.user_id,
+        EventKind::ProviderLinked,
+        client,
+        &provider.name,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Accepts a fresh sign-in at an OpenID provider, by the identity linked to this account,
+/// in place of the password for the next few minutes.
+async fn reauthenticate(
+    services: &Services,
+    provider: &Provider,
+    identity: &Identity,
+    session: &Session,
+    began_at: i64,
+) -> Result<(), AuthError> {
+    let owner =
+        store::linked_identities::find_user(&services.db, &identity.provider_key, &identity.subject)
+            .await?;
+    if owner != Some(session.user_id) {
+        return refuse(Refusal::WrongAccount);
+    }
+    let fresh = provider.can_confirm_fresh_sign_in()
+        && identity
+            .auth_time
+            .is_some_and(|at| at >= began_at - AUTH_TIME_SKEW_SECS);
+    if !fresh {
+        return refuse(Refusal::NotFresh);
+    }
+    if !store::sessions::mark_reauthenticated(&services.db, session.id, services.clock.now())
+        .await?
+    {
+        return Err(AuthError::NotSignedIn);
+    }
+    Ok(())
+}
+
+/// The account's ways to sign in.
+pub struct Methods {
+    pub has_password: bool,
+    /// Linked providers by id, with when each was linked.
+    pub linked: Vec<(String, i64)>,
+}
+
+pub async fn methods(services: &Services, user_id: i64) -> Result<Methods, AuthError> {
+    let user = super::accounts::by_id(services, user_id).await?;
+    let linked = store::linked_identities::list_for_user(&services.db, user_id)
+        .await?
+        .into_iter()
+        .map(|row| (row.provider_id, row.linked_at))
+        .collect();
+    Ok(Methods {
+        has_password: user.password_hash.is_some(),
+        linked,
+    })
+}
+
+/// Disconnects a provider, unless it is the account's last way to sign in. The account's
+/// row is written first, so two disconnects at once take turns and see each other.
+pub async fn disconnect(
+    services: &Services,
+    session: &Session,
+    provider_id: &str,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
+    let mut tx = services.db.begin().await?;
+    store::users::lock(&mut *tx, session.user_id).await?;
+    let linked = store::linked_identities::list_for_user(&mut *tx, session.user_id).await?;
+    if !linked.iter().any(|l| l.provider_id == provider_id) {
+        return Ok(());
+    }
+    if !store::linked_identities::delete_unless_last(&mut *tx, session.user_id, provider_id).await?
+    {
+        return refuse(Refusal::LastMethod);
+    }
+    let name = services
+        .providers
+        .get(provider_id)
+        .map_or(provider_id, |p| p.name.as_str());
+    audit::record_in(
+        &mut *tx,
+        services,
+        session.user_id,
+        EventKind::ProviderUnlinked,
+        client,
+        name,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether the session's person proved themselves at a provider within the last few
+/// minutes, which stands in for the password of an account without one.
+pub fn recently_reauthenticated(services: &Services, session: &Session) -> bool {
+    session
+        .reauthenticated_at
+        .is_some_and(|at| services.clock.now() - at <= REAUTH_WINDOW_SECS)
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    BASE64URL_NOPAD.encode(&bytes)
+}
+
+/// States and binding cookies are stored only as keyed hashes, each under its own label.
+fn keyed_hash(services: &Services, label: &str, value: &str) -> Vec<u8> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&services.keys.hashing[..])
+        .expect("HMAC takes any key length");
+    mac.update(b"social-flow/");
+    mac.update(label.as_bytes());
+    mac.update(b"/");
+    mac.update(value.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}

@@ -1,0 +1,215 @@
+//! The two ends of a round trip to an identity provider: the form post that sends the
+//! browser there, and the callback it comes back to. Both are plain HTTP, so they work
+//! without JavaScript.
+
+use app::{
+    api::ssr::{after_first_factor, safe_next, session_set_cookie, RequestSession},
+    auth::{
+        sessions,
+        social::{self, Callback, Completed, Purpose, Refusal, BINDING_COOKIE},
+        AuthError, ClientInfo,
+    },
+    error::AppError,
+    state::AppState,
+};
+use axum::{
+    extract::{Path, Query, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{Html, IntoResponse, Redirect, Response},
+    Extension, Form,
+};
+
+use crate::responses::error_response;
+
+/// Where a sign-in method page lives, for link failures.
+const METHODS_PAGE: &str = "/settings/sign-in-methods";
+
+#[derive(Debug, serde::Deserialize)]
+pub struct StartForm {
+    purpose: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// `POST /auth/{provider}/start`: records the round trip and sends the browser to the
+/// provider, with the cookie that binds the round trip to this browser.
+pub async fn start(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    Extension(RequestSession(session)): Extension<RequestSession>,
+    headers: HeaderMap,
+    Form(form): Form<StartForm>,
+) -> Response {
+    let services = &state.services;
+    let Some(purpose) = social::Purpose::parse(&form.purpose) else {
+        return error_response(
+            &AppError::bad_input("The form asked for something unknown."),
+            "/auth",
+        );
+    };
+    let session = session.filter(|s| s.stage == sessions::Stage::Full);
+    let default_next = match purpose {
+        Purpose::SignIn => "/settings",
+        Purpose::Link | Purpose::Reauth => METHODS_PAGE,
+    };
+    let next = match form.next.as_deref().filter(|n| !n.is_empty()) {
+        Some(next) => safe_next(services, Some(next)),
+        None => default_next.to_owned(),
+    };
+    let binding = cookie_value(&headers, BINDING_COOKIE);
+    match social::begin(
+        services,
+        &provider_id,
+        purpose,
+        session.as_ref(),
+        &next,
+        binding.as_deref(),
+    )
+    .await
+    {
+        Ok(begun) => {
+            let mut res = Redirect::to(&begun.authorize_url).into_response();
+            let cookie = cookie::Cookie::build((BINDING_COOKIE, begun.binding))
+                .path("/auth/")
+                .http_only(true)
+                .secure(services.config.secure_cookies)
+                // Lax: the provider's redirect back is a top-level navigation.
+                .same_site(cookie::SameSite::Lax)
+                .max_age(cookie::time::Duration::seconds(social::FLOW_TTL_SECS))
+                .build();
+            if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+                res.headers_mut().append(header::SET_COOKIE, value);
+            }
+            res
+        }
+        Err(AuthError::NotSignedIn) => Redirect::to("/signin").into_response(),
+        Err(err) => refused(&state, purpose, &next, &provider_id, err),
+    }
+}
+
+/// `GET /auth/{provider}/callback`: finishes the round trip its `state` names.
+pub async fn callback(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    Extension(RequestSession(session)): Extension<RequestSession>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+    Query(query): Query<Callback>,
+) -> Response {
+    let services = &state.services;
+    let binding = cookie_value(&headers, BINDING_COOKIE);
+    let current = session.as_ref().filter(|s| s.stage == sessions::Stage::Full);
+    let returned = social::complete(
+        services,
+        &provider_id,
+        query,
+        binding.as_deref(),
+        current,
+        &client,
+    )
+    .await;
+    match returned.result {
+        Ok(Completed::SignedIn { first_factor, next }) => {
+            // A sign-in replaces whatever session this browser had.
+            if let Some(previous) = &session {
+                if let Err(err) = sessions::end(services, previous).await {
+                    return error_response(&err.into(), "/auth");
+                }
+            }
+            let next = safe_next(services, Some(&next));
+            let (cookie, location) = after_first_factor(services, &first_factor, &next);
+            let mut res = Redirect::to(&location).into_response();
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().append(header::SET_COOKIE, value);
+            }
+            res
+        }
+        Ok(Completed::Linked { next } | Completed::Reauthenticated { next }) => {
+            Redirect::to(&safe_next(services, Some(&next))).into_response()
+        }
+        Err(err) => refused(
+            &state,
+            returned.purpose,
+            &returned.next,
+            &provider_id,
+            err,
+        ),
+    }
+}
+
+/// Sends a refused round trip back to the page it began on, which says why; a lock or a
+/// limit is answered 429 with a page of its own.
+fn refused(state: &AppState, purpose: Purpose, next: &str, provider_id: &str, err: AuthError) -> Response {
+    let services = &state.services;
+    match err {
+        AuthError::Social(refusal) => {
+            let page = match purpose {
+                Purpose::SignIn => "/signin".to_owned(),
+                Purpose::Link => METHODS_PAGE.to_owned(),
+                // Back to the dialog that asked for the confirmation.
+                Purpose::Reauth if !next.is_empty() => safe_next(services, Some(next)),
+                Purpose::Reauth => METHODS_PAGE.to_owned(),
+            };
+            let page = page.split('?').next().unwrap_or("/signin").to_owned();
+            let provider = if refusal == Refusal::UnknownProvider {
+                String::new()
+            } else {
+                url::form_urlencoded::byte_serialize(provider_id.as_bytes()).collect()
+            };
+            Redirect::to(&format!("{page}?error={}&provider={provider}", refusal.code()))
+                .into_response()
+        }
+        AuthError::NotSignedIn => {
+            let mut res = Redirect::to("/signin").into_response();
+            if let Ok(value) = HeaderValue::from_str(&session_set_cookie(services, None)) {
+                res.headers_mut().append(header::SET_COOKIE, value);
+            }
+            res
+        }
+        err => {
+            let err = AppError::from(err);
+            if err.status() == 429 {
+                return too_many(&err);
+            }
+            error_response(&err, "/auth")
+        }
+    }
+}
+
+/// A lock or limit met on the way back from a provider: a page that says so, with 429.
+fn too_many(err: &AppError) -> Response {
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Try again later · Gatehouse</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/gatehouse.css\"></head>\
+         <body><main id=\"main\"><section class=\"card\"><h1>Try again later</h1>\
+         <p role=\"alert\">{}</p><p><a href=\"/signin\">Back to sign in</a></p>\
+         </section></main></body></html>",
+        html_escape(&err.to_string())
+    );
+    let mut res = (StatusCode::TOO_MANY_REQUESTS, Html(body)).into_response();
+    if let Some(secs) = err.retry_after() {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    res
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+}
