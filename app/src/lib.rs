@@ -4,6 +4,7 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod provider_refusal;
 pub mod typed_code;
 
 #[cfg(feature = "ssr")]
@@ -34,6 +35,7 @@ use crate::{
         sessions::SessionsTab,
         settings::{ProfileTab, SettingsPage},
         sign_in::SignInPage,
+        sign_in_methods::SignInMethodsTab,
         sign_up::SignUpPage,
         two_factor::{DisableDialog, EnableDialog, NewCodesDialog, RegenerateDialog, TwoFactorTab},
     },
@@ -128,6 +130,7 @@ fn Layout() -> impl IntoView {
                         <Route ssr=SsrMode::Async path=path!("recovery-codes") view=RegenerateDialog />
                         <Route ssr=SsrMode::Async path=path!("new-codes") view=NewCodesDialog />
                     </ParentRoute>
+                    <Route ssr=SsrMode::Async path=path!("sign-in-methods") view=SignInMethodsTab />
                     <Route ssr=SsrMode::Async path=path!("sessions") view=SessionsTab />
                     <Route ssr=SsrMode::Async path=path!("activity") view=ActivityTab />
                 </ParentRoute>

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod activity;
 pub mod sessions;
+pub mod social;
 pub mod two_factor;
 
 #[cfg(feature = "ssr")]

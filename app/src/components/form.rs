@@ -32,25 +32,6 @@ pub fn FormError(id: &'static str, #[prop(into)] message: Signal<Option<String>>
     }
 }
 
-/// The password that confirms a change to the account's security.
-#[component]
-pub fn ConfirmPassword(id: &'static str, describedby: &'static str) -> impl IntoView {
-    view! {
-        <div class="field">
-            <label for=id>"Password"</label>
-            <input
-                id=id
-                name="password"
-                type="password"
-                autocomplete="current-password"
-                required
-                maxlength="128"
-                aria-describedby=describedby
-            />
-        </div>
-    }
-}
-
 /// What a page shows when loading its data failed. A missing session sends the person to
 /// sign in and brings them back afterwards.
 #[component]

@@ -4,4 +4,5 @@ pub mod code_input;
 pub mod dialog;
 pub mod form;
 pub mod header;
+pub mod providers;
 pub mod recovery_codes;

@@ -7,5 +7,6 @@ pub mod not_found;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;
+pub mod sign_in_methods;
 pub mod sign_up;
 pub mod two_factor;

@@ -8,6 +8,7 @@ use crate::{api::account::load_profile, components::form::LoadError};
 
 const TABS: &[(&str, &str)] = &[
     ("/settings", "Profile"),
+    ("/settings/sign-in-methods", "Sign-in methods"),
     ("/settings/two-factor", "Two-Factor Auth"),
     ("/settings/sessions", "Sessions"),
     ("/settings/activity", "Security activity"),

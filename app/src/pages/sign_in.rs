@@ -4,7 +4,10 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::account::SignIn,
-    components::form::{action_error, FormError},
+    components::{
+        form::{action_error, FormError},
+        providers::{ProviderButtons, ProviderRefusal},
+    },
     error::sign_in_ended,
 };
 
@@ -34,6 +37,7 @@ pub fn SignInPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Sign in"</h1>
             {move || ended().map(|text| view! { <p id="sign-in-notice" class="notice" role="status">{text}</p> })}
+            <ProviderRefusal id="provider-error" />
             <ActionForm action=sign_in attr:class="stack" attr:aria-describedby="sign-in-error">
                 <input type="hidden" name="next" value=next />
                 <div class="field">
@@ -49,6 +53,7 @@ pub fn SignInPage() -> impl IntoView {
                     {move || if sign_in.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </ActionForm>
+            <ProviderButtons />
             <p class="alt-action">"New to Gatehouse? " <a href="/signup">"Create an account"</a></p>
         </section>
     }

@@ -3,7 +3,10 @@ use leptos_meta::Title;
 
 use crate::{
     api::account::SignUp,
-    components::form::{action_error, FormError},
+    components::{
+        form::{action_error, FormError},
+        providers::ProviderButtons,
+    },
 };
 
 #[component]
@@ -33,6 +36,7 @@ pub fn SignUpPage() -> impl IntoView {
                     {move || if sign_up.pending().get() { "Creating account…" } else { "Create account" }}
                 </button>
             </ActionForm>
+            <ProviderButtons />
             <p class="alt-action">"Already have an account? " <a href="/signin">"Sign in"</a></p>
         </section>
     }

@@ -12,7 +12,8 @@ use crate::{
     components::{
         code_input::CodeInput,
         dialog::{return_focus_here, Modal, ReturnFocus},
-        form::{action_error, ConfirmPassword, FormError, LoadError},
+        form::{action_error, FormError, LoadError},
+        providers::{ConfirmPassword, ConfirmWithProvider},
         recovery_codes::RecoveryCodesList,
     },
 };
@@ -163,6 +164,7 @@ fn EnrollStep(view: EnrollmentView, enable: ServerAction<EnableTwoFactor>) -> im
             </li>
             <li>
                 <p>"Enter the 6-digit code the app shows, and your password to confirm."</p>
+                <ConfirmWithProvider />
                 <ActionForm action=enable attr:class="stack">
                     <CodeInput id="enable-code" label="Verification code" numeric=true describedby="enable-error" />
                     <ConfirmPassword id="enable-password" describedby="enable-error" />
@@ -192,6 +194,7 @@ pub fn DisableDialog() -> impl IntoView {
     view! {
         <Modal title="Disable two-factor authentication" close_href=TAB>
             <p>"Signing in will ask only for your password. Your authenticator app’s entry and your recovery codes stop working."</p>
+            <ConfirmWithProvider />
             <ActionForm action=disable attr:class="stack">
                 <CodeInput id="disable-code" label="Code from your app or a recovery code" numeric=false describedby="disable-error" />
                 <ConfirmPassword id="disable-password" describedby="disable-error" />
@@ -219,6 +222,7 @@ pub fn RegenerateDialog() -> impl IntoView {
                 }),
                 _ => Either::Right(view! {
                     <p>"A new set replaces all your current recovery codes, used or not."</p>
+                    <ConfirmWithProvider />
                     <ActionForm action=regenerate attr:class="stack">
                         <CodeInput id="regenerate-code" label="Code from your app or a recovery code" numeric=false describedby="regenerate-error" />
                         <ConfirmPassword id="regenerate-password" describedby="regenerate-error" />

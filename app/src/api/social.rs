@@ -1,0 +1,189 @@
+//! Server functions behind the provider buttons, Settings → Sign-in methods, and the
+//! confirmation that stands in for a password.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// A configured provider, as a button shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderView {
+    pub id: String,
+    pub name: String,
+}
+
+/// One provider on the Sign-in methods tab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderMethod {
+    pub id: String,
+    pub name: String,
+    /// "1 December 2026" when connected.
+    pub linked_on: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignInMethods {
+    pub has_password: bool,
+    pub two_factor_on: bool,
+    pub providers: Vec<ProviderMethod>,
+}
+
+impl SignInMethods {
+    /// How many ways in the account has: the last one cannot be removed.
+    pub fn count(&self) -> usize {
+        usize::from(self.has_password) + self.providers.iter().filter(|p| p.linked_on.is_some()).count()
+    }
+}
+
+/// What proves the person before a change in Settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Confirmation {
+    /// The account's password.
+    Password,
+    /// A fresh sign-in at this provider, just now: nothing more to type.
+    Confirmed { provider: String },
+    /// No password: a fresh sign-in at one of these providers takes its place.
+    Reauthenticate { providers: Vec<ProviderView> },
+    /// No password, and no linked provider can confirm a fresh sign-in.
+    SetPasswordFirst,
+}
+
+/// The providers people may sign in with, in the config file's order.
+#[server(endpoint = "list_providers")]
+pub async fn list_providers() -> Result<Vec<ProviderView>, AppError> {
+    use super::ssr::*;
+
+    let services = services()?;
+    Ok(services
+        .providers
+        .iter()
+        .map(|p| ProviderView {
+            id: p.id.clone(),
+            name: p.name.clone(),
+        })
+        .collect())
+}
+
+#[server(endpoint = "load_sign_in_methods")]
+pub async fn load_sign_in_methods() -> Result<SignInMethods, AppError> {
+    use super::ssr::*;
+    use crate::auth::{social, two_factor};
+
+    let services = services()?;
+    let session = require_full_session()?;
+    let methods = social::methods(&services, session.user_id).await?;
+    let providers = services
+        .providers
+        .iter()
+        .map(|p| ProviderMethod {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            linked_on: methods
+                .linked
+                .iter()
+                .find(|(id, _)| *id == p.id)
+                .map(|(_, at)| crate::dates::long_date(*at)),
+        })
+        .collect();
+    Ok(SignInMethods {
+        has_password: methods.has_password,
+        two_factor_on: two_factor::is_enabled(&services, session.user_id).await?,
+        providers,
+    })
+}
+
+#[server(endpoint = "load_confirmation")]
+pub async fn load_confirmation() -> Result<Confirmation, AppError> {
+    use super::ssr::*;
+    use crate::auth::social;
+
+    let services = services()?;
+    let session = require_full_session()?;
+    let methods = social::methods(&services, session.user_id).await?;
+    if methods.has_password {
+        return Ok(Confirmation::Password);
+    }
+    let linked: Vec<&crate::auth::social::Provider> = methods
+        .linked
+        .iter()
+        .filter_map(|(id, _)| services.providers.get(id))
+        .filter(|p| p.can_confirm_fresh_sign_in())
+        .collect();
+    if social::recently_reauthenticated(&services, &session) {
+        let provider = linked.first().map_or("your provider", |p| p.name.as_str());
+        return Ok(Confirmation::Confirmed {
+            provider: provider.to_owned(),
+        });
+    }
+    if linked.is_empty() {
+        return Ok(Confirmation::SetPasswordFirst);
+    }
+    Ok(Confirmation::Reauthenticate {
+        providers: linked
+            .into_iter()
+            .map(|p| ProviderView {
+                id: p.id.clone(),
+                name: p.name.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// Where the Sign-in methods tab lives.
+pub const METHODS_PATH: &str = "/settings/sign-in-methods";
+
+#[server(endpoint = "disconnect_provider")]
+pub async fn disconnect_provider(provider: String) -> Result<(), AppError> {
+    use super::ssr::*;
+    use crate::auth::{social, AuthError};
+
+    let services = services()?;
+    let session = require_full_session()?;
+    match social::disconnect(&services, &session, &provider, &client_info()).await {
+        Err(AuthError::Social(refusal)) => {
+            let name = services.providers.get(&provider).map_or(provider.as_str(), |p| p.name.as_str());
+            return Err(AppError::Conflict(refusal.sentence(name)));
+        }
+        other => other?,
+    }
+    leptos_axum::redirect(METHODS_PATH);
+    Ok(())
+}
+
+/// The first password of an account made through a provider.
+#[server(endpoint = "set_password")]
+pub async fn set_password(password: String, code: String) -> Result<(), AppError> {
+    use super::ssr::*;
+    use crate::auth::accounts;
+
+    let services = services()?;
+    let session = require_full_session()?;
+    accounts::set_password(&services, &session, password, &code, &client_info()).await?;
+    leptos_axum::redirect(&format!("{METHODS_PATH}?done=password_set"));
+    Ok(())
+}
+
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    password: String,
+    code: String,
+) -> Result<(), AppError> {
+    use super::ssr::*;
+    use crate::auth::accounts;
+
+    let services = services()?;
+    let session = require_full_session()?;
+    accounts::change_password(
+        &services,
+        &session,
+        current_password,
+        password,
+        &code,
+        &client_info(),
+    )
+    .await?;
+    leptos_axum::redirect(&format!("{METHODS_PATH}?done=password_changed"));
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! The provider buttons, the sentence a refused round trip came back with, and the
+//! confirmation that stands in for a password. The buttons are plain form posts, so
+//! they work without JavaScript.
+
+use leptos::{either::Either, prelude::*};
+use leptos_router::hooks::{use_location, use_query_map};
+
+use crate::{
+    api::social::{list_providers, load_confirmation, Confirmation, ProviderView},
+    provider_refusal::Refusal,
+};
+
+/// One form that starts a round trip to `provider` for `purpose`, coming back to `next`.
+#[component]
+pub fn ProviderForm(
+    provider: ProviderView,
+    purpose: &'static str,
+    #[prop(into)] next: Signal<String>,
+    label: String,
+    #[prop(default = "button secondary wide provider")] class: &'static str,
+) -> impl IntoView {
+    view! {
+        <form method="post" action=format!("/auth/{}/start", provider.id)>
+            <input type="hidden" name="purpose" value=purpose />
+            <input type="hidden" name="next" value=move || next.get() />
+            <button type="submit" class=class data-provider=provider.id.clone()>{label}</button>
+        </form>
+    }
+}
+
+/// "Sign in with …" for every configured provider, and nothing when none is.
+#[component]
+pub fn ProviderButtons() -> impl IntoView {
+    let providers = Resource::new(|| (), |_| list_providers());
+    let query = use_query_map();
+    let next = Signal::derive(move || query.read().get("next").unwrap_or_default());
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let providers = providers.await.unwrap_or_default();
+                (!providers.is_empty()).then(|| view! {
+                    <div class="providers">
+                        <p class="divider"><span>"or"</span></p>
+                        {providers
+                            .into_iter()
+                            .map(|provider| {
+                                let label = format!("Sign in with {}", provider.name);
+                                view! { <ProviderForm provider purpose="sign_in" next label /> }
+                            })
+                            .collect_view()}
+                    </div>
+                })
+            })}
+        </Suspense>
+    }
+}
+
+/// The sentence for `?error=…&provider=…`, which a refused round trip brings back.
+#[component]
+pub fn ProviderRefusal(id: &'static str) -> impl IntoView {
+    let providers = Resource::new(|| (), |_| list_providers());
+    let query = use_query_map();
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let providers = providers.await.unwrap_or_default();
+                let query = query.read();
+                let refusal = query.get("error").as_deref().and_then(Refusal::from_code)?;
+                let wanted = query.get("provider").unwrap_or_default();
+                let name = providers
+                    .into_iter()
+                    .find(|p| p.id == wanted)
+                    .map_or_else(|| "The provider".to_owned(), |p| p.name);
+                Some(view! { <p id=id class="form-error" role="alert">{refusal.sentence(&name)}</p> })
+            })}
+        </Suspense>
+    }
+}
+
+/// What a dialog asks for in place of the password, outside the dialog's own form: a
+/// fresh sign-in at a provider, or setting a password first.
+#[component]
+pub fn ConfirmWithProvider() -> impl IntoView {
+    let confirmation = Resource::new(|| (), |_| load_confirmation());
+    let here = use_location().pathname;
+    let next = Signal::derive(move || here.get());
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                match confirmation.await {
+                    Ok(Confirmation::Reauthenticate { providers }) => Some(Either::Left(view! {
+                        <div class="confirm-provider">
+                            <p>"Your account has no password, so confirm it’s you by signing in again."</p>
+                            {providers
+                                .into_iter()
+                                .map(|provider| {
+                                    let label = format!("Confirm with {}", provider.name);
+                                    view! { <ProviderForm provider purpose="reauth" next label class="button secondary" /> }
+                                })
+                                .collect_view()}
+                            <ProviderRefusal id="confirm-provider-error" />
+                        </div>
+                    })),
+                    Ok(Confirmation::SetPasswordFirst) => Some(Either::Right(view! {
+                        <p class="notice" role="status">
+                            "Your account signs in only through a provider that cannot confirm a fresh sign-in. "
+                            <a href="/settings/sign-in-methods">"Set a password"</a>
+                            " first, then come back."
+                        </p>
+                    })),
+                    _ => None,
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The password that confirms a change to the account's security; for an account
+/// without one, what [`ConfirmWithProvider`] achieved.
+#[component]
+pub fn ConfirmPassword(id: &'static str, describedby: &'static str) -> impl IntoView {
+    let confirmation = Resource::new(|| (), |_| load_confirmation());
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                match confirmation.await {
+                    Ok(Confirmation::Password) | Err(_) => Either::Left(view! {
+                        <div class="field">
+                            <label for=id>"Password"</label>
+                            <input
+                                id=id
+                                name="password"
+                                type="password"
+                                autocomplete="current-password"
+                                required
+                                maxlength="128"
+                                aria-describedby=describedby
+                            />
+                        </div>
+                    }),
+                    Ok(other) => Either::Right(view! {
+                        <input type="hidden" name="password" value="" />
+                        {match other {
+                            Confirmation::Confirmed { provider } => Some(view! {
+                                <p class="confirmed" role="status">{format!("✓ Confirmed with {provider}")}</p>
+                            }),
+                            _ => None,
+                        }}
+                    }),
+                }
+            })}
+        </Suspense>
+    }
+}

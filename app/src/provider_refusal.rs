@@ -1,0 +1,126 @@
+//! Why a round trip to an identity provider did not do what it was for, in words for the
+//! person. The server names the reason in the page's query (`?error=`), and the page,
+//! with or without JavaScript, says it.
+
+/// Why a round trip ended without what it was for. Each has a sentence for the person;
+/// the page it is shown on names the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("no such provider")]
+    UnknownProvider,
+    /// The state is unknown, spent, expired, from another browser or for another provider.
+    #[error("the sign-in attempt expired or was already used")]
+    Expired,
+    #[error("the person declined at the provider")]
+    Declined,
+    /// An error from the provider, a bad token, a wrong issuer, or no answer.
+    #[error("the provider failed")]
+    ProviderFailed,
+    /// Matching an existing account by email is how pre-account takeover works.
+    #[error("an account with this email exists")]
+    EmailExists,
+    #[error("no account is linked and sign-up is closed")]
+    NotLinked,
+    #[error("the provider shared no usable email")]
+    NoEmail,
+    #[error("linked to another account")]
+    LinkedElsewhere,
+    #[error("another account of this provider is linked")]
+    AlreadyLinked,
+    #[error("the provider did not confirm a fresh sign-in")]
+    NotFresh,
+    #[error("the provider account is not the one linked")]
+    WrongAccount,
+    #[error("this provider cannot confirm a fresh sign-in")]
+    CannotConfirm,
+    #[error("the last way to sign in")]
+    LastMethod,
+}
+
+impl Refusal {
+    /// The stable name the callback puts in the page's query, `?error=`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::UnknownProvider => "unknown_provider",
+            Refusal::Expired => "expired",
+            Refusal::Declined => "declined",
+            Refusal::ProviderFailed => "provider_failed",
+            Refusal::EmailExists => "email_exists",
+            Refusal::NotLinked => "not_linked",
+            Refusal::NoEmail => "no_email",
+            Refusal::LinkedElsewhere => "linked_elsewhere",
+            Refusal::AlreadyLinked => "already_linked",
+            Refusal::NotFresh => "not_fresh",
+            Refusal::WrongAccount => "wrong_account",
+            Refusal::CannotConfirm => "cannot_confirm",
+            Refusal::LastMethod => "last_method",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            Refusal::UnknownProvider,
+            Refusal::Expired,
+            Refusal::Declined,
+            Refusal::ProviderFailed,
+            Refusal::EmailExists,
+            Refusal::NotLinked,
+            Refusal::NoEmail,
+            Refusal::LinkedElsewhere,
+            Refusal::AlreadyLinked,
+            Refusal::NotFresh,
+            Refusal::WrongAccount,
+            Refusal::CannotConfirm,
+            Refusal::LastMethod,
+        ]
+        .into_iter()
+        .find(|r| r.code() == code)
+    }
+
+    /// What the person reads, naming the provider.
+    pub fn sentence(self, provider: &str) -> String {
+        match self {
+            Refusal::UnknownProvider => "That sign-in provider is not available.".into(),
+            Refusal::Expired => format!(
+                "That sign-in with {provider} expired or was already used. Please try again."
+            ),
+            Refusal::Declined => format!("Signing in with {provider} was cancelled."),
+            Refusal::ProviderFailed => format!(
+                "{provider} could not confirm who you are. Please try again in a moment."
+            ),
+            Refusal::EmailExists => format!(
+                "An account with this email already exists. Sign in with your password, then \
+                 connect {provider} under Settings → Sign-in methods."
+            ),
+            Refusal::NotLinked => format!(
+                "No account is connected to this {provider} account. Sign in with your \
+                 password, then connect {provider} under Settings → Sign-in methods."
+            ),
+            Refusal::NoEmail => format!(
+                "{provider} did not share an email address, which a new account needs. \
+                 Sign up with your email instead."
+            ),
+            Refusal::LinkedElsewhere => format!(
+                "This {provider} account is already connected to another account."
+            ),
+            Refusal::AlreadyLinked => format!(
+                "A different {provider} account is connected already. Disconnect it first."
+            ),
+            Refusal::NotFresh => format!(
+                "{provider} did not confirm a fresh sign-in. Please try again."
+            ),
+            Refusal::WrongAccount => format!(
+                "That {provider} account is not the one connected to your account."
+            ),
+            Refusal::CannotConfirm => format!(
+                "{provider} cannot confirm a fresh sign-in. Set a password under Settings → \
+                 Sign-in methods first."
+            ),
+            Refusal::LastMethod => format!(
+                "{provider} is your only way to sign in, so it cannot be disconnected. Set a \
+                 password first."
+            ),
+        }
+    }
+}
+
