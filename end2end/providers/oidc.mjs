@@ -51,17 +51,18 @@ function parseArgs(argv) {
 /**
  * The claims the test controls through the login it types:
  * `alice` -> alice@example.test (verified), `bob@corp.test` -> bob@corp.test (verified),
- * `unverified:carol` -> carol@example.test with email_verified false.
+ * `unverified:carol` -> carol@example.test with email_verified false, and
+ * `noemail:dan` -> no email claims at all.
  */
 export function claimsFor(login) {
   const unverified = login.startsWith('unverified:');
-  const rest = unverified ? login.slice('unverified:'.length) : login;
+  const noEmail = login.startsWith('noemail:');
+  const rest = login.slice(unverified || noEmail ? login.indexOf(':') + 1 : 0);
   const email = rest.includes('@') ? rest : `${rest}@example.test`;
   const handle = email.split('@')[0];
   return {
     sub: login,
-    email,
-    email_verified: !unverified,
+    ...(noEmail ? {} : { email, email_verified: !unverified }),
     name: handle.charAt(0).toUpperCase() + handle.slice(1),
     preferred_username: handle,
   };

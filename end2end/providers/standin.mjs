@@ -12,8 +12,10 @@
 // Logs one line per request on stderr. Node built-ins only, plus `jose` (from oidc-provider).
 //
 // The test controls who signs in through the `login` it types or appends to the authorize
-// URL: `alice` has the address alice@example.test, `bob@corp.test` has bob@corp.test, and a
-// `unverified:` prefix (`unverified:carol`) makes that address unverified. Ids are stable per
+// URL: `alice` has the address alice@example.test, `bob@corp.test` has bob@corp.test, a
+// `unverified:` prefix (`unverified:carol`) makes that address unverified, and a `noemail:`
+// prefix leaves the account without one (GitHub: no primary entry in /user/emails, which
+// real GitHub never does; Facebook: no `email`; tamper: no email claims). Ids are stable per
 // typed login. Codes are single-use and live 10 minutes. Every authorize page is a GET form
 // titled "Authorize Gatehouse" with a text field labelled "Login" and the buttons
 // "Authorize" and "Cancel" (Cancel = the user denies access).
@@ -53,8 +55,8 @@
 //     app "requires app secret proof", so a missing or wrong proof is refused:
 //     https://developers.facebook.com/docs/graph-api/securing-requests
 //     `id` is a numeric string. Facebook has no verified flag: `email` is the address (prefix
-//     stripped); a `noemail:` login has none, and then the field is absent, as the User
-//     reference says ("will not be returned if no valid email address is available"):
+//     stripped); for a `noemail:` login the field is absent, as the User reference allows
+//     ("will not be returned if no valid email address is available"):
 //     https://developers.facebook.com/docs/graph-api/reference/user
 //
 // A tampering OpenID issuer, under /tamper (issuer http://127.0.0.1:PORT/tamper):
@@ -616,8 +618,7 @@ async function tamper(config, origin) {
       exp: now + 600,
       auth_time: grant.authTime,
       ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
-      email: who.email,
-      email_verified: who.verified,
+      ...(who.email ? { email: who.email, email_verified: who.verified } : {}),
       name: who.name,
     };
     if (mode === 'aud') claims.aud = `${client.id}-other`;
@@ -662,7 +663,11 @@ async function tamper(config, origin) {
       return sendJson(res, 401, { error: 'invalid_token' });
     }
     const who = identity(token.login);
-    return sendJson(res, 200, { sub: token.login, email: who.email, email_verified: who.verified, name: who.name });
+    return sendJson(res, 200, {
+      sub: token.login,
+      ...(who.email ? { email: who.email, email_verified: who.verified } : {}),
+      name: who.name,
+    });
   }
 
   return async (req, res, url, path) => {

@@ -70,7 +70,13 @@ async fn discovery(issuer: &str) -> Value {
 }
 
 /// An OIDC authorize URL as Gatehouse builds it, and the verifier for its code.
-fn oidc_authorize(config: &Value, callback: &str, state: &str, nonce: &str, extra: &[(&str, &str)]) -> (String, String) {
+fn oidc_authorize(
+    config: &Value,
+    callback: &str,
+    state: &str,
+    nonce: &str,
+    extra: &[(&str, &str)],
+) -> (String, String) {
     let (verifier, challenge) = pkce();
     let mut params = vec![
         ("client_id", CLIENT_ID),
@@ -88,7 +94,13 @@ fn oidc_authorize(config: &Value, callback: &str, state: &str, nonce: &str, extr
 }
 
 /// The token request Gatehouse makes: client_secret_basic, PKCE verifier.
-async fn oidc_token(config: &Value, secret: &str, callback: &str, code: &str, verifier: &str) -> (StatusCode, Value) {
+async fn oidc_token(
+    config: &Value,
+    secret: &str,
+    callback: &str,
+    code: &str,
+    verifier: &str,
+) -> (StatusCode, Value) {
     let res = Client::new()
         .post(config["token_endpoint"].as_str().unwrap())
         .basic_auth(CLIENT_ID, Some(secret))
@@ -110,7 +122,10 @@ async fn the_oidc_provider_runs_a_code_flow_and_forces_a_fresh_login_on_reauth()
     let issuer = &providers.oidc_url;
     let config = discovery(issuer).await;
     assert_eq!(config["issuer"], issuer.as_str());
-    assert_eq!(config["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(
+        config["authorization_response_iss_parameter_supported"],
+        true
+    );
     let callback = format!("{ORIGIN}/auth/idp/callback");
     let secret = providers.client_secret("idp");
     let browser = browser();
@@ -141,28 +156,66 @@ async fn the_oidc_provider_runs_a_code_flow_and_forces_a_fresh_login_on_reauth()
     let (url, _) = oidc_authorize(&config, &callback, "st-2", "nonce-2", &[]);
     let res = browser.get(&url).send().await.unwrap();
     let location = res.headers()["location"].to_str().unwrap();
-    assert!(location.starts_with(&callback), "silent sign-in went to {location}");
+    assert!(
+        location.starts_with(&callback),
+        "silent sign-in went to {location}"
+    );
 
     // ...but a reauth (prompt=login, max_age=0) shows the form again: a later auth_time.
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    let (url, verifier) = oidc_authorize(&config, &callback, "st-3", "nonce-3", &[("prompt", "login"), ("max_age", "0")]);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (url, verifier) = oidc_authorize(
+        &config,
+        &callback,
+        "st-3",
+        "nonce-3",
+        &[("prompt", "login"), ("max_age", "0")],
+    );
     let res = browser.get(&url).send().await.unwrap();
     let location = res.headers()["location"].to_str().unwrap();
-    assert!(location.starts_with("/interaction/"), "reauth went to {location}");
+    assert!(
+        location.starts_with("/interaction/"),
+        "reauth went to {location}"
+    );
     let back = oidc_login(&browser, &url, "alice").await;
-    let (_, tokens) = oidc_token(&config, secret, &callback, &query(&back, "code").unwrap(), &verifier).await;
+    let (_, tokens) = oidc_token(
+        &config,
+        secret,
+        &callback,
+        &query(&back, "code").unwrap(),
+        &verifier,
+    )
+    .await;
     let claims = jwt_part(tokens["id_token"].as_str().unwrap(), 1);
-    assert!(claims["auth_time"].as_i64().unwrap() > first_auth_time, "{claims}");
+    assert!(
+        claims["auth_time"].as_i64().unwrap() > first_auth_time,
+        "{claims}"
+    );
     assert_eq!(claims["nonce"], "nonce-3");
 
     // The login decides the address and whether it is verified.
     let (url, verifier) = oidc_authorize(&config, &callback, "st-4", "nonce-4", &[]);
     let back = oidc_login(&self::browser(), &url, "unverified:carol@corp.test").await;
-    let (_, tokens) = oidc_token(&config, secret, &callback, &query(&back, "code").unwrap(), &verifier).await;
+    let (_, tokens) = oidc_token(
+        &config,
+        secret,
+        &callback,
+        &query(&back, "code").unwrap(),
+        &verifier,
+    )
+    .await;
     let claims = jwt_part(tokens["id_token"].as_str().unwrap(), 1);
     assert_eq!(claims["sub"], "unverified:carol@corp.test");
     assert_eq!(claims["email"], "carol@corp.test");
     assert_eq!(claims["email_verified"], false);
+
+    // And `noemail:` leaves the email claims out.
+    let (url, verifier) = oidc_authorize(&config, &callback, "st-5", "nonce-5", &[]);
+    let back = oidc_login(&self::browser(), &url, "noemail:dan").await;
+    let code = query(&back, "code").unwrap();
+    let (_, tokens) = oidc_token(&config, secret, &callback, &code, &verifier).await;
+    let claims = jwt_part(tokens["id_token"].as_str().unwrap(), 1);
+    assert_eq!(claims["sub"], "noemail:dan");
+    assert!(claims.get("email").is_none(), "{claims}");
 }
 
 #[tokio::test]
@@ -171,22 +224,33 @@ async fn the_oidc_provider_refuses_a_request_without_pkce() {
     let config = discovery(&providers.oidc_url).await;
     let callback = format!("{ORIGIN}/auth/idp/callback");
     let endpoint = config["authorization_endpoint"].as_str().unwrap();
-    let url = with_query(endpoint, &[
-        ("client_id", CLIENT_ID),
-        ("response_type", "code"),
-        ("scope", "openid email"),
-        ("redirect_uri", &callback),
-        ("state", "s"),
-    ]);
+    let url = with_query(
+        endpoint,
+        &[
+            ("client_id", CLIENT_ID),
+            ("response_type", "code"),
+            ("scope", "openid email"),
+            ("redirect_uri", &callback),
+            ("state", "s"),
+        ],
+    );
     let res = browser().get(&url).send().await.unwrap();
     let location = res.headers()["location"].to_str().unwrap();
     assert_eq!(query(location, "error").as_deref(), Some("invalid_request"));
 }
 
 /// GitHub's token endpoint, asked for JSON as Gatehouse does.
-async fn github_token(providers: &Providers, secret: &str, code: &str, verifier: &str) -> (StatusCode, Value) {
+async fn github_token(
+    providers: &Providers,
+    secret: &str,
+    code: &str,
+    verifier: &str,
+) -> (StatusCode, Value) {
     let res = Client::new()
-        .post(format!("{}/github/login/oauth/access_token", providers.standin_url))
+        .post(format!(
+            "{}/github/login/oauth/access_token",
+            providers.standin_url
+        ))
         .header("accept", "application/json")
         .form(&[
             ("client_id", CLIENT_ID),
@@ -216,7 +280,10 @@ async fn github_code(providers: &Providers, login: &str) -> (String, String) {
         ],
     );
     let back = standin_login(&browser(), &url, login).await;
-    assert!(back.starts_with(&format!("{ORIGIN}/auth/github/callback?")), "{back}");
+    assert!(
+        back.starts_with(&format!("{ORIGIN}/auth/github/callback?")),
+        "{back}"
+    );
     assert_eq!(query(&back, "state").as_deref(), Some("gh-state"));
     (query(&back, "code").unwrap(), verifier)
 }
@@ -231,14 +298,23 @@ async fn the_github_stand_in_answers_bad_codes_with_http_200_and_lists_emails() 
     let (status, body) = github_token(&providers, secret, &code, "wrong-verifier").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["error"], "bad_verification_code", "{body}");
-    assert_eq!(body["error_description"], "The code passed is incorrect or expired.");
+    assert_eq!(
+        body["error_description"],
+        "The code passed is incorrect or expired."
+    );
     let (status, body) = github_token(&providers, secret, &code, &verifier).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::OK, Some("bad_verification_code")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::OK, Some("bad_verification_code"))
+    );
 
     // A wrong secret is "incorrect_client_credentials", also HTTP 200.
     let (code, verifier) = github_code(&providers, "unverified:dora").await;
     let (status, body) = github_token(&providers, "not-the-secret", &code, &verifier).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::OK, Some("incorrect_client_credentials")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::OK, Some("incorrect_client_credentials"))
+    );
 
     let (status, body) = github_token(&providers, secret, &code, &verifier).await;
     assert_eq!(status, StatusCode::OK);
@@ -257,8 +333,19 @@ async fn the_github_stand_in_answers_bad_codes_with_http_200_and_lists_emails() 
     let user: Value = api("/user").send().await.unwrap().json().await.unwrap();
     assert!(user["id"].is_u64(), "{user}");
     assert_eq!(user["email"], Value::Null);
-    let emails: Value = api("/user/emails").send().await.unwrap().json().await.unwrap();
-    let primary = emails.as_array().unwrap().iter().find(|e| e["primary"] == true).unwrap();
+    let emails: Value = api("/user/emails")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let primary = emails
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["primary"] == true)
+        .unwrap();
     assert_eq!(primary["email"], "dora@example.test");
     assert_eq!(primary["verified"], false);
     assert_eq!(emails.as_array().unwrap().len(), 2, "{emails}");
@@ -294,7 +381,10 @@ async fn the_github_stand_in_answers_bad_codes_with_http_200_and_lists_emails() 
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(res.json::<Value>().await.unwrap()["message"], "Bad credentials");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["message"],
+        "Bad credentials"
+    );
 }
 
 #[tokio::test]
@@ -304,15 +394,18 @@ async fn the_facebook_stand_in_requires_a_correct_appsecret_proof() {
     let fb = format!("{}/facebook", providers.standin_url);
     let callback = format!("{ORIGIN}/auth/facebook/callback");
     let (verifier, challenge) = pkce();
-    let url = with_query(&format!("{fb}/dialog/oauth"), &[
-        ("client_id", CLIENT_ID),
-        ("redirect_uri", &callback),
-        ("scope", "email"),
-        ("state", "fb-state"),
-        ("response_type", "code"),
-        ("code_challenge", &challenge),
-        ("code_challenge_method", "S256"),
-    ]);
+    let url = with_query(
+        &format!("{fb}/dialog/oauth"),
+        &[
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", &callback),
+            ("scope", "email"),
+            ("state", "fb-state"),
+            ("response_type", "code"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
     let back = standin_login(&browser(), &url, "erin").await;
     let code = query(&back, "code").unwrap();
 
@@ -331,19 +424,28 @@ async fn the_facebook_stand_in_requires_a_correct_appsecret_proof() {
             .send()
     };
     let body: Value = exchange().await.unwrap().json().await.unwrap();
-    let token = body["access_token"].as_str().expect("access token").to_owned();
+    let token = body["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned();
     assert_eq!(body["token_type"], "bearer");
     // A replayed code is a Graph API error: HTTP 400, OAuthException.
     let res = exchange().await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(res.json::<Value>().await.unwrap()["error"]["type"], "OAuthException");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"]["type"],
+        "OAuthException"
+    );
 
     let me = |proof: String| {
-        let url = with_query(&format!("{fb}/v19.0/me"), &[
-            ("fields", "id,name,email"),
-            ("access_token", &token),
-            ("appsecret_proof", &proof),
-        ]);
+        let url = with_query(
+            &format!("{fb}/v19.0/me"),
+            &[
+                ("fields", "id,name,email"),
+                ("access_token", &token),
+                ("appsecret_proof", &proof),
+            ],
+        );
         async move { Client::new().get(url).send().await.unwrap() }
     };
     let proof_with = |key: &str| {
@@ -357,14 +459,24 @@ async fn the_facebook_stand_in_requires_a_correct_appsecret_proof() {
     let error = &res.json::<Value>().await.unwrap()["error"];
     assert_eq!(error["type"], "OAuthException");
     assert_eq!(error["code"], 100);
-    assert_eq!(error["message"], "Invalid appsecret_proof provided in the API argument");
+    assert_eq!(
+        error["message"],
+        "Invalid appsecret_proof provided in the API argument"
+    );
 
     let res = me(proof_with(secret)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let user: Value = res.json().await.unwrap();
     assert_eq!(user["email"], "erin@example.test");
     assert_eq!(user["name"], "Erin");
-    assert!(user["id"].as_str().unwrap().chars().all(|c| c.is_ascii_digit()), "{user}");
+    assert!(
+        user["id"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .all(|c| c.is_ascii_digit()),
+        "{user}"
+    );
 }
 
 #[tokio::test]
@@ -373,17 +485,33 @@ async fn the_tamper_issuer_breaks_exactly_what_it_is_told() {
     let issuer = &providers.tamper_issuer;
     let config = discovery(issuer).await;
     assert_eq!(config["issuer"], issuer.as_str());
-    assert_eq!(config["authorization_response_iss_parameter_supported"], true);
-    let jwks: Value = reqwest::get(config["jwks_uri"].as_str().unwrap()).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        config["authorization_response_iss_parameter_supported"],
+        true
+    );
+    let jwks: Value = reqwest::get(config["jwks_uri"].as_str().unwrap())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let kid = jwks["keys"][0]["kid"].clone();
     let callback = format!("{ORIGIN}/auth/tamper/callback");
     let secret = providers.client_secret("tamper");
 
+    let (config, callback) = (&config, &callback);
     // One flow under the current break: the callback URL and the ID token's header and claims.
     let flow = |nonce: &'static str| async move {
-        let (url, verifier) = oidc_authorize(&config, &callback, "t-state", nonce, &[]);
+        let (url, verifier) = oidc_authorize(config, callback, "t-state", nonce, &[]);
         let back = standin_login(&browser(), &url, "gina").await;
-        let (status, tokens) = oidc_token(&config, secret, &callback, &query(&back, "code").unwrap(), &verifier).await;
+        let (status, tokens) = oidc_token(
+            config,
+            secret,
+            callback,
+            &query(&back, "code").unwrap(),
+            &verifier,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{tokens}");
         let jwt = tokens["id_token"].as_str().unwrap().to_owned();
         (back, jwt_part(&jwt, 0), jwt_part(&jwt, 1))
@@ -391,7 +519,10 @@ async fn the_tamper_issuer_breaks_exactly_what_it_is_told() {
 
     let (back, header, claims) = flow("n-good").await;
     assert_eq!(query(&back, "iss").as_deref(), Some(issuer.as_str()));
-    assert_eq!((header["alg"].as_str(), &header["kid"]), (Some("RS256"), &kid));
+    assert_eq!(
+        (header["alg"].as_str(), &header["kid"]),
+        (Some("RS256"), &kid)
+    );
     assert_eq!(claims["iss"], issuer.as_str());
     assert_eq!(claims["aud"], CLIENT_ID);
     assert_eq!(claims["sub"], "gina");
@@ -405,7 +536,10 @@ async fn the_tamper_issuer_breaks_exactly_what_it_is_told() {
     providers.break_tamper("nonce").await;
     assert_ne!(flow("n-sent").await.2["nonce"], "n-sent");
     providers.break_tamper("iss_param").await;
-    assert_ne!(query(&flow("n").await.0, "iss").as_deref(), Some(issuer.as_str()));
+    assert_ne!(
+        query(&flow("n").await.0, "iss").as_deref(),
+        Some(issuer.as_str())
+    );
     providers.break_tamper("exp").await;
     assert!(flow("n").await.2["exp"].as_i64().unwrap() < now() - 3000);
     providers.break_tamper("auth_time").await;
@@ -415,7 +549,10 @@ async fn the_tamper_issuer_breaks_exactly_what_it_is_told() {
     // A rogue key under the published kid: only a signature check can tell.
     providers.break_tamper("signature").await;
     let (_, header, claims) = flow("n-sig").await;
-    assert_eq!((&header["kid"], &claims["nonce"]), (&kid, &Value::from("n-sig")));
+    assert_eq!(
+        (&header["kid"], &claims["nonce"]),
+        (&kid, &Value::from("n-sig"))
+    );
 
     providers.break_tamper("none").await;
     let (back, _, claims) = flow("n-back").await;
@@ -435,5 +572,9 @@ async fn the_config_names_all_four_providers() {
     assert!(toml.contains(&format!("issuer = \"{}\"", providers.oidc_url)));
     let strict = providers.write_config("strict.toml", &[("github", "allow_signup", "false")]);
     let strict = std::fs::read_to_string(strict).unwrap();
-    assert_eq!(strict.matches("allow_signup = false").count(), 1, "{strict}");
+    assert_eq!(
+        strict.matches("allow_signup = false").count(),
+        1,
+        "{strict}"
+    );
 }

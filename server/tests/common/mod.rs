@@ -2,6 +2,8 @@
 //! over HTTP the way a browser would.
 #![allow(dead_code)] // Each test binary uses its own subset of these helpers.
 
+pub mod providers;
+
 use std::{
     io::{BufRead, BufReader},
     path::PathBuf,

@@ -14,7 +14,9 @@
 //! ```
 //!
 //! Who signs in is chosen by the login: `alice` has alice@example.test (verified),
-//! `bob@corp.test` has that address, and `unverified:carol` has carol@example.test unverified.
+//! `bob@corp.test` has that address, `unverified:carol` has carol@example.test unverified,
+//! and `noemail:dan` has no address at all. The login is the OIDC `sub`; the stand-ins
+//! derive a stable numeric id from it.
 
 use std::{
     io::{BufRead, BufReader},
@@ -67,8 +69,10 @@ impl Providers {
     /// `standin.log`) and `gatehouse.toml` into `dir`.
     pub fn start(gatehouse_origin: &str, dir: &Path) -> Providers {
         let origin = gatehouse_origin.trim_end_matches('/').to_owned();
-        let secrets: Vec<(&'static str, String)> =
-            PROVIDER_IDS.iter().map(|id| (*id, random_secret())).collect();
+        let secrets: Vec<(&'static str, String)> = PROVIDER_IDS
+            .iter()
+            .map(|id| (*id, random_secret()))
+            .collect();
         let secret = |id: &str| &secrets.iter().find(|(p, _)| *p == id).unwrap().1;
         let client = |id: &str| format!("{CLIENT_ID}:{}:{origin}/auth/{id}/callback", secret(id));
 
@@ -130,43 +134,48 @@ impl Providers {
     /// `("github", "trust_email", "true")`; a key not in the default is added.
     pub fn write_config(&self, file_name: &str, overrides: &[(&str, &str, &str)]) -> PathBuf {
         let s = &self.standin_url;
-        let per_kind: [(&str, &str, &str, Vec<(&str, String)>); 4] = [
-            ("idp", "oidc", "OpenID Test", vec![("issuer", toml_str(&self.oidc_url))]),
-            (
-                "github",
-                "github",
-                "GitHub",
-                vec![
-                    ("auth_url", toml_str(&format!("{s}/github/login/oauth/authorize"))),
-                    ("token_url", toml_str(&format!("{s}/github/login/oauth/access_token"))),
-                    ("api_url", toml_str(&format!("{s}/github/api"))),
+        // Where each provider lives: the issuer for OIDC, the three URLs otherwise.
+        let urls = |id: &str| -> Vec<(&str, String)> {
+            match id {
+                "idp" => vec![("issuer", self.oidc_url.clone())],
+                "tamper" => vec![("issuer", self.tamper_issuer.clone())],
+                "github" => vec![
+                    ("auth_url", format!("{s}/github/login/oauth/authorize")),
+                    ("token_url", format!("{s}/github/login/oauth/access_token")),
+                    ("api_url", format!("{s}/github/api")),
                 ],
-            ),
-            (
-                "facebook",
-                "facebook",
-                "Facebook",
-                vec![
-                    ("auth_url", toml_str(&format!("{s}/facebook/dialog/oauth"))),
-                    ("token_url", toml_str(&format!("{s}/facebook/v19.0/oauth/access_token"))),
-                    ("api_url", toml_str(&format!("{s}/facebook/v19.0"))),
+                _ => vec![
+                    ("auth_url", format!("{s}/facebook/dialog/oauth")),
+                    (
+                        "token_url",
+                        format!("{s}/facebook/v19.0/oauth/access_token"),
+                    ),
+                    ("api_url", format!("{s}/facebook/v19.0")),
                 ],
-            ),
-            ("tamper", "oidc", "Tamper", vec![("issuer", toml_str(&self.tamper_issuer))]),
+            }
+        };
+        let providers = [
+            ("idp", "oidc", "OpenID Test"),
+            ("github", "github", "GitHub"),
+            ("facebook", "facebook", "Facebook"),
+            ("tamper", "oidc", "Tamper"),
         ];
         let mut toml = format!("public_url = {}\n", toml_str(&self.origin));
-        for (id, kind, name, urls) in per_kind {
+        for (id, kind, name) in providers {
             let secret_file = self.dir.join(format!("{id}.secret"));
             let mut entries: Vec<(&str, String)> = vec![
                 ("id", toml_str(id)),
                 ("kind", toml_str(kind)),
                 ("name", toml_str(name)),
                 ("client_id", toml_str(CLIENT_ID)),
-                ("client_secret_file", toml_str(&secret_file.display().to_string())),
+                (
+                    "client_secret_file",
+                    toml_str(&secret_file.display().to_string()),
+                ),
                 ("allow_signup", "true".into()),
                 ("trust_email", "false".into()),
             ];
-            entries.extend(urls);
+            entries.extend(urls(id).into_iter().map(|(k, v)| (k, toml_str(&v))));
             for (_, key, value) in overrides.iter().filter(|(p, _, _)| *p == id) {
                 match entries.iter_mut().find(|(k, _)| k == key) {
                     Some(entry) => entry.1 = (*value).to_owned(),
@@ -317,7 +326,11 @@ pub async fn oidc_login(client: &Client, authorize_url: &str, login: &str) -> St
     let mut url = start;
     let mut logged_in = false;
     for _ in 0..10 {
-        let res = client.get(url.clone()).send().await.expect("reach the OIDC provider");
+        let res = client
+            .get(url.clone())
+            .send()
+            .await
+            .expect("reach the OIDC provider");
         if res.status().is_redirection() {
             let next = location(&url, &res);
             if next.origin() != provider {
@@ -360,7 +373,11 @@ pub async fn oidc_login(client: &Client, authorize_url: &str, login: &str) -> St
 pub async fn standin_login(client: &Client, authorize_url: &str, login: &str) -> String {
     let mut url = Url::parse(authorize_url).expect("authorize URL");
     url.query_pairs_mut().append_pair("login", login);
-    let res = client.get(url.clone()).send().await.expect("reach the stand-in");
+    let res = client
+        .get(url.clone())
+        .send()
+        .await
+        .expect("reach the stand-in");
     let status = res.status();
     if !status.is_redirection() {
         panic!(
