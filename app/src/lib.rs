@@ -74,10 +74,15 @@ fn send_content_security_policy() {
     ) else {
         return;
     };
+    // The provider buttons post here and are redirected to the provider's own page,
+    // which browsers check against `form-action` too.
+    let providers = use_context::<state::AppState>()
+        .map(|s| s.services.providers.authorization_origins().join(" "))
+        .unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-         form-action 'self'; frame-ancestors 'none'"
+         form-action 'self' {providers}; frame-ancestors 'none'"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         res.insert_header(CONTENT_SECURITY_POLICY, value);

@@ -161,6 +161,9 @@ pub struct Provider {
 pub struct Providers {
     list: Arc<Vec<Provider>>,
     http: reqwest::Client,
+    /// The origins of the providers' authorization pages, which the pages' CSP must let
+    /// a form post redirect to.
+    origins: Arc<Vec<String>>,
 }
 
 impl Providers {
@@ -241,10 +244,23 @@ impl Providers {
                 api,
             });
         }
+        let mut origins: Vec<String> = Vec::new();
+        for provider in &list {
+            let origin = provider.authorization_origin().await;
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
         Ok(Providers {
             list: Arc::new(list),
             http,
+            origins: Arc::new(origins),
         })
+    }
+
+    /// Where the sign-in buttons' form posts are redirected: the providers' origins.
+    pub fn authorization_origins(&self) -> &[String] {
+        &self.origins
     }
 
     pub fn get(&self, id: &str) -> Option<&Provider> {
@@ -377,6 +393,16 @@ impl Provider {
     /// and says when it happened; GitHub and Facebook cannot.
     pub fn can_confirm_fresh_sign_in(&self) -> bool {
         matches!(self.api, Api::Oidc { .. })
+    }
+
+    async fn authorization_origin(&self) -> String {
+        let url = match &self.api {
+            Api::Oidc { discovered, .. } => {
+                discovered.read().await.client.auth_uri().url().clone()
+            }
+            Api::Github(urls) | Api::Facebook(urls) => urls.auth.url().clone(),
+        };
+        url.origin().ascii_serialization()
     }
 
     /// The key linked identities of this provider are stored under.
