@@ -37,6 +37,22 @@ pub enum Refusal {
     LastMethod,
 }
 
+const ALL: [Refusal; 13] = [
+    Refusal::UnknownProvider,
+    Refusal::Expired,
+    Refusal::Declined,
+    Refusal::ProviderFailed,
+    Refusal::EmailExists,
+    Refusal::NotLinked,
+    Refusal::NoEmail,
+    Refusal::LinkedElsewhere,
+    Refusal::AlreadyLinked,
+    Refusal::NotFresh,
+    Refusal::WrongAccount,
+    Refusal::CannotConfirm,
+    Refusal::LastMethod,
+];
+
 impl Refusal {
     /// The stable name the callback puts in the page's query, `?error=`.
     pub fn code(self) -> &'static str {
@@ -58,23 +74,7 @@ impl Refusal {
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        [
-            Refusal::UnknownProvider,
-            Refusal::Expired,
-            Refusal::Declined,
-            Refusal::ProviderFailed,
-            Refusal::EmailExists,
-            Refusal::NotLinked,
-            Refusal::NoEmail,
-            Refusal::LinkedElsewhere,
-            Refusal::AlreadyLinked,
-            Refusal::NotFresh,
-            Refusal::WrongAccount,
-            Refusal::CannotConfirm,
-            Refusal::LastMethod,
-        ]
-        .into_iter()
-        .find(|r| r.code() == code)
+        ALL.into_iter().find(|r| r.code() == code)
     }
 
     /// What the person reads, naming the provider.
@@ -124,3 +124,17 @@ impl Refusal {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_survives_the_trip_through_the_query() {
+        for refusal in ALL {
+            assert_eq!(Refusal::from_code(refusal.code()), Some(refusal));
+            assert!(refusal.sentence("Google").ends_with('.'));
+        }
+        assert_eq!(Refusal::from_code("<script>"), None);
+    }
+}

@@ -525,3 +525,127 @@ fn keyed_hash(services: &Services, label: &str, value: &str) -> Vec<u8> {
     mac.update(value.as_bytes());
     mac.finalize().into_bytes().to_vec()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{accounts, sessions, testing};
+
+    /// A password-less account linked to `providers`, signed in.
+    async fn social_account(services: &Services, providers: &[&str]) -> Session {
+        let now = services.clock.now();
+        let user = store::users::insert_without_password(&services.db, "sam@example.com", now)
+            .await
+            .unwrap();
+        for (i, provider) in providers.iter().enumerate() {
+            store::linked_identities::insert(&services.db, user, provider, provider, &i.to_string(), now)
+                .await
+                .unwrap();
+        }
+        let client = testing::client("203.0.113.9");
+        let token = sessions::start(services, user, sessions::Stage::Full, &client, "Google")
+            .await
+            .unwrap();
+        sessions::resolve(services, &token).await.unwrap().unwrap()
+    }
+
+    #[tokio::test]
+    async fn of_two_disconnects_at_once_only_one_leaves_the_account_a_way_in() {
+        let (services, _clock, _dir) = testing::services().await;
+        let session = social_account(&services, &["google", "github"]).await;
+        let client = testing::client("203.0.113.9");
+        let (a, b) = tokio::join!(
+            disconnect(&services, &session, "google", &client),
+            disconnect(&services, &session, "github", &client),
+        );
+        let refused = [&a, &b]
+            .iter()
+            .filter(|r| matches!(r, Err(AuthError::Social(Refusal::LastMethod))))
+            .count();
+        assert_eq!((a.is_ok() as u8 + b.is_ok() as u8, refused), (1, 1), "{a:?} {b:?}");
+        assert_eq!(methods(&services, session.user_id).await.unwrap().linked.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_provider_confirmation_stands_in_for_the_password_for_five_minutes() {
+        let (services, clock, _dir) = testing::services().await;
+        let session = social_account(&services, &["google"]).await;
+        let client = testing::client("203.0.113.9");
+        let confirm = |session| accounts::confirm_identity(&services, session, String::new(), &client);
+        assert!(matches!(
+            confirm(&session).await,
+            Err(AuthError::ReauthenticationRequired)
+        ));
+        store::sessions::mark_reauthenticated(&services.db, session.id, services.clock.now())
+            .await
+            .unwrap();
+        let refreshed = Session {
+            reauthenticated_at: Some(services.clock.now()),
+            ..session.clone()
+        };
+        clock.advance(REAUTH_WINDOW_SECS);
+        assert!(confirm(&refreshed).await.is_ok());
+        clock.advance(1);
+        assert!(matches!(
+            confirm(&refreshed).await,
+            Err(AuthError::ReauthenticationRequired)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_first_password_is_set_once_even_when_two_arrive_at_once() {
+        let (services, _clock, _dir) = testing::services().await;
+        let session = social_account(&services, &["google"]).await;
+        let client = testing::client("203.0.113.9");
+        let (a, b) = tokio::join!(
+            accounts::set_password(&services, &session, "first-Horse-battery-92".into(), "", &client),
+            accounts::set_password(&services, &session, "second-Horse-battery-92".into(), "", &client),
+        );
+        assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "{a:?} {b:?}");
+        assert!(matches!(
+            a.and(b),
+            Err(AuthError::PasswordAlreadySet)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_callback_without_a_known_state_is_refused_before_anything_else() {
+        let (services, _clock, _dir) = testing::services().await;
+        for state in [None, Some(String::new()), Some("never-issued".to_owned())] {
+            let returned = complete(
+                &services,
+                "google",
+                Callback {
+                    state,
+                    code: Some("code".into()),
+                    ..Callback::default()
+                },
+                Some("binding"),
+                None,
+                &testing::client("203.0.113.9"),
+            )
+            .await;
+            assert_eq!(returned.purpose, Purpose::SignIn);
+            assert!(matches!(
+                returned.result,
+                Err(AuthError::Social(Refusal::Expired))
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn states_and_bindings_are_hashed_under_their_own_labels() {
+        let (services, _clock, _dir) = testing::services().await;
+        let token = random_token();
+        assert_eq!(BASE64URL_NOPAD.decode(token.as_bytes()).unwrap().len(), 32);
+        assert_ne!(
+            keyed_hash(&services, "state", &token),
+            keyed_hash(&services, "binding", &token),
+            "a binding cookie must never pass as a state"
+        );
+        assert_eq!(
+            keyed_hash(&services, "state", &token),
+            keyed_hash(&services, "state", &token)
+        );
+    }
+}
