@@ -36,6 +36,7 @@ pub enum ProviderKind {
 pub struct ProviderSettings {
     /// Names the callback, `/auth/{id}/callback`.
     pub id: String,
+    #[serde(deserialize_with = "kind_key")]
     pub kind: ProviderKind,
     /// The button says "Sign in with {name}".
     pub name: String,
@@ -52,6 +53,13 @@ pub struct ProviderSettings {
     pub auth_url: Option<String>,
     pub token_url: Option<String>,
     pub api_url: Option<String>,
+}
+
+/// An unknown kind names its key, as the other mistakes in the file do; serde's own
+/// message ("unknown variant") does not.
+fn kind_key<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<ProviderKind, D::Error> {
+    ProviderKind::deserialize(deserializer)
+        .map_err(|err| serde::de::Error::custom(format!("key \"kind\": {err}")))
 }
 
 /// A provider that cannot be set up; the host names the file around it.
@@ -127,7 +135,7 @@ struct Discovered {
 enum Api {
     Oidc {
         issuer: IssuerUrl,
-        discovered: RwLock<Discovered>,
+        discovered: Box<RwLock<Discovered>>,
     },
     Github(OAuthUrls),
     Facebook(OAuthUrls),
@@ -313,12 +321,15 @@ async fn oidc_api(
         .map_err(|err| {
             invalid(
                 &s.id,
-                format!("key \"issuer\": discovery at {} failed: {err}", issuer.as_str()),
+                format!(
+                    "key \"issuer\": discovery at {} failed: {err}",
+                    issuer.as_str()
+                ),
             )
         })?;
     Ok(Api::Oidc {
         issuer,
-        discovered: RwLock::new(discovered),
+        discovered: Box::new(RwLock::new(discovered)),
     })
 }
 
@@ -397,9 +408,7 @@ impl Provider {
 
     async fn authorization_origin(&self) -> String {
         let url = match &self.api {
-            Api::Oidc { discovered, .. } => {
-                discovered.read().await.client.auth_uri().url().clone()
-            }
+            Api::Oidc { discovered, .. } => discovered.read().await.client.auth_uri().url().clone(),
             Api::Github(urls) | Api::Facebook(urls) => urls.auth.url().clone(),
         };
         url.origin().ascii_serialization()
@@ -505,7 +514,10 @@ impl Provider {
                     .id_token()
                     .ok_or_else(|| ProviderError::Refused("no ID token in the response".into()))?;
                 let claims = id_token
-                    .claims(&guard.client.id_token_verifier(), &Nonce::new(nonce.to_owned()))
+                    .claims(
+                        &guard.client.id_token_verifier(),
+                        &Nonce::new(nonce.to_owned()),
+                    )
                     .map_err(|err| ProviderError::Refused(format!("ID token: {err}")))?;
                 Ok(Identity {
                     provider_key: issuer.as_str().to_owned(),
@@ -621,7 +633,9 @@ async fn api_get<T: serde::de::DeserializeOwned>(
     if !status.is_success() {
         let body = response.text().await.unwrap_or_default();
         let body: String = body.chars().take(200).collect();
-        return Err(ProviderError::Refused(format!("API answered {status}: {body}")));
+        return Err(ProviderError::Refused(format!(
+            "API answered {status}: {body}"
+        )));
     }
     response
         .json()
@@ -690,7 +704,9 @@ async fn facebook_identity(
     ]))
     .await?;
     if me.id.is_empty() || !me.id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ProviderError::Refused("Facebook sent no numeric user id".into()));
+        return Err(ProviderError::Refused(
+            "Facebook sent no numeric user id".into(),
+        ));
     }
     Ok(Identity {
         provider_key: provider_id.to_owned(),
