@@ -85,9 +85,9 @@ impl Refusal {
                 "That sign-in with {provider} expired or was already used. Please try again."
             ),
             Refusal::Declined => format!("Signing in with {provider} was cancelled."),
-            Refusal::ProviderFailed => format!(
-                "{provider} could not confirm who you are. Please try again in a moment."
-            ),
+            Refusal::ProviderFailed => {
+                format!("{provider} could not confirm who you are. Please try again in a moment.")
+            }
             Refusal::EmailExists => format!(
                 "An account with this email already exists. Sign in with your password, then \
                  connect {provider} under Settings → Sign-in methods."
@@ -100,18 +100,18 @@ impl Refusal {
                 "{provider} did not share an email address, which a new account needs. \
                  Sign up with your email instead."
             ),
-            Refusal::LinkedElsewhere => format!(
-                "This {provider} account is already connected to another account."
-            ),
-            Refusal::AlreadyLinked => format!(
-                "A different {provider} account is connected already. Disconnect it first."
-            ),
-            Refusal::NotFresh => format!(
-                "{provider} did not confirm a fresh sign-in. Please try again."
-            ),
-            Refusal::WrongAccount => format!(
-                "That {provider} account is not the one connected to your account."
-            ),
+            Refusal::LinkedElsewhere => {
+                format!("This {provider} account is already connected to another account.")
+            }
+            Refusal::AlreadyLinked => {
+                format!("A different {provider} account is connected already. Disconnect it first.")
+            }
+            Refusal::NotFresh => {
+                format!("{provider} did not confirm a fresh sign-in. Please try again.")
+            }
+            Refusal::WrongAccount => {
+                format!("That {provider} account is not the one connected to your account.")
+            }
             Refusal::CannotConfirm => format!(
                 "{provider} cannot confirm a fresh sign-in. Set a password under Settings → \
                  Sign-in methods first."
@@ -123,7 +123,6 @@ impl Refusal {
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

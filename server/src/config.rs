@@ -163,7 +163,10 @@ pub fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
                 .and_then(|v| v.as_str())
                 .map_or_else(|| format!("#{}", i + 1), |id| format!("\"{id}\""));
             ProviderSettings::deserialize(toml::Value::Table(table)).map_err(|err| {
-                anyhow::anyhow!("in the config file {where_}: provider {id}: {}", err.message())
+                anyhow::anyhow!(
+                    "in the config file {where_}: provider {id}: {}",
+                    err.message()
+                )
             })
         })
         .collect::<anyhow::Result<_>>()?;

@@ -98,7 +98,9 @@ pub async fn callback(
 ) -> Response {
     let services = &state.services;
     let binding = cookie_value(&headers, BINDING_COOKIE);
-    let current = session.as_ref().filter(|s| s.stage == sessions::Stage::Full);
+    let current = session
+        .as_ref()
+        .filter(|s| s.stage == sessions::Stage::Full);
     let returned = social::complete(
         services,
         &provider_id,
@@ -127,19 +129,19 @@ pub async fn callback(
         Ok(Completed::Linked { next } | Completed::Reauthenticated { next }) => {
             Redirect::to(&safe_next(services, Some(&next))).into_response()
         }
-        Err(err) => refused(
-            &state,
-            returned.purpose,
-            &returned.next,
-            &provider_id,
-            err,
-        ),
+        Err(err) => refused(&state, returned.purpose, &returned.next, &provider_id, err),
     }
 }
 
 /// Sends a refused round trip back to the page it began on, which says why; a lock or a
 /// limit is answered 429 with a page of its own.
-fn refused(state: &AppState, purpose: Purpose, next: &str, provider_id: &str, err: AuthError) -> Response {
+fn refused(
+    state: &AppState,
+    purpose: Purpose,
+    next: &str,
+    provider_id: &str,
+    err: AuthError,
+) -> Response {
     let services = &state.services;
     match err {
         AuthError::Social(refusal) => {
@@ -156,8 +158,11 @@ fn refused(state: &AppState, purpose: Purpose, next: &str, provider_id: &str, er
             } else {
                 url::form_urlencoded::byte_serialize(provider_id.as_bytes()).collect()
             };
-            Redirect::to(&format!("{page}?error={}&provider={provider}", refusal.code()))
-                .into_response()
+            Redirect::to(&format!(
+                "{page}?error={}&provider={provider}",
+                refusal.code()
+            ))
+            .into_response()
         }
         AuthError::NotSignedIn => {
             let mut res = Redirect::to("/signin").into_response();

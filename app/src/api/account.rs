@@ -26,8 +26,14 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     let client = client_info();
     let user_id = accounts::sign_up(&services, &email, password, &client).await?;
     audit::record(&services, user_id, audit::EventKind::SignedUp, &client, "").await?;
-    let token =
-        sessions::start(&services, user_id, sessions::Stage::Full, &client, "password").await?;
+    let token = sessions::start(
+        &services,
+        user_id,
+        sessions::Stage::Full,
+        &client,
+        "password",
+    )
+    .await?;
     set_session_cookie(&services, &token, sessions::Stage::Full);
     leptos_axum::redirect("/settings");
     Ok(())

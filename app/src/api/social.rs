@@ -32,7 +32,12 @@ pub struct SignInMethods {
 impl SignInMethods {
     /// How many ways in the account has: the last one cannot be removed.
     pub fn count(&self) -> usize {
-        usize::from(self.has_password) + self.providers.iter().filter(|p| p.linked_on.is_some()).count()
+        usize::from(self.has_password)
+            + self
+                .providers
+                .iter()
+                .filter(|p| p.linked_on.is_some())
+                .count()
     }
 }
 
@@ -142,7 +147,10 @@ pub async fn disconnect_provider(provider: String) -> Result<(), AppError> {
     let session = require_full_session()?;
     match social::disconnect(&services, &session, &provider, &client_info()).await {
         Err(AuthError::Social(refusal)) => {
-            let name = services.providers.get(&provider).map_or(provider.as_str(), |p| p.name.as_str());
+            let name = services
+                .providers
+                .get(&provider)
+                .map_or(provider.as_str(), |p| p.name.as_str());
             return Err(AppError::Conflict(refusal.sentence(name)));
         }
         other => other?,

@@ -118,11 +118,7 @@ pub async fn confirm_password(
         throttle::PASSWORD_PER_ACCOUNT,
     )
     .await?;
-    if services
-        .hasher
-        .verify(&password, Some(stored))
-        .await?
-    {
+    if services.hasher.verify(&password, Some(stored)).await? {
         throttle::succeeded_in(&services.db, account).await?;
         return Ok(());
     }
@@ -182,7 +178,15 @@ pub async fn set_password(
     if !store::users::set_first_password_hash(&mut *tx, user.id, &hash).await? {
         return Err(AuthError::PasswordAlreadySet);
     }
-    audit::record_in(&mut *tx, services, user.id, EventKind::PasswordSet, client, "").await?;
+    audit::record_in(
+        &mut *tx,
+        services,
+        user.id,
+        EventKind::PasswordSet,
+        client,
+        "",
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

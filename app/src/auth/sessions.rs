@@ -263,9 +263,15 @@ mod tests {
     /// A new account's token for a session of `stage`.
     async fn signed_in(services: &Services, stage: Stage) -> SessionToken {
         let user = account(services).await;
-        start(services, user, stage, &testing::client("203.0.113.1"), "password")
-            .await
-            .unwrap()
+        start(
+            services,
+            user,
+            stage,
+            &testing::client("203.0.113.1"),
+            "password",
+        )
+        .await
+        .unwrap()
     }
 
     #[tokio::test]

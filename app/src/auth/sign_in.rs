@@ -30,8 +30,14 @@ pub async fn first_factor_passed(
         if let Some(retry_after_secs) = two_factor::locked_for(services, user_id).await? {
             return Err(AuthError::SecondFactorLocked { retry_after_secs });
         }
-        let token =
-            sessions::start(services, user_id, Stage::PendingSecondFactor, client, method).await?;
+        let token = sessions::start(
+            services,
+            user_id,
+            Stage::PendingSecondFactor,
+            client,
+            method,
+        )
+        .await?;
         return Ok(FirstFactor::Pending(token));
     }
     let token = sessions::start(services, user_id, Stage::Full, client, method).await?;

@@ -21,7 +21,9 @@ pub fn SignInMethodsTab() -> impl IntoView {
     let query = use_query_map();
     let done = move || match query.read().get("done").as_deref() {
         Some("password_set") => Some("Your password is set. You can now sign in with it."),
-        Some("password_changed") => Some("Your password is changed. Your other sessions were signed out."),
+        Some("password_changed") => {
+            Some("Your password is changed. Your other sessions were signed out.")
+        }
         _ => None,
     };
     view! {
@@ -63,7 +65,11 @@ fn Methods(methods: SignInMethods) -> impl IntoView {
 
 #[component]
 fn ProviderRow(provider: ProviderMethod, last: bool) -> impl IntoView {
-    let ProviderMethod { id, name, linked_on } = provider;
+    let ProviderMethod {
+        id,
+        name,
+        linked_on,
+    } = provider;
     let heading = format!("provider-{id}");
     let labelled_by = heading.clone();
     view! {
@@ -114,7 +120,9 @@ fn DisconnectForm(id: String, name: String) -> impl IntoView {
 #[component]
 fn CodeIfOn(two_factor_on: bool, id: &'static str, describedby: &'static str) -> impl IntoView {
     if two_factor_on {
-        Either::Left(view! { <CodeInput id label="Code from your app or a recovery code" numeric=false describedby /> })
+        Either::Left(
+            view! { <CodeInput id label="Code from your app or a recovery code" numeric=false describedby /> },
+        )
     } else {
         Either::Right(view! { <input type="hidden" name="code" value="" /> })
     }

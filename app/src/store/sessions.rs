@@ -182,12 +182,11 @@ pub async fn delete_expired(db: &Db, now: i64) -> sqlx::Result<u64> {
 /// Records that the session's person just signed in again at a provider, which stands
 /// in for the password they do not have.
 pub async fn mark_reauthenticated(db: &Db, session_id: i64, now: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE sessions SET reauthenticated_at = $2 WHERE id = $1 AND stage = 'full'",
-    )
-    .bind(session_id)
-    .bind(now)
-    .execute(db)
-    .await?;
+    let done =
+        sqlx::query("UPDATE sessions SET reauthenticated_at = $2 WHERE id = $1 AND stage = 'full'")
+            .bind(session_id)
+            .bind(now)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected() > 0)
 }

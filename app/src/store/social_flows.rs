@@ -64,10 +64,15 @@ pub async fn take(db: &Db, state_hash: &[u8], now: i64) -> sqlx::Result<Option<F
     .await
 }
 
-pub async fn delete_expired<'c>(ex: impl Executor<'c, Database = Any>, now: i64) -> sqlx::Result<u64> {
-    Ok(sqlx::query("DELETE FROM social_flows WHERE expires_at <= $1")
-        .bind(now)
-        .execute(ex)
-        .await?
-        .rows_affected())
+pub async fn delete_expired<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    now: i64,
+) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM social_flows WHERE expires_at <= $1")
+            .bind(now)
+            .execute(ex)
+            .await?
+            .rows_affected(),
+    )
 }

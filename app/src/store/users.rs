@@ -90,12 +90,11 @@ pub async fn set_first_password_hash<'c>(
     user_id: i64,
     password_hash: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = ''",
-    )
-    .bind(password_hash)
-    .bind(user_id)
-    .execute(ex)
-    .await?;
+    let done =
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = ''")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(ex)
+            .await?;
     Ok(done.rows_affected() > 0)
 }

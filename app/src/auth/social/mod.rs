@@ -137,9 +137,16 @@ pub struct Callback {
 /// What a finished round trip did.
 pub enum Completed {
     /// Signed in: a full session, or one waiting at the code prompt.
-    SignedIn { first_factor: FirstFactor, next: String },
-    Linked { next: String },
-    Reauthenticated { next: String },
+    SignedIn {
+        first_factor: FirstFactor,
+        next: String,
+    },
+    Linked {
+        next: String,
+    },
+    Reauthenticated {
+        next: String,
+    },
 }
 
 /// A round trip that came back, and what it was for as far as that is known; a refusal
@@ -164,8 +171,12 @@ pub async fn complete(
     let now = services.clock.now();
     let flow = match callback.state.as_deref() {
         Some(state) if !state.is_empty() && state.len() <= 256 => {
-            match store::social_flows::take(&services.db, &keyed_hash(services, "state", state), now)
-                .await
+            match store::social_flows::take(
+                &services.db,
+                &keyed_hash(services, "state", state),
+                now,
+            )
+            .await
             {
                 Ok(flow) => flow,
                 Err(err) => return returned(Purpose::SignIn, String::new(), Err(err.into())),
@@ -273,9 +284,12 @@ async fn sign_in_with(
     identity: &Identity,
     client: &ClientInfo,
 ) -> Result<FirstFactor, AuthError> {
-    let linked =
-        store::linked_identities::find_user(&services.db, &identity.provider_key, &identity.subject)
-            .await?;
+    let linked = store::linked_identities::find_user(
+        &services.db,
+        &identity.provider_key,
+        &identity.subject,
+    )
+    .await?;
     let user_id = match linked {
         Some(user_id) => user_id,
         None => account_for_new_identity(services, provider, identity, client).await?,
@@ -289,18 +303,14 @@ async fn account_for_new_identity(
     identity: &Identity,
     client: &ClientInfo,
 ) -> Result<i64, AuthError> {
-    let email = identity
-        .email
-        .as_deref()
-        .and_then(|e| Email::parse(e).ok());
+    let email = identity.email.as_deref().and_then(|e| Email::parse(e).ok());
     let existing = match &email {
         Some(email) => store::users::find_by_email(&services.db, email.as_str()).await?,
         None => None,
     };
     if let Some(existing) = existing {
-        let may_link = provider.trust_email
-            && identity.email_verified
-            && existing.email_verified_at.is_some();
+        let may_link =
+            provider.trust_email && identity.email_verified && existing.email_verified_at.is_some();
         if !may_link {
             return refuse(Refusal::EmailExists);
         }
@@ -332,20 +342,25 @@ async fn account_for_new_identity(
     .await?;
     throttle::stands(services, &counted).await?;
     let mut tx = services.db.begin().await?;
-    let user_id = match store::users::insert_without_password(
-        &mut *tx,
-        email.as_str(),
-        services.clock.now(),
-    )
-    .await
-    {
-        Ok(id) => id,
-        Err(err) if store::is_unique_violation(&err) => return refuse(Refusal::EmailExists),
-        Err(err) => return Err(err.into()),
-    };
+    let user_id =
+        match store::users::insert_without_password(&mut *tx, email.as_str(), services.clock.now())
+            .await
+        {
+            Ok(id) => id,
+            Err(err) if store::is_unique_violation(&err) => return refuse(Refusal::EmailExists),
+            Err(err) => return Err(err.into()),
+        };
     insert_link(&mut tx, services, user_id, provider, identity).await?;
     let detail = format!("with {}", provider.name);
-    audit::record_in(&mut *tx, services, user_id, EventKind::SignedUp, client, &detail).await?;
+    audit::record_in(
+        &mut *tx,
+        services,
+        user_id,
+        EventKind::SignedUp,
+        client,
+        &detail,
+    )
+    .await?;
     tx.commit().await?;
     Ok(user_id)
 }
@@ -393,9 +408,12 @@ async fn link(
     session: &Session,
     client: &ClientInfo,
 ) -> Result<(), AuthError> {
-    let owner =
-        store::linked_identities::find_user(&services.db, &identity.provider_key, &identity.subject)
-            .await?;
+    let owner = store::linked_identities::find_user(
+        &services.db,
+        &identity.provider_key,
+        &identity.subject,
+    )
+    .await?;
     match owner {
         Some(owner) if owner == session.user_id => return Ok(()),
         Some(_) => return refuse(Refusal::LinkedElsewhere),
@@ -425,9 +443,12 @@ async fn reauthenticate(
     session: &Session,
     began_at: i64,
 ) -> Result<(), AuthError> {
-    let owner =
-        store::linked_identities::find_user(&services.db, &identity.provider_key, &identity.subject)
-            .await?;
+    let owner = store::linked_identities::find_user(
+        &services.db,
+        &identity.provider_key,
+        &identity.subject,
+    )
+    .await?;
     if owner != Some(session.user_id) {
         return refuse(Refusal::WrongAccount);
     }
@@ -538,9 +559,16 @@ mod tests {
             .await
             .unwrap();
         for (i, provider) in providers.iter().enumerate() {
-            store::linked_identities::insert(&services.db, user, provider, provider, &i.to_string(), now)
-                .await
-                .unwrap();
+            store::linked_identities::insert(
+                &services.db,
+                user,
+                provider,
+                provider,
+                &i.to_string(),
+                now,
+            )
+            .await
+            .unwrap();
         }
         let client = testing::client("203.0.113.9");
         let token = sessions::start(services, user, sessions::Stage::Full, &client, "Google")
@@ -562,8 +590,19 @@ mod tests {
             .iter()
             .filter(|r| matches!(r, Err(AuthError::Social(Refusal::LastMethod))))
             .count();
-        assert_eq!((a.is_ok() as u8 + b.is_ok() as u8, refused), (1, 1), "{a:?} {b:?}");
-        assert_eq!(methods(&services, session.user_id).await.unwrap().linked.len(), 1);
+        assert_eq!(
+            (a.is_ok() as u8 + b.is_ok() as u8, refused),
+            (1, 1),
+            "{a:?} {b:?}"
+        );
+        assert_eq!(
+            methods(&services, session.user_id)
+                .await
+                .unwrap()
+                .linked
+                .len(),
+            1
+        );
     }
 
     #[tokio::test]
@@ -571,7 +610,8 @@ mod tests {
         let (services, clock, _dir) = testing::services().await;
         let session = social_account(&services, &["google"]).await;
         let client = testing::client("203.0.113.9");
-        let confirm = |session| accounts::confirm_identity(&services, session, String::new(), &client);
+        let confirm =
+            |session| accounts::confirm_identity(&services, session, String::new(), &client);
         assert!(matches!(
             confirm(&session).await,
             Err(AuthError::ReauthenticationRequired)
@@ -598,14 +638,23 @@ mod tests {
         let session = social_account(&services, &["google"]).await;
         let client = testing::client("203.0.113.9");
         let (a, b) = tokio::join!(
-            accounts::set_password(&services, &session, "first-Horse-battery-92".into(), "", &client),
-            accounts::set_password(&services, &session, "second-Horse-battery-92".into(), "", &client),
+            accounts::set_password(
+                &services,
+                &session,
+                "first-Horse-battery-92".into(),
+                "",
+                &client
+            ),
+            accounts::set_password(
+                &services,
+                &session,
+                "second-Horse-battery-92".into(),
+                "",
+                &client
+            ),
         );
         assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "{a:?} {b:?}");
-        assert!(matches!(
-            a.and(b),
-            Err(AuthError::PasswordAlreadySet)
-        ));
+        assert!(matches!(a.and(b), Err(AuthError::PasswordAlreadySet)));
     }
 
     #[tokio::test]
