@@ -163,7 +163,7 @@ fn EnrollStep(view: EnrollmentView, enable: ServerAction<EnableTwoFactor>) -> im
                 <p class="muted">"Account: " {email} " · Issuer: " {issuer} " · Time-based"</p>
             </li>
             <li>
-                <p>"Enter the 6-digit code the app shows, and your password to confirm."</p>
+                <p>"Enter the 6-digit code the app shows, and confirm it’s you."</p>
                 <ConfirmWithProvider />
                 <ActionForm action=enable attr:class="stack">
                     <CodeInput id="enable-code" label="Verification code" numeric=true describedby="enable-error" />
