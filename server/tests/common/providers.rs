@@ -341,6 +341,27 @@ pub async fn oidc_login(client: &Client, authorize_url: &str, login: &str) -> St
         }
         let status = res.status();
         let page = res.text().await.unwrap_or_default();
+        // A page that submits itself at once, which a browser's script does: oidc-provider
+        // signs the previous account out this way when another one signs in.
+        if status == StatusCode::OK && page.contains("document.forms[0].submit()") {
+            let action = url.join(&form_action(&page)).expect("form action");
+            let res = client
+                .post(action.clone())
+                .form(&hidden_inputs(&page))
+                .send()
+                .await
+                .expect("post the self-submitting form");
+            assert!(
+                res.status().is_redirection(),
+                "self-submitting form answered {}",
+                res.status()
+            );
+            url = location(&action, &res);
+            if url.origin() != provider {
+                return url.to_string();
+            }
+            continue;
+        }
         assert!(
             status == StatusCode::OK && page.contains(r#"name="login""#) && !logged_in,
             "expected oidc-provider's login form at {url}, got {status}:\n{page}"
@@ -398,13 +419,38 @@ fn location(from: &Url, res: &reqwest::Response) -> Url {
     from.join(value).expect("Location URL")
 }
 
+/// The `name` and `value` of each hidden input on an HTML page.
+fn hidden_inputs(page: &str) -> Vec<(String, String)> {
+    let attribute = |tag: &str, name: &str| {
+        let start = tag.find(&format!(r#"{name}=""#))? + name.len() + 2;
+        let end = start + tag[start..].find('"')?;
+        Some(decode_entities(&tag[start..end]))
+    };
+    page.split("<input")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>')?];
+            if !tag.contains(r#"type="hidden""#) {
+                return None;
+            }
+            Some((
+                attribute(tag, "name")?,
+                attribute(tag, "value").unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
 /// The `action` of the first form on an HTML page, entities decoded.
 fn form_action(page: &str) -> String {
     let form = &page[page.find("<form").expect("a form on the page")..];
     let start = form.find(r#"action=""#).expect("form action") + r#"action=""#.len();
     let end = start + form[start..].find('"').expect("closing quote");
-    form[start..end]
-        .replace("&#x2F;", "/")
+    decode_entities(&form[start..end])
+}
+
+fn decode_entities(text: &str) -> String {
+    text.replace("&#x2F;", "/")
         .replace("&#x3D;", "=")
         .replace("&#39;", "'")
         .replace("&quot;", "\"")

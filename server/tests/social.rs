@@ -1,0 +1,1199 @@
+//! Social sign-in (issue 11) end to end: the real server binary and database, and identity
+//! providers on loopback started per test by `common::providers`.
+//!
+//! What the providers are, and which behaviours of the real ones they reproduce:
+//! - `idp` is a real OpenID provider, the certified `oidc-provider` library
+//!   (end2end/providers/oidc.mjs): discovery, JWKS, signed RS256 ID tokens with nonce and
+//!   `auth_time`, required PKCE S256, `client_secret_basic`, single-use codes, the RFC 9207
+//!   `iss` response parameter, a provider session that signs a browser in again without a
+//!   form, and `prompt=login`/`max_age=0` forcing the login form back.
+//! - `github` and `facebook` are stand-ins (end2end/providers/standin.mjs) for what
+//!   Gatehouse relies on: the registered redirect_uri, PKCE S256, single-use ten-minute
+//!   codes, Cancel answering `error=access_denied`; GitHub's token errors as HTTP 200 with
+//!   an `error` field, JSON only for `Accept: application/json`, `/user` without an email
+//!   and `/user/emails` listing a non-primary address first, a User-Agent required; Facebook's
+//!   Graph errors (HTTP 400 OAuthException), `appsecret_proof` required, and no verified flag.
+//!   Their tokens look like the real ones: `gho_…` and `EAA…`.
+//! - `tamper` is an OpenID issuer that behaves until told to break one thing: the ID token's
+//!   `aud`, `nonce`, `exp`, signature or `alg`, an `auth_time` an hour old, or the callback's
+//!   RFC 9207 `iss`.
+//!
+//! Not reproduced: consent screens, rate limits, token expiry and refresh, signing-key
+//! rotation, GitHub's redirect to the registered callback on a redirect_uri mismatch.
+//!
+//! Cookies are kept per host, ports ignored, as browsers do: one `Browser` is one browser
+//! at Gatehouse and at the providers alike.
+
+mod common;
+
+use common::{providers::*, *};
+use futures::future::join_all;
+use reqwest::{header::LOCATION, Client, Response, StatusCode, Url};
+
+const STEP: u64 = 30;
+const METHODS_PAGE: &str = "/settings/sign-in-methods";
+
+/// A Gatehouse on the port its providers know, with the providers' config.
+struct World {
+    server: TestServer,
+    providers: Providers,
+    _dir: tempfile::TempDir,
+}
+
+impl World {
+    fn start() -> World {
+        Self::start_with(&[])
+    }
+
+    /// `overrides` change the generated config, as `Providers::write_config` takes them.
+    fn start_with(overrides: &[(&str, &str, &str)]) -> World {
+        let port = free_port();
+        let origin = format!("http://127.0.0.1:{port}");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let providers = Providers::start(&origin, dir.path());
+        let config = if overrides.is_empty() {
+            providers.config_path.clone()
+        } else {
+            providers.write_config("variant.toml", overrides)
+        };
+        let server = TestServer::start_with(
+            DataDir::new(),
+            &[
+                ("GATEHOUSE_ADDR", &format!("127.0.0.1:{port}")),
+                ("GATEHOUSE_CONFIG", config.to_str().expect("UTF-8 path")),
+            ],
+        );
+        assert_eq!(server.url.trim_end_matches('/'), origin);
+        World {
+            server,
+            providers,
+            _dir: dir,
+        }
+    }
+
+    fn browser(&self) -> Browser {
+        self.server.browser()
+    }
+
+    async fn db(&self) -> sqlx::AnyPool {
+        self.server.db().await
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.db().await)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    async fn user_id(&self, email: &str) -> i64 {
+        sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.db().await)
+            .await
+            .unwrap_or_else(|e| panic!("no user {email}: {e}"))
+    }
+
+    /// The account's linked identities as (provider id, subject).
+    async fn links(&self, user_id: i64) -> Vec<(String, String)> {
+        sqlx::query_as(
+            "SELECT provider_id, subject FROM linked_identities WHERE user_id = $1 \
+             ORDER BY provider_id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.db().await)
+        .await
+        .expect("linked identities")
+    }
+}
+
+fn location(res: &Response) -> String {
+    header(res, "location")
+}
+
+fn query_param(url: &str, name: &str) -> Option<String> {
+    Url::parse(url)
+        .expect("URL")
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `url` with the query parameter `name` set to `value`.
+fn with_param(url: &str, name: &str, value: &str) -> String {
+    let mut url = Url::parse(url).expect("URL");
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != name)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(pairs)
+        .append_pair(name, value);
+    url.to_string()
+}
+
+/// `POST /auth/{provider}/start`, as the provider button does: the provider's authorize URL.
+async fn begin(browser: &Browser, provider: &str, purpose: &str, next: Option<&str>) -> String {
+    let mut form = vec![("purpose", purpose)];
+    if let Some(next) = next {
+        form.push(("next", next));
+    }
+    let res = browser
+        .client
+        .post(format!("{}/auth/{provider}/start", browser.base))
+        .form(&form)
+        .send()
+        .await
+        .expect("POST start");
+    let status = res.status();
+    let binding = res.headers().get_all("set-cookie").iter().any(|v| {
+        v.to_str()
+            .unwrap_or_default()
+            .starts_with("gatehouse_oauth=")
+    });
+    let to = res
+        .headers()
+        .get(LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "start {provider} {purpose}: {}",
+        res.text().await.unwrap_or_default()
+    );
+    assert!(binding, "start {provider} {purpose} set no binding cookie");
+    assert!(to.starts_with("http://127.0.0.1:"), "{to}");
+    to
+}
+
+/// Signs in at the provider as `login`: the callback URL it sends the browser back to.
+async fn at_provider(browser: &Browser, provider: &str, authorize: &str, login: &str) -> String {
+    if provider == "idp" {
+        oidc_login(&browser.client, authorize, login).await
+    } else {
+        standin_login(&browser.client, authorize, login).await
+    }
+}
+
+/// The browser arrives at Gatehouse's callback (or any absolute URL).
+async fn arrive(browser: &Browser, url: &str) -> Response {
+    let res = browser.client.get(url).send().await.expect("GET callback");
+    assert!(!res.status().is_server_error(), "{url}: {}", res.status());
+    res
+}
+
+/// One whole round trip: start, sign in at the provider, come back.
+async fn round_trip(browser: &Browser, provider: &str, purpose: &str, login: &str) -> Response {
+    let authorize = begin(browser, provider, purpose, None).await;
+    let callback = at_provider(browser, provider, &authorize, login).await;
+    assert!(
+        callback.contains(&format!("/auth/{provider}/callback?")),
+        "{callback}"
+    );
+    arrive(browser, &callback).await
+}
+
+/// A new browser signed in through `provider` as `login`, with a full session.
+async fn signed_in_with(world: &World, provider: &str, login: &str) -> Browser {
+    let browser = world.browser();
+    let res = round_trip(&browser, provider, "sign_in", login).await;
+    assert_signed_in(&res, "/settings");
+    browser
+}
+
+fn assert_signed_in(res: &Response, to: &str) {
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(res), to);
+    assert!(session_cookie(res).is_some(), "no session cookie");
+}
+
+/// The callback sent the browser back to `page` saying why, and signed no one in.
+fn assert_refused(res: &Response, page: &str, code: &str, provider: &str) {
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{page} {code}");
+    assert_eq!(
+        location(res),
+        format!("{page}?error={code}&provider={provider}")
+    );
+    assert!(
+        session_cookie(res).is_none(),
+        "a refusal set a session cookie"
+    );
+}
+
+async fn profile_email(browser: &Browser) -> String {
+    let profile = browser.json("load_profile", &[]).await;
+    profile["email"]
+        .as_str()
+        .unwrap_or_else(|| panic!("load_profile: {profile}"))
+        .to_owned()
+}
+
+/// The account's events as (what, detail), newest first.
+async fn activity(browser: &Browser) -> Vec<(String, String)> {
+    let page = browser.json("list_activity", &[]).await;
+    page["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            (
+                e["what"].as_str().unwrap().to_owned(),
+                e["detail"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Follows the provider's redirects without typing anything: the callback URL when the
+/// provider signs this browser in by itself, or the page it shows instead.
+async fn provider_answer(client: &Client, authorize: &str) -> Result<String, String> {
+    let mut url = Url::parse(authorize).expect("authorize URL");
+    let provider = url.origin();
+    for _ in 0..10 {
+        let res = client
+            .get(url.clone())
+            .send()
+            .await
+            .expect("reach the provider");
+        if !res.status().is_redirection() {
+            return Err(res.text().await.unwrap_or_default());
+        }
+        let next = url
+            .join(res.headers()[LOCATION].to_str().unwrap())
+            .expect("Location");
+        if next.origin() != provider {
+            return Ok(next.to_string());
+        }
+        url = next;
+    }
+    panic!("the provider kept redirecting");
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. Sign-up and sign-in
+
+#[tokio::test]
+async fn a_provider_account_signs_up_once_and_signs_in_to_the_same_account_by_subject() {
+    let world = World::start();
+    let browser = signed_in_with(&world, "idp", "dana").await;
+    assert_eq!(profile_email(&browser).await, "dana@example.test");
+    let user = world.user_id("dana@example.test").await;
+    assert_eq!(
+        world.links(user).await,
+        [("idp".to_owned(), "dana".to_owned())]
+    );
+    let methods = browser.json("load_sign_in_methods", &[]).await;
+    assert_eq!(methods["has_password"], false, "{methods}");
+
+    // Sign out, and in again in the same browser: the provider session signs in silently.
+    assert!(browser.call("sign_out", &[]).await.status().is_success());
+    assert_eq!(
+        error_message(browser.call("load_profile", &[]).await)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED,
+        "signed out"
+    );
+    let res = round_trip(&browser, "idp", "sign_in", "dana").await;
+    assert_signed_in(&res, "/settings");
+    assert_eq!(profile_email(&browser).await, "dana@example.test");
+
+    // Another browser, through the login form: still the same account, found by subject.
+    let other = signed_in_with(&world, "idp", "dana").await;
+    assert_eq!(profile_email(&other).await, "dana@example.test");
+    assert_eq!(world.count("SELECT COUNT(*) FROM users").await, 1);
+    assert_eq!(
+        world.count("SELECT COUNT(*) FROM linked_identities").await,
+        1
+    );
+
+    let events = activity(&other).await;
+    let signed_in = events
+        .iter()
+        .filter(|(what, detail)| what == "Signed in" && detail.contains("OpenID Test"))
+        .count();
+    assert_eq!(signed_in, 3, "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|(what, detail)| what == "Account created" && detail.contains("OpenID Test")),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|(what, _)| what == "Signed out"),
+        "{events:?}"
+    );
+
+    // GitHub and Facebook through their stand-ins: an account each, found again by id.
+    for (provider, login, name) in [
+        ("github", "gwen", "GitHub"),
+        ("facebook", "finn", "Facebook"),
+    ] {
+        let email = format!("{login}@example.test");
+        let first = signed_in_with(&world, provider, login).await;
+        assert_eq!(profile_email(&first).await, email);
+        let again = signed_in_with(&world, provider, login).await;
+        assert_eq!(profile_email(&again).await, email);
+        let user = world.user_id(&email).await;
+        let links = world.links(user).await;
+        assert_eq!(links.len(), 1, "{links:?}");
+        assert_eq!(links[0].0, provider);
+        assert!(
+            !links[0].1.is_empty() && links[0].1.bytes().all(|b| b.is_ascii_digit()),
+            "{provider}'s numeric id is the subject: {links:?}"
+        );
+        assert!(
+            activity(&again)
+                .await
+                .iter()
+                .any(|(what, detail)| what == "Signed in" && detail.contains(name)),
+            "{provider} sign-in in the activity"
+        );
+    }
+    assert_eq!(world.count("SELECT COUNT(*) FROM users").await, 3);
+}
+
+// ---------------------------------------------------------------------------------------
+// 2, 3. The state: once, in its browser, for ten minutes
+
+#[tokio::test]
+async fn a_state_is_spent_once_and_only_by_the_browser_that_began_it() {
+    let world = World::start();
+
+    // A replay of a callback that signed in.
+    let alice = world.browser();
+    let authorize = begin(&alice, "idp", "sign_in", None).await;
+    let callback = oidc_login(&alice.client, &authorize, "erin").await;
+    assert_signed_in(&arrive(&alice, &callback).await, "/settings");
+    let res = arrive(&alice, &callback).await;
+    assert_refused(&res, "/signin", "expired", "idp");
+
+    // A browser without a binding cookie; the state is spent by that attempt, so the
+    // browser that began it cannot use it afterwards either.
+    let authorize = begin(&alice, "idp", "sign_in", None).await;
+    let callback = oidc_login(&alice.client, &authorize, "erin").await;
+    let stranger = world.browser();
+    assert_refused(
+        &arrive(&stranger, &callback).await,
+        "/signin",
+        "expired",
+        "idp",
+    );
+    assert_refused(
+        &arrive(&alice, &callback).await,
+        "/signin",
+        "expired",
+        "idp",
+    );
+
+    // A browser with a binding cookie of its own, from its own round trip.
+    let authorize = begin(&alice, "idp", "sign_in", None).await;
+    let callback = oidc_login(&alice.client, &authorize, "erin").await;
+    let other = world.browser();
+    begin(&other, "idp", "sign_in", None).await;
+    assert_refused(
+        &arrive(&other, &callback).await,
+        "/signin",
+        "expired",
+        "idp",
+    );
+
+    // A state brought to another provider's callback.
+    let authorize = begin(&alice, "github", "sign_in", None).await;
+    let callback = standin_login(&alice.client, &authorize, "erin").await;
+    let elsewhere = callback.replace("/auth/github/callback", "/auth/facebook/callback");
+    assert_ne!(elsewhere, callback);
+    assert_refused(
+        &arrive(&alice, &elsewhere).await,
+        "/signin",
+        "expired",
+        "facebook",
+    );
+
+    // Control: a fresh round trip in the browser that began it signs in.
+    let res = round_trip(&alice, "idp", "sign_in", "erin").await;
+    assert_signed_in(&res, "/settings");
+    assert_eq!(profile_email(&alice).await, "erin@example.test");
+
+    // Ten tabs arriving with one callback at once: one signs in, nine are told it expired.
+    let fresh = world.browser();
+    let authorize = begin(&fresh, "idp", "sign_in", None).await;
+    let callback = oidc_login(&fresh.client, &authorize, "frank").await;
+    let answers = join_all((0..10).map(|_| arrive(&fresh, &callback))).await;
+    let signed_in = answers
+        .iter()
+        .filter(|r| location(r) == "/settings" && session_cookie(r).is_some())
+        .count();
+    let expired = answers
+        .iter()
+        .filter(|r| {
+            location(r) == "/signin?error=expired&provider=idp" && session_cookie(r).is_none()
+        })
+        .count();
+    assert_eq!((signed_in, expired), (1, 9));
+    let frank = world.user_id("frank@example.test").await;
+    assert_eq!(
+        world
+            .count(&format!(
+                "SELECT COUNT(*) FROM sessions WHERE user_id = {frank}"
+            ))
+            .await,
+        1,
+        "one session"
+    );
+}
+
+#[tokio::test]
+async fn a_state_older_than_ten_minutes_is_refused() {
+    let world = World::start();
+    let browser = world.browser();
+    let authorize = begin(&browser, "idp", "sign_in", None).await;
+    let callback = oidc_login(&browser.client, &authorize, "gary").await;
+    let aged = sqlx::query("UPDATE social_flows SET expires_at = 0")
+        .execute(&world.db().await)
+        .await
+        .expect("age the flow")
+        .rows_affected();
+    assert_eq!(aged, 1);
+    assert_refused(
+        &arrive(&browser, &callback).await,
+        "/signin",
+        "expired",
+        "idp",
+    );
+    assert_eq!(world.count("SELECT COUNT(*) FROM users").await, 0);
+
+    // Control: the same browser, a round trip within its time.
+    let res = round_trip(&browser, "idp", "sign_in", "gary").await;
+    assert_signed_in(&res, "/settings");
+}
+
+// ---------------------------------------------------------------------------------------
+// 4, 5. What the provider sends back
+
+#[tokio::test]
+async fn a_tampered_id_token_or_issuer_is_refused() {
+    let world = World::start();
+    for mode in ["aud", "nonce", "exp", "signature", "alg_none", "iss_param"] {
+        world.providers.break_tamper(mode).await;
+        let browser = world.browser();
+        let res = round_trip(&browser, "tamper", "sign_in", "tess").await;
+        assert_eq!(
+            location(&res),
+            "/signin?error=provider_failed&provider=tamper",
+            "break {mode}\n{}",
+            world.server.server_log()
+        );
+        assert!(
+            session_cookie(&res).is_none(),
+            "break {mode}: a session cookie"
+        );
+    }
+    assert_eq!(world.count("SELECT COUNT(*) FROM users").await, 0);
+
+    // Control: the same issuer, behaving.
+    world.providers.break_tamper("none").await;
+    let browser = world.browser();
+    let res = round_trip(&browser, "tamper", "sign_in", "tess").await;
+    assert_signed_in(&res, "/settings");
+    assert_eq!(profile_email(&browser).await, "tess@example.test");
+}
+
+#[tokio::test]
+async fn a_cancel_or_an_error_at_the_provider_is_said_on_the_sign_in_page() {
+    let world = World::start();
+    let browser = world.browser();
+
+    // The person cancels at the OpenID provider: it answers error=access_denied.
+    let authorize = begin(&browser, "idp", "sign_in", None).await;
+    let state = query_param(&authorize, "state").expect("state");
+    let res = browser
+        .client
+        .get(format!("{}/auth/idp/callback", browser.base))
+        .query(&[("error", "access_denied"), ("state", &state)])
+        .send()
+        .await
+        .unwrap();
+    assert_refused(&res, "/signin", "declined", "idp");
+    let page = browser.get(&location(&res)).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("Signing in with OpenID Test was cancelled."),
+        "{page}"
+    );
+    // Control: the page without the error says nothing of the kind.
+    let plain = browser.get("/signin").await.text().await.unwrap();
+    assert!(!plain.contains("was cancelled"));
+
+    // Cancel at the Facebook stand-in: error=access_denied&error_reason=user_denied.
+    let authorize = begin(&browser, "facebook", "sign_in", None).await;
+    let res = browser
+        .client
+        .get(with_param(&authorize, "deny", "1"))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection());
+    let callback = location(&res);
+    assert_eq!(
+        query_param(&callback, "error").as_deref(),
+        Some("access_denied")
+    );
+    assert_refused(
+        &arrive(&browser, &callback).await,
+        "/signin",
+        "declined",
+        "facebook",
+    );
+
+    // Any other error from the provider is its failure.
+    let authorize = begin(&browser, "idp", "sign_in", None).await;
+    let state = query_param(&authorize, "state").expect("state");
+    let res = browser
+        .client
+        .get(format!("{}/auth/idp/callback", browser.base))
+        .query(&[("error", "server_error"), ("state", &state)])
+        .send()
+        .await
+        .unwrap();
+    assert_refused(&res, "/signin", "provider_failed", "idp");
+
+    // GitHub refuses a bad code with HTTP 200 and an `error` field.
+    let authorize = begin(&browser, "github", "sign_in", None).await;
+    let callback = standin_login(&browser.client, &authorize, "hana").await;
+    assert!(query_param(&callback, "code").is_some());
+    let forged = with_param(&callback, "code", "0123456789abcdef0123");
+    assert_refused(
+        &arrive(&browser, &forged).await,
+        "/signin",
+        "provider_failed",
+        "github",
+    );
+    let page = browser
+        .get("/signin?error=provider_failed&provider=github")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("GitHub could not confirm who you are."),
+        "{page}"
+    );
+    assert_eq!(world.count("SELECT COUNT(*) FROM users").await, 0);
+
+    // Control: GitHub with a real code signs in.
+    let res = round_trip(&browser, "github", "sign_in", "hana").await;
+    assert_signed_in(&res, "/settings");
+}
+
+// ---------------------------------------------------------------------------------------
+// 6, 7, 8. The second factor and confirmations
+
+/// Connects `provider` (as `login`) to the account `browser` is signed in to.
+async fn connect(browser: &Browser, provider: &str, login: &str) {
+    let res = round_trip(browser, provider, "link", login).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), METHODS_PAGE, "connect {provider}");
+}
+
+#[tokio::test]
+async fn a_provider_sign_in_to_an_account_with_two_factor_waits_at_the_code_prompt() {
+    let world = World::start();
+    let (owner, email, key, codes) = account_with_two_factor(&world.server, "social2fa").await;
+    connect(&owner, "idp", "ivan").await;
+
+    let browser = world.browser();
+    let res = round_trip(&browser, "idp", "sign_in", "ivan").await;
+    assert_eq!(location(&res), "/signin/code?next=%2Fsettings");
+    assert!(session_cookie(&res).is_some(), "a pending session");
+
+    // The pending session opens nothing but the prompt.
+    let res = browser.get("/settings").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/signin/code");
+    for (function, form) in [
+        ("load_profile", vec![]),
+        ("load_sign_in_methods", vec![]),
+        ("disconnect_provider", vec![("provider", "idp")]),
+    ] {
+        let (status, _) = error_message(browser.call(function, &form).await).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{function}");
+    }
+    // Nor can it connect a provider.
+    let res = browser
+        .client
+        .post(format!("{}/auth/github/start", browser.base))
+        .form(&[("purpose", "link")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/signin");
+    assert_eq!(browser.get("/signin/code").await.status(), StatusCode::OK);
+
+    let res = browser.verify_code(&totp_at(&key, now() + STEP)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(profile_email(&browser).await, email);
+
+    // A later one is finished by a recovery code.
+    let later = world.browser();
+    let res = round_trip(&later, "idp", "sign_in", "ivan").await;
+    assert_eq!(location(&res), "/signin/code?next=%2Fsettings");
+    assert_eq!(later.verify_code(&codes[0]).await.status(), StatusCode::OK);
+    assert_eq!(profile_email(&later).await, email);
+    let user = world.user_id(&email).await;
+    assert_eq!(world.links(user).await.len(), 1, "still connected");
+}
+
+/// `enable_two_factor` with a current code and no password, as the dialog of an account
+/// without one sends it.
+async fn enable_without_password(browser: &Browser, key: &str) -> Response {
+    let code = totp_at(key, now());
+    browser
+        .call("enable_two_factor", &[("code", &code), ("password", "")])
+        .await
+}
+
+#[tokio::test]
+async fn an_account_without_a_password_confirms_two_factor_with_a_fresh_provider_sign_in() {
+    let world = World::start();
+    let browser = signed_in_with(&world, "idp", "jade").await;
+
+    // Control: without prompt=login the provider signs this browser in by itself.
+    let authorize = begin(&browser, "idp", "link", None).await;
+    assert_eq!(query_param(&authorize, "prompt"), None);
+    let callback = provider_answer(&browser.client, &authorize)
+        .await
+        .expect("a silent sign-in at the provider");
+    let res = arrive(&browser, &callback).await;
+    assert_eq!(
+        location(&res),
+        METHODS_PAGE,
+        "connecting it again is no change"
+    );
+
+    let confirmation = browser.json("load_confirmation", &[]).await;
+    assert_eq!(
+        confirmation["Reauthenticate"]["providers"][0]["id"], "idp",
+        "{confirmation}"
+    );
+    let enrollment = browser.start_enrollment().await;
+    let (status, message) =
+        error_message(enable_without_password(&browser, &enrollment.key).await).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{message}");
+    assert!(message.contains("Confirm"), "{message}");
+
+    // A reauth as another account at the provider: the form is shown again, and refused.
+    let authorize = begin(&browser, "idp", "reauth", None).await;
+    assert_eq!(query_param(&authorize, "prompt").as_deref(), Some("login"));
+    assert_eq!(query_param(&authorize, "max_age").as_deref(), Some("0"));
+    let page = provider_answer(&browser.client, &authorize)
+        .await
+        .expect_err("the login form again");
+    assert!(page.contains(r#"name="login""#), "{page}");
+    let callback = oidc_login(&browser.client, &authorize, "kurt").await;
+    let res = arrive(&browser, &callback).await;
+    assert_refused(&res, METHODS_PAGE, "wrong_account", "idp");
+    let (status, _) = error_message(enable_without_password(&browser, &enrollment.key).await).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a wrong account confirms nothing"
+    );
+
+    // A reauth as the linked account: enable works.
+    let authorize = begin(&browser, "idp", "reauth", None).await;
+    let page = provider_answer(&browser.client, &authorize)
+        .await
+        .expect_err("the login form again");
+    assert!(page.contains(r#"name="login""#), "{page}");
+    let callback = oidc_login(&browser.client, &authorize, "jade").await;
+    let res = arrive(&browser, &callback).await;
+    assert_eq!(location(&res), METHODS_PAGE);
+    assert!(
+        session_cookie(&res).is_none(),
+        "the same session, confirmed"
+    );
+    let confirmation = browser.json("load_confirmation", &[]).await;
+    assert_eq!(
+        confirmation["Confirmed"]["provider"], "OpenID Test",
+        "{confirmation}"
+    );
+    let res = enable_without_password(&browser, &enrollment.key).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let set: CodeSet = res.json().await.unwrap();
+    assert_eq!(set.codes.len(), 10);
+
+    // GitHub cannot confirm a fresh sign-in: no round trip begins.
+    let res = browser
+        .client
+        .post(format!("{}/auth/github/start", browser.base))
+        .form(&[("purpose", "reauth")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        location(&res),
+        format!("{METHODS_PAGE}?error=cannot_confirm&provider=github")
+    );
+}
+
+#[tokio::test]
+async fn a_reauth_whose_provider_sign_in_is_old_is_refused() {
+    let world = World::start();
+    let browser = signed_in_with(&world, "tamper", "lena").await;
+
+    world.providers.break_tamper("auth_time").await;
+    let res = round_trip(&browser, "tamper", "reauth", "lena").await;
+    assert_refused(&res, METHODS_PAGE, "not_fresh", "tamper");
+    let confirmation = browser.json("load_confirmation", &[]).await;
+    assert!(
+        confirmation.get("Reauthenticate").is_some(),
+        "not confirmed: {confirmation}"
+    );
+
+    // Control: a fresh auth_time confirms.
+    world.providers.break_tamper("none").await;
+    let res = round_trip(&browser, "tamper", "reauth", "lena").await;
+    assert_eq!(location(&res), METHODS_PAGE);
+    let confirmation = browser.json("load_confirmation", &[]).await;
+    assert!(confirmation.get("Confirmed").is_some(), "{confirmation}");
+}
+
+#[tokio::test]
+async fn a_provider_sign_in_to_a_locked_account_is_told_to_wait() {
+    let world = World::start();
+    let (owner, _, key, _) = account_with_two_factor(&world.server, "sociallock").await;
+    connect(&owner, "idp", "milo").await;
+
+    // Control: before the lock, the provider leads to the code prompt; five wrong codes
+    // there lock the account.
+    let attacker = world.browser();
+    let res = round_trip(&attacker, "idp", "sign_in", "milo").await;
+    assert_eq!(location(&res), "/signin/code?next=%2Fsettings");
+    let wrong = wrong_code(&key);
+    for _ in 0..4 {
+        assert_eq!(
+            attacker.verify_code(&wrong).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        attacker.verify_code(&wrong).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    let browser = world.browser();
+    let res = round_trip(&browser, "idp", "sign_in", "milo").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = header(&res, "retry-after").parse().unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    assert!(session_cookie(&res).is_none());
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Try again later"), "{page}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 9. An email is never how an account is found, unless the operator says so and both
+//    sides verified it
+
+#[tokio::test]
+async fn an_existing_email_is_never_linked_by_default() {
+    let world = World::start();
+    let owner = world.browser();
+    assert_eq!(
+        owner.sign_up("alice-9@example.test").await.status(),
+        StatusCode::OK
+    );
+    let attempts = [
+        ("idp", "alice-9"),
+        ("idp", "unverified:alice-9"),
+        ("github", "alice-9"),
+        ("facebook", "alice-9"),
+    ];
+    for (provider, login) in attempts {
+        let browser = world.browser();
+        let res = round_trip(&browser, provider, "sign_in", login).await;
+        assert_refused(&res, "/signin", "email_exists", provider);
+    }
+    // Even with the address verified here: the default config trusts no provider's email.
+    world
+        .db()
+        .await
+        .execute_sql("UPDATE users SET email_verified_at = 1")
+        .await;
+    for (provider, login) in attempts {
+        let browser = world.browser();
+        let res = round_trip(&browser, provider, "sign_in", login).await;
+        assert_refused(&res, "/signin", "email_exists", provider);
+    }
+    assert_eq!(
+        world.count("SELECT COUNT(*) FROM linked_identities").await,
+        0
+    );
+    assert_eq!(world.count("SELECT COUNT(*) FROM users").await, 1);
+
+    // Control: another address signs up.
+    let browser = signed_in_with(&world, "idp", "bert-9").await;
+    assert_eq!(profile_email(&browser).await, "bert-9@example.test");
+}
+
+#[tokio::test]
+async fn a_trusted_provider_links_by_email_only_when_both_sides_verified_it() {
+    let world = World::start_with(&[
+        ("idp", "trust_email", "true"),
+        ("github", "trust_email", "true"),
+        ("facebook", "trust_email", "true"),
+    ]);
+    let owner = world.browser();
+    assert_eq!(
+        owner.sign_up("alice-9@example.test").await.status(),
+        StatusCode::OK
+    );
+    let user = world.user_id("alice-9@example.test").await;
+
+    // The local address is not verified: nobody links.
+    for login in ["alice-9", "unverified:alice-9"] {
+        let browser = world.browser();
+        let res = round_trip(&browser, "idp", "sign_in", login).await;
+        assert_refused(&res, "/signin", "email_exists", "idp");
+    }
+
+    world
+        .db()
+        .await
+        .execute_sql(&format!(
+            "UPDATE users SET email_verified_at = {} WHERE id = {user}",
+            now()
+        ))
+        .await;
+
+    // Verified here, but not at the provider: Facebook never says, the OpenID provider says no.
+    for (provider, login) in [("idp", "unverified:alice-9"), ("facebook", "alice-9")] {
+        let browser = world.browser();
+        let res = round_trip(&browser, provider, "sign_in", login).await;
+        assert_refused(&res, "/signin", "email_exists", provider);
+    }
+    assert!(world.links(user).await.is_empty());
+
+    // Verified on both sides: linked, and signed in to that account.
+    for (provider, name) in [("idp", "OpenID Test"), ("github", "GitHub")] {
+        let browser = signed_in_with(&world, provider, "alice-9").await;
+        assert_eq!(profile_email(&browser).await, "alice-9@example.test");
+        assert!(
+            activity(&browser)
+                .await
+                .iter()
+                .any(|(what, detail)| what == "Sign-in provider connected"
+                    && detail == &format!("{name} (by its verified email)")),
+            "{provider} linked in the activity"
+        );
+    }
+    let links = world.links(user).await;
+    assert_eq!(
+        links,
+        [
+            ("github".to_owned(), links[0].1.clone()),
+            ("idp".to_owned(), "alice-9".to_owned())
+        ]
+    );
+    assert_eq!(world.count("SELECT COUNT(*) FROM users").await, 1);
+}
+
+trait ExecuteSql {
+    async fn execute_sql(&self, sql: &str);
+}
+
+impl ExecuteSql for sqlx::AnyPool {
+    async fn execute_sql(&self, sql: &str) {
+        sqlx::query(sql)
+            .execute(self)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 10. Connecting and disconnecting
+
+#[tokio::test]
+async fn a_password_account_connects_a_provider_signs_in_with_it_and_disconnects_it() {
+    let world = World::start();
+    let owner = world.browser();
+    let email = unique_email("connect");
+    assert_eq!(owner.sign_up(&email).await.status(), StatusCode::OK);
+    connect(&owner, "idp", "nora").await;
+
+    let methods = owner.json("load_sign_in_methods", &[]).await;
+    assert_eq!(methods["has_password"], true);
+    assert_eq!(methods["providers"][0]["id"], "idp");
+    assert!(
+        methods["providers"][0]["linked_on"].is_string(),
+        "{methods}"
+    );
+
+    let browser = signed_in_with(&world, "idp", "nora").await;
+    assert_eq!(profile_email(&browser).await, email, "the same account");
+
+    let res = owner
+        .call("disconnect_provider", &[("provider", "idp")])
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let methods = owner.json("load_sign_in_methods", &[]).await;
+    assert!(methods["providers"][0]["linked_on"].is_null(), "{methods}");
+    let user = world.user_id(&email).await;
+    assert!(world.links(user).await.is_empty());
+    let events: Vec<String> = activity(&owner).await.into_iter().map(|e| e.0).collect();
+    assert!(
+        events.contains(&"Sign-in provider connected".to_owned()),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&"Sign-in provider disconnected".to_owned()),
+        "{events:?}"
+    );
+
+    // The provider account no longer reaches this account: it signs up one of its own.
+    let after = signed_in_with(&world, "idp", "nora").await;
+    assert_eq!(profile_email(&after).await, "nora@example.test");
+}
+
+#[tokio::test]
+async fn two_disconnects_at_once_never_leave_an_account_without_a_way_in() {
+    let world = World::start();
+    let browser = signed_in_with(&world, "idp", "otto").await;
+    let user = world.user_id("otto@example.test").await;
+    let sentence = |name: &str| {
+        format!(
+            "{name} is your only way to sign in, so it cannot be disconnected. Set a password first."
+        )
+    };
+
+    // Three rounds: connect the one missing, then disconnect both at once.
+    let mut missing = "github";
+    for round in 0..3 {
+        connect(&browser, missing, "otto").await;
+        assert_eq!(world.links(user).await.len(), 2, "round {round}");
+        let answers = join_all(["idp", "github"].map(|p| {
+            let browser = &browser;
+            async move {
+                browser
+                    .call("disconnect_provider", &[("provider", p)])
+                    .await
+            }
+        }))
+        .await;
+        let mut ok = Vec::new();
+        let mut refused = Vec::new();
+        for (provider, res) in ["idp", "github"].into_iter().zip(answers) {
+            if res.status().is_success() {
+                ok.push(provider);
+            } else {
+                let (status, message) = error_message(res).await;
+                assert_eq!(status, StatusCode::CONFLICT, "{message}");
+                refused.push((provider, message));
+            }
+        }
+        assert_eq!(
+            (ok.len(), refused.len()),
+            (1, 1),
+            "round {round}: {ok:?} {refused:?}"
+        );
+        let (survivor, message) = &refused[0];
+        let name = if *survivor == "idp" {
+            "OpenID Test"
+        } else {
+            "GitHub"
+        };
+        assert_eq!(message, &sentence(name));
+        assert_eq!(
+            world
+                .links(user)
+                .await
+                .iter()
+                .map(|l| l.0.as_str())
+                .collect::<Vec<_>>(),
+            [*survivor],
+            "round {round}"
+        );
+
+        // The survivor, alone, cannot go.
+        let (status, message) = error_message(
+            browser
+                .call("disconnect_provider", &[("provider", survivor)])
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(message, sentence(name));
+        missing = ok[0];
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 11. Tokens are dropped
+
+/// The first run of `alphabet` bytes of at least `len` after `prefix`.
+fn find_token(bytes: &[u8], prefix: &[u8], len: usize, alphabet: fn(u8) -> bool) -> Option<String> {
+    (0..bytes.len().saturating_sub(prefix.len())).find_map(|i| {
+        if !bytes[i..].starts_with(prefix) {
+            return None;
+        }
+        let rest = &bytes[i + prefix.len()..];
+        let run = rest.iter().take_while(|b| alphabet(**b)).count();
+        (run >= len)
+            .then(|| String::from_utf8_lossy(&bytes[i..i + prefix.len() + run]).into_owned())
+    })
+}
+
+fn contains(bytes: &[u8], needle: &str) -> bool {
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+fn base64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+#[tokio::test]
+async fn no_provider_token_code_or_state_is_kept_in_the_database() {
+    let world = World::start();
+    let mut secrets = Vec::new();
+    for (provider, login) in [
+        ("idp", "pia"),
+        ("idp", "pia"),
+        ("github", "quin"),
+        ("facebook", "rosa"),
+        ("tamper", "sven"),
+    ] {
+        let browser = world.browser();
+        let authorize = begin(&browser, provider, "sign_in", None).await;
+        let callback = at_provider(&browser, provider, &authorize, login).await;
+        let res = arrive(&browser, &callback).await;
+        assert_signed_in(&res, "/settings");
+        for name in ["code", "state"] {
+            secrets.push((
+                format!("{provider} {name}"),
+                query_param(&callback, name).expect(name),
+            ));
+        }
+        assert_eq!(
+            profile_email(&browser).await,
+            format!("{login}@example.test")
+        );
+    }
+
+    let dump = if world.server.is_postgres() {
+        let out = std::process::Command::new("/usr/lib/postgresql/15/bin/pg_dump")
+            .arg(&world.server.data.database_url)
+            .output()
+            .expect("run pg_dump");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    } else {
+        let db = world.server.data.dir.path().join("gatehouse.db");
+        let mut bytes = std::fs::read(&db).expect("the SQLite file");
+        bytes.extend(std::fs::read(db.with_extension("db-wal")).unwrap_or_default());
+        bytes
+    };
+    assert!(
+        contains(&dump, "pia@example.test"),
+        "the dump holds the accounts"
+    );
+
+    for (what, value) in &secrets {
+        assert!(value.len() >= 16, "{what} {value}");
+        assert!(!contains(&dump, value), "the {what} is in the database");
+    }
+    // An ID token (a JWT: header and payload are base64url JSON, "eyJ…"), GitHub's
+    // "gho_…" and Facebook's "EAA…" access tokens.
+    for (prefix, len, what) in [
+        ("eyJ", 10, "a JWT"),
+        ("gho_", 30, "a GitHub token"),
+        ("EAA", 30, "a Facebook token"),
+    ] {
+        let sample = format!("\0{prefix}{}\0", "aZ09_-".repeat(8));
+        assert!(find_token(sample.as_bytes(), prefix.as_bytes(), len, base64url).is_some());
+        let found = find_token(&dump, prefix.as_bytes(), len, base64url);
+        assert_eq!(found, None, "{what} is in the database");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 12. Config mistakes stop the start
+
+#[tokio::test]
+async fn a_config_mistake_stops_the_start_naming_the_file_the_provider_and_the_key() {
+    let data = DataDir::new();
+    let dir = data.dir.path();
+    let secret = dir.join("corp.secret");
+    std::fs::write(&secret, "s3cret\n").unwrap();
+    let secret = secret.display().to_string();
+    let missing = dir.join("nowhere.secret").display().to_string();
+    let nobody = format!("http://127.0.0.1:{}", free_port());
+    let provider = |kind: &str, extra: &str| {
+        format!(
+            "[[providers]]\nid = \"corp\"\nkind = \"{kind}\"\nname = \"Corp\"\n\
+             client_id = \"gatehouse\"\n{extra}"
+        )
+    };
+    let cases = [
+        (
+            "unknown kind",
+            provider("ldap", &format!("client_secret_file = \"{secret}\"\n")),
+            vec!["kind", "ldap"],
+        ),
+        (
+            "no client_secret_file",
+            provider("github", ""),
+            vec!["client_secret_file"],
+        ),
+        (
+            "a client_secret_file that is not there",
+            provider("github", &format!("client_secret_file = \"{missing}\"\n")),
+            vec!["client_secret_file", missing.as_str()],
+        ),
+        (
+            "discovery fails",
+            provider(
+                "oidc",
+                &format!("client_secret_file = \"{secret}\"\nissuer = \"{nobody}\"\n"),
+            ),
+            vec!["issuer", "discovery", nobody.as_str()],
+        ),
+    ];
+    for (i, (case, toml, words)) in cases.iter().enumerate() {
+        let path = dir.join(format!("case{i}.toml"));
+        std::fs::write(&path, toml).unwrap();
+        let path = path.display().to_string();
+        let (status, stderr) = run_to_exit(&data, &[], &[("GATEHOUSE_CONFIG", &path)]);
+        assert!(!status.success(), "{case}: started anyway");
+        let error = stderr
+            .lines()
+            .find(|l| l.starts_with("error:"))
+            .unwrap_or_else(|| panic!("{case}: no error line in\n{stderr}"));
+        for word in [path.as_str(), "\"corp\""].iter().chain(words) {
+            assert!(error.contains(word), "{case}: {word:?} not in {error:?}");
+        }
+    }
+
+    // Control: the same file, right, starts.
+    let path = dir.join("right.toml");
+    std::fs::write(
+        &path,
+        provider("github", &format!("client_secret_file = \"{secret}\"\n")),
+    )
+    .unwrap();
+    let server = TestServer::start_with(
+        DataDir::new(),
+        &[("GATEHOUSE_CONFIG", path.to_str().unwrap())],
+    );
+    let providers = server.browser().json("list_providers", &[]).await;
+    assert_eq!(providers[0]["name"], "Corp", "{providers}");
+}
