@@ -3,7 +3,7 @@
 //! without JavaScript.
 
 use app::{
-    api::ssr::{after_first_factor, safe_next, session_set_cookie, RequestSession},
+    api::ssr::{after_first_factor, cookie_value, safe_next, session_set_cookie, RequestSession},
     auth::{
         sessions,
         social::{self, Callback, Completed, Purpose, Refusal, BINDING_COOKIE},
@@ -206,15 +206,4 @@ fn html_escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_owned())
 }

@@ -62,7 +62,12 @@ pub fn require_pending_session() -> Result<Session, AppError> {
 
 /// The session token from the request's cookie, if it has one of the right shape.
 pub fn token_from_headers(headers: &http::HeaderMap, secure: bool) -> Option<SessionToken> {
-    let name = sessions::cookie_name(secure);
+    cookie_value(headers, sessions::cookie_name(secure))
+        .and_then(|value| SessionToken::from_cookie(&value))
+}
+
+/// The value of the request's cookie `name`, if it sent one.
+pub fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -70,7 +75,7 @@ pub fn token_from_headers(headers: &http::HeaderMap, secure: bool) -> Option<Ses
         .flat_map(cookie::Cookie::split_parse)
         .filter_map(Result::ok)
         .find(|c| c.name() == name)
-        .and_then(|c| SessionToken::from_cookie(c.value()))
+        .map(|c| c.value().to_owned())
 }
 
 pub fn set_session_cookie(services: &Services, token: &SessionToken, stage: Stage) {

@@ -20,20 +20,26 @@ pub async fn sign_up(
 ) -> Result<i64, AuthError> {
     let email = Email::parse(email)?;
     let password = new_password_for(email.as_str(), password)?;
-    let counted = throttle::reserve(
-        services,
-        throttle::address_key("signup", &client.ip),
-        throttle::sign_ups_per_ip(services.config.sign_ups_per_hour),
-    )
-    .await?;
-    // A sign-up is never given back, whatever becomes of it.
-    throttle::stands(services, &counted).await?;
+    count_sign_up(services, client).await?;
     let hash = services.hasher.hash(&password).await?;
     match store::users::insert(&services.db, email.as_str(), &hash, services.clock.now()).await {
         Ok(id) => Ok(id),
         Err(err) if store::is_unique_violation(&err) => Err(AuthError::EmailTaken),
         Err(err) => Err(err.into()),
     }
+}
+
+/// Counts a sign-up against the client's address, before anything else is done for it.
+/// A sign-up is never given back, whatever becomes of it.
+pub async fn count_sign_up(services: &Services, client: &ClientInfo) -> Result<(), AuthError> {
+    let counted = throttle::reserve(
+        services,
+        throttle::address_key("signup", &client.ip),
+        throttle::sign_ups_per_ip(services.config.sign_ups_per_hour),
+    )
+    .await?;
+    throttle::stands(services, &counted).await?;
+    Ok(())
 }
 
 /// Checks an email and password. An unknown email costs one argon2 verification too, and

@@ -20,7 +20,7 @@ use super::{
     error::AuthError,
     sessions::Session,
     sign_in::{self, FirstFactor},
-    throttle, ClientInfo, Services,
+    ClientInfo, Services,
 };
 use crate::store::{self, social_flows::NewFlow};
 pub use providers::{Identity, Provider, ProviderError, Providers};
@@ -334,13 +334,7 @@ async fn account_for_new_identity(
     let Some(email) = email else {
         return refuse(Refusal::NoEmail);
     };
-    let counted = throttle::reserve(
-        services,
-        throttle::address_key("signup", &client.ip),
-        throttle::sign_ups_per_ip(services.config.sign_ups_per_hour),
-    )
-    .await?;
-    throttle::stands(services, &counted).await?;
+    super::accounts::count_sign_up(services, client).await?;
     let mut tx = services.db.begin().await?;
     let user_id =
         match store::users::insert_without_password(&mut *tx, email.as_str(), services.clock.now())
@@ -419,15 +413,35 @@ async fn link(
         Some(_) => return refuse(Refusal::LinkedElsewhere),
         None => {}
     }
+    link_and_record(
+        services,
+        session.user_id,
+        provider,
+        identity,
+        client,
+        &provider.name,
+    )
+    .await
+}
+
+/// Links the identity to the account and logs it, in one commit.
+async fn link_and_record(
+    services: &Services,
+    user_id: i64,
+    provider: &Provider,
+    identity: &Identity,
+    client: &ClientInfo,
+    detail: &str,
+) -> Result<(), AuthError> {
     let mut tx = services.db.begin().await?;
-    insert_link(&mut tx, services, session.user_id, provider, identity).await?;
+    insert_link(&mut tx, services, user_id, provider, identity).await?;
     audit::record_in(
         &mut *tx,
         services,
-        session.user_id,
+        user_id,
         EventKind::ProviderLinked,
         client,
-        &provider.name,
+        detail,
     )
     .await?;
     tx.commit().await?;
