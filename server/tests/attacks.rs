@@ -176,6 +176,8 @@ async fn pending_session_reaches_no_other_route() {
         "/api/sign_out",
         "/api/verify_sign_in_code",
         "/api/signed_in_as",
+        // The configured providers' names, which the sign-in page shows to anyone.
+        "/api/list_providers",
     ];
     let functions: Vec<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_owned())
@@ -186,7 +188,13 @@ async fn pending_session_reaches_no_other_route() {
         let res = pending
             .call(
                 name,
-                &[("code", "123456"), ("password", PASSWORD), ("id", "1")],
+                &[
+                    ("code", "123456"),
+                    ("password", PASSWORD),
+                    ("current_password", PASSWORD),
+                    ("id", "1"),
+                    ("provider", "idp"),
+                ],
             )
             .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
