@@ -19,7 +19,7 @@ test('sign up, open settings, sign out, and sign in back to settings', async ({ 
   await hydrated(page);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(STRONG_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/settings$/);
   await expect(page.getByText(email).first()).toBeVisible();
 });
@@ -29,7 +29,7 @@ test('a wrong password is explained next to the form', async ({ page }) => {
   await signOut(page);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill('not-my-password-at-all');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('Email or password is incorrect.');
   await expect(page).toHaveURL(/\/signin/);
 });
@@ -57,11 +57,11 @@ test('signing in works before the page has hydrated', async ({ browser }) => {
   await expect(page).toHaveURL(/\/signin/);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill('not-my-password-at-all');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('Email or password is incorrect.');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(STRONG_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/settings$/);
   await context.close();
 });

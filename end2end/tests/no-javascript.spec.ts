@@ -13,7 +13,7 @@ async function fillAndSend(page: Page, path: string, email: string, button: stri
   await page.goto(path);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(STRONG_PASSWORD);
-  await page.getByRole('button', { name: button }).click();
+  await page.getByRole('button', { name: button, exact: true }).click();
 }
 
 async function signUp(page: Page, email: string): Promise<void> {

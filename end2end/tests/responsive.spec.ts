@@ -41,7 +41,7 @@ for (const width of WIDTHS) {
     await hydrated(page);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(STRONG_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect(page).toHaveURL(/\/signin\/code/);
     await capture(page, 'code-prompt', width);
     await page.getByLabel('Two-factor authentication code').fill(nextCode(key));

@@ -38,7 +38,7 @@ test('five wrong codes lock the account and say when to try again', async ({ pag
   await hydrated(page);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(STRONG_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toContainText('signing in to this account is paused: try again in 15 minutes');
   await expect(page).not.toHaveURL(/\/signin\/code/);
 });
@@ -69,10 +69,10 @@ test('security activity lists the walkthrough, newest first', async ({ page }) =
   await signOut(page);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill('Not-the-right-password-7');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toBeVisible();
   await page.getByLabel('Password').fill(STRONG_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/settings$/);
   const { codes } = await enableTwoFactor(page);
   await signOut(page);
