@@ -3,7 +3,10 @@
 //! they work without JavaScript.
 
 use leptos::{either::Either, prelude::*};
-use leptos_router::hooks::{use_location, use_query_map};
+use leptos_router::{
+    hooks::{use_location, use_query_map},
+    params::ParamsMap,
+};
 
 use crate::{
     api::social::{list_providers, load_confirmation, Confirmation, ProviderView},
@@ -64,17 +67,22 @@ pub fn ProviderRefusal(id: &'static str) -> impl IntoView {
         <Suspense>
             {move || Suspend::new(async move {
                 let providers = providers.await.unwrap_or_default();
-                let query = query.read();
-                let refusal = query.get("error").as_deref().and_then(Refusal::from_code)?;
-                let wanted = query.get("provider").unwrap_or_default();
-                let name = providers
-                    .into_iter()
-                    .find(|p| p.id == wanted)
-                    .map_or_else(|| "The provider".to_owned(), |p| p.name);
-                Some(view! { <p id=id class="form-error" role="alert">{refusal.sentence(&name)}</p> })
+                refusal_sentence(&query.read(), &providers)
+                    .map(|sentence| view! { <p id=id class="form-error" role="alert">{sentence}</p> })
             })}
         </Suspense>
     }
+}
+
+/// What `?error=…&provider=…` says, naming the provider from `providers`.
+fn refusal_sentence(query: &ParamsMap, providers: &[ProviderView]) -> Option<String> {
+    let refusal = query.get("error").as_deref().and_then(Refusal::from_code)?;
+    let wanted = query.get("provider").unwrap_or_default();
+    let name = providers
+        .iter()
+        .find(|p| p.id == wanted)
+        .map_or("The provider", |p| p.name.as_str());
+    Some(refusal.sentence(name))
 }
 
 /// What a dialog asks for in place of the password, outside the dialog's own form: a
@@ -84,23 +92,32 @@ pub fn ConfirmWithProvider() -> impl IntoView {
     let confirmation = Resource::new(|| (), |_| load_confirmation());
     let here = use_location().pathname;
     let next = Signal::derive(move || here.get());
+    let query = use_query_map();
     view! {
         <Suspense>
             {move || Suspend::new(async move {
                 match confirmation.await {
-                    Ok(Confirmation::Reauthenticate { providers }) => Some(Either::Left(view! {
-                        <div class="confirm-provider">
-                            <p>"Your account has no password, so confirm it’s you by signing in again."</p>
-                            {providers
-                                .into_iter()
-                                .map(|provider| {
-                                    let label = format!("Confirm with {}", provider.name);
-                                    view! { <ProviderForm provider purpose="reauth" next label class="button secondary" /> }
-                                })
-                                .collect_view()}
-                            <ProviderRefusal id="confirm-provider-error" />
-                        </div>
-                    })),
+                    Ok(Confirmation::Reauthenticate { providers }) => {
+                        // Said here rather than by <ProviderRefusal/>: a resource of its own,
+                        // made inside this Suspend, breaks hydration where this component is
+                        // itself inside a Suspend (the enable dialog).
+                        let refusal = refusal_sentence(&query.read(), &providers);
+                        Some(Either::Left(view! {
+                            <div class="confirm-provider">
+                                <p>"Your account has no password, so confirm it’s you by signing in again."</p>
+                                {providers
+                                    .into_iter()
+                                    .map(|provider| {
+                                        let label = format!("Confirm with {}", provider.name);
+                                        view! { <ProviderForm provider purpose="reauth" next label class="button secondary" /> }
+                                    })
+                                    .collect_view()}
+                                {refusal.map(|sentence| view! {
+                                    <p id="confirm-provider-error" class="form-error" role="alert">{sentence}</p>
+                                })}
+                            </div>
+                        }))
+                    }
                     Ok(Confirmation::SetPasswordFirst) => Some(Either::Right(view! {
                         <p class="notice" role="status">
                             "Your account signs in only through a provider that cannot confirm a fresh sign-in. "
