@@ -15,9 +15,26 @@ use crate::{
     },
 };
 
+/// Counts the changes made on this tab, so the methods are read again after each one:
+/// with JavaScript the forms do not reload the page.
+#[derive(Clone, Copy)]
+struct Changed(RwSignal<u32>);
+
+/// Reads the methods again once `succeeded` turns true.
+fn reload_when(succeeded: impl Fn() -> bool + 'static) {
+    let Changed(changed) = expect_context::<Changed>();
+    Effect::new(move |_| {
+        if succeeded() {
+            changed.update(|n| *n += 1);
+        }
+    });
+}
+
 #[component]
 pub fn SignInMethodsTab() -> impl IntoView {
-    let methods = Resource::new(|| (), |_| load_sign_in_methods());
+    let changed = RwSignal::new(0u32);
+    provide_context(Changed(changed));
+    let methods = Resource::new(move || changed.get(), |_| load_sign_in_methods());
     let query = use_query_map();
     let done = move || match query.read().get("done").as_deref() {
         Some("password_set") => Some("Your password is set. You can now sign in with it."),
@@ -29,16 +46,16 @@ pub fn SignInMethodsTab() -> impl IntoView {
     view! {
         <h2>"Sign-in methods"</h2>
         <p class="muted">"The ways you can sign in. Every one of them still asks for your second factor when two-factor authentication is on."</p>
-        {move || done().map(|text| view! { <p class="notice" role="status">{text}</p> })}
+        {move || done().map(|text| view! { <p class="notice ok" role="status">{text}</p> })}
         <ProviderRefusal id="methods-error" />
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match methods.await {
                     Ok(methods) => Either::Left(view! { <Methods methods /> }),
                     Err(error) => Either::Right(view! { <LoadError error /> }),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -104,6 +121,7 @@ fn ProviderRow(provider: ProviderMethod, last: bool) -> impl IntoView {
 #[component]
 fn DisconnectForm(id: String, name: String) -> impl IntoView {
     let disconnect = ServerAction::<DisconnectProvider>::new();
+    reload_when(move || disconnect.value().with(|v| matches!(v, Some(Ok(_)))));
     let error_id = "disconnect-error";
     view! {
         <ActionForm action=disconnect>
@@ -131,6 +149,7 @@ fn CodeIfOn(two_factor_on: bool, id: &'static str, describedby: &'static str) ->
 #[component]
 fn SetPasswordForm(two_factor_on: bool) -> impl IntoView {
     let set = ServerAction::<SetPassword>::new();
+    reload_when(move || set.value().with(|v| matches!(v, Some(Ok(_)))));
     view! {
         <p>"Your account has no password: you sign in through a provider. A password is a second way in, and confirms changes in Settings."</p>
         <ActionForm action=set attr:class="stack">
@@ -150,6 +169,7 @@ fn SetPasswordForm(two_factor_on: bool) -> impl IntoView {
 #[component]
 fn ChangePasswordForm(two_factor_on: bool) -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
+    reload_when(move || change.value().with(|v| matches!(v, Some(Ok(_)))));
     view! {
         <ActionForm action=change attr:class="stack">
             <div class="field">
