@@ -12,6 +12,7 @@ import {
   test,
 } from './flows';
 import { STRONG_PASSWORD } from './helpers';
+import { emailOf, expectSignedInAs, OIDC, uniqueLogin, viaOidc } from './social-flows';
 
 /** Runs axe on what is on screen and fails on any serious or critical violation. */
 async function noSeriousViolations(page: Page, what: string): Promise<void> {
@@ -23,14 +24,14 @@ async function noSeriousViolations(page: Page, what: string): Promise<void> {
 }
 
 test('every page and dialog passes axe', async ({ page }) => {
-  for (const path of ['/', '/signin', '/signup']) {
+  for (const path of ['/', '/signin', '/signup', '/signin?error=email_exists&provider=idp']) {
     await page.goto(path);
     await hydrated(page);
     await noSeriousViolations(page, path);
   }
 
   const email = await signUp(page);
-  for (const path of ['/settings', '/settings/two-factor', '/settings/sessions', '/settings/activity']) {
+  for (const path of ['/settings', '/settings/sign-in-methods', '/settings/two-factor', '/settings/sessions', '/settings/activity']) {
     await page.goto(path);
     await hydrated(page);
     await noSeriousViolations(page, path);
@@ -89,4 +90,20 @@ test('the codes page for browsers without JavaScript passes axe, with codes and 
   await hydrated(page);
   await expect(page.getByText(/no longer shown/)).toBeVisible();
   await noSeriousViolations(page, 'the new codes, gone');
+});
+
+test('an account without a password: its Sign-in methods and the provider confirmation pass axe', async ({ page }) => {
+  const login = uniqueLogin('axe');
+  await viaOidc(page, login, { path: '/signup' });
+  await expectSignedInAs(page, emailOf(login));
+  await page.goto('/settings/sign-in-methods');
+  await hydrated(page);
+  await expect(page.getByRole('button', { name: 'Set password' })).toBeVisible();
+  await noSeriousViolations(page, 'Sign-in methods without a password');
+
+  await page.goto('/settings/two-factor');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Enable', exact: true }).click();
+  await expect(page.getByRole('button', { name: `Confirm with ${OIDC}` })).toBeVisible();
+  await noSeriousViolations(page, 'the enable dialog asking to confirm with the provider');
 });
