@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the Playwright suite against the built site (target/debug/server and target/site,
 # which scripts/test.sh builds) on a free port with a fresh data dir, the given database
-# (default: SQLite in the data dir), and the test identity providers: a real OpenID
-# provider and the GitHub and Facebook stand-ins, all on loopback and stopped by pid.
+# (default: SQLite in the data dir), the test identity providers (a real OpenID provider
+# and the GitHub and Facebook stand-ins) and a real SMTP server (maildev, whose REST API
+# the specs read at MAILDEV_URL), all on loopback and stopped by pid.
 #
 # Usage: scripts/e2e.sh [DATABASE_URL] [-- PLAYWRIGHT ARGS...]
 set -euo pipefail
@@ -123,15 +124,45 @@ TOML
   echo "providers: OpenID at $oidc, stand-ins at $standin"
 }
 
+free_port() {
+  python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
+}
+
+# Starts maildev, the SMTP server whose REST API the specs read mail from, on two free
+# ports, and sets MAIL_SMTP_PORT and MAIL_WEB_PORT.
+start_maildev() {
+  local dir="$1" smtp web
+  smtp="$(free_port)"
+  web="$(free_port)"
+  (cd end2end && exec node node_modules/.bin/maildev --ip 127.0.0.1 --web-ip 127.0.0.1 \
+    --smtp "$smtp" --web "$web") >"$dir/maildev.log" 2>&1 &
+  PROVIDER_PIDS+=($!)
+  local deadline=$((SECONDS + 30))
+  until curl -fsS --max-time 2 "http://127.0.0.1:$web/api/email" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "maildev did not start; its log:" >&2
+      cat "$dir/maildev.log" >&2
+      return 1
+    fi
+    sleep 0.3
+  done
+  MAIL_SMTP_PORT="$smtp"
+  MAIL_WEB_PORT="$web"
+}
+
+# Serves the built site on a free port with the providers and maildev, then runs
+# Playwright with the arguments given.
 run() {
   local database="$1" port url
   shift
-  port="$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')"
+  port="$(free_port)"
   url="http://127.0.0.1:$port"
   start_providers "$url" "$TMP_DIR"
+  start_maildev "$TMP_DIR"
   # Every Playwright test signs up from 127.0.0.1: lift the per-address sign-up limit.
   GATEHOUSE_ADDR="127.0.0.1:$port" \
     GATEHOUSE_CONFIG="$TMP_DIR/gatehouse.toml" \
+    GATEHOUSE_SMTP_URL="smtp://127.0.0.1:$MAIL_SMTP_PORT" \
     GATEHOUSE_SIGN_UPS_PER_HOUR=1000000 \
     DATABASE_URL="${database:-sqlite://$TMP_DIR/gatehouse.db}" \
     GATEHOUSE_SECRET_KEY_FILE="$TMP_DIR/secret.key" \
@@ -153,7 +184,8 @@ run() {
     sleep 0.5
   done
   echo "server healthy: $url (database ${database:-SQLite})"
-  (cd end2end && GATEHOUSE_URL="$url" npx --no-install playwright test "$@")
+  (cd end2end && GATEHOUSE_URL="$url" MAILDEV_URL="http://127.0.0.1:$MAIL_WEB_PORT" \
+    npx --no-install playwright test "$@")
 }
 
 run "$DATABASE" "$@"

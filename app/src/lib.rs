@@ -30,8 +30,10 @@ use crate::{
     pages::{
         activity::ActivityTab,
         code_prompt::CodePromptPage,
+        email_links::{ConfirmEmailChangePage, VerifyEmailPage},
         home::HomePage,
         not_found::NotFound,
+        password_reset::{ForgotPasswordPage, ResetPasswordPage},
         sessions::SessionsTab,
         settings::{ProfileTab, SettingsPage},
         sign_in::SignInPage,
@@ -126,6 +128,10 @@ fn Layout() -> impl IntoView {
                 <Route ssr=SsrMode::Async path=path!("/signin") view=SignInPage />
                 <Route ssr=SsrMode::Async path=path!("/signin/code") view=CodePromptPage />
                 <Route ssr=SsrMode::Async path=path!("/signup") view=SignUpPage />
+                <Route ssr=SsrMode::Async path=path!("/forgot-password") view=ForgotPasswordPage />
+                <Route ssr=SsrMode::Async path=path!("/reset-password") view=ResetPasswordPage />
+                <Route ssr=SsrMode::Async path=path!("/verify-email") view=VerifyEmailPage />
+                <Route ssr=SsrMode::Async path=path!("/confirm-email") view=ConfirmEmailChangePage />
                 <ParentRoute ssr=SsrMode::Async path=path!("/settings") view=SettingsPage>
                     <Route ssr=SsrMode::Async path=path!("") view=ProfileTab />
                     <ParentRoute ssr=SsrMode::Async path=path!("two-factor") view=TwoFactorTab>

@@ -89,6 +89,20 @@ pub struct Config {
     #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Where mail goes: `smtp://user:pass@host:587` (STARTTLS when offered, or insist with
+    /// `?tls=required`) or `smtps://user:pass@host:465` (implicit TLS). Without it, each
+    /// message is written to the log instead of being delivered.
+    #[arg(long, env = "GATEHOUSE_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// The sender of every message.
+    #[arg(
+        long,
+        env = "GATEHOUSE_MAIL_FROM",
+        default_value = "Gatehouse <no-reply@localhost>"
+    )]
+    pub mail_from: String,
+
     /// How long one request may take, its body included, before it is answered 408.
     #[arg(long, env = "GATEHOUSE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,

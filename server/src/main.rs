@@ -17,6 +17,7 @@ use anyhow::Context;
 use app::{
     auth::{
         clock::{Clock, SystemClock},
+        mail::Mailer,
         password::PasswordHasher,
         social::Providers,
         AuthConfig, Services,
@@ -169,6 +170,11 @@ async fn serve(
         .site_addr(addr)
         .build();
     tokio::spawn(sweep(services.clone()));
+    let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
+    if !mailer.delivers() {
+        tracing::warn!("no --smtp-url: mail is not delivered, only written to this log");
+    }
+    tokio::spawn(send_mail(services.clone(), backend, mailer));
     if let Some(metrics_addr) = config.metrics_addr {
         let bound = metrics::serve(metrics_addr).await?;
         tracing::info!(addr = %bound, "metrics at /metrics");
@@ -248,9 +254,27 @@ async fn sweep(services: Arc<Services>) {
                 enrollments = swept.enrollments,
                 handoffs = swept.handoffs,
                 social_flows = swept.social_flows,
+                mail = swept.mail,
                 "removed expired rows"
             ),
             Err(err) => tracing::warn!(error = %err, "could not remove expired rows"),
+        }
+    }
+}
+
+/// Sends what the outbox holds, now and every second after; every instance does, and a
+/// claim keeps two from sending one message.
+async fn send_mail(services: Arc<Services>, backend: app::store::Backend, mailer: Mailer) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match app::auth::mail::outbox::deliver_due(&services, backend, &mailer).await {
+            Ok(pass) if pass.sent + pass.failed > 0 => {
+                tracing::info!(sent = pass.sent, failed = pass.failed, "mail sent")
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "could not read the outbox"),
         }
     }
 }

@@ -15,6 +15,11 @@ pub struct Viewer {
 pub struct Profile {
     pub email: String,
     pub created: String,
+    /// Whether the person proved they receive mail at `email`.
+    pub verified: bool,
+    /// Changes ask for a code too when two-factor authentication is on.
+    pub two_factor_on: bool,
+    pub has_password: bool,
 }
 
 #[server(endpoint = "sign_up")]
@@ -124,5 +129,8 @@ pub async fn load_profile() -> Result<Profile, AppError> {
     Ok(Profile {
         email: user.email,
         created: crate::dates::long_date(user.created_at),
+        verified: user.email_verified_at.is_some(),
+        two_factor_on: crate::auth::two_factor::is_enabled(&services, user.id).await?,
+        has_password: user.password_hash.is_some(),
     })
 }

@@ -43,6 +43,15 @@ impl From<AuthError> for AppError {
                 "This account has no password yet. Set one under Settings → Sign-in methods."
                     .into(),
             ),
+            AuthError::LinkExpired => AppError::Conflict(
+                "This link has expired or was already used. Ask for a new one.".into(),
+            ),
+            AuthError::AlreadyVerified => {
+                AppError::Conflict("Your email address is already confirmed.".into())
+            }
+            AuthError::SameEmail => {
+                AppError::bad_input("That is already your email address.")
+            }
             // Busy or away: answered 503 with `Retry-After`, not as our fault.
             AuthError::Storage(err) if store::is_transient(&err) => {
                 tracing::error!(error = %err, "database unavailable");

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod activity;
+pub mod email;
 pub mod sessions;
 pub mod social;
 pub mod two_factor;

@@ -6,7 +6,7 @@ use super::{
     error::AuthError,
     password::Password,
     sessions::Session,
-    social, throttle, two_factor, ClientInfo, Services,
+    social, throttle, two_factor, verification, ClientInfo, Services,
 };
 use crate::store::{self, users::UserRow};
 
@@ -22,11 +22,16 @@ pub async fn sign_up(
     let password = new_password_for(email.as_str(), password)?;
     count_sign_up(services, client).await?;
     let hash = services.hasher.hash(&password).await?;
-    match store::users::insert(&services.db, email.as_str(), &hash, services.clock.now()).await {
-        Ok(id) => Ok(id),
-        Err(err) if store::is_unique_violation(&err) => Err(AuthError::EmailTaken),
-        Err(err) => Err(err.into()),
-    }
+    let mut tx = services.db.begin().await?;
+    let user_id =
+        match store::users::insert(&mut *tx, email.as_str(), &hash, services.clock.now()).await {
+            Ok(id) => id,
+            Err(err) if store::is_unique_violation(&err) => return Err(AuthError::EmailTaken),
+            Err(err) => return Err(err.into()),
+        };
+    verification::send_in(&mut tx, services, user_id, email.as_str()).await?;
+    tx.commit().await?;
+    Ok(user_id)
 }
 
 /// Counts a sign-up against the client's address, before anything else is done for it.
@@ -218,7 +223,7 @@ pub async fn change_password(
 }
 
 /// A new password, held to the sign-up policy for this account's email.
-fn new_password_for(email: &str, password: String) -> Result<Password, AuthError> {
+pub(crate) fn new_password_for(email: &str, password: String) -> Result<Password, AuthError> {
     let local_part = email.split('@').next().unwrap_or_default();
     Ok(Password::new_for_account(
         password,
@@ -228,7 +233,7 @@ fn new_password_for(email: &str, password: String) -> Result<Password, AuthError
 
 /// A transaction that already holds the claim of a second factor when the account has
 /// 2FA on; a plain one when it has not.
-async fn second_factor_if_on(
+pub(crate) async fn second_factor_if_on(
     services: &Services,
     session: &Session,
     code: &str,

@@ -22,6 +22,9 @@ pub enum EventKind {
     ProviderUnlinked,
     PasswordSet,
     PasswordChanged,
+    PasswordReset,
+    EmailChangeRequested,
+    EmailChanged,
 }
 
 impl EventKind {
@@ -44,6 +47,9 @@ impl EventKind {
             EventKind::ProviderUnlinked => "provider_unlinked",
             EventKind::PasswordSet => "password_set",
             EventKind::PasswordChanged => "password_changed",
+            EventKind::PasswordReset => "password_reset",
+            EventKind::EmailChangeRequested => "email_change_requested",
+            EventKind::EmailChanged => "email_changed",
         }
     }
 }
@@ -68,6 +74,9 @@ fn describe(kind: &str) -> &'static str {
         "provider_unlinked" => "Sign-in provider disconnected",
         "password_set" => "Password set",
         "password_changed" => "Password changed",
+        "password_reset" => "Password reset by email",
+        "email_change_requested" => "Email change asked for",
+        "email_changed" => "Email address changed",
         _ => "Account activity",
     }
 }

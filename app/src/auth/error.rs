@@ -50,6 +50,13 @@ pub enum AuthError {
     PasswordAlreadySet,
     #[error("the account has no password")]
     NoPassword,
+    /// An emailed link that is unknown, used, expired, or for an address that changed.
+    #[error("the link no longer works")]
+    LinkExpired,
+    #[error("the address is already verified")]
+    AlreadyVerified,
+    #[error("the new address is the current one")]
+    SameEmail,
     #[error("storage: {0}")]
     Storage(#[from] sqlx::Error),
     /// The password hasher stopped taking work.

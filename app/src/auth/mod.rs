@@ -6,9 +6,13 @@ pub mod clock;
 pub mod code_handoff;
 pub mod devices;
 pub mod email;
+pub mod email_change;
 pub mod error;
+pub mod mail;
 pub mod metrics;
+pub mod notices;
 pub mod password;
+pub mod password_reset;
 pub mod recovery_codes;
 pub mod sealing;
 pub mod server_key;
@@ -21,6 +25,7 @@ pub mod testing;
 pub mod throttle;
 pub mod totp;
 pub mod two_factor;
+pub mod verification;
 
 use std::sync::Arc;
 

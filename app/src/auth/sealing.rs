@@ -21,6 +21,7 @@ const HEADER_LEN: usize = 1 + KEY_ID_LEN;
 const SEALING_INFO: &[u8] = b"gatehouse totp sealing v1";
 const HASHING_INFO: &[u8] = b"gatehouse token hashing v1";
 const HANDOFF_INFO: &[u8] = b"gatehouse recovery code handoff v1";
+const OUTBOX_INFO: &[u8] = b"gatehouse outbox v1";
 const KEY_ID_INFO: &[u8] = b"gatehouse key id v1";
 const WRAPPING_INFO: &[u8] = b"gatehouse key wrapping v1";
 
@@ -157,6 +158,8 @@ pub struct ServerKeys {
     /// Seals recovery codes on their short way to a page without JavaScript; a key of its
     /// own, so a sealed TOTP secret moved into that table cannot be shown as codes.
     pub handoff: SealingKey,
+    /// Seals mail waiting in the outbox, which may carry a single-use link.
+    pub outbox: SealingKey,
     /// Seals the hashing key for storage.
     pub wrapping: SealingKey,
 }
@@ -174,6 +177,7 @@ impl ServerKeys {
             sealing: SealingKey::new(&derive_key(master, SEALING_INFO), id),
             hashing,
             handoff: SealingKey::new(&derive_key(master, HANDOFF_INFO), id),
+            outbox: SealingKey::new(&derive_key(master, OUTBOX_INFO), id),
             wrapping: SealingKey::new(&derive_key(master, WRAPPING_INFO), id),
         }
     }

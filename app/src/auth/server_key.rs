@@ -109,6 +109,11 @@ pub async fn rotate(db: &Db, old: &ServerKeys, new_master: &[u8; 32]) -> Result<
         store::code_handoffs::reseal(&mut *tx, session_id, &sealed, &resealed).await?;
         rotated.handoffs += 1;
     }
+    for (id, user_id, sealed) in store::outbox::all_sealed(&mut *tx).await? {
+        let message = Zeroizing::new(opened(old.outbox.open(user_id, &sealed), ours)?);
+        let resealed = seal_for(&new.outbox, user_id, &message)?;
+        store::outbox::reseal(&mut *tx, id, &resealed).await?;
+    }
     tx.commit().await?;
     Ok(rotated)
 }

@@ -12,11 +12,17 @@ pub struct Swept {
     pub enrollments: u64,
     pub handoffs: u64,
     pub social_flows: u64,
+    pub mail: u64,
 }
 
 impl Swept {
     pub fn total(&self) -> u64 {
-        self.sessions + self.throttles + self.enrollments + self.handoffs + self.social_flows
+        self.sessions
+            + self.throttles
+            + self.enrollments
+            + self.handoffs
+            + self.social_flows
+            + self.mail
     }
 }
 
@@ -28,5 +34,8 @@ pub async fn run(services: &Services) -> Result<Swept, AuthError> {
         enrollments: store::totp::delete_expired_enrollments(&services.db, now).await?,
         handoffs: store::code_handoffs::delete_expired(&services.db, now).await?,
         social_flows: store::social_flows::delete_expired(&services.db, now).await?,
+        // Links that expired, and the records of mail sent or given up on a month ago.
+        mail: store::email_tokens::delete_expired(&services.db, now).await?
+            + store::outbox::delete_done(&services.db, now - 30 * 24 * 3600).await?,
     })
 }

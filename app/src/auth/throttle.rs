@@ -51,6 +51,24 @@ pub const PASSWORD_PER_IP: Policy = Policy {
     decay_secs: DAY,
     shared: true,
 };
+/// Mail asked for (a link to reset the password or to confirm the address), per account:
+/// a few an hour, so nobody can flood someone's inbox through Gatehouse.
+pub const MAIL_PER_ACCOUNT: Policy = Policy {
+    max_failures: 5,
+    base_lock_secs: 3600,
+    max_lock_secs: DAY,
+    decay_secs: 3600,
+    shared: false,
+};
+/// Mail asked for from one address, across accounts.
+pub const MAIL_PER_IP: Policy = Policy {
+    max_failures: 20,
+    base_lock_secs: 3600,
+    max_lock_secs: DAY,
+    decay_secs: 3600,
+    shared: false,
+};
+
 /// New accounts from one address, `per_hour` of them (the operator's
 /// `--sign-ups-per-hour`): every sign-up counts, so it cannot be used to probe for
 /// accounts or to burn argon2 at will.

@@ -12,6 +12,7 @@ use super::{
     audit::{self, EventKind},
     error::AuthError,
     metrics::{self, Change},
+    notices::{self, Notice},
     recovery_codes::{self, RecoveryCode},
     sessions::{self, Session},
     throttle,
@@ -376,6 +377,14 @@ async fn accept_in(
                     &detail,
                 )
                 .await?;
+                notices::notify_in(
+                    &mut tx,
+                    services,
+                    user_id,
+                    &Notice::RecoveryCodeUsed { left },
+                    client,
+                )
+                .await?;
                 Some(Proof::RecoveryCode { left })
             } else {
                 None
@@ -414,6 +423,10 @@ async fn second_factor_failed(
         if let Some(secs) = locked {
             audit::record_lock_in(&mut *tx, services, user_id, client, "second factor", secs)
                 .await?;
+            let notice = Notice::SecondFactorLocked {
+                minutes: secs.div_ceil(60),
+            };
+            notices::notify_in(&mut tx, services, user_id, &notice, client).await?;
         }
         tx.commit().await?;
         Ok::<_, AuthError>(locked)
@@ -501,6 +514,16 @@ pub(crate) async fn commit_factor_change(
 ) -> Result<(), AuthError> {
     let ended = end_sessions_in(&mut tx, session.user_id, Some(session.id)).await?;
     audit::record_in(&mut *tx, services, session.user_id, kind, client, "").await?;
+    let notice = match kind {
+        EventKind::TwoFactorEnabled => Some(Notice::TwoFactorEnabled),
+        EventKind::TwoFactorDisabled => Some(Notice::TwoFactorDisabled),
+        EventKind::RecoveryCodesRegenerated => Some(Notice::RecoveryCodesRegenerated),
+        EventKind::PasswordChanged => Some(Notice::PasswordChanged),
+        _ => None,
+    };
+    if let Some(notice) = notice {
+        notices::notify_in(&mut tx, services, session.user_id, &notice, client).await?;
+    }
     if ended > 0 {
         let detail = format!("{ended} other session(s) signed out after a security change");
         audit::record_in(
@@ -564,6 +587,7 @@ pub async fn admin_reset(services: &Services, email: &str) -> Result<Option<u64>
         &detail,
     )
     .await?;
+    notices::notify_in(&mut tx, services, user.id, &Notice::AdminReset, &client).await?;
     fail::fail_point!("factor_change.before_commit", |_| Err(AuthError::internal(
         "failpoint"
     )));

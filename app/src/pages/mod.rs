@@ -2,8 +2,10 @@
 
 pub mod activity;
 pub mod code_prompt;
+pub mod email_links;
 pub mod home;
 pub mod not_found;
+pub mod password_reset;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;

@@ -1,10 +1,23 @@
 //! Settings: a page of tabs, each its own route so every tab has an address.
 
-use leptos::{either::Either, prelude::*};
+use leptos::{either::Either, form::ActionForm, prelude::*};
 use leptos_meta::Title;
-use leptos_router::{components::Outlet, hooks::use_location};
+use leptos_router::{
+    components::Outlet,
+    hooks::{use_location, use_query_map},
+};
 
-use crate::{api::account::load_profile, components::form::LoadError};
+use crate::{
+    api::{
+        account::{load_profile, Profile},
+        email::{ChangeEmail, ResendVerification},
+    },
+    components::{
+        form::{action_error, FormError, LoadError},
+        providers::{ConfirmPassword, ConfirmWithProvider},
+    },
+    pages::sign_in_methods::{ChangePasswordForm, CodeIfOn},
+};
 
 const TABS: &[(&str, &str)] = &[
     ("/settings", "Profile"),
@@ -44,20 +57,99 @@ pub fn SettingsPage() -> impl IntoView {
 #[component]
 pub fn ProfileTab() -> impl IntoView {
     let profile = Resource::new(|| (), |_| load_profile());
+    let query = use_query_map();
+    // What the last change did; the query carries it across a page load without JavaScript.
+    let done = move || {
+        let query = query.read();
+        match (query.get("verification").as_deref(), query.get("email").as_deref()) {
+            (Some("sent"), _) => Some("We sent a new link. It works for 24 hours."),
+            (Some("done"), _) => Some("Your email address is confirmed."),
+            (_, Some("sent")) => Some(
+                "We sent a link to your new address. Your address changes when you open it; your current address was told.",
+            ),
+            (_, Some("changed")) => Some("Your email address is changed."),
+            _ => None,
+        }
+    };
     view! {
         <h2>"Profile"</h2>
+        {move || done().map(|text| view! { <p class="notice ok" role="status">{text}</p> })}
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match profile.await {
-                    Ok(p) => Either::Left(view! {
-                        <dl class="facts">
-                            <div><dt>"Email"</dt><dd>{p.email}</dd></div>
-                            <div><dt>"Member since"</dt><dd>{p.created}</dd></div>
-                        </dl>
-                    }),
+                    Ok(p) => Either::Left(view! { <ProfileDetails profile=p /> }),
                     Err(error) => Either::Right(view! { <LoadError error /> }),
                 }
             })}
         </Suspense>
+    }
+}
+
+#[component]
+fn ProfileDetails(profile: Profile) -> impl IntoView {
+    let Profile {
+        email,
+        created,
+        verified,
+        two_factor_on,
+        has_password,
+    } = profile;
+    view! {
+        {(!verified).then(|| view! { <VerifyBanner email=email.clone() /> })}
+        <dl class="facts">
+            <div>
+                <dt>"Email"</dt>
+                <dd>{email} {(!verified).then(|| view! { " " <span class="badge">"Not confirmed"</span> })}</dd>
+            </div>
+            <div><dt>"Member since"</dt><dd>{created}</dd></div>
+        </dl>
+        <section class="method" aria-labelledby="change-email-heading">
+            <h3 id="change-email-heading">"Change email"</h3>
+            <ChangeEmailForm two_factor_on />
+        </section>
+        {has_password.then(|| view! {
+            <section class="method" aria-labelledby="change-password-heading">
+                <h3 id="change-password-heading">"Change password"</h3>
+                <ChangePasswordForm two_factor_on />
+            </section>
+        })}
+    }
+}
+
+/// Until the address is proved: say so, and offer the link again.
+#[component]
+fn VerifyBanner(email: String) -> impl IntoView {
+    let resend = ServerAction::<ResendVerification>::new();
+    view! {
+        <div class="banner" role="status">
+            <p>
+                <strong>"Confirm your email address."</strong>
+                {format!(" We sent a link to {email}. Until you open it, password reset links cannot be sent to you.")}
+            </p>
+            <ActionForm action=resend>
+                <button type="submit" class="button secondary" disabled=move || resend.pending().get()>"Send again"</button>
+            </ActionForm>
+            <FormError id="resend-error" message=action_error(resend) />
+        </div>
+    }
+}
+
+#[component]
+fn ChangeEmailForm(two_factor_on: bool) -> impl IntoView {
+    let change = ServerAction::<ChangeEmail>::new();
+    view! {
+        <p>"We send a link to the new address; the change happens when you open it."</p>
+        <ConfirmWithProvider />
+        <ActionForm action=change attr:class="stack">
+            <div class="field">
+                <label for="new-email">"New email"</label>
+                <input id="new-email" name="new_email" type="email" autocomplete="email" required maxlength="254"
+                    aria-describedby="change-email-error" />
+            </div>
+            <ConfirmPassword id="change-email-password" describedby="change-email-error" />
+            <CodeIfOn two_factor_on id="change-email-code" describedby="change-email-error" />
+            <FormError id="change-email-error" message=action_error(change) />
+            <button type="submit" class="button" disabled=move || change.pending().get()>"Send the link"</button>
+        </ActionForm>
     }
 }

@@ -31,6 +31,19 @@ pub fn SignInPage() -> impl IntoView {
             _ => None,
         }
     };
+    // Back from an emailed link.
+    let done = move || {
+        let query = query.read();
+        if query.get("reset").is_some() {
+            Some("Your password is changed and every session was signed out. Sign in with the new password.")
+        } else if query.get("verified").is_some() {
+            Some("Your email address is confirmed. Sign in to continue.")
+        } else if query.get("email_changed").is_some() {
+            Some("Your email address is changed. Sign in with the new one.")
+        } else {
+            None
+        }
+    };
 
     view! {
         <Title text="Sign in" />
@@ -38,6 +51,7 @@ pub fn SignInPage() -> impl IntoView {
             <h1>"Sign in"</h1>
             {move || ended().map(|text| view! { <p id="sign-in-notice" class="notice" role="status">{text}</p> })}
             <ProviderRefusal id="provider-error" />
+            {move || done().map(|text| view! { <p class="notice ok" role="status">{text}</p> })}
             <ActionForm action=sign_in attr:class="stack" attr:aria-describedby="sign-in-error">
                 <input type="hidden" name="next" value=next />
                 <div class="field">
@@ -47,6 +61,7 @@ pub fn SignInPage() -> impl IntoView {
                 <div class="field">
                     <label for="password">"Password"</label>
                     <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="128" />
+                    <p class="hint"><a href="/forgot-password">"Forgot password?"</a></p>
                 </div>
                 <FormError id="sign-in-error" message=error />
                 <button type="submit" class="button wide" disabled=move || sign_in.pending().get()>

@@ -136,7 +136,7 @@ fn DisconnectForm(id: String, name: String) -> impl IntoView {
 
 /// The code field, when two-factor authentication is on; otherwise an empty code.
 #[component]
-fn CodeIfOn(two_factor_on: bool, id: &'static str, describedby: &'static str) -> impl IntoView {
+pub fn CodeIfOn(two_factor_on: bool, id: &'static str, describedby: &'static str) -> impl IntoView {
     if two_factor_on {
         Either::Left(
             view! { <CodeInput id label="Code from your app or a recovery code" numeric=false describedby /> },
@@ -167,7 +167,7 @@ fn SetPasswordForm(two_factor_on: bool) -> impl IntoView {
 }
 
 #[component]
-fn ChangePasswordForm(two_factor_on: bool) -> impl IntoView {
+pub fn ChangePasswordForm(two_factor_on: bool) -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     reload_when(move || change.value().with(|v| matches!(v, Some(Ok(_)))));
     view! {

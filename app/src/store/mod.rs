@@ -5,7 +5,9 @@
 //! placeholders. A write that must be atomic is a single statement.
 
 pub mod code_handoffs;
+pub mod email_tokens;
 pub mod linked_identities;
+pub mod outbox;
 pub mod recovery_codes;
 pub mod security_events;
 pub mod sessions;

@@ -67,6 +67,17 @@ pub async fn find_by_email(db: &Db, email: &str) -> sqlx::Result<Option<UserRow>
         .await
 }
 
+/// [`find_by_id`] inside a transaction.
+pub async fn find_by_id_in<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: i64,
+) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!("{COLUMNS} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(ex)
+        .await
+}
+
 pub async fn find_by_id(db: &Db, id: i64) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(&format!("{COLUMNS} WHERE id = $1"))
         .bind(id)
@@ -97,4 +108,36 @@ pub async fn set_first_password_hash<'c>(
             .execute(ex)
             .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Marks the address proved, if it is still the account's address.
+pub async fn mark_email_verified<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+    email: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE users SET email_verified_at = $3 WHERE id = $1 AND email = $2")
+        .bind(user_id)
+        .bind(email)
+        .bind(now)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Moves the account to a new address, proved by the link that was sent there.
+pub async fn change_email<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+    email: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET email = $2, email_verified_at = $3 WHERE id = $1")
+        .bind(user_id)
+        .bind(email)
+        .bind(now)
+        .execute(ex)
+        .await
+        .map(drop)
 }

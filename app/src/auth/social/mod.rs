@@ -355,6 +355,7 @@ async fn account_for_new_identity(
         &detail,
     )
     .await?;
+    super::verification::send_in(&mut tx, services, user_id, email.as_str()).await?;
     tx.commit().await?;
     Ok(user_id)
 }

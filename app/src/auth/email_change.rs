@@ -1,0 +1,106 @@
+//! Changing the account's address: confirmed like any security change, proved by a link
+//! sent to the new address, and told to the old one.
+
+use super::{
+    accounts,
+    audit::{self, EventKind},
+    email::Email,
+    error::AuthError,
+    mail::{messages, outbox, tokens},
+    notices::{self, Notice},
+    sessions::Session,
+    verification, ClientInfo, Services,
+};
+use crate::store;
+
+/// Sends the confirmation link to `new_email` and the notice to the current address. The
+/// address changes only when the link is opened.
+pub async fn request(
+    services: &Services,
+    session: &Session,
+    new_email: &str,
+    password: String,
+    code: &str,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
+    let new_email = Email::parse(new_email)?;
+    let user = accounts::by_id(services, session.user_id).await?;
+    if new_email.as_str() == user.email {
+        return Err(AuthError::SameEmail);
+    }
+    accounts::confirm_identity(services, session, password, client).await?;
+    if store::users::find_by_email(&services.db, new_email.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(AuthError::EmailTaken);
+    }
+    verification::count_mail(services, &format!("change:{}", user.id), client).await?;
+    let mut tx = accounts::second_factor_if_on(services, session, code, client).await?;
+    let link = tokens::issue_in(
+        &mut *tx,
+        services,
+        user.id,
+        tokens::Purpose::ChangeEmail,
+        new_email.as_str(),
+    )
+    .await?;
+    let confirm = messages::confirm_new_email(new_email.as_str(), &link);
+    outbox::enqueue_in(&mut *tx, services, user.id, &confirm).await?;
+    let notice = Notice::EmailChangeRequested {
+        new_email: new_email.as_str().to_owned(),
+    };
+    notices::notify_address_in(&mut tx, services, user.id, &user.email, &notice, client).await?;
+    audit::record_in(
+        &mut *tx,
+        services,
+        user.id,
+        EventKind::EmailChangeRequested,
+        client,
+        new_email.as_str(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Opens the link sent to the new address: the account moves there, and the old address
+/// is told.
+pub async fn confirm(
+    services: &Services,
+    token: &str,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
+    let mut tx = services.db.begin().await?;
+    let Some((user_id, new_email)) =
+        tokens::spend_in(&mut *tx, services, tokens::Purpose::ChangeEmail, token).await?
+    else {
+        return Err(AuthError::LinkExpired);
+    };
+    let Some(user) = store::users::find_by_id_in(&mut *tx, user_id).await? else {
+        return Err(AuthError::LinkExpired);
+    };
+    match store::users::change_email(&mut *tx, user_id, &new_email, services.clock.now()).await {
+        Ok(()) => {}
+        Err(err) if store::is_unique_violation(&err) => return Err(AuthError::EmailTaken),
+        Err(err) => return Err(err.into()),
+    }
+    let notice = Notice::EmailChanged {
+        new_email: new_email.clone(),
+    };
+    if user.email_verified_at.is_some() {
+        notices::notify_address_in(&mut tx, services, user_id, &user.email, &notice, client)
+            .await?;
+    }
+    audit::record_in(
+        &mut *tx,
+        services,
+        user_id,
+        EventKind::EmailChanged,
+        client,
+        &new_email,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

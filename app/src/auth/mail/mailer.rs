@@ -1,0 +1,98 @@
+//! How a message leaves: over SMTP (STARTTLS, implicit TLS or plain, with optional AUTH),
+//! or, where no mail server is configured, into the server's log so a person running
+//! Gatehouse locally can still follow the links.
+
+use lettre::{
+    message::{header::ContentType, Mailbox, MultiPart, SinglePart},
+    AsyncSmtpTransport, AsyncTransport, Tokio1Executor,
+};
+
+use super::Message;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailConfigError {
+    #[error("--smtp-url: {0}")]
+    SmtpUrl(String),
+    #[error("--mail-from {0:?} is not an address like \"Gatehouse <no-reply@example.com>\"")]
+    From(String),
+}
+
+/// Why one message could not be handed over; the worker tries again later.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SendError(String);
+
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Log,
+}
+
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+}
+
+impl Mailer {
+    /// `smtp://user:pass@host:587` (STARTTLS when offered; add `?tls=required` to insist),
+    /// `smtps://…` for implicit TLS, or `None` to write messages to the log.
+    pub fn new(smtp_url: Option<&str>, from: &str) -> Result<Self, MailConfigError> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|_| MailConfigError::From(from.to_owned()))?;
+        let transport = match smtp_url {
+            Some(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|err| MailConfigError::SmtpUrl(err.to_string()))?
+                    .timeout(Some(std::time::Duration::from_secs(10)))
+                    .build(),
+            ),
+            None => Transport::Log,
+        };
+        Ok(Mailer { transport, from })
+    }
+
+    /// Whether messages really leave, for the start-up line.
+    pub fn delivers(&self) -> bool {
+        matches!(self.transport, Transport::Smtp(_))
+    }
+
+    pub async fn send(&self, message: &Message) -> Result<(), SendError> {
+        let email = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(message
+                .to
+                .parse()
+                .map_err(|err| SendError(format!("recipient: {err}")))?)
+            .subject(message.subject.clone())
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(message.text()),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .body(message.html()),
+                    ),
+            )
+            .map_err(|err| SendError(err.to_string()))?;
+        match &self.transport {
+            Transport::Smtp(smtp) => smtp
+                .send(email)
+                .await
+                .map(drop)
+                .map_err(|err| SendError(err.to_string())),
+            Transport::Log => {
+                tracing::info!(
+                    to = %message.to,
+                    subject = %message.subject,
+                    "mail (not delivered: no --smtp-url)\n{}",
+                    message.text()
+                );
+                Ok(())
+            }
+        }
+    }
+}

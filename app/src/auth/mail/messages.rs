@@ -1,0 +1,235 @@
+//! Every message Gatehouse sends, in plain language, as plain text with a simple HTML
+//! twin (no images, nothing loaded from elsewhere).
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{devices, ClientInfo};
+
+/// One message, as the outbox keeps it until it is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub to: String,
+    pub subject: String,
+    /// Paragraphs; a paragraph that is a URL becomes a link in the HTML.
+    pub paragraphs: Vec<String>,
+}
+
+impl Message {
+    pub fn text(&self) -> String {
+        let mut text = self.paragraphs.join("\n\n");
+        text.push_str("\n\n— Gatehouse\n");
+        text
+    }
+
+    pub fn html(&self) -> String {
+        let body: String = self
+            .paragraphs
+            .iter()
+            .map(|p| {
+                let escaped = escape(p);
+                if p.starts_with("http://") || p.starts_with("https://") {
+                    format!("<p><a href=\"{escaped}\">{escaped}</a></p>\n")
+                } else {
+                    format!("<p>{}</p>\n", escaped.replace('\n', "<br>\n"))
+                }
+            })
+            .collect();
+        format!(
+            "<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif; line-height: 1.5\">\n\
+             {body}<p>— Gatehouse</p>\n</body></html>\n"
+        )
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// What kind of message it is, for the outbox's records and the logs.
+pub fn kind_of(subject: &str) -> &'static str {
+    match subject {
+        s if s.starts_with("Confirm your email") => "verify",
+        s if s.starts_with("Reset your") => "reset",
+        s if s.starts_with("Confirm your new") => "change_email",
+        _ => "notice",
+    }
+}
+
+pub fn verify_email(to: &str, link: &str) -> Message {
+    Message {
+        to: to.to_owned(),
+        subject: "Confirm your email address".into(),
+        paragraphs: vec![
+            "Please confirm that this is your email address for Gatehouse. Open this link within 24 hours:".into(),
+            link.to_owned(),
+            "If you did not create a Gatehouse account, you can ignore this message.".into(),
+        ],
+    }
+}
+
+pub fn reset_password(to: &str, link: &str) -> Message {
+    Message {
+        to: to.to_owned(),
+        subject: "Reset your Gatehouse password".into(),
+        paragraphs: vec![
+            format!("Someone asked to reset the password of the Gatehouse account {to}. To choose a new password, open this link within 30 minutes:"),
+            link.to_owned(),
+            "If you did not ask for this, ignore this message: your password stays as it is, and nobody can use the link without access to your email.".into(),
+            "Resetting your password does not turn off two-factor authentication: you will still be asked for your code.".into(),
+        ],
+    }
+}
+
+pub fn confirm_new_email(to: &str, link: &str) -> Message {
+    Message {
+        to: to.to_owned(),
+        subject: "Confirm your new email address".into(),
+        paragraphs: vec![
+            "To make this the email address of your Gatehouse account, open this link within 24 hours:".into(),
+            link.to_owned(),
+            "If you did not ask for this, ignore this message: nothing changes.".into(),
+        ],
+    }
+}
+
+/// What happened, for a security notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    RecoveryCodesRegenerated,
+    RecoveryCodeUsed { left: i64 },
+    PasswordChanged,
+    PasswordReset,
+    EmailChangeRequested { new_email: String },
+    EmailChanged { new_email: String },
+    SecondFactorLocked { minutes: u64 },
+    AdminReset,
+}
+
+/// The few recovery codes left at which a notice says to make new ones.
+const FEW_CODES: i64 = 2;
+
+pub fn security_notice(to: &str, notice: &Notice, client: &ClientInfo, at: i64) -> Message {
+    let (subject, what, advice): (String, String, &str) = match notice {
+        Notice::TwoFactorEnabled => (
+            "Two-factor authentication was turned on".into(),
+            "Two-factor authentication was turned on for your Gatehouse account. Signing in now asks for a code from your authenticator app.".into(),
+            "sign in, turn two-factor authentication off and on again with your own phone, and change your password.",
+        ),
+        Notice::TwoFactorDisabled => (
+            "Two-factor authentication was turned off".into(),
+            "Two-factor authentication was turned off for your Gatehouse account. Signing in now asks only for your password.".into(),
+            "sign in at once, change your password and turn two-factor authentication on again.",
+        ),
+        Notice::RecoveryCodesRegenerated => (
+            "New recovery codes were made".into(),
+            "A new set of recovery codes was made for your Gatehouse account. The old codes no longer work.".into(),
+            "sign in, change your password and make new recovery codes yourself.",
+        ),
+        Notice::RecoveryCodeUsed { left } => (
+            "A recovery code was used".into(),
+            if *left <= FEW_CODES {
+                format!("A recovery code was used to sign in to your Gatehouse account. Only {left} {} left: make a new set under Settings → Two-Factor Auth before they run out.", if *left == 1 { "is" } else { "are" })
+            } else {
+                format!("A recovery code was used to sign in to your Gatehouse account. {left} are left.")
+            },
+            "sign in, change your password and make new recovery codes under Settings → Two-Factor Auth.",
+        ),
+        Notice::PasswordChanged => (
+            "Your password was changed".into(),
+            "The password of your Gatehouse account was changed, and your other sessions were signed out.".into(),
+            "use \"Forgot password?\" on the sign-in page to set a new one at once.",
+        ),
+        Notice::PasswordReset => (
+            "Your password was reset".into(),
+            "The password of your Gatehouse account was reset with a link sent to this address, and every session was signed out. Two-factor authentication is unchanged.".into(),
+            "use \"Forgot password?\" on the sign-in page to set a new one at once, and check who can read your email.",
+        ),
+        Notice::EmailChangeRequested { new_email } => (
+            "Your email address is about to change".into(),
+            format!("Someone asked to change the email address of your Gatehouse account to {new_email}. It changes only when the link sent to that address is opened."),
+            "sign in and change your password: whoever asked knew it.",
+        ),
+        Notice::EmailChanged { new_email } => (
+            "Your email address was changed".into(),
+            format!("The email address of your Gatehouse account is now {new_email}. Messages about the account go there from now on."),
+            "contact your administrator at once: they can help you take the account back.",
+        ),
+        Notice::SecondFactorLocked { minutes } => (
+            "Signing in to your account is paused".into(),
+            format!("There were too many wrong two-factor codes for your Gatehouse account, so signing in is paused for {minutes} minutes. Whoever tried knew your password."),
+            "change your password as soon as you can sign in.",
+        ),
+        Notice::AdminReset => (
+            "An administrator turned off two-factor authentication".into(),
+            "An administrator turned off two-factor authentication for your Gatehouse account and signed out every session.".into(),
+            "contact your administrator at once.",
+        ),
+    };
+    let device = devices::describe(&client.user_agent);
+    let where_ = if client.ip.is_empty() {
+        "unknown"
+    } else {
+        client.ip.as_str()
+    };
+    Message {
+        to: to.to_owned(),
+        subject: format!("Security notice: {subject}"),
+        paragraphs: vec![
+            what,
+            format!(
+                "When: {}\nIP address: {where_}\nDevice: {device}",
+                crate::dates::date_time(at)
+            ),
+            format!("If this was you, there is nothing to do. If it wasn't you, {advice}"),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escapes_everything_and_links_only_urls() {
+        let message = Message {
+            to: "a@example.com".into(),
+            subject: "s".into(),
+            paragraphs: vec![
+                "<b>x</b> & y".into(),
+                "https://example.com/a?b=1&c=2".into(),
+            ],
+        };
+        let html = message.html();
+        assert!(html.contains("&lt;b&gt;x&lt;/b&gt; &amp; y"), "{html}");
+        assert!(
+            html.contains("<a href=\"https://example.com/a?b=1&amp;c=2\">"),
+            "{html}"
+        );
+        assert!(!html.contains("<img"), "no images");
+        assert!(message.text().contains("https://example.com/a?b=1&c=2"));
+    }
+
+    #[test]
+    fn a_notice_says_when_where_and_what_to_do() {
+        let client = ClientInfo {
+            ip: "203.0.113.7".into(),
+            user_agent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36".into(),
+        };
+        let message = security_notice(
+            "a@example.com",
+            &Notice::RecoveryCodeUsed { left: 1 },
+            &client,
+            1_800_000_000,
+        );
+        let text = message.text();
+        assert!(text.contains("Only 1 is left"), "{text}");
+        assert!(text.contains("203.0.113.7"), "{text}");
+        assert!(text.contains("If it wasn't you"), "{text}");
+        assert_eq!(kind_of(&message.subject), "notice");
+    }
+}

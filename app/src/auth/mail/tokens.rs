@@ -1,0 +1,143 @@
+//! The single-use links mail carries: 256 random bits, stored only as keyed hashes, spent
+//! with one atomic statement, and ended by a password change.
+
+use data_encoding::BASE64URL_NOPAD;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use sqlx::{Any, Executor};
+
+use crate::{
+    auth::{error::AuthError, Services},
+    store,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Proves the address after sign-up; 24 hours.
+    Verify,
+    /// Sets a new password; 30 minutes.
+    Reset,
+    /// Moves the account to the address it was sent to; 24 hours.
+    ChangeEmail,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Verify => "verify",
+            Purpose::Reset => "reset",
+            Purpose::ChangeEmail => "change_email",
+        }
+    }
+
+    fn ttl_secs(self) -> i64 {
+        match self {
+            Purpose::Reset => 30 * 60,
+            Purpose::Verify | Purpose::ChangeEmail => 24 * 3600,
+        }
+    }
+
+    /// The page the link opens.
+    fn path(self) -> &'static str {
+        match self {
+            Purpose::Verify => "/verify-email",
+            Purpose::Reset => "/reset-password",
+            Purpose::ChangeEmail => "/confirm-email",
+        }
+    }
+}
+
+/// Makes a token for `user_id` and `email` in the caller's transaction, and returns the
+/// link that carries it, built on the public URL.
+pub async fn issue_in<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    services: &Services,
+    user_id: i64,
+    purpose: Purpose,
+    email: &str,
+) -> Result<String, AuthError> {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = BASE64URL_NOPAD.encode(&bytes);
+    let expires_at = services.clock.now() + purpose.ttl_secs();
+    store::email_tokens::insert(
+        ex,
+        &hash(services, &token),
+        user_id,
+        purpose.as_str(),
+        email,
+        expires_at,
+    )
+    .await?;
+    let base = services
+        .config
+        .public_url
+        .as_url()
+        .as_str()
+        .trim_end_matches('/');
+    Ok(format!("{base}{}?token={token}", purpose.path()))
+}
+
+/// Spends a token in the caller's transaction: the account and address it was for, or
+/// `None` when it is unknown, used, expired or for another purpose.
+pub async fn spend_in<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    services: &Services,
+    purpose: Purpose,
+    token: &str,
+) -> Result<Option<(i64, String)>, AuthError> {
+    if !well_formed(token) {
+        return Ok(None);
+    }
+    Ok(store::email_tokens::take(
+        ex,
+        &hash(services, token),
+        purpose.as_str(),
+        services.clock.now(),
+    )
+    .await?)
+}
+
+/// Whether the link still works, to show its page (or say it does not) before anything
+/// is typed.
+pub async fn is_live(
+    services: &Services,
+    purpose: Purpose,
+    token: &str,
+) -> Result<bool, AuthError> {
+    if !well_formed(token) {
+        return Ok(false);
+    }
+    Ok(peek(services, purpose, token).await?.is_some())
+}
+
+fn well_formed(token: &str) -> bool {
+    token.len() == 43 && BASE64URL_NOPAD.decode(token.as_bytes()).is_ok()
+}
+
+fn hash(services: &Services, token: &str) -> Vec<u8> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&services.keys.hashing[..])
+        .expect("HMAC takes any key length");
+    mac.update(b"email-token/");
+    mac.update(token.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// The account and address a live token is for, without spending it.
+pub async fn peek(
+    services: &Services,
+    purpose: Purpose,
+    token: &str,
+) -> Result<Option<(i64, String)>, AuthError> {
+    if !well_formed(token) {
+        return Ok(None);
+    }
+    Ok(store::email_tokens::find(
+        &services.db,
+        &hash(services, token),
+        purpose.as_str(),
+        services.clock.now(),
+    )
+    .await?)
+}
