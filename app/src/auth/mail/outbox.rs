@@ -121,6 +121,58 @@ fn backoff(attempts: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::testing;
+
+    async fn account(services: &Services) -> i64 {
+        store::users::insert(&services.db, "mail@example.com", "x", services.clock.now())
+            .await
+            .unwrap()
+    }
+
+    fn message(n: usize) -> Message {
+        Message {
+            to: "mail@example.com".into(),
+            subject: format!("Security notice: {n}"),
+            paragraphs: vec!["text".into()],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_message_is_queued_only_if_its_cause_commits() {
+        let (services, _clock, _dir) = testing::services().await;
+        let user = account(&services).await;
+        let mut tx = services.db.begin().await.unwrap();
+        enqueue_in(&mut *tx, &services, user, &message(0)).await.unwrap();
+        tx.rollback().await.unwrap();
+        assert_eq!(store::outbox::queue(&services.db).await.unwrap().0, 0);
+        let mut tx = services.db.begin().await.unwrap();
+        enqueue_in(&mut *tx, &services, user, &message(1)).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store::outbox::queue(&services.db).await.unwrap().0, 1);
+    }
+
+    #[tokio::test]
+    async fn workers_running_at_once_send_each_message_once() {
+        let (services, _clock, _dir) = testing::services().await;
+        let user = account(&services).await;
+        for n in 0..30 {
+            let mut tx = services.db.begin().await.unwrap();
+            enqueue_in(&mut *tx, &services, user, &message(n)).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        let mailer = Mailer::new(None, "Gatehouse <no-reply@example.com>").unwrap();
+        let passes = futures::future::join_all(
+            (0..4).map(|_| deliver_due(&services, Backend::Sqlite, &mailer)),
+        )
+        .await;
+        let sent: u64 = passes.into_iter().map(|p| p.unwrap().sent).sum();
+        assert_eq!(sent, 30);
+        assert_eq!(store::outbox::queue(&services.db).await.unwrap().0, 0);
+        // Nothing left to send, and the messages themselves are gone.
+        let again = deliver_due(&services, Backend::Sqlite, &mailer).await.unwrap();
+        assert_eq!(again, Pass::default());
+        assert!(store::outbox::all_sealed(&services.db).await.unwrap().is_empty());
+    }
 
     #[test]
     fn backoff_doubles_up_to_half_an_hour() {
