@@ -218,6 +218,8 @@ pub async fn change_password(
     let hash = services.hasher.hash(&password).await?;
     let mut tx = second_factor_if_on(services, session, code, client).await?;
     store::users::set_password_hash(&mut *tx, user.id, &hash).await?;
+    // A link sent before the change must not work after it.
+    store::email_tokens::delete_for_user(&mut *tx, user.id).await?;
     two_factor::commit_factor_change(tx, services, session, EventKind::PasswordChanged, client)
         .await
 }
