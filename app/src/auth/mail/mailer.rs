@@ -17,6 +17,32 @@ pub enum MailConfigError {
     From(String),
 }
 
+/// A password may travel only over TLS, or to this machine.
+fn refuse_password_in_the_clear(url: &str) -> Result<(), MailConfigError> {
+    let parsed = url::Url::parse(url).map_err(|err| MailConfigError::SmtpUrl(err.to_string()))?;
+    let encrypted = parsed.scheme() == "smtps" || parsed.query_pairs().any(|(k, _)| k == "tls");
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        // `smtp:` is not a scheme the URL standard knows, so addresses come as names.
+        Some(url::Host::Domain(name)) => {
+            name == "localhost"
+                || name
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        None => false,
+    };
+    if parsed.password().is_some() && !encrypted && !loopback {
+        return Err(MailConfigError::SmtpUrl(
+            "the password would be sent unencrypted: add ?tls=required (STARTTLS) or use smtps://"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Why one message could not be handed over; the worker tries again later.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -33,12 +59,15 @@ pub struct Mailer {
 }
 
 impl Mailer {
-    /// `smtp://user:pass@host:587` (STARTTLS when offered; add `?tls=required` to insist),
-    /// `smtps://…` for implicit TLS, or `None` to write messages to the log.
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://…` (implicit TLS),
+    /// plain `smtp://host:25`, or `None` to write messages to the log.
     pub fn new(smtp_url: Option<&str>, from: &str) -> Result<Self, MailConfigError> {
         let from: Mailbox = from
             .parse()
             .map_err(|_| MailConfigError::From(from.to_owned()))?;
+        if let Some(url) = smtp_url {
+            refuse_password_in_the_clear(url)?;
+        }
         let transport = match smtp_url {
             Some(url) => Transport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
@@ -94,5 +123,22 @@ impl Mailer {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The SMTP pool needs a runtime even to be built.
+    #[tokio::test]
+    async fn a_password_never_travels_in_the_clear() {
+        let from = "Gatehouse <no-reply@example.com>";
+        assert!(Mailer::new(Some("smtp://u:p@mail.example.com:587"), from).is_err());
+        assert!(Mailer::new(Some("smtp://u:p@mail.example.com:587?tls=required"), from).is_ok());
+        assert!(Mailer::new(Some("smtps://u:p@mail.example.com"), from).is_ok());
+        assert!(Mailer::new(Some("smtp://u:p@127.0.0.1:1025"), from).is_ok());
+        assert!(Mailer::new(Some("smtp://relay.internal:25"), from).is_ok());
+        assert!(Mailer::new(None, "not an address").is_err());
     }
 }
