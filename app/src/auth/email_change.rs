@@ -50,7 +50,11 @@ pub async fn request(
     let notice = Notice::EmailChangeRequested {
         new_email: new_email.as_str().to_owned(),
     };
-    notices::notify_address_in(&mut tx, services, user.id, &user.email, &notice, client).await?;
+    // Like every notice, only to a proved address: an unproved one may be someone else's.
+    if user.email_verified_at.is_some() {
+        notices::notify_address_in(&mut tx, services, user.id, &user.email, &notice, client)
+            .await?;
+    }
     audit::record_in(
         &mut *tx,
         services,
