@@ -2,6 +2,7 @@
 //! over HTTP the way a browser would.
 #![allow(dead_code)] // Each test binary uses its own subset of these helpers.
 
+pub mod mail;
 pub mod providers;
 
 use std::{
@@ -95,12 +96,17 @@ impl TestServer {
 
     /// A second instance on the same database and key, as behind a load balancer.
     pub fn second_instance(&self) -> TestServer {
+        self.second_instance_with(&[])
+    }
+
+    /// A second instance with extra environment variables (its own `--smtp-url`, say).
+    pub fn second_instance_with(&self, env: &[(&str, &str)]) -> TestServer {
         let data = DataDir {
             dir: tempfile::tempdir().expect("temp dir"),
             database_url: self.data.database_url.clone(),
         };
         let log = data.dir.path().join("server.log");
-        let (child, url) = spawn(&data.database_url, &self.data.key_file(), &log, &[]);
+        let (child, url) = spawn(&data.database_url, &self.data.key_file(), &log, env);
         TestServer {
             child,
             url,
