@@ -20,9 +20,12 @@ use crate::{
 #[derive(Clone, Copy)]
 struct Changed(RwSignal<u32>);
 
-/// Reads the methods again once `succeeded` turns true.
+/// Reads the methods again once `succeeded` turns true. Outside this tab (the Change
+/// password form is also on Profile) there is nothing to read again.
 fn reload_when(succeeded: impl Fn() -> bool + 'static) {
-    let Changed(changed) = expect_context::<Changed>();
+    let Some(Changed(changed)) = use_context::<Changed>() else {
+        return;
+    };
     Effect::new(move |_| {
         if succeeded() {
             changed.update(|n| *n += 1);
