@@ -99,7 +99,7 @@ fn ProfileDetails(profile: Profile) -> impl IntoView {
         <dl class="facts">
             <div>
                 <dt>"Email"</dt>
-                <dd>{email} {(!verified).then(|| view! { " " <span class="badge">"Not confirmed"</span> })}</dd>
+                <dd>{email} {(!verified).then(|| view! { " " <span class="badge warn">"Not confirmed"</span> })}</dd>
             </div>
             <div><dt>"Member since"</dt><dd>{created}</dd></div>
         </dl>
