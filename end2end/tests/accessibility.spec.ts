@@ -12,6 +12,7 @@ import {
   test,
 } from './flows';
 import { STRONG_PASSWORD } from './helpers';
+import { linkIn, waitForMail } from './mail';
 import { emailOf, expectSignedInAs, OIDC, uniqueLogin, viaOidc } from './social-flows';
 
 /** Runs axe on what is on screen and fails on any serious or critical violation. */
@@ -106,4 +107,50 @@ test('an account without a password: its Sign-in methods and the provider confir
   await page.getByRole('button', { name: 'Enable', exact: true }).click();
   await expect(page.getByRole('button', { name: `Confirm with ${OIDC}` })).toBeVisible();
   await noSeriousViolations(page, 'the enable dialog asking to confirm with the provider');
+});
+
+test('the email pages pass axe: forgot and reset password, the emailed links, the Profile banner', async ({ page }) => {
+  for (const path of [
+    '/forgot-password',
+    '/forgot-password?sent=1',
+    '/reset-password?token=not-a-real-token',
+    '/verify-email?token=not-a-real-token',
+    '/confirm-email?token=not-a-real-token',
+    '/signin?reset=1',
+  ]) {
+    await page.goto(path);
+    await hydrated(page);
+    await noSeriousViolations(page, path);
+  }
+
+  // Profile with the "Confirm your email address" banner, then the link's page used.
+  const email = await signUp(page);
+  await expect(page.getByRole('button', { name: 'Send again' })).toBeVisible();
+  await noSeriousViolations(page, 'Profile with the verification banner');
+  await page.goto(linkIn(await waitForMail(email, 'Confirm your email address'), '/verify-email'));
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Confirm my email address' }).click();
+  await expect(page).toHaveURL(/\/settings\?verification=done$/);
+  await noSeriousViolations(page, 'Profile after confirming the address');
+  await page.goto('/verify-email?token=not-a-real-token');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Confirm my email address' }).click();
+  await expect(page.getByRole('alert')).toBeVisible();
+  await noSeriousViolations(page, 'a spent verification link, after pressing the button');
+
+  // The reset page with its form, from a real link.
+  await signOut(page);
+  await page.goto('/forgot-password');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await expect(page.getByRole('status')).toBeVisible();
+  await page.goto(linkIn(await waitForMail(email, 'Reset your Gatehouse password'), '/reset-password'));
+  await hydrated(page);
+  await expect(page.getByLabel('New password')).toBeVisible();
+  await noSeriousViolations(page, 'the reset form');
+  await page.getByLabel('New password').fill('password');
+  await page.getByRole('button', { name: 'Set the new password' }).click();
+  await expect(page.getByRole('alert')).toBeVisible();
+  await noSeriousViolations(page, 'the reset form with an error');
 });
