@@ -142,11 +142,15 @@ mod tests {
         let (services, _clock, _dir) = testing::services().await;
         let user = account(&services).await;
         let mut tx = services.db.begin().await.unwrap();
-        enqueue_in(&mut *tx, &services, user, &message(0)).await.unwrap();
+        enqueue_in(&mut *tx, &services, user, &message(0))
+            .await
+            .unwrap();
         tx.rollback().await.unwrap();
         assert_eq!(store::outbox::queue(&services.db).await.unwrap().0, 0);
         let mut tx = services.db.begin().await.unwrap();
-        enqueue_in(&mut *tx, &services, user, &message(1)).await.unwrap();
+        enqueue_in(&mut *tx, &services, user, &message(1))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(store::outbox::queue(&services.db).await.unwrap().0, 1);
     }
@@ -157,7 +161,9 @@ mod tests {
         let user = account(&services).await;
         for n in 0..30 {
             let mut tx = services.db.begin().await.unwrap();
-            enqueue_in(&mut *tx, &services, user, &message(n)).await.unwrap();
+            enqueue_in(&mut *tx, &services, user, &message(n))
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
         }
         let mailer = Mailer::new(None, "Gatehouse <no-reply@example.com>").unwrap();
@@ -169,9 +175,14 @@ mod tests {
         assert_eq!(sent, 30);
         assert_eq!(store::outbox::queue(&services.db).await.unwrap().0, 0);
         // Nothing left to send, and the messages themselves are gone.
-        let again = deliver_due(&services, Backend::Sqlite, &mailer).await.unwrap();
+        let again = deliver_due(&services, Backend::Sqlite, &mailer)
+            .await
+            .unwrap();
         assert_eq!(again, Pass::default());
-        assert!(store::outbox::all_sealed(&services.db).await.unwrap().is_empty());
+        assert!(store::outbox::all_sealed(&services.db)
+            .await
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
