@@ -431,6 +431,9 @@ test.describe('without JavaScript', () => {
     const old = uniqueEmail('nojs-old');
     const fresh = uniqueEmail('nojs-new');
     await signUpNoJs(page, old);
+    // Notices go to a confirmed address only: confirm the old one first.
+    await follow(page, linkIn(await waitForMail(old, VERIFY), '/verify-email'), 'Confirm my email address', { js: false });
+    await expect(page).toHaveURL(/\/settings\?verification=done$/);
     const section = page.getByRole('region', { name: 'Change email' });
     await section.getByLabel('New email').fill(fresh);
     await section.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
@@ -444,5 +447,7 @@ test.describe('without JavaScript', () => {
     await expect(page).toHaveURL(/\/settings\?email=changed$/);
     await expect(page.locator('dl.facts')).toContainText(fresh);
     await expect(page.locator('dl.facts')).not.toContainText(old);
+    const changed = await waitForMail(old, notice('Your email address was changed'));
+    expect(changed.text).toContain(`is now ${fresh}.`);
   });
 });
