@@ -682,29 +682,7 @@ async fn tokens_appear_in_neither_the_log_nor_a_database_dump() {
     ));
 
     let log = world.server.server_log();
-    let dump: Vec<u8> = if world.server.is_postgres() {
-        let out = std::process::Command::new("/usr/lib/postgresql/15/bin/pg_dump")
-            .arg(&world.server.data.database_url)
-            .output()
-            .expect("run pg_dump");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    } else {
-        let db = world
-            .server
-            .data
-            .database_url
-            .trim_start_matches("sqlite://");
-        let mut bytes = Vec::new();
-        for suffix in ["", "-wal", "-shm"] {
-            bytes.extend(std::fs::read(format!("{db}{suffix}")).unwrap_or_default());
-        }
-        bytes
-    };
+    let dump = world.server.database_dump();
     // Controls: the searches can find what is there.
     assert!(log.contains("mail sent"), "the worker logs its passes");
     assert!(

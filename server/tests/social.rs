@@ -1085,23 +1085,7 @@ async fn no_provider_token_code_or_state_is_kept_in_the_database() {
         );
     }
 
-    let dump = if world.server.is_postgres() {
-        let out = std::process::Command::new("/usr/lib/postgresql/15/bin/pg_dump")
-            .arg(&world.server.data.database_url)
-            .output()
-            .expect("run pg_dump");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    } else {
-        let db = world.server.data.dir.path().join("gatehouse.db");
-        let mut bytes = std::fs::read(&db).expect("the SQLite file");
-        bytes.extend(std::fs::read(db.with_extension("db-wal")).unwrap_or_default());
-        bytes
-    };
+    let dump = world.server.database_dump();
     assert!(
         contains(&dump, "pia@example.test"),
         "the dump holds the accounts"

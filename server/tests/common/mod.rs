@@ -149,6 +149,29 @@ impl TestServer {
         }
     }
 
+    /// Everything the database holds, as bytes to search: the SQLite file with its WAL and
+    /// shared memory, or a `pg_dump`.
+    pub fn database_dump(&self) -> Vec<u8> {
+        if self.is_postgres() {
+            let out = Command::new("/usr/lib/postgresql/15/bin/pg_dump")
+                .arg(&self.data.database_url)
+                .output()
+                .expect("run pg_dump");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return out.stdout;
+        }
+        let db = self.data.database_url.trim_start_matches("sqlite://");
+        let mut bytes = std::fs::read(db).expect("the SQLite file");
+        for suffix in ["-wal", "-shm"] {
+            bytes.extend(std::fs::read(format!("{db}{suffix}")).unwrap_or_default());
+        }
+        bytes
+    }
+
     pub fn server_log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }

@@ -35,7 +35,7 @@ impl Message {
             })
             .collect();
         format!(
-            "<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif; line-height: 1.5\">\n\
+            "<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif; line-height: 1.5; max-width: 40em\">\n\
              {body}<p>— Gatehouse</p>\n</body></html>\n"
         )
     }
