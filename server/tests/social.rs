@@ -1181,3 +1181,53 @@ async fn a_config_mistake_stops_the_start_naming_the_file_the_provider_and_the_k
     let providers = server.browser().json("list_providers", &[]).await;
     assert_eq!(providers[0]["name"], "Corp", "{providers}");
 }
+
+// ---------------------------------------------------------------------------------------
+// 13. Sign-up through a provider only where the operator allows it, and buttons only for
+//     configured providers
+
+#[tokio::test]
+async fn without_providers_no_button_is_shown_and_no_round_trip_begins() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    for page in ["/signin", "/signup"] {
+        let html = browser.get(page).await.text().await.unwrap();
+        assert!(html.contains("<h1>"), "{page} rendered");
+        assert!(!html.contains("Sign in with"), "{page} offers a provider");
+    }
+    assert_eq!(browser.json("list_providers", &[]).await, serde_json::json!([]));
+    let res = browser
+        .client
+        .post(format!("{}/auth/idp/start", server.url))
+        .form(&[("purpose", "sign_in")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/signin?error=unknown_provider&provider=");
+}
+
+#[tokio::test]
+async fn a_provider_without_sign_up_signs_in_only_linked_accounts() {
+    let world = World::start_with(&[("idp", "allow_signup", "false")]);
+    let html = world.browser().get("/signin").await.text().await.unwrap();
+    for name in ["OpenID Test", "GitHub", "Facebook", "Tamper"] {
+        assert!(html.contains(&format!("Sign in with {name}")), "{name}");
+    }
+    let res = round_trip(&world.browser(), "idp", "sign_in", "newcomer-13").await;
+    assert_refused(&res, "/signin", "not_linked", "idp");
+    assert_eq!(world.count("SELECT COUNT(*) FROM users").await, 0);
+
+    // A provider that shares no address cannot make an account either.
+    let res = round_trip(&world.browser(), "github", "sign_in", "noemail:dan-13").await;
+    assert_refused(&res, "/signin", "no_email", "github");
+    assert_eq!(world.count("SELECT COUNT(*) FROM users").await, 0);
+
+    // Control: a password account that connects the provider signs in with it.
+    let owner = world.browser();
+    owner.sign_up("owner-13@example.com").await;
+    let res = round_trip(&owner, "idp", "link", "newcomer-13").await;
+    assert_eq!(location(&res), METHODS_PAGE);
+    let browser = signed_in_with(&world, "idp", "newcomer-13").await;
+    assert_eq!(profile_email(&browser).await, "owner-13@example.com");
+}
