@@ -1195,7 +1195,10 @@ async fn without_providers_no_button_is_shown_and_no_round_trip_begins() {
         assert!(html.contains("<h1>"), "{page} rendered");
         assert!(!html.contains("Sign in with"), "{page} offers a provider");
     }
-    assert_eq!(browser.json("list_providers", &[]).await, serde_json::json!([]));
+    assert_eq!(
+        browser.json("list_providers", &[]).await,
+        serde_json::json!([])
+    );
     let res = browser
         .client
         .post(format!("{}/auth/idp/start", server.url))
