@@ -171,9 +171,12 @@ async fn serve(
         .build();
     tokio::spawn(sweep(services.clone()));
     let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
-    if !mailer.delivers() {
+    let mail = if mailer.delivers() {
+        "smtp"
+    } else {
         tracing::warn!("no --smtp-url: mail is not delivered, only written to this log");
-    }
+        "not delivered (written to the log)"
+    };
     tokio::spawn(send_mail(services.clone(), backend, mailer));
     if let Some(metrics_addr) = config.metrics_addr {
         let bound = metrics::serve(metrics_addr).await?;
@@ -201,6 +204,7 @@ async fn serve(
         ?backend,
         issuer = %config.issuer,
         %providers,
+        mail,
         "Gatehouse started"
     );
     // Tests and scripts read this line to learn the port when started on port 0.
