@@ -150,7 +150,17 @@ async fn pending_session_reaches_no_other_route() {
     let pending = server.browser();
     pending.sign_in(&email, PASSWORD).await;
 
-    let public_pages = ["/", "/signin", "/signup", "/signin/code"];
+    // Pages for anyone: the emailed links work whoever is signed in, or no one.
+    let public_pages = [
+        "/",
+        "/signin",
+        "/signup",
+        "/signin/code",
+        "/forgot-password",
+        "/reset-password",
+        "/verify-email",
+        "/confirm-email",
+    ];
     let pages: Vec<String> = leptos_axum::generate_route_list(app::App)
         .iter()
         .map(|r| r.path().to_owned())
@@ -178,6 +188,12 @@ async fn pending_session_reaches_no_other_route() {
         "/api/signed_in_as",
         // The configured providers' names, which the sign-in page shows to anyone.
         "/api/list_providers",
+        // The emailed links' own functions: the token is the proof, not the session.
+        "/api/request_password_reset",
+        "/api/reset_link_works",
+        "/api/reset_password",
+        "/api/verify_email",
+        "/api/confirm_email_change",
     ];
     let functions: Vec<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_owned())
@@ -194,6 +210,7 @@ async fn pending_session_reaches_no_other_route() {
                     ("current_password", PASSWORD),
                     ("id", "1"),
                     ("provider", "idp"),
+                    ("new_email", "other@example.com"),
                 ],
             )
             .await;
