@@ -284,12 +284,7 @@ async fn sign_in_with(
     identity: &Identity,
     client: &ClientInfo,
 ) -> Result<FirstFactor, AuthError> {
-    let linked = store::linked_identities::find_user(
-        &services.db,
-        &identity.provider_key,
-        &identity.subject,
-    )
-    .await?;
+    let linked = owner_of(services, identity).await?;
     let user_id = match linked {
         Some(user_id) => user_id,
         None => account_for_new_identity(services, provider, identity, client).await?,
@@ -380,12 +375,7 @@ async fn insert_link(
         Ok(()) => Ok(()),
         // Linked elsewhere a moment ago, or this account has another one of this provider.
         Err(err) if store::is_unique_violation(&err) => {
-            let owner = store::linked_identities::find_user(
-                &services.db,
-                &identity.provider_key,
-                &identity.subject,
-            )
-            .await?;
+            let owner = owner_of(services, identity).await?;
             refuse(match owner {
                 Some(owner) if owner != user_id => Refusal::LinkedElsewhere,
                 _ => Refusal::AlreadyLinked,
@@ -403,12 +393,7 @@ async fn link(
     session: &Session,
     client: &ClientInfo,
 ) -> Result<(), AuthError> {
-    let owner = store::linked_identities::find_user(
-        &services.db,
-        &identity.provider_key,
-        &identity.subject,
-    )
-    .await?;
+    let owner = owner_of(services, identity).await?;
     match owner {
         Some(owner) if owner == session.user_id => return Ok(()),
         Some(_) => return refuse(Refusal::LinkedElsewhere),
@@ -458,12 +443,7 @@ async fn reauthenticate(
     session: &Session,
     began_at: i64,
 ) -> Result<(), AuthError> {
-    let owner = store::linked_identities::find_user(
-        &services.db,
-        &identity.provider_key,
-        &identity.subject,
-    )
-    .await?;
+    let owner = owner_of(services, identity).await?;
     if owner != Some(session.user_id) {
         return refuse(Refusal::WrongAccount);
     }
@@ -543,6 +523,18 @@ pub fn recently_reauthenticated(services: &Services, session: &Session) -> bool 
     session
         .reauthenticated_at
         .is_some_and(|at| services.clock.now() - at <= REAUTH_WINDOW_SECS)
+}
+
+/// The account this provider identity is linked to, if any.
+async fn owner_of(services: &Services, identity: &Identity) -> Result<Option<i64>, AuthError> {
+    Ok(
+        store::linked_identities::find_user(
+            &services.db,
+            &identity.provider_key,
+            &identity.subject,
+        )
+        .await?,
+    )
 }
 
 fn random_token() -> String {
