@@ -42,6 +42,10 @@ pub enum AppError {
     SignInEnded { retry_after_secs: Option<u64> },
     #[error("This request came from another site and was refused.")]
     Forbidden,
+    /// The account must have two-factor authentication and has not set it up yet: only
+    /// the enrollment is open to it.
+    #[error("Your account must use two-factor authentication. Set it up under Settings → Two-Factor Auth to continue.")]
+    EnrollmentRequired,
     /// The body was over the limit, refused before it was read.
     #[error("The request is too large.")]
     TooLarge,
@@ -59,7 +63,7 @@ impl AppError {
             | AppError::WrongPassword
             | AppError::InvalidCode
             | AppError::Unauthorized => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::EnrollmentRequired => 403,
             AppError::TooLarge => 413,
             AppError::EmailTaken | AppError::Conflict(_) => 409,
             AppError::Throttled { .. } => 429,
@@ -109,6 +113,7 @@ impl AppError {
             AppError::Throttled { .. } => "throttled",
             AppError::SignInEnded { .. } => "sign_in_ended",
             AppError::Forbidden => "forbidden",
+            AppError::EnrollmentRequired => "enrollment_required",
             AppError::TooLarge => "too_large",
             AppError::Unavailable => "unavailable",
             AppError::Internal => "internal",
@@ -154,6 +159,7 @@ impl From<WireError> for AppError {
                 retry_after_secs: wire.retry_after_secs,
             },
             "forbidden" => AppError::Forbidden,
+            "enrollment_required" => AppError::EnrollmentRequired,
             "too_large" => AppError::TooLarge,
             "unavailable" => AppError::Unavailable,
             _ => AppError::Internal,

@@ -95,6 +95,7 @@ pub async fn services(database_url: &str, master: &[u8; 32]) -> anyhow::Result<S
             session_max_age_secs: 30 * 24 * 3600,
             sign_ups_per_hour: 20,
             public_url: app::redirect::PublicUrl::parse("http://127.0.0.1:3000")?,
+            require_two_factor: false,
         },
         providers: app::auth::social::Providers::default(),
     })

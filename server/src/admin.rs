@@ -1,7 +1,10 @@
 //! The operator's commands, run against the same database as the server.
 
 use anyhow::{bail, Context};
-use app::auth::{server_key, two_factor, Services};
+use app::auth::{
+    policy::{self, Required},
+    server_key, two_factor, Services,
+};
 
 use crate::config::AdminCommand;
 
@@ -19,6 +22,27 @@ pub async fn run(services: &Services, command: AdminCommand) -> anyhow::Result<(
                 Ok(None) => bail!("there is no account with the email {email}"),
                 Err(err) => bail!("{err}"),
             }
+        }
+        AdminCommand::RequireTwoFactor { email } => {
+            match policy::require_for_account(services, &email).await {
+                Ok(Some(Required::Now {
+                    has_second_factor: true,
+                })) => println!(
+                    "Two-factor authentication is now required for {email}. It is on, and can no longer be turned off."
+                ),
+                Ok(Some(Required::Now {
+                    has_second_factor: false,
+                })) => println!(
+                    "Two-factor authentication is now required for {email}. Until it is set up, \
+                     signing in leads only to Settings → Two-Factor Auth."
+                ),
+                Ok(Some(Required::Already)) => {
+                    println!("Two-factor authentication was already required for {email}.")
+                }
+                Ok(None) => bail!("there is no account with the email {email}"),
+                Err(err) => bail!("{err}"),
+            }
+            Ok(())
         }
         AdminCommand::RotateKey { new_file } => {
             let new_master = crate::keyfile::load_or_create_new(&new_file)?;

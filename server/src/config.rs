@@ -42,6 +42,13 @@ pub enum AdminCommand {
         /// The account's email address.
         email: String,
     },
+    /// Require two-factor authentication of one account: without it, the account reaches
+    /// only the enrollment after signing in, and it can no longer be turned off.
+    #[command(name = "require-2fa")]
+    RequireTwoFactor {
+        /// The account's email address.
+        email: String,
+    },
     /// Re-seal every secret under a new server key, in one transaction. Stop every
     /// instance first; afterwards start them with `--secret-key-file NEW_FILE`.
     #[command(name = "rotate-key")]
@@ -129,6 +136,11 @@ pub struct Config {
     /// Accounts one client address may create in an hour.
     #[arg(long, env = "GATEHOUSE_SIGN_UPS_PER_HOUR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
     pub sign_ups_per_hour: u32,
+
+    /// Require two-factor authentication of every account: one without it reaches only
+    /// the enrollment after signing in, and nobody can turn it off.
+    #[arg(long, env = "GATEHOUSE_REQUIRE_TWO_FACTOR")]
+    pub require_two_factor: bool,
 
     /// `human` (the default) or `json`, one object per line for log collectors.
     #[arg(long, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]

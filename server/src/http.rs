@@ -231,17 +231,34 @@ fn client_ip(peer: IpAddr, headers: &http::HeaderMap, trusted: &[IpAddr]) -> IpA
         .unwrap_or(peer)
 }
 
+const TWO_FACTOR_PAGE: &str = "/settings/two-factor";
+/// What a session that must set up two-factor authentication may open.
+const ENROLLMENT_PAGES: &[&str] = &[
+    TWO_FACTOR_PAGE,
+    "/settings/two-factor/enable",
+    "/settings/two-factor/new-codes",
+    "/verify-email",
+    "/confirm-email",
+];
+
 /// Sends a person to the page their session allows, before anything is rendered.
 async fn guard_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::GET {
         return next.run(req).await;
     }
-    let stage = req
+    let session = req
         .extensions()
         .get::<RequestSession>()
-        .and_then(|s| s.0.as_ref())
-        .map(|s| s.stage);
+        .and_then(|s| s.0.as_ref());
+    let stage = session.map(|s| s.stage);
     let path = req.uri().path();
+    // Until it has a second factor, an account that must have one reaches only its
+    // enrollment (and the pages an emailed link opens).
+    if session.is_some_and(|s| s.stage == Stage::Full && s.must_enroll)
+        && !ENROLLMENT_PAGES.contains(&path)
+    {
+        return Redirect::to(TWO_FACTOR_PAGE).into_response();
+    }
     let needs_account = path == "/settings" || path.starts_with("/settings/");
     let at_code_prompt = path == "/signin/code";
     let target = match stage {

@@ -150,6 +150,7 @@ async fn services(
             session_max_age_secs: i64::from(config.session_max_age) * 24 * 3600,
             sign_ups_per_hour: i64::from(config.sign_ups_per_hour),
             public_url,
+            require_two_factor: config.require_two_factor,
         },
         providers,
     };
@@ -259,6 +260,7 @@ async fn sweep(services: Arc<Services>) {
                 handoffs = swept.handoffs,
                 social_flows = swept.social_flows,
                 mail = swept.mail,
+                devices = swept.devices,
                 "removed expired rows"
             ),
             Err(err) => tracing::warn!(error = %err, "could not remove expired rows"),

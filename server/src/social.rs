@@ -3,7 +3,10 @@
 //! without JavaScript.
 
 use app::{
-    api::ssr::{after_first_factor, cookie_value, safe_next, session_set_cookie, RequestSession},
+    api::ssr::{
+        after_first_factor, cookie_value, device_token, safe_next, session_set_cookie,
+        RequestSession,
+    },
     auth::{
         sessions,
         social::{self, Callback, Completed, Purpose, Refusal, BINDING_COOKIE},
@@ -48,6 +51,10 @@ pub async fn start(
         );
     };
     let session = session.filter(|s| s.stage == sessions::Stage::Full);
+    // Until it has a second factor, a required account may not add a way in.
+    if purpose == Purpose::Link && session.as_ref().is_some_and(|s| s.must_enroll) {
+        return error_response(&AppError::EnrollmentRequired, "/auth");
+    }
     let default_next = match purpose {
         Purpose::SignIn => "/settings",
         Purpose::Link | Purpose::Reauth => METHODS_PAGE,
@@ -98,6 +105,7 @@ pub async fn callback(
 ) -> Response {
     let services = &state.services;
     let binding = cookie_value(&headers, BINDING_COOKIE);
+    let device = device_token(&headers, services.config.secure_cookies);
     let current = session
         .as_ref()
         .filter(|s| s.stage == sessions::Stage::Full);
@@ -107,6 +115,7 @@ pub async fn callback(
         query,
         binding.as_deref(),
         current,
+        device.as_ref(),
         &client,
     )
     .await;

@@ -78,8 +78,10 @@ async fn password_step(
         crate::auth::sessions::end(&services, &previous).await?;
     }
     let next = safe_next(&services, next.as_deref());
+    let device = request_device_token(&services);
     let first_factor =
-        sign_in::first_factor_passed(&services, user.id, &client, "password").await?;
+        sign_in::first_factor_passed(&services, user.id, &client, "password", device.as_ref())
+            .await?;
     let pending = matches!(first_factor, sign_in::FirstFactor::Pending(_));
     continue_after_first_factor(&services, &first_factor, &next);
     Ok(pending)

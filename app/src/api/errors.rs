@@ -52,6 +52,13 @@ impl From<AuthError> for AppError {
             AuthError::SameEmail => {
                 AppError::bad_input("That is already your email address.")
             }
+            AuthError::DeviceNotFound => {
+                AppError::Conflict("That device is no longer remembered.".into())
+            }
+            AuthError::TwoFactorRequired => AppError::Conflict(
+                "Two-factor authentication is required for this account, so it cannot be turned off. To move to a new phone, use “Switch to a new phone” instead."
+                    .into(),
+            ),
             // Busy or away: answered 503 with `Retry-After`, not as our fault.
             AuthError::Storage(err) if store::is_transient(&err) => {
                 tracing::error!(error = %err, "database unavailable");

@@ -89,3 +89,51 @@ pub async fn end_other_sessions() -> Result<u64, AppError> {
     leptos_axum::redirect("/settings/sessions");
     Ok(ended)
 }
+
+/// A browser that may skip the second step until it expires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RememberedDeviceView {
+    pub id: i64,
+    pub device: String,
+    pub ip: String,
+    pub remembered: String,
+    pub last_used: String,
+    pub until: String,
+}
+
+#[server(endpoint = "list_remembered_devices")]
+pub async fn list_remembered_devices() -> Result<Vec<RememberedDeviceView>, AppError> {
+    use super::ssr::*;
+    use crate::{
+        auth::remembered_devices,
+        dates::{date_time, long_date},
+    };
+
+    let services = services()?;
+    let current = require_full_session()?;
+    Ok(remembered_devices::list(&services, current.user_id)
+        .await?
+        .into_iter()
+        .map(|d| RememberedDeviceView {
+            id: d.id,
+            device: d.description,
+            ip: d.ip,
+            remembered: date_time(d.created_at),
+            last_used: date_time(d.last_used_at),
+            until: long_date(d.expires_at),
+        })
+        .collect())
+}
+
+/// Forgets a remembered device: its next sign-in asks for the second factor again.
+#[server(endpoint = "forget_device")]
+pub async fn forget_device(id: i64) -> Result<(), AppError> {
+    use super::ssr::*;
+    use crate::auth::remembered_devices;
+
+    let services = services()?;
+    let current = require_full_session()?;
+    remembered_devices::forget(&services, current.user_id, id, &client_info()).await?;
+    leptos_axum::redirect("/settings/sessions");
+    Ok(())
+}

@@ -104,7 +104,7 @@ pub async fn load_confirmation() -> Result<Confirmation, AppError> {
     use crate::auth::social;
 
     let services = services()?;
-    let session = require_full_session()?;
+    let session = require_session_for_enrollment()?;
     let methods = social::methods(&services, session.user_id).await?;
     if methods.has_password {
         return Ok(Confirmation::Password);

@@ -9,6 +9,7 @@ use leptos_axum::ResponseOptions;
 
 use crate::{
     auth::{
+        remembered_devices::{self, DeviceToken},
         sessions::{self, Session, SessionToken, Stage},
         ClientInfo, Services,
     },
@@ -46,8 +47,19 @@ pub fn session() -> Option<Session> {
     })
 }
 
-/// The full session, or 401. A session still waiting for its second factor grants nothing.
+/// The full session, or 401. A session still waiting for its second factor grants
+/// nothing, and one that must first set up two-factor authentication only that (403).
 pub fn require_full_session() -> Result<Session, AppError> {
+    let session = require_session_for_enrollment()?;
+    if session.must_enroll {
+        return Err(AppError::EnrollmentRequired);
+    }
+    Ok(session)
+}
+
+/// The full session, even one that must set up two-factor authentication before anything
+/// else: for the enrollment's own functions.
+pub fn require_session_for_enrollment() -> Result<Session, AppError> {
     session()
         .filter(|s| s.stage == Stage::Full)
         .ok_or(AppError::Unauthorized)
@@ -76,6 +88,37 @@ pub fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
         .filter_map(Result::ok)
         .find(|c| c.name() == name)
         .map(|c| c.value().to_owned())
+}
+
+/// The remembered-device token the browser sent, if any.
+pub fn device_token(headers: &http::HeaderMap, secure: bool) -> Option<DeviceToken> {
+    cookie_value(headers, remembered_devices::cookie_name(secure))
+        .and_then(|value| DeviceToken::from_cookie(&value))
+}
+
+/// The remembered-device token of this request.
+pub fn request_device_token(services: &Services) -> Option<DeviceToken> {
+    parts().and_then(|p| device_token(&p.headers, services.config.secure_cookies))
+}
+
+/// Gives the browser its remembered-device cookie, for as long as the device is
+/// remembered. It is sent only to Gatehouse, never read by scripts.
+pub fn set_device_cookie(services: &Services, token: &DeviceToken) {
+    let secure = services.config.secure_cookies;
+    let cookie = cookie::Cookie::build((
+        remembered_devices::cookie_name(secure),
+        token.expose().to_owned(),
+    ))
+    .path("/")
+    .http_only(true)
+    .secure(secure)
+    .same_site(cookie::SameSite::Lax)
+    .max_age(cookie::time::Duration::seconds(
+        remembered_devices::REMEMBER_SECS,
+    ))
+    .build()
+    .to_string();
+    append_set_cookie(&cookie);
 }
 
 pub fn set_session_cookie(services: &Services, token: &SessionToken, stage: Stage) {

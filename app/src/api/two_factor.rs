@@ -14,6 +14,8 @@ pub struct TwoFactorStatus {
     pub enabled_since: Option<String>,
     pub codes_left: i64,
     pub any_code_used: bool,
+    /// Required by policy: it cannot be turned off, and until it is on nothing else opens.
+    pub required: bool,
 }
 
 /// The enable dialog's first step.
@@ -23,6 +25,8 @@ pub struct EnrollmentView {
     pub key: String,
     pub email: String,
     pub issuer: String,
+    /// Two-factor authentication is on already: this secret replaces the current app's.
+    pub switching: bool,
 }
 
 /// A new set of recovery codes, shown once.
@@ -65,12 +69,13 @@ pub async fn load_two_factor_status() -> Result<TwoFactorStatus, AppError> {
     use crate::auth::two_factor;
 
     let services = services()?;
-    let session = require_full_session()?;
+    let session = require_session_for_enrollment()?;
     let status = two_factor::status(&services, session.user_id).await?;
     Ok(TwoFactorStatus {
         enabled_since: status.enabled_at.map(crate::dates::long_date),
         codes_left: status.codes_left,
         any_code_used: status.any_code_used,
+        required: session.two_factor_required,
     })
 }
 
@@ -81,7 +86,7 @@ pub async fn start_enrollment() -> Result<EnrollmentView, AppError> {
     use crate::auth::two_factor;
 
     let services = services()?;
-    let session = require_full_session()?;
+    let session = require_session_for_enrollment()?;
     let enrollment = two_factor::begin_enrollment(&services, &session).await?;
     no_store();
     leptos_axum::redirect("/settings/two-factor/enable");
@@ -90,6 +95,7 @@ pub async fn start_enrollment() -> Result<EnrollmentView, AppError> {
         key: enrollment.key,
         email: session.email,
         issuer: services.config.issuer.clone(),
+        switching: enrollment.switching,
     })
 }
 
@@ -100,7 +106,7 @@ pub async fn pending_enrollment() -> Result<Option<EnrollmentView>, AppError> {
     use crate::auth::two_factor;
 
     let services = services()?;
-    let session = require_full_session()?;
+    let session = require_session_for_enrollment()?;
     no_store();
     Ok(two_factor::pending_enrollment(&services, &session)
         .await?
@@ -109,6 +115,7 @@ pub async fn pending_enrollment() -> Result<Option<EnrollmentView>, AppError> {
             key: e.key,
             email: session.email.clone(),
             issuer: services.config.issuer.clone(),
+            switching: e.switching,
         }))
 }
 
@@ -121,8 +128,32 @@ pub async fn enable_two_factor(
     use crate::auth::two_factor;
 
     let services = services()?;
-    let session = require_full_session()?;
+    let session = require_session_for_enrollment()?;
     let codes = two_factor::enable(&services, &session, &code, password, &client_info()).await?;
+    deliver_codes(&services, &session, codes).await
+}
+
+/// Moves two-factor authentication to a new app in one step, where it may not be off.
+#[server(endpoint = "switch_authenticator_app")]
+pub async fn switch_authenticator_app(
+    current_code: String,
+    code: String,
+    password: String,
+) -> Result<RecoveryCodeSet, AppError> {
+    use super::ssr::*;
+    use crate::auth::two_factor;
+
+    let services = services()?;
+    let session = require_full_session()?;
+    let codes = two_factor::switch_app(
+        &services,
+        &session,
+        &current_code,
+        &code,
+        password,
+        &client_info(),
+    )
+    .await?;
     deliver_codes(&services, &session, codes).await
 }
 
@@ -161,7 +192,7 @@ pub async fn load_new_recovery_codes() -> Result<Option<RecoveryCodeSet>, AppErr
     use crate::auth::code_handoff;
 
     let services = services()?;
-    let session = require_full_session()?;
+    let session = require_session_for_enrollment()?;
     no_store();
     Ok(code_handoff::show(&services, &session)
         .await?
@@ -179,7 +210,7 @@ pub async fn dismiss_new_recovery_codes() -> Result<(), AppError> {
     use crate::auth::code_handoff;
 
     let services = services()?;
-    let session = require_full_session()?;
+    let session = require_session_for_enrollment()?;
     code_handoff::discard(&services, &session).await?;
     leptos_axum::redirect("/settings/two-factor");
     Ok(())
@@ -195,10 +226,14 @@ pub fn sign_in_ended_path(retry_after_secs: Option<u64>) -> String {
 
 /// The second step of signing in: a code from the app or a recovery code.
 #[server(endpoint = "verify_sign_in_code")]
-pub async fn verify_sign_in_code(code: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn verify_sign_in_code(
+    code: String,
+    next: Option<String>,
+    remember: Option<String>,
+) -> Result<(), AppError> {
     use crate::auth::metrics::{self, SignInStep};
 
-    let result = second_factor_step(code, next).await;
+    let result = second_factor_step(code, next, remember.is_some()).await;
     metrics::sign_in(
         SignInStep::SecondFactor,
         super::errors::sign_in_outcome(&result, false),
@@ -207,7 +242,11 @@ pub async fn verify_sign_in_code(code: String, next: Option<String>) -> Result<(
 }
 
 #[cfg(feature = "ssr")]
-async fn second_factor_step(code: String, next: Option<String>) -> Result<(), AppError> {
+async fn second_factor_step(
+    code: String,
+    next: Option<String>,
+    remember: bool,
+) -> Result<(), AppError> {
     use super::ssr::*;
     use crate::auth::{
         sessions::Stage,
@@ -218,9 +257,12 @@ async fn second_factor_step(code: String, next: Option<String>) -> Result<(), Ap
     let session = require_pending_session()?;
     let client = client_info();
     let factor = Factor::parse(&code).map_err(crate::auth::AuthError::from)?;
-    match two_factor::finish_sign_in(&services, &session, &factor, &client).await? {
-        PromptOutcome::SignedIn(token) => {
+    match two_factor::finish_sign_in(&services, &session, &factor, remember, &client).await? {
+        PromptOutcome::SignedIn { token, device } => {
             set_session_cookie(&services, &token, Stage::Full);
+            if let Some(device) = device {
+                set_device_cookie(&services, &device);
+            }
             leptos_axum::redirect(&safe_next(&services, next.as_deref()));
             Ok(())
         }

@@ -189,6 +189,7 @@ pub async fn set_password(
     if !store::users::set_first_password_hash(&mut *tx, user.id, &hash).await? {
         return Err(AuthError::PasswordAlreadySet);
     }
+    super::remembered_devices::forget_all_in(&mut *tx, user.id).await?;
     audit::record_in(
         &mut *tx,
         services,

@@ -25,6 +25,10 @@ pub enum EventKind {
     PasswordReset,
     EmailChangeRequested,
     EmailChanged,
+    DeviceRemembered,
+    DeviceForgotten,
+    TwoFactorRequired,
+    AuthenticatorSwitched,
 }
 
 impl EventKind {
@@ -50,6 +54,10 @@ impl EventKind {
             EventKind::PasswordReset => "password_reset",
             EventKind::EmailChangeRequested => "email_change_requested",
             EventKind::EmailChanged => "email_changed",
+            EventKind::DeviceRemembered => "device_remembered",
+            EventKind::DeviceForgotten => "device_forgotten",
+            EventKind::TwoFactorRequired => "two_factor_required",
+            EventKind::AuthenticatorSwitched => "authenticator_switched",
         }
     }
 }
@@ -77,6 +85,10 @@ fn describe(kind: &str) -> &'static str {
         "password_reset" => "Password reset by email",
         "email_change_requested" => "Email change asked for",
         "email_changed" => "Email address changed",
+        "device_remembered" => "Device remembered for 30 days",
+        "device_forgotten" => "Remembered device forgotten",
+        "two_factor_required" => "Two-factor authentication required by policy",
+        "authenticator_switched" => "Authenticator app replaced",
         _ => "Account activity",
     }
 }

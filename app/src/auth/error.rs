@@ -57,6 +57,12 @@ pub enum AuthError {
     AlreadyVerified,
     #[error("the new address is the current one")]
     SameEmail,
+    /// A remembered device that is not (or no longer) the account's.
+    #[error("no such remembered device")]
+    DeviceNotFound,
+    /// Turning two-factor authentication off, where policy requires it.
+    #[error("two-factor authentication is required")]
+    TwoFactorRequired,
     #[error("storage: {0}")]
     Storage(#[from] sqlx::Error),
     /// The password hasher stopped taking work.

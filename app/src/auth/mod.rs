@@ -13,7 +13,9 @@ pub mod metrics;
 pub mod notices;
 pub mod password;
 pub mod password_reset;
+pub mod policy;
 pub mod recovery_codes;
+pub mod remembered_devices;
 pub mod sealing;
 pub mod server_key;
 pub mod sessions;
@@ -52,6 +54,8 @@ pub struct AuthConfig {
     pub sign_ups_per_hour: i64,
     /// Where people reach Gatehouse: every redirect and same-site check is built on it.
     pub public_url: crate::redirect::PublicUrl,
+    /// Every account must use two-factor authentication (`--require-two-factor`).
+    pub require_two_factor: bool,
 }
 
 /// Everything the domain depends on, built once by the host.

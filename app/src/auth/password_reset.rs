@@ -86,6 +86,7 @@ pub async fn reset(
     }
     store::users::set_password_hash(&mut *tx, user_id, &hash).await?;
     sessions::end_others(&mut *tx, user_id, None).await?;
+    super::remembered_devices::forget_all_in(&mut *tx, user_id).await?;
     store::email_tokens::delete_for_user(&mut *tx, user_id).await?;
     audit::record_in(
         &mut *tx,

@@ -71,11 +71,19 @@ pub struct Session {
     pub reauthenticated_at: Option<i64>,
     /// "password", or the name of the provider the session began with.
     pub first_factor: String,
+    /// Two-factor authentication is required of this account, by the operator's
+    /// `--require-two-factor` or by `server admin require-2fa`.
+    pub two_factor_required: bool,
+    /// Required, and not set up yet: the session reaches only the enrollment.
+    pub must_enroll: bool,
 }
 
-impl From<SessionRow> for Session {
-    fn from(row: SessionRow) -> Self {
+impl Session {
+    fn from_row(row: SessionRow, required_for_everyone: bool) -> Self {
+        let two_factor_required = required_for_everyone || row.two_factor_required != 0;
         Session {
+            two_factor_required,
+            must_enroll: two_factor_required && row.has_second_factor == 0,
             id: row.id,
             user_id: row.user_id,
             email: row.email,
@@ -167,7 +175,7 @@ pub async fn resolve(
     else {
         return Ok(None);
     };
-    let session = Session::from(row);
+    let session = Session::from_row(row, services.config.require_two_factor);
     if session.stage == Stage::Full && now - session.last_seen_at >= TOUCH_INTERVAL_SECS {
         let absolute_end = session.created_at + services.config.session_max_age_secs;
         let expires_at = (now + FULL_IDLE_SECS).min(absolute_end);
@@ -226,7 +234,11 @@ pub struct CodeAttempt {
 /// The account's signed-in sessions, most recently used first.
 pub async fn list(services: &Services, user_id: i64) -> Result<Vec<Session>, AuthError> {
     let rows = table::list_for_user(&services.db, user_id, services.clock.now()).await?;
-    Ok(rows.into_iter().map(Session::from).collect())
+    let everyone = services.config.require_two_factor;
+    Ok(rows
+        .into_iter()
+        .map(|row| Session::from_row(row, everyone))
+        .collect())
 }
 
 /// Ends one of the account's sessions. False if there was no such session.

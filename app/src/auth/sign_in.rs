@@ -1,9 +1,11 @@
 //! What follows the first factor, whichever it was: a full session, or one waiting at
-//! the code prompt when the account has two-factor authentication on.
+//! the code prompt when the account has two-factor authentication on (and the browser is
+//! not one it remembers).
 
 use super::{
     audit::{self, EventKind},
     error::AuthError,
+    remembered_devices::{self, DeviceToken},
     sessions::{self, SessionToken, Stage},
     two_factor, ClientInfo, Services,
 };
@@ -18,17 +20,27 @@ pub enum FirstFactor {
 }
 
 /// Starts the session a passed first factor earns. `method` is "password" or the
-/// provider's name, shown in the activity log. An account whose second factor is locked
-/// gets the lock now: the prompt could check nothing yet.
+/// provider's name, shown in the activity log. A browser the account remembers
+/// (`device`) skips the second step. An account whose second factor is locked gets the
+/// lock now, remembered or not: the prompt could check nothing yet.
 pub async fn first_factor_passed(
     services: &Services,
     user_id: i64,
     client: &ClientInfo,
     method: &str,
+    device: Option<&DeviceToken>,
 ) -> Result<FirstFactor, AuthError> {
     if two_factor::is_enabled(services, user_id).await? {
         if let Some(retry_after_secs) = two_factor::locked_for(services, user_id).await? {
             return Err(AuthError::SecondFactorLocked { retry_after_secs });
+        }
+        if let Some(device) = device {
+            if remembered_devices::recognise(services, user_id, device).await? {
+                let token = sessions::start(services, user_id, Stage::Full, client, method).await?;
+                let how = format!("{method} on a remembered device");
+                audit::record(services, user_id, EventKind::SignedIn, client, &how).await?;
+                return Ok(FirstFactor::Full(token));
+            }
         }
         let token = sessions::start(
             services,

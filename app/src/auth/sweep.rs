@@ -13,6 +13,7 @@ pub struct Swept {
     pub handoffs: u64,
     pub social_flows: u64,
     pub mail: u64,
+    pub devices: u64,
 }
 
 impl Swept {
@@ -23,6 +24,7 @@ impl Swept {
             + self.handoffs
             + self.social_flows
             + self.mail
+            + self.devices
     }
 }
 
@@ -37,5 +39,6 @@ pub async fn run(services: &Services) -> Result<Swept, AuthError> {
         // Links that expired, and the records of mail sent or given up on a month ago.
         mail: store::email_tokens::delete_expired(&services.db, now).await?
             + store::outbox::delete_done(&services.db, now - 30 * 24 * 3600).await?,
+        devices: store::remembered_devices::delete_expired(&services.db, now).await?,
     })
 }

@@ -63,6 +63,7 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
             sign_ups_per_hour: 20,
             public_url: crate::redirect::PublicUrl::parse("http://127.0.0.1:3000")
                 .expect("public URL"),
+            require_two_factor: false,
         },
         providers: super::social::Providers::default(),
     };

@@ -14,6 +14,7 @@ use super::{
     metrics::{self, Change},
     notices::{self, Notice},
     recovery_codes::{self, RecoveryCode},
+    remembered_devices::{self, DeviceToken},
     sessions::{self, Session},
     throttle,
     totp::{self, TotpCode, TotpSecret},
@@ -29,6 +30,8 @@ pub struct Enrollment {
     pub qr_svg: String,
     pub key: String,
     pub expires_at: i64,
+    /// Two-factor authentication is on: the secret is for switching to a new app.
+    pub switching: bool,
 }
 
 pub struct Status {
@@ -105,14 +108,15 @@ pub async fn begin_enrollment(
     services: &Services,
     session: &Session,
 ) -> Result<Enrollment, AuthError> {
-    if is_enabled(services, session.user_id).await? {
+    // An account that may not turn it off switches phones in one step instead.
+    if is_enabled(services, session.user_id).await? && !session.two_factor_required {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
     let secret = TotpSecret::generate(&mut OsRng);
     let sealed = seal(services, session.user_id, &secret)?;
     let expires_at = services.clock.now() + ENROLLMENT_TTL_SECS;
     store::totp::put_enrollment(&services.db, session.id, &sealed, expires_at).await?;
-    enrollment_view(services, session, &secret, expires_at)
+    enrollment_view(services, session, &secret, expires_at).await
 }
 
 /// The session's pending secret, if it has one that has not expired.
@@ -127,10 +131,12 @@ pub async fn pending_enrollment(
         return Ok(None);
     };
     let secret = open(services, session.user_id, &sealed)?;
-    enrollment_view(services, session, &secret, expires_at).map(Some)
+    enrollment_view(services, session, &secret, expires_at)
+        .await
+        .map(Some)
 }
 
-fn enrollment_view(
+async fn enrollment_view(
     services: &Services,
     session: &Session,
     secret: &TotpSecret,
@@ -142,6 +148,7 @@ fn enrollment_view(
         qr_svg: qr_svg(&uri)?,
         key: secret.grouped_base32(),
         expires_at,
+        switching: is_enabled(services, session.user_id).await?,
     })
 }
 
@@ -224,6 +231,9 @@ pub async fn disable(
     password: String,
     client: &ClientInfo,
 ) -> Result<(), AuthError> {
+    if session.two_factor_required {
+        return Err(AuthError::TwoFactorRequired);
+    }
     let factor = Factor::parse(code)?;
     accounts::confirm_identity(services, session, password, client).await?;
     if !is_enabled(services, session.user_id).await? {
@@ -246,6 +256,69 @@ pub async fn disable(
     .await?;
     metrics::two_factor_change(Change::Disabled);
     Ok(())
+}
+
+/// Moves two-factor authentication to a new authenticator app in one commit, for an
+/// account that may not turn it off (disable-then-enable is the others' way): a current
+/// factor (the old app's code or a recovery code), the new app's code for the pending
+/// secret, and the password. The old secret and recovery codes stop working together.
+pub async fn switch_app(
+    services: &Services,
+    session: &Session,
+    current: &str,
+    code: &str,
+    password: String,
+    client: &ClientInfo,
+) -> Result<Vec<RecoveryCode>, AuthError> {
+    let current = Factor::parse(current)?;
+    let code = TotpCode::parse(code)?;
+    accounts::confirm_identity(services, session, password, client).await?;
+    if !is_enabled(services, session.user_id).await? {
+        return Err(AuthError::TwoFactorNotOn);
+    }
+    let now = services.clock.now();
+    let (sealed, _) = store::totp::find_enrollment(&services.db, session.id, now)
+        .await?
+        .ok_or(AuthError::SetupExpired)?;
+    let secret = open(services, session.user_id, &sealed)?;
+    // The new app's code is counted and checked first, so a wrong one spends nothing.
+    let attempt = throttle::reserve(
+        services,
+        throttle::second_factor_key(session.user_id),
+        throttle::SECOND_FACTOR,
+    )
+    .await?;
+    let Ok(step) = totp::verify(&secret, &code, now, None) else {
+        return Err(second_factor_failed(
+            services.db.begin().await?,
+            services,
+            session.user_id,
+            client,
+            "new app, while switching",
+            attempt,
+        )
+        .await);
+    };
+    let codes = recovery_codes::generate_set(&mut OsRng);
+    let hashes = hash_all(services, &codes);
+    let mut accepted = accept(services, session.user_id, &current, client).await?;
+    let tx = accepted.tx();
+    throttle::succeeded_in(&mut **tx, attempt).await?;
+    if !store::totp::take_enrollment(&mut **tx, session.id).await? {
+        return Err(AuthError::SetupAlreadyUsed);
+    }
+    store::totp::delete(&mut **tx, session.user_id).await?;
+    store::totp::insert(&mut **tx, session.user_id, &sealed, step, now).await?;
+    store::recovery_codes::replace_all(tx, session.user_id, &hashes).await?;
+    commit_factor_change(
+        accepted.tx,
+        services,
+        session,
+        EventKind::AuthenticatorSwitched,
+        client,
+    )
+    .await?;
+    Ok(codes)
 }
 
 /// Issues a fresh set of recovery codes; the old set stops working in the same commit.
@@ -441,21 +514,26 @@ async fn second_factor_failed(
 /// What the code prompt's attempt came to.
 #[derive(Debug)]
 pub enum PromptOutcome {
-    /// The code was right: the session is full under this new token.
-    SignedIn(sessions::SessionToken),
+    /// The code was right: the session is full under this new token, and the browser is
+    /// remembered under `device` when the person asked for it.
+    SignedIn {
+        token: sessions::SessionToken,
+        device: Option<DeviceToken>,
+    },
     /// The session is gone: it used its last attempt, had none left, or the account's
     /// second step is locked (for `retry_after_secs`).
     Ended { retry_after_secs: Option<u64> },
 }
 
 /// The code prompt. Each pending session has five attempts, each taken before its code is
-/// checked; the account's own limit applies on top, and its lock ends the session. On success the factor is spent, the
-/// session becomes a full one under a new token, and the sign-in is logged, all in one
-/// commit.
+/// checked; the account's own limit applies on top, and its lock ends the session. On
+/// success the factor is spent, the session becomes a full one under a new token, the
+/// browser is remembered if `remember`, and the sign-in is logged, all in one commit.
 pub async fn finish_sign_in(
     services: &Services,
     session: &Session,
     factor: &Factor,
+    remember: bool,
     client: &ClientInfo,
 ) -> Result<PromptOutcome, AuthError> {
     let mut tx = services.db.begin().await?;
@@ -498,8 +576,16 @@ pub async fn finish_sign_in(
         &how,
     )
     .await?;
+    let device = if remember {
+        Some(
+            remembered_devices::remember_in(accepted.tx(), services, session.user_id, client)
+                .await?,
+        )
+    } else {
+        None
+    };
     accepted.commit().await?;
-    Ok(PromptOutcome::SignedIn(token))
+    Ok(PromptOutcome::SignedIn { token, device })
 }
 
 /// Finishes a factor change in the transaction that made it: every other session of the
@@ -518,6 +604,7 @@ pub(crate) async fn commit_factor_change(
         EventKind::TwoFactorEnabled => Some(Notice::TwoFactorEnabled),
         EventKind::TwoFactorDisabled => Some(Notice::TwoFactorDisabled),
         EventKind::RecoveryCodesRegenerated => Some(Notice::RecoveryCodesRegenerated),
+        EventKind::AuthenticatorSwitched => Some(Notice::AuthenticatorSwitched),
         EventKind::PasswordChanged => Some(Notice::PasswordChanged),
         _ => None,
     };
@@ -543,8 +630,8 @@ pub(crate) async fn commit_factor_change(
     Ok(())
 }
 
-/// Ends the account's sessions but `keep`, and drops every pending enrollment and code
-/// handoff of the account (the ended sessions' go with them by cascade; `keep`'s are
+/// Ends the account's sessions but `keep`, forgets its remembered devices, and drops
+/// every pending enrollment and code handoff of the account (the ended sessions' go with them by cascade; `keep`'s are
 /// stale after a change).
 async fn end_sessions_in(
     tx: &mut Transaction<'static, Any>,
@@ -552,6 +639,7 @@ async fn end_sessions_in(
     keep: Option<i64>,
 ) -> Result<u64, AuthError> {
     let ended = sessions::end_others(&mut **tx, user_id, keep).await?;
+    remembered_devices::forget_all_in(&mut **tx, user_id).await?;
     store::totp::delete_enrollments_of_user(&mut **tx, user_id).await?;
     store::code_handoffs::delete_for_user(&mut **tx, user_id).await?;
     Ok(ended)

@@ -13,6 +13,9 @@ pub fn CodeInput(
     #[prop(into)] numeric: Signal<bool>,
     #[prop(optional)] describedby: &'static str,
     #[prop(optional)] auto_submit: bool,
+    /// The form field's name; "code" unless a form holds two codes.
+    #[prop(default = "code")]
+    name: &'static str,
 ) -> impl IntoView {
     let hint_id = format!("{id}-hint");
     let submits_itself = move || auto_submit && numeric.get();
@@ -38,7 +41,7 @@ pub fn CodeInput(
             <label for=id>{label}</label>
             <input
                 id=id
-                name="code"
+                name=name
                 type="text"
                 class="code-input"
                 inputmode=move || if numeric.get() { "numeric" } else { "text" }

@@ -56,6 +56,11 @@ pub fn CodePromptPage() -> impl IntoView {
             </p>
             <ActionForm action=verify attr:class="stack">
                 <input type="hidden" name="next" value=next />
+                // Above the field: a 6th digit sends the form by itself.
+                <label class="checkbox">
+                    <input type="checkbox" name="remember" value="on" />
+                    " Remember this device for 30 days"
+                </label>
                 <CodeInput
                     id="code"
                     label="Two-factor authentication code"

@@ -4,7 +4,10 @@ use leptos::{either::Either, form::ActionForm, prelude::*};
 use leptos_router::hooks::use_location;
 
 use crate::{
-    api::sessions::{list_sessions, EndOtherSessions, EndSession, SessionView},
+    api::sessions::{
+        list_remembered_devices, list_sessions, EndOtherSessions, EndSession, ForgetDevice,
+        RememberedDeviceView, SessionView,
+    },
     components::form::{action_error, FormError, LoadError},
 };
 
@@ -44,6 +47,67 @@ pub fn SessionsTab() -> impl IntoView {
             <button type="submit" class="button secondary">"Sign out everywhere else"</button>
         </ActionForm>
         <FormError id="end-others-error" message=action_error(end_others) />
+        <RememberedDevices />
+    }
+}
+
+/// The browsers that skip the second step, each of which can be forgotten.
+#[component]
+fn RememberedDevices() -> impl IntoView {
+    let forget = ServerAction::<ForgetDevice>::new();
+    let devices = Resource::new(
+        move || forget.version().get(),
+        |_| list_remembered_devices(),
+    );
+    view! {
+        <h2 id="remembered-heading">"Remembered devices"</h2>
+        <p>
+            "Signing in on these browsers asks only for your password, until the date shown. "
+            "Changing your password or two-factor settings forgets them all."
+        </p>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match devices.await {
+                    Ok(list) if list.is_empty() => Either::Left(view! {
+                        <p class="muted" data-testid="no-remembered-devices">"No device is remembered."</p>
+                    }.into_any()),
+                    Ok(list) => Either::Left(view! {
+                        <ul class="session-list" aria-labelledby="remembered-heading">
+                            {list.into_iter().map(|d| view! { <RememberedDevice device=d forget /> }).collect_view()}
+                        </ul>
+                    }.into_any()),
+                    Err(error) => Either::Right(view! { <LoadError error /> }),
+                }
+            })}
+        </Transition>
+        <FormError id="forget-device-error" message=action_error(forget) />
+    }
+}
+
+#[component]
+fn RememberedDevice(
+    device: RememberedDeviceView,
+    forget: ServerAction<ForgetDevice>,
+) -> impl IntoView {
+    let RememberedDeviceView {
+        id,
+        device,
+        ip,
+        remembered,
+        last_used,
+        until,
+    } = device;
+    view! {
+        <li class="session">
+            <div>
+                <p class="session-device">{device}</p>
+                <p class="muted">{format!("Remembered {remembered} · Last used {last_used} · IP {ip} · Until {until}")}</p>
+            </div>
+            <ActionForm action=forget>
+                <input type="hidden" name="id" value=id />
+                <button type="submit" class="button secondary">"Forget"</button>
+            </ActionForm>
+        </li>
     }
 }
 

@@ -7,7 +7,7 @@ use crate::{
     api::two_factor::{
         load_new_recovery_codes, load_two_factor_status, pending_enrollment, DisableTwoFactor,
         DismissNewRecoveryCodes, EnableTwoFactor, EnrollmentView, RegenerateRecoveryCodes,
-        StartEnrollment, TwoFactorStatus, RECOVERY_CODES_PER_SET,
+        StartEnrollment, SwitchAuthenticatorApp, TwoFactorStatus, RECOVERY_CODES_PER_SET,
     },
     components::{
         code_input::CodeInput,
@@ -38,7 +38,7 @@ pub fn TwoFactorTab() -> impl IntoView {
             {move || Suspend::new(async move {
                 match status.await {
                     Ok(status) if status.enabled_since.is_some() => Either::Left(view! { <EnabledPanel status /> }),
-                    Ok(_) => Either::Right(Either::Left(view! { <DisabledPanel start /> })),
+                    Ok(status) => Either::Right(Either::Left(view! { <DisabledPanel start required=status.required /> })),
                     Err(error) => Either::Right(Either::Right(view! { <LoadError error /> })),
                 }
             })}
@@ -48,12 +48,21 @@ pub fn TwoFactorTab() -> impl IntoView {
 }
 
 #[component]
-fn DisabledPanel(start: ServerAction<StartEnrollment>) -> impl IntoView {
+fn DisabledPanel(start: ServerAction<StartEnrollment>, required: bool) -> impl IntoView {
     let panel = NodeRef::new();
     return_focus_here(panel, HEADING);
+    let required = required.then(|| {
+        view! {
+            <p class="warning" role="status" data-testid="required-notice">
+                "Your account must use two-factor authentication. Set it up now: the rest of "
+                "Gatehouse opens once it is on."
+            </p>
+        }
+    });
     view! {
         <div node_ref=panel>
         <p class="status-line"><span class="badge off">"Off"</span></p>
+        {required}
         <p>
             "Make your account more secure with two-factor authentication. After your password, "
             "Gatehouse will ask for a 6-digit code from an authenticator app on your phone, so a "
@@ -99,13 +108,44 @@ fn EnabledPanel(status: TwoFactorStatus) -> impl IntoView {
         <p>"Signing in asks for a code from your authenticator app after your password."</p>
         <div class="button-row">
             <a href="/settings/two-factor/recovery-codes" data-opens="/settings/two-factor/recovery-codes" class="button secondary">"Regenerate recovery codes"</a>
-            <a href="/settings/two-factor/disable" data-opens="/settings/two-factor/disable" class="button danger">"Disable"</a>
+            {if status.required {
+                Either::Left(view! { <SwitchButton /> })
+            } else {
+                Either::Right(view! {
+                    <a href="/settings/two-factor/disable" data-opens="/settings/two-factor/disable" class="button danger">"Disable"</a>
+                })
+            }}
         </div>
-        <p class="muted">
-            "Switching to a new phone or app? Disable two-factor authentication, then enable it "
-            "again with the new app. The old app's codes and your old recovery codes stop working."
-        </p>
+        {if status.required {
+            Either::Left(view! {
+                <p class="muted" data-testid="required-notice">
+                    "Two-factor authentication is required for your account, so it cannot be "
+                    "turned off. Moving to a new phone or app? Press “Switch to a new phone”: "
+                    "the old app’s codes and your old recovery codes stop working once the new "
+                    "app is confirmed."
+                </p>
+            })
+        } else {
+            Either::Right(view! {
+                <p class="muted">
+                    "Switching to a new phone or app? Disable two-factor authentication, then enable it "
+                    "again with the new app. The old app's codes and your old recovery codes stop working."
+                </p>
+            })
+        }}
         </div>
+    }
+}
+
+/// Opens the enable dialog with a new secret that will replace the current app's.
+#[component]
+fn SwitchButton() -> impl IntoView {
+    let start = ServerAction::<StartEnrollment>::new();
+    view! {
+        <ActionForm action=start>
+            <button type="submit" class="button secondary" data-opens="/settings/two-factor/enable" disabled=move || start.pending().get()>"Switch to a new phone"</button>
+        </ActionForm>
+        <FormError id="switch-error" message=action_error(start) />
     }
 }
 
@@ -113,14 +153,21 @@ fn EnabledPanel(status: TwoFactorStatus) -> impl IntoView {
 pub fn EnableDialog() -> impl IntoView {
     let enrollment = Resource::new(|| (), |_| pending_enrollment());
     let enable = ServerAction::<EnableTwoFactor>::new();
+    let switch = ServerAction::<SwitchAuthenticatorApp>::new();
     // Only success swaps the form for the codes, so a failed try keeps what was typed.
-    let codes = Memo::new(move |_| enable.value().get().and_then(Result::ok));
+    let codes = Memo::new(move |_| {
+        enable
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .or_else(|| switch.value().get().and_then(Result::ok))
+    });
 
     view! {
-        <Modal title="Enable two-factor authentication" close_href=TAB>
+        <Modal title="Set up your authenticator app" close_href=TAB>
             {move || match codes.get() {
                 Some(set) => Either::Left(view! {
-                    <p>"Two-factor authentication is on. These are your recovery codes."</p>
+                    <p>"Two-factor authentication is on with this app. These are your recovery codes."</p>
                     <RecoveryCodesList set />
                     <a href=TAB class="button">"Done"</a>
                 }),
@@ -128,7 +175,7 @@ pub fn EnableDialog() -> impl IntoView {
                     <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                         {move || Suspend::new(async move {
                             match enrollment.await {
-                                Ok(Some(view)) => Either::Left(view! { <EnrollStep view enable /> }),
+                                Ok(Some(view)) => Either::Left(view! { <EnrollStep view enable switch /> }),
                                 Ok(None) => Either::Right(Either::Left(view! { <ExpiredSetup /> })),
                                 Err(error) => Either::Right(Either::Right(view! { <LoadError error /> })),
                             }
@@ -141,13 +188,42 @@ pub fn EnableDialog() -> impl IntoView {
 }
 
 #[component]
-fn EnrollStep(view: EnrollmentView, enable: ServerAction<EnableTwoFactor>) -> impl IntoView {
+fn EnrollStep(
+    view: EnrollmentView,
+    enable: ServerAction<EnableTwoFactor>,
+    switch: ServerAction<SwitchAuthenticatorApp>,
+) -> impl IntoView {
     let EnrollmentView {
         qr_svg,
         key,
         email,
         issuer,
+        switching,
     } = view;
+    let confirm = if switching {
+        Either::Left(view! {
+            <p>"Enter a code from your current app (or a recovery code), the 6-digit code the new app shows, and confirm it’s you."</p>
+            <ConfirmWithProvider />
+            <ActionForm action=switch attr:class="stack">
+                <CodeInput id="current-code" name="current_code" label="Code from your current app or a recovery code" numeric=false describedby="enable-error" />
+                <CodeInput id="enable-code" label="Code from the new app" numeric=true describedby="enable-error" />
+                <ConfirmPassword id="enable-password" describedby="enable-error" />
+                <FormError id="enable-error" message=action_error(switch) />
+                <button type="submit" class="button" disabled=move || switch.pending().get()>"Switch"</button>
+            </ActionForm>
+        })
+    } else {
+        Either::Right(view! {
+            <p>"Enter the 6-digit code the app shows, and confirm it’s you."</p>
+            <ConfirmWithProvider />
+            <ActionForm action=enable attr:class="stack">
+                <CodeInput id="enable-code" label="Verification code" numeric=true describedby="enable-error" />
+                <ConfirmPassword id="enable-password" describedby="enable-error" />
+                <FormError id="enable-error" message=action_error(enable) />
+                <button type="submit" class="button" disabled=move || enable.pending().get()>"Enable"</button>
+            </ActionForm>
+        })
+    };
     view! {
         <ol class="steps">
             <li>
@@ -162,16 +238,7 @@ fn EnrollStep(view: EnrollmentView, enable: ServerAction<EnableTwoFactor>) -> im
                 <p><code class="setup-key" data-testid="setup-key">{key}</code></p>
                 <p class="muted">"Account: " {email} " · Issuer: " {issuer} " · Time-based"</p>
             </li>
-            <li>
-                <p>"Enter the 6-digit code the app shows, and confirm it’s you."</p>
-                <ConfirmWithProvider />
-                <ActionForm action=enable attr:class="stack">
-                    <CodeInput id="enable-code" label="Verification code" numeric=true describedby="enable-error" />
-                    <ConfirmPassword id="enable-password" describedby="enable-error" />
-                    <FormError id="enable-error" message=action_error(enable) />
-                    <button type="submit" class="button" disabled=move || enable.pending().get()>"Enable"</button>
-                </ActionForm>
-            </li>
+            <li>{confirm}</li>
         </ol>
     }
 }

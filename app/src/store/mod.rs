@@ -9,6 +9,7 @@ pub mod email_tokens;
 pub mod linked_identities;
 pub mod outbox;
 pub mod recovery_codes;
+pub mod remembered_devices;
 pub mod security_events;
 pub mod sessions;
 pub mod social_flows;

@@ -18,6 +18,10 @@ pub struct SessionRow {
     pub ip: String,
     pub reauthenticated_at: Option<i64>,
     pub first_factor: String,
+    /// 1 when `server admin require-2fa` requires two-factor authentication of the account.
+    pub two_factor_required: i64,
+    /// 1 when the account has a second factor.
+    pub has_second_factor: i64,
 }
 
 pub struct NewSession<'a> {
@@ -32,7 +36,10 @@ pub struct NewSession<'a> {
 }
 
 const SELECT: &str = "SELECT s.id, s.user_id, u.email, s.stage, s.failed_codes, s.created_at, \
-     s.last_seen_at, s.expires_at, s.user_agent, s.ip, s.reauthenticated_at, s.first_factor \
+     s.last_seen_at, s.expires_at, s.user_agent, s.ip, s.reauthenticated_at, s.first_factor, \
+     u.two_factor_required, \
+     CAST(CASE WHEN EXISTS (SELECT 1 FROM totp_credentials t WHERE t.user_id = s.user_id) \
+     THEN 1 ELSE 0 END AS BIGINT) AS has_second_factor \
      FROM sessions s JOIN users u ON u.id = s.user_id";
 
 pub async fn insert(db: &Db, new: NewSession<'_>) -> sqlx::Result<i64> {

@@ -141,3 +141,26 @@ pub async fn change_email<'c>(
         .await
         .map(drop)
 }
+
+/// Requires two-factor authentication of the account; false if it already was.
+pub async fn require_two_factor<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET two_factor_required = 1 WHERE id = $1 AND two_factor_required = 0",
+    )
+    .bind(user_id)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn two_factor_required(db: &Db, user_id: i64) -> sqlx::Result<bool> {
+    let required: Option<i64> =
+        sqlx::query_scalar("SELECT two_factor_required FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(db)
+            .await?;
+    Ok(required.unwrap_or(0) != 0)
+}

@@ -100,6 +100,7 @@ pub fn confirm_new_email(to: &str, link: &str) -> Message {
 pub enum Notice {
     TwoFactorEnabled,
     TwoFactorDisabled,
+    AuthenticatorSwitched,
     RecoveryCodesRegenerated,
     RecoveryCodeUsed { left: i64 },
     PasswordChanged,
@@ -124,6 +125,11 @@ pub fn security_notice(to: &str, notice: &Notice, client: &ClientInfo, at: i64) 
             "Two-factor authentication was turned off".into(),
             "Two-factor authentication was turned off for your Gatehouse account. Signing in now asks only for your password.".into(),
             "sign in at once, change your password and turn two-factor authentication on again.",
+        ),
+        Notice::AuthenticatorSwitched => (
+            "Two-factor authentication moved to a new app".into(),
+            "The authenticator app of your Gatehouse account was replaced, and a new set of recovery codes was made. The old app's codes and the old recovery codes no longer work.".into(),
+            "contact your administrator at once: two-factor authentication is required for your account.",
         ),
         Notice::RecoveryCodesRegenerated => (
             "New recovery codes were made".into(),

@@ -18,6 +18,7 @@ use super::{
     audit::{self, EventKind},
     email::Email,
     error::AuthError,
+    remembered_devices::DeviceToken,
     sessions::Session,
     sign_in::{self, FirstFactor},
     ClientInfo, Services,
@@ -166,6 +167,7 @@ pub async fn complete(
     callback: Callback,
     binding: Option<&str>,
     session: Option<&Session>,
+    device: Option<&DeviceToken>,
     client: &ClientInfo,
 ) -> Returned {
     let now = services.clock.now();
@@ -233,7 +235,7 @@ pub async fn complete(
         Err(err) => return returned(purpose, next, Err(provider_failed(provider, err))),
     };
     let result = match (purpose, session) {
-        (Purpose::SignIn, _) => sign_in_with(services, provider, &identity, client)
+        (Purpose::SignIn, _) => sign_in_with(services, provider, &identity, device, client)
             .await
             .map(|first_factor| Completed::SignedIn {
                 first_factor,
@@ -282,6 +284,7 @@ async fn sign_in_with(
     services: &Services,
     provider: &Provider,
     identity: &Identity,
+    device: Option<&DeviceToken>,
     client: &ClientInfo,
 ) -> Result<FirstFactor, AuthError> {
     let linked = owner_of(services, identity).await?;
@@ -289,7 +292,7 @@ async fn sign_in_with(
         Some(user_id) => user_id,
         None => account_for_new_identity(services, provider, identity, client).await?,
     };
-    sign_in::first_factor_passed(services, user_id, client, &provider.name).await
+    sign_in::first_factor_passed(services, user_id, client, &provider.name, device).await
 }
 
 async fn account_for_new_identity(
@@ -677,6 +680,7 @@ mod tests {
                     ..Callback::default()
                 },
                 Some("binding"),
+                None,
                 None,
                 &testing::client("203.0.113.9"),
             )
