@@ -206,6 +206,7 @@ async fn pending_session_reaches_no_other_route() {
                 name,
                 &[
                     ("code", "123456"),
+                    ("current_code", "123456"),
                     ("password", PASSWORD),
                     ("current_password", PASSWORD),
                     ("id", "1"),

@@ -199,3 +199,79 @@ async fn the_admin_command_requires_it_of_one_account() {
         "{kinds:?}"
     );
 }
+
+/// Every page and server function the app defines, enumerated from the app itself: an
+/// account that must enroll reaches the enrollment's, the public ones, and no other.
+#[tokio::test]
+async fn an_account_that_must_enroll_reaches_no_other_route() {
+    let server = required_for_everyone();
+    let browser = server.browser();
+    browser.sign_up(&unique_email("routes")).await;
+
+    let open_pages = [
+        "/settings/two-factor",
+        "/settings/two-factor/enable",
+        "/settings/two-factor/new-codes",
+        "/verify-email",
+        "/confirm-email",
+    ];
+    let pages: Vec<String> = leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|r| r.path().to_owned())
+        .collect();
+    for page in pages.iter().filter(|p| !open_pages.contains(&p.as_str())) {
+        let res = browser.get(page).await;
+        assert_eq!(
+            (res.status(), header(&res, "location")),
+            (StatusCode::SEE_OTHER, "/settings/two-factor".to_owned()),
+            "{page}"
+        );
+    }
+
+    let open_functions = [
+        // The enrollment itself, and what its dialog needs.
+        "/api/load_two_factor_status",
+        "/api/start_enrollment",
+        "/api/pending_enrollment",
+        "/api/enable_two_factor",
+        "/api/load_new_recovery_codes",
+        "/api/dismiss_new_recovery_codes",
+        "/api/load_confirmation",
+        // Open to anyone, or about the session itself.
+        "/api/sign_in",
+        "/api/sign_up",
+        "/api/sign_out",
+        "/api/verify_sign_in_code",
+        "/api/signed_in_as",
+        "/api/list_providers",
+        "/api/request_password_reset",
+        "/api/reset_link_works",
+        "/api/reset_password",
+        "/api/verify_email",
+        "/api/confirm_email_change",
+    ];
+    let functions: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .collect();
+    for path in functions
+        .iter()
+        .filter(|p| !open_functions.contains(&p.as_str()))
+    {
+        let name = path.trim_start_matches("/api/");
+        let res = browser
+            .call(
+                name,
+                &[
+                    ("code", "123456"),
+                    ("current_code", "123456"),
+                    ("password", PASSWORD),
+                    ("current_password", PASSWORD),
+                    ("id", "1"),
+                    ("provider", "idp"),
+                    ("new_email", "other@example.com"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+}
