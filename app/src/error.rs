@@ -31,6 +31,8 @@ pub enum AppError {
     InvalidCode,
     #[error("Please sign in to continue.")]
     Unauthorized,
+    #[error("Your passkey was not accepted. Try again, or use another way to sign in.")]
+    PasskeyRefused,
     /// The request was understood but conflicts with the account's state.
     #[error("{0}")]
     Conflict(String),
@@ -62,6 +64,7 @@ impl AppError {
             AppError::InvalidCredentials
             | AppError::WrongPassword
             | AppError::InvalidCode
+            | AppError::PasskeyRefused
             | AppError::Unauthorized => 401,
             AppError::Forbidden | AppError::EnrollmentRequired => 403,
             AppError::TooLarge => 413,
@@ -109,6 +112,7 @@ impl AppError {
             AppError::EmailTaken => "email_taken",
             AppError::InvalidCode => "invalid_code",
             AppError::Unauthorized => "unauthorized",
+            AppError::PasskeyRefused => "passkey_refused",
             AppError::Conflict(_) => "conflict",
             AppError::Throttled { .. } => "throttled",
             AppError::SignInEnded { .. } => "sign_in_ended",
@@ -151,6 +155,7 @@ impl From<WireError> for AppError {
             "email_taken" => AppError::EmailTaken,
             "invalid_code" => AppError::InvalidCode,
             "unauthorized" => AppError::Unauthorized,
+            "passkey_refused" => AppError::PasskeyRefused,
             "conflict" => AppError::Conflict(wire.message),
             "throttled" => AppError::Throttled {
                 retry_after_secs: wire.retry_after_secs.unwrap_or(60),

@@ -6,6 +6,7 @@ pub mod error;
 pub mod pages;
 pub mod provider_refusal;
 pub mod typed_code;
+pub mod webauthn;
 
 #[cfg(feature = "ssr")]
 pub mod auth;
@@ -39,6 +40,7 @@ use crate::{
         sign_in::SignInPage,
         sign_in_methods::SignInMethodsTab,
         sign_up::SignUpPage,
+        passkeys::{AddPasskeyDialog, RemovePasskeyDialog, RenamePasskeyDialog},
         two_factor::{DisableDialog, EnableDialog, NewCodesDialog, RegenerateDialog, TwoFactorTab},
     },
 };
@@ -140,6 +142,9 @@ fn Layout() -> impl IntoView {
                         <Route ssr=SsrMode::Async path=path!("disable") view=DisableDialog />
                         <Route ssr=SsrMode::Async path=path!("recovery-codes") view=RegenerateDialog />
                         <Route ssr=SsrMode::Async path=path!("new-codes") view=NewCodesDialog />
+                        <Route ssr=SsrMode::Async path=path!("passkeys/add") view=AddPasskeyDialog />
+                        <Route ssr=SsrMode::Async path=path!("passkeys/rename") view=RenamePasskeyDialog />
+                        <Route ssr=SsrMode::Async path=path!("passkeys/remove") view=RemovePasskeyDialog />
                     </ParentRoute>
                     <Route ssr=SsrMode::Async path=path!("sign-in-methods") view=SignInMethodsTab />
                     <Route ssr=SsrMode::Async path=path!("sessions") view=SessionsTab />

@@ -98,6 +98,7 @@ pub async fn services(database_url: &str, master: &[u8; 32]) -> anyhow::Result<S
             require_two_factor: false,
         },
         providers: app::auth::social::Providers::default(),
+        passkeys: app::auth::passkeys::RelyingParty::default(),
     })
 }
 

@@ -237,6 +237,7 @@ const ENROLLMENT_PAGES: &[&str] = &[
     TWO_FACTOR_PAGE,
     "/settings/two-factor/enable",
     "/settings/two-factor/new-codes",
+    "/settings/two-factor/passkeys/add",
     "/verify-email",
     "/confirm-email",
 ];

@@ -18,6 +18,7 @@ use app::{
     auth::{
         clock::{Clock, SystemClock},
         mail::Mailer,
+        passkeys::RelyingParty,
         password::PasswordHasher,
         social::Providers,
         AuthConfig, Services,
@@ -149,10 +150,11 @@ async fn services(
             trusted_proxies: config.trusted_proxies.clone(),
             session_max_age_secs: i64::from(config.session_max_age) * 24 * 3600,
             sign_ups_per_hour: i64::from(config.sign_ups_per_hour),
-            public_url,
+            public_url: public_url.clone(),
             require_two_factor: config.require_two_factor,
         },
         providers,
+        passkeys: RelyingParty::for_public_url(&public_url, &config.issuer),
     };
     Ok((services, backend))
 }
@@ -187,6 +189,12 @@ async fn serve(
     let public_url = services.config.public_url.as_url().to_string();
     let providers: Vec<&str> = services.providers.iter().map(|p| p.id.as_str()).collect();
     let providers = providers.join(",");
+    // Browsers take no IP address as a passkey's site: say so rather than fail later.
+    let services_passkeys = if services.passkeys.available() {
+        "on"
+    } else {
+        "off (the public URL has no host name)"
+    };
     let state = AppState {
         leptos_options,
         services,
@@ -206,6 +214,7 @@ async fn serve(
         issuer = %config.issuer,
         %providers,
         mail,
+        passkeys = services_passkeys,
         "Gatehouse started"
     );
     // Tests and scripts read this line to learn the port when started on port 0.
@@ -261,6 +270,7 @@ async fn sweep(services: Arc<Services>) {
                 social_flows = swept.social_flows,
                 mail = swept.mail,
                 devices = swept.devices,
+                ceremonies = swept.ceremonies,
                 "removed expired rows"
             ),
             Err(err) => tracing::warn!(error = %err, "could not remove expired rows"),

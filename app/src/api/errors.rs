@@ -59,6 +59,20 @@ impl From<AuthError> for AppError {
                 "Two-factor authentication is required for this account, so it cannot be turned off. To move to a new phone, use “Switch to a new phone” instead."
                     .into(),
             ),
+            AuthError::PasskeysUnavailable => AppError::Conflict(
+                "Passkeys are not available on this server: they need it to be reached by a name, not an IP address."
+                    .into(),
+            ),
+            AuthError::PasskeyRefused => AppError::PasskeyRefused,
+            AuthError::CeremonyExpired => AppError::Conflict(
+                "This passkey request expired or was already used. Try again.".into(),
+            ),
+            AuthError::PasskeyAlreadyRegistered => AppError::Conflict(
+                "This passkey is registered already.".into(),
+            ),
+            AuthError::PasskeyNotFound => {
+                AppError::Conflict("That passkey is no longer on your account.".into())
+            }
             // Busy or away: answered 503 with `Retry-After`, not as our fault.
             AuthError::Storage(err) if store::is_transient(&err) => {
                 tracing::error!(error = %err, "database unavailable");

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod activity;
 pub mod email;
+pub mod passkeys;
 pub mod sessions;
 pub mod social;
 pub mod two_factor;

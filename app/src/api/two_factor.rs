@@ -16,6 +16,8 @@ pub struct TwoFactorStatus {
     pub any_code_used: bool,
     /// Required by policy: it cannot be turned off, and until it is on nothing else opens.
     pub required: bool,
+    /// An authenticator app is set up (two-factor authentication may be on by passkeys alone).
+    pub app: bool,
 }
 
 /// The enable dialog's first step.
@@ -44,7 +46,7 @@ pub const NEW_CODES_PATH: &str = "/settings/two-factor/new-codes";
 /// Hands a new set of codes to the caller: in the response for the hydrated app, or by
 /// way of the server and a redirect for a plain form post.
 #[cfg(feature = "ssr")]
-async fn deliver_codes(
+pub(super) async fn deliver_codes(
     services: &crate::auth::Services,
     session: &crate::auth::sessions::Session,
     codes: Vec<crate::auth::recovery_codes::RecoveryCode>,
@@ -76,6 +78,7 @@ pub async fn load_two_factor_status() -> Result<TwoFactorStatus, AppError> {
         codes_left: status.codes_left,
         any_code_used: status.any_code_used,
         required: session.two_factor_required,
+        app: status.app,
     })
 }
 
@@ -233,7 +236,12 @@ pub async fn verify_sign_in_code(
 ) -> Result<(), AppError> {
     use crate::auth::metrics::{self, SignInStep};
 
-    let result = second_factor_step(code, next, remember.is_some()).await;
+    let result = async {
+        let factor = crate::auth::two_factor::Factor::parse(&code)
+            .map_err(crate::auth::AuthError::from)?;
+        second_factor_step(factor, next, remember.is_some()).await
+    }
+    .await;
     metrics::sign_in(
         SignInStep::SecondFactor,
         super::errors::sign_in_outcome(&result, false),
@@ -241,22 +249,23 @@ pub async fn verify_sign_in_code(
     result
 }
 
+/// The code prompt's step for any second factor: on success the session is full (and
+/// the browser remembered if asked); when its attempts are spent it ends.
 #[cfg(feature = "ssr")]
-async fn second_factor_step(
-    code: String,
+pub(super) async fn second_factor_step(
+    factor: crate::auth::two_factor::Factor,
     next: Option<String>,
     remember: bool,
 ) -> Result<(), AppError> {
     use super::ssr::*;
     use crate::auth::{
         sessions::Stage,
-        two_factor::{self, Factor, PromptOutcome},
+        two_factor::{self, PromptOutcome},
     };
 
     let services = services()?;
     let session = require_pending_session()?;
     let client = client_info();
-    let factor = Factor::parse(&code).map_err(crate::auth::AuthError::from)?;
     match two_factor::finish_sign_in(&services, &session, &factor, remember, &client).await? {
         PromptOutcome::SignedIn { token, device } => {
             set_session_cookie(&services, &token, Stage::Full);

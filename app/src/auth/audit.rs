@@ -29,6 +29,11 @@ pub enum EventKind {
     DeviceForgotten,
     TwoFactorRequired,
     AuthenticatorSwitched,
+    PasskeyAdded,
+    PasskeyUsed,
+    PasskeyRenamed,
+    PasskeyRemoved,
+    PasskeyCloneSuspected,
 }
 
 impl EventKind {
@@ -58,6 +63,11 @@ impl EventKind {
             EventKind::DeviceForgotten => "device_forgotten",
             EventKind::TwoFactorRequired => "two_factor_required",
             EventKind::AuthenticatorSwitched => "authenticator_switched",
+            EventKind::PasskeyAdded => "passkey_added",
+            EventKind::PasskeyUsed => "passkey_used",
+            EventKind::PasskeyRenamed => "passkey_renamed",
+            EventKind::PasskeyRemoved => "passkey_removed",
+            EventKind::PasskeyCloneSuspected => "passkey_clone_suspected",
         }
     }
 }
@@ -89,6 +99,11 @@ fn describe(kind: &str) -> &'static str {
         "device_forgotten" => "Remembered device forgotten",
         "two_factor_required" => "Two-factor authentication required by policy",
         "authenticator_switched" => "Authenticator app replaced",
+        "passkey_added" => "Passkey added",
+        "passkey_used" => "Passkey used",
+        "passkey_renamed" => "Passkey renamed",
+        "passkey_removed" => "Passkey removed",
+        "passkey_clone_suspected" => "Passkey refused: its counter went backwards (possibly cloned)",
         _ => "Account activity",
     }
 }

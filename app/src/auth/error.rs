@@ -2,7 +2,8 @@
 //! a person is told and with which status; see `api::errors`.
 
 use super::{
-    email::EmailError, password::PasswordError, totp::TotpCodeError, two_factor::FactorError,
+    email::EmailError, passkeys::PasskeyInputError, password::PasswordError,
+    totp::TotpCodeError, two_factor::FactorError,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +64,19 @@ pub enum AuthError {
     /// Turning two-factor authentication off, where policy requires it.
     #[error("two-factor authentication is required")]
     TwoFactorRequired,
+    /// Passkeys need a public URL with a host name.
+    #[error("passkeys are unavailable")]
+    PasskeysUnavailable,
+    /// A passkey's answer that did not check out.
+    #[error("passkey refused")]
+    PasskeyRefused,
+    /// The WebAuthn ceremony is unknown, used, expired or another session's.
+    #[error("the passkey request expired")]
+    CeremonyExpired,
+    #[error("the passkey is registered already")]
+    PasskeyAlreadyRegistered,
+    #[error("no such passkey")]
+    PasskeyNotFound,
     #[error("storage: {0}")]
     Storage(#[from] sqlx::Error),
     /// The password hasher stopped taking work.
@@ -90,6 +104,8 @@ pub enum InvalidInput {
     TotpCode(#[from] TotpCodeError),
     #[error(transparent)]
     Factor(#[from] FactorError),
+    #[error(transparent)]
+    Passkey(#[from] PasskeyInputError),
 }
 
 macro_rules! invalid_input {
@@ -102,4 +118,10 @@ macro_rules! invalid_input {
     )*};
 }
 
-invalid_input!(EmailError, PasswordError, TotpCodeError, FactorError);
+invalid_input!(
+    EmailError,
+    PasswordError,
+    TotpCodeError,
+    FactorError,
+    PasskeyInputError
+);

@@ -11,6 +11,7 @@ pub mod error;
 pub mod mail;
 pub mod metrics;
 pub mod notices;
+pub mod passkeys;
 pub mod password;
 pub mod password_reset;
 pub mod policy;
@@ -67,6 +68,8 @@ pub struct Services {
     pub config: AuthConfig,
     /// The identity providers people may sign in with; none unless configured.
     pub providers: social::Providers,
+    /// Gatehouse as a WebAuthn relying party, where its public URL allows passkeys.
+    pub passkeys: passkeys::RelyingParty,
 }
 
 /// Where a request came from, as recorded on sessions and security events.

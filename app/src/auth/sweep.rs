@@ -14,6 +14,7 @@ pub struct Swept {
     pub social_flows: u64,
     pub mail: u64,
     pub devices: u64,
+    pub ceremonies: u64,
 }
 
 impl Swept {
@@ -25,6 +26,7 @@ impl Swept {
             + self.social_flows
             + self.mail
             + self.devices
+            + self.ceremonies
     }
 }
 
@@ -40,5 +42,6 @@ pub async fn run(services: &Services) -> Result<Swept, AuthError> {
         mail: store::email_tokens::delete_expired(&services.db, now).await?
             + store::outbox::delete_done(&services.db, now - 30 * 24 * 3600).await?,
         devices: store::remembered_devices::delete_expired(&services.db, now).await?,
+        ceremonies: store::webauthn_ceremonies::delete_expired(&services.db, now).await?,
     })
 }

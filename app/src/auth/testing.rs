@@ -66,6 +66,7 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
             require_two_factor: false,
         },
         providers: super::social::Providers::default(),
+        passkeys: super::passkeys::RelyingParty::default(),
     };
     (services, clock, dir)
 }

@@ -14,6 +14,7 @@ use super::{
     metrics::{self, Change},
     notices::{self, Notice},
     recovery_codes::{self, RecoveryCode},
+    passkeys,
     remembered_devices::{self, DeviceToken},
     sessions::{self, Session},
     throttle,
@@ -35,7 +36,10 @@ pub struct Enrollment {
 }
 
 pub struct Status {
+    /// When the first second factor still in place was added.
     pub enabled_at: Option<i64>,
+    /// An authenticator app is set up.
+    pub app: bool,
     pub codes_left: i64,
     pub any_code_used: bool,
 }
@@ -54,11 +58,13 @@ pub enum FactorError {
     NotACode,
 }
 
-/// A second factor as typed: the app's 6-digit code, or a recovery code.
+/// A second factor: the app's 6-digit code or a recovery code as typed, or a passkey's
+/// answer.
 #[derive(Debug)]
 pub enum Factor {
     Totp(TotpCode),
     Recovery(RecoveryCode),
+    Passkey(passkeys::Assertion),
 }
 
 impl Factor {
@@ -82,19 +88,34 @@ impl Factor {
 pub enum Proof {
     Totp,
     RecoveryCode { left: i64 },
+    Passkey { name: String },
 }
 
 pub async fn status(services: &Services, user_id: i64) -> Result<Status, AuthError> {
     let credential = store::totp::find(&services.db, user_id).await?;
+    let keys = store::passkeys::list_for_user(&services.db, user_id).await?;
     let (codes_left, any_code_used) = store::recovery_codes::summary(&services.db, user_id).await?;
+    let enabled_at = credential
+        .as_ref()
+        .map(|c| c.enabled_at)
+        .into_iter()
+        .chain(keys.iter().map(|k| k.created_at))
+        .min();
     Ok(Status {
-        enabled_at: credential.map(|c| c.enabled_at),
+        enabled_at,
+        app: credential.is_some(),
         codes_left,
         any_code_used,
     })
 }
 
+/// True when the account has a second factor: an authenticator app or a passkey.
 pub async fn is_enabled(services: &Services, user_id: i64) -> Result<bool, AuthError> {
+    Ok(has_app(services, user_id).await?
+        || store::passkeys::count_for_user(&services.db, user_id).await? > 0)
+}
+
+async fn has_app(services: &Services, user_id: i64) -> Result<bool, AuthError> {
     Ok(store::totp::find(&services.db, user_id).await?.is_some())
 }
 
@@ -109,7 +130,7 @@ pub async fn begin_enrollment(
     session: &Session,
 ) -> Result<Enrollment, AuthError> {
     // An account that may not turn it off switches phones in one step instead.
-    if is_enabled(services, session.user_id).await? && !session.two_factor_required {
+    if has_app(services, session.user_id).await? && !session.two_factor_required {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
     let secret = TotpSecret::generate(&mut OsRng);
@@ -148,7 +169,7 @@ async fn enrollment_view(
         qr_svg: qr_svg(&uri)?,
         key: secret.grouped_base32(),
         expires_at,
-        switching: is_enabled(services, session.user_id).await?,
+        switching: has_app(services, session.user_id).await?,
     })
 }
 
@@ -177,7 +198,7 @@ pub async fn enable(
 ) -> Result<Vec<RecoveryCode>, AuthError> {
     let code = TotpCode::parse(code)?;
     accounts::confirm_identity(services, session, password, client).await?;
-    if is_enabled(services, session.user_id).await? {
+    if has_app(services, session.user_id).await? {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
     let now = services.clock.now();
@@ -242,6 +263,7 @@ pub async fn disable(
     // The code is spent in the same commit that turns 2FA off: both happen, or neither.
     let mut accepted = accept(services, session.user_id, &factor, client).await?;
     store::totp::delete(&mut **accepted.tx(), session.user_id).await?;
+    passkeys::delete_all_in(accepted.tx(), session.user_id).await?;
     fail::fail_point!("factor_change.after_change", |_| Err(AuthError::internal(
         "failpoint"
     )));
@@ -273,7 +295,7 @@ pub async fn switch_app(
     let current = Factor::parse(current)?;
     let code = TotpCode::parse(code)?;
     accounts::confirm_identity(services, session, password, client).await?;
-    if !is_enabled(services, session.user_id).await? {
+    if !has_app(services, session.user_id).await? {
         return Err(AuthError::TwoFactorNotOn);
     }
     let now = services.clock.now();
@@ -463,6 +485,11 @@ async fn accept_in(
                 None
             }
         }
+        Factor::Passkey(assertion) => {
+            passkeys::check_second_factor_in(&mut tx, services, user_id, assertion, client)
+                .await?
+                .map(|name| Proof::Passkey { name })
+        }
     };
     let Some(proof) = proof else {
         return Err(second_factor_failed(tx, services, user_id, client, "", attempt).await);
@@ -473,7 +500,7 @@ async fn accept_in(
 
 /// A wrong second factor, already counted in `tx`: it is logged there, and the failure
 /// that started a lock is answered with the lock. All of it commits together.
-async fn second_factor_failed(
+pub(crate) async fn second_factor_failed(
     mut tx: Transaction<'static, Any>,
     services: &Services,
     user_id: i64,
@@ -562,9 +589,10 @@ pub async fn finish_sign_in(
         Err(err) => return Err(err),
     };
     let token = sessions::promote(&mut **accepted.tx(), services, session).await?;
-    let second = match accepted.proof {
+    let second = match &accepted.proof {
         Proof::Totp => "authenticator app",
         Proof::RecoveryCode { .. } => "recovery code",
+        Proof::Passkey { .. } => "passkey",
     };
     let how = format!("{} and {second}", session.first_factor);
     audit::record_in(
@@ -605,6 +633,8 @@ pub(crate) async fn commit_factor_change(
         EventKind::TwoFactorDisabled => Some(Notice::TwoFactorDisabled),
         EventKind::RecoveryCodesRegenerated => Some(Notice::RecoveryCodesRegenerated),
         EventKind::AuthenticatorSwitched => Some(Notice::AuthenticatorSwitched),
+        EventKind::PasskeyAdded => Some(Notice::PasskeyAdded),
+        EventKind::PasskeyRemoved => Some(Notice::PasskeyRemoved),
         EventKind::PasswordChanged => Some(Notice::PasswordChanged),
         _ => None,
     };
@@ -655,6 +685,7 @@ pub async fn admin_reset(services: &Services, email: &str) -> Result<Option<u64>
     };
     let mut tx = services.db.begin().await?;
     store::totp::delete(&mut *tx, user.id).await?;
+    passkeys::delete_all_in(&mut tx, user.id).await?;
     fail::fail_point!("factor_change.after_change", |_| Err(AuthError::internal(
         "failpoint"
     )));

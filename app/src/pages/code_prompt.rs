@@ -6,9 +6,11 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
     api::two_factor::{sign_in_ended_path, VerifySignInCode},
+    api::passkeys::load_prompt_options,
     components::{
         code_input::CodeInput,
         form::{action_error, FormError},
+        passkeys::{passkeys_usable, PasskeyPrompt},
     },
     error::AppError,
 };
@@ -32,8 +34,14 @@ pub fn CodePromptPage() -> impl IntoView {
     });
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let recovery =
-        Signal::derive(move || query.read().get("method").as_deref() == Some("recovery"));
+    let options = Resource::new(|| (), |_| load_prompt_options());
+    let usable = passkeys_usable();
+    let remember = NodeRef::new();
+    // An account without the app answers with a recovery code (or its passkey).
+    let recovery = Signal::derive(move || {
+        query.read().get("method").as_deref() == Some("recovery")
+            || options.get().and_then(Result::ok).is_some_and(|o| !o.app)
+    });
     let switch_href = move || {
         let method = if recovery.get() { "app" } else { "recovery" };
         let next: String = next()
@@ -54,11 +62,17 @@ pub fn CodePromptPage() -> impl IntoView {
                     "Open your authenticator app and enter the 6-digit code it shows for Gatehouse."
                 }}
             </p>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let passkey = options.await.is_ok_and(|o| o.passkey);
+                    (passkey && usable.get()).then(|| view! { <PasskeyPrompt next=Signal::derive(next) remember /> })
+                })}
+            </Suspense>
             <ActionForm action=verify attr:class="stack">
                 <input type="hidden" name="next" value=next />
                 // Above the field: a 6th digit sends the form by itself.
                 <label class="checkbox">
-                    <input type="checkbox" name="remember" value="on" />
+                    <input type="checkbox" name="remember" value="on" node_ref=remember />
                     " Remember this device for 30 days"
                 </label>
                 <CodeInput

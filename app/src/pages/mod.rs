@@ -5,6 +5,7 @@ pub mod code_prompt;
 pub mod email_links;
 pub mod home;
 pub mod not_found;
+pub mod passkeys;
 pub mod password_reset;
 pub mod sessions;
 pub mod settings;

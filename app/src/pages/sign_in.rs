@@ -6,6 +6,7 @@ use crate::{
     api::account::SignIn,
     components::{
         form::{action_error, FormError},
+        passkeys::PasskeySignIn,
         providers::{ProviderButtons, ProviderRefusal},
     },
     error::sign_in_ended,
@@ -56,7 +57,7 @@ pub fn SignInPage() -> impl IntoView {
                 <input type="hidden" name="next" value=next />
                 <div class="field">
                     <label for="email">"Email"</label>
-                    <input id="email" name="email" type="email" autocomplete="username" required maxlength="254" />
+                    <input id="email" name="email" type="email" autocomplete="username webauthn" required maxlength="254" />
                 </div>
                 <div class="field">
                     <label for="password">"Password"</label>
@@ -68,6 +69,7 @@ pub fn SignInPage() -> impl IntoView {
                     {move || if sign_in.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </ActionForm>
+            <PasskeySignIn next=Signal::derive(next) autofill_from="email" />
             <ProviderButtons />
             <p class="alt-action">"New to Gatehouse? " <a href="/signup">"Create an account"</a></p>
         </section>

@@ -16,6 +16,7 @@ use crate::{
         providers::{ConfirmPassword, ConfirmWithProvider},
         recovery_codes::RecoveryCodesList,
     },
+    pages::passkeys::PasskeysSection,
 };
 
 const TAB: &str = "/settings/two-factor";
@@ -43,6 +44,7 @@ pub fn TwoFactorTab() -> impl IntoView {
                 }
             })}
         </Transition>
+        <PasskeysSection />
         <Outlet />
     }
 }
@@ -105,10 +107,17 @@ fn EnabledPanel(status: TwoFactorStatus) -> impl IntoView {
             " since " {since} " · " {left} " of " {RECOVERY_CODES_PER_SET} " recovery codes left"
         </p>
         {warning}
-        <p>"Signing in asks for a code from your authenticator app after your password."</p>
+        {if status.app {
+            Either::Left(view! { <p>"Signing in asks for a code from your authenticator app, or your passkey, after your password."</p> })
+        } else {
+            Either::Right(view! {
+                <p>"Signing in asks for your passkey after your password. An authenticator app is a second way to answer, for when your passkey is not at hand."</p>
+                <AddAppButton />
+            })
+        }}
         <div class="button-row">
             <a href="/settings/two-factor/recovery-codes" data-opens="/settings/two-factor/recovery-codes" class="button secondary">"Regenerate recovery codes"</a>
-            {if status.required {
+            {if status.required && status.app {
                 Either::Left(view! { <SwitchButton /> })
             } else {
                 Either::Right(view! {
@@ -134,6 +143,18 @@ fn EnabledPanel(status: TwoFactorStatus) -> impl IntoView {
             })
         }}
         </div>
+    }
+}
+
+/// For an account with passkeys only: sets up an authenticator app as well.
+#[component]
+fn AddAppButton() -> impl IntoView {
+    let start = ServerAction::<StartEnrollment>::new();
+    view! {
+        <ActionForm action=start>
+            <button type="submit" class="button secondary" data-opens="/settings/two-factor/enable" disabled=move || start.pending().get()>"Set up an authenticator app"</button>
+        </ActionForm>
+        <FormError id="add-app-error" message=action_error(start) />
     }
 }
 

@@ -8,6 +8,7 @@ pub mod code_handoffs;
 pub mod email_tokens;
 pub mod linked_identities;
 pub mod outbox;
+pub mod passkeys;
 pub mod recovery_codes;
 pub mod remembered_devices;
 pub mod security_events;
@@ -16,6 +17,7 @@ pub mod social_flows;
 pub mod throttle;
 pub mod totp;
 pub mod users;
+pub mod webauthn_ceremonies;
 pub mod wrapped_keys;
 
 pub type Db = sqlx::AnyPool;

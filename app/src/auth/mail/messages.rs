@@ -101,6 +101,8 @@ pub enum Notice {
     TwoFactorEnabled,
     TwoFactorDisabled,
     AuthenticatorSwitched,
+    PasskeyAdded,
+    PasskeyRemoved,
     RecoveryCodesRegenerated,
     RecoveryCodeUsed { left: i64 },
     PasswordChanged,
@@ -130,6 +132,16 @@ pub fn security_notice(to: &str, notice: &Notice, client: &ClientInfo, at: i64) 
             "Two-factor authentication moved to a new app".into(),
             "The authenticator app of your Gatehouse account was replaced, and a new set of recovery codes was made. The old app's codes and the old recovery codes no longer work.".into(),
             "contact your administrator at once: two-factor authentication is required for your account.",
+        ),
+        Notice::PasskeyAdded => (
+            "A passkey was added".into(),
+            "A passkey or security key was added to your Gatehouse account. It can now be used to sign in.".into(),
+            "sign in, remove the passkey under Settings → Two-Factor Auth and change your password.",
+        ),
+        Notice::PasskeyRemoved => (
+            "A passkey was removed".into(),
+            "A passkey or security key was removed from your Gatehouse account.".into(),
+            "sign in, change your password and check your two-factor settings.",
         ),
         Notice::RecoveryCodesRegenerated => (
             "New recovery codes were made".into(),

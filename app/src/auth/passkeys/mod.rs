@@ -1,0 +1,560 @@
+//! Passkeys and security keys (WebAuthn): as a second factor after the password, and as a
+//! passwordless sign-in that counts as both factors.
+//!
+//! A registered passkey turns two-factor authentication on, with recovery codes, as the
+//! authenticator app does; removing the last second factor turns it off. Every change is a
+//! factor change (see `two_factor::commit_factor_change`). The relying party is the public
+//! URL's host, so passkeys need Gatehouse to be reached by a name, never an IP address.
+
+pub mod ceremonies;
+
+use hmac::{Hmac, Mac};
+use rand::rngs::OsRng;
+use sha2::Sha256;
+use sqlx::{Any, Transaction};
+use webauthn_rs::prelude::{
+    AuthenticationResult, Passkey, PasskeyAuthentication, PasskeyRegistration,
+    PublicKeyCredential, RegisterPublicKeyCredential, Uuid, Webauthn, WebauthnBuilder,
+    WebauthnError,
+};
+
+use super::{
+    accounts,
+    audit::{self, EventKind},
+    error::AuthError,
+    recovery_codes::{self, RecoveryCode},
+    sessions::Session,
+    throttle,
+    two_factor::{self, commit_factor_change},
+    ClientInfo, Services,
+};
+use crate::{
+    redirect::PublicUrl,
+    store::{
+        self,
+        passkeys::{NewPasskey, PasskeyRow, UsedPasskey},
+    },
+};
+use ceremonies::Purpose;
+
+/// The longest name a passkey may be given.
+pub const MAX_NAME_CHARS: usize = 60;
+
+/// Why a passkey request was refused before anything was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasskeyInputError {
+    #[error("Give the passkey a name, so you can tell it apart later (up to 60 characters).")]
+    Name,
+    #[error("Your browser's answer could not be read. Try again.")]
+    Unreadable,
+}
+
+/// The relying party Gatehouse is to authenticators, or `None` where passkeys cannot work.
+#[derive(Debug, Clone, Default)]
+pub struct RelyingParty(Option<Webauthn>);
+
+impl RelyingParty {
+    /// The public URL's host is the RP ID and its origin the only one accepted. Browsers
+    /// refuse IP addresses as RP IDs, so an IP-addressed Gatehouse has no passkeys.
+    pub fn for_public_url(public_url: &PublicUrl, name: &str) -> Self {
+        let url = public_url.as_url();
+        let built = url.domain().and_then(|host| {
+            WebauthnBuilder::new(host, url)
+                .and_then(|builder| builder.rp_name(name).build())
+                .ok()
+        });
+        RelyingParty(built)
+    }
+
+    pub fn available(&self) -> bool {
+        self.0.is_some()
+    }
+
+    fn get(&self) -> Result<&Webauthn, AuthError> {
+        self.0.as_ref().ok_or(AuthError::PasskeysUnavailable)
+    }
+}
+
+/// What the browser needs for `navigator.credentials`: the ceremony's id and its options.
+pub struct Challenge {
+    pub ceremony: String,
+    /// The WebAuthn options as JSON, for the browser's `parse…OptionsFromJSON`.
+    pub options: String,
+}
+
+/// A passkey as its owner sees it in the list.
+pub struct Listed {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub synced: bool,
+}
+
+/// The stable, opaque user handle authenticators store: derived from the account id with
+/// the hashing key, so it reveals neither the id nor the email.
+fn user_handle(services: &Services, user_id: i64) -> Uuid {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&services.keys.hashing[..])
+        .expect("HMAC takes any key length");
+    mac.update(b"webauthn-user/");
+    mac.update(&user_id.to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Uuid::from_bytes(bytes)
+}
+
+fn parse_name(name: &str) -> Result<String, AuthError> {
+    let name = name.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(PasskeyInputError::Name.into());
+    }
+    Ok(name.to_owned())
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, AuthError> {
+    if json.len() > 64 * 1024 {
+        return Err(PasskeyInputError::Unreadable.into());
+    }
+    serde_json::from_str(json).map_err(|_| PasskeyInputError::Unreadable.into())
+}
+
+fn stored(row: &PasskeyRow) -> Result<Passkey, AuthError> {
+    serde_json::from_str(&row.passkey)
+        .map_err(|err| AuthError::internal(format!("passkey {} is unreadable: {err}", row.id)))
+}
+
+fn options_json<T: serde::Serialize>(options: &T) -> Result<String, AuthError> {
+    serde_json::to_string(options)
+        .map_err(|err| AuthError::internal(format!("cannot write WebAuthn options: {err}")))
+}
+
+fn refused(err: WebauthnError) -> AuthError {
+    tracing::info!(error = %err, "passkey refused");
+    AuthError::PasskeyRefused
+}
+
+pub async fn list(services: &Services, user_id: i64) -> Result<Vec<Listed>, AuthError> {
+    let rows = store::passkeys::list_for_user(&services.db, user_id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Listed {
+            id: row.id,
+            name: row.name,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            synced: row.backup_state != 0,
+        })
+        .collect())
+}
+
+/// Options for registering a new passkey for this session's account. The credential is
+/// asked to be discoverable where the authenticator can, so it also signs in without a
+/// password; ones the account has already are excluded.
+pub async fn begin_registration(
+    services: &Services,
+    session: &Session,
+) -> Result<Challenge, AuthError> {
+    use webauthn_rs_proto::ResidentKeyRequirement;
+
+    let rp = services.passkeys.get()?;
+    let existing = store::passkeys::list_for_user(&services.db, session.user_id).await?;
+    let exclude = existing
+        .iter()
+        .map(|row| stored(row).map(|p| p.cred_id().clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (mut options, state) = rp
+        .start_passkey_registration(
+            user_handle(services, session.user_id),
+            &session.email,
+            &session.email,
+            Some(exclude),
+        )
+        .map_err(AuthError::internal)?;
+    if let Some(selection) = options.public_key.authenticator_selection.as_mut() {
+        selection.resident_key = Some(ResidentKeyRequirement::Preferred);
+    }
+    let ceremony = ceremonies::put(services, Purpose::Register, Some(session.id), &state).await?;
+    Ok(Challenge {
+        ceremony,
+        options: options_json(&options)?,
+    })
+}
+
+/// Registers the browser's new credential after the password (and a code when 2FA is
+/// on), in one commit with the factor change. Returns the recovery codes when this passkey
+/// turned two-factor authentication on.
+#[allow(clippy::too_many_arguments)]
+pub async fn finish_registration(
+    services: &Services,
+    session: &Session,
+    ceremony: &str,
+    name: &str,
+    credential: &str,
+    password: String,
+    code: &str,
+    client: &ClientInfo,
+) -> Result<Option<Vec<RecoveryCode>>, AuthError> {
+    let name = parse_name(name)?;
+    let credential: RegisterPublicKeyCredential = parse_json(credential)?;
+    let rp = services.passkeys.get()?;
+    accounts::confirm_identity(services, session, password, client).await?;
+    let mut tx = accounts::second_factor_if_on(services, session, code, client).await?;
+    store::users::lock(&mut *tx, session.user_id).await?;
+    let state: PasskeyRegistration = ceremonies::take_in(
+        &mut *tx,
+        services,
+        ceremony,
+        Purpose::Register,
+        Some(session.id),
+    )
+    .await?
+    .ok_or(AuthError::CeremonyExpired)?;
+    let passkey = rp
+        .finish_passkey_registration(&credential, &state)
+        .map_err(refused)?;
+    let was_on = has_second_factor_in(&mut tx, session.user_id).await?;
+    let record = serde_json::to_string(&passkey)
+        .map_err(|err| AuthError::internal(format!("cannot store a passkey: {err}")))?;
+    let backed_up = serde_json::to_value(&passkey)
+        .ok()
+        .and_then(|v| v["cred"]["backup_state"].as_bool())
+        .unwrap_or(false);
+    let inserted = store::passkeys::insert(
+        &mut *tx,
+        NewPasskey {
+            user_id: session.user_id,
+            credential_id: passkey.cred_id(),
+            name: &name,
+            passkey: &record,
+            counter: 0,
+            backup_eligible: backed_up,
+            backup_state: backed_up,
+            now: services.clock.now(),
+        },
+    )
+    .await;
+    match inserted {
+        Err(err) if store::is_unique_violation(&err) => {
+            return Err(AuthError::PasskeyAlreadyRegistered)
+        }
+        other => other?,
+    };
+    audit::record_in(
+        &mut *tx,
+        services,
+        session.user_id,
+        EventKind::PasskeyAdded,
+        client,
+        &name,
+    )
+    .await?;
+    if was_on {
+        commit_factor_change(tx, services, session, EventKind::PasskeyAdded, client).await?;
+        return Ok(None);
+    }
+    let codes = recovery_codes::generate_set(&mut OsRng);
+    let hashes: Vec<Vec<u8>> = codes
+        .iter()
+        .map(|c| recovery_codes::hash(&services.keys.hashing, c))
+        .collect();
+    store::recovery_codes::replace_all(&mut tx, session.user_id, &hashes).await?;
+    commit_factor_change(tx, services, session, EventKind::TwoFactorEnabled, client).await?;
+    super::metrics::two_factor_change(super::metrics::Change::Enabled);
+    Ok(Some(codes))
+}
+
+async fn has_second_factor_in(
+    tx: &mut Transaction<'static, Any>,
+    user_id: i64,
+) -> Result<bool, AuthError> {
+    Ok(store::totp::find(&mut **tx, user_id).await?.is_some()
+        || store::passkeys::count_for_user(&mut **tx, user_id).await? > 0)
+}
+
+pub async fn rename(
+    services: &Services,
+    session: &Session,
+    id: i64,
+    name: &str,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
+    let name = parse_name(name)?;
+    if !store::passkeys::rename(&services.db, session.user_id, id, &name).await? {
+        return Err(AuthError::PasskeyNotFound);
+    }
+    audit::record(services, session.user_id, EventKind::PasskeyRenamed, client, &name).await
+}
+
+/// Removes a passkey after the password and a code (or recovery code). Removing the last
+/// second factor turns two-factor authentication off, unless policy requires it.
+pub async fn remove(
+    services: &Services,
+    session: &Session,
+    id: i64,
+    password: String,
+    code: &str,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
+    accounts::confirm_identity(services, session, password, client).await?;
+    let mut tx = accounts::second_factor_if_on(services, session, code, client).await?;
+    store::users::lock(&mut *tx, session.user_id).await?;
+    let name = store::passkeys::delete(&mut *tx, session.user_id, id)
+        .await?
+        .ok_or(AuthError::PasskeyNotFound)?;
+    audit::record_in(
+        &mut *tx,
+        services,
+        session.user_id,
+        EventKind::PasskeyRemoved,
+        client,
+        &name,
+    )
+    .await?;
+    if has_second_factor_in(&mut tx, session.user_id).await? {
+        return commit_factor_change(tx, services, session, EventKind::PasskeyRemoved, client)
+            .await;
+    }
+    if session.two_factor_required {
+        return Err(AuthError::TwoFactorRequired);
+    }
+    store::recovery_codes::delete_all(&mut *tx, session.user_id).await?;
+    commit_factor_change(tx, services, session, EventKind::TwoFactorDisabled, client).await?;
+    super::metrics::two_factor_change(super::metrics::Change::Disabled);
+    Ok(())
+}
+
+/// Options for the code prompt's "Use your passkey": the account's own credentials.
+pub async fn begin_second_factor(
+    services: &Services,
+    session: &Session,
+) -> Result<Challenge, AuthError> {
+    let rp = services.passkeys.get()?;
+    let rows = store::passkeys::list_for_user(&services.db, session.user_id).await?;
+    if rows.is_empty() {
+        return Err(AuthError::PasskeyNotFound);
+    }
+    let passkeys = rows.iter().map(stored).collect::<Result<Vec<_>, _>>()?;
+    let (options, state) = rp
+        .start_passkey_authentication(&passkeys)
+        .map_err(AuthError::internal)?;
+    let ceremony =
+        ceremonies::put(services, Purpose::SecondFactor, Some(session.id), &state).await?;
+    Ok(Challenge {
+        ceremony,
+        options: options_json(&options)?,
+    })
+}
+
+/// A passkey's answer at the code prompt, as `two_factor::Factor::Passkey` carries it.
+#[derive(Debug)]
+pub struct Assertion {
+    pub ceremony: String,
+    pub credential: Box<PublicKeyCredential>,
+    /// The pending session the ceremony was begun for.
+    pub session_id: i64,
+}
+
+impl Assertion {
+    pub fn parse(ceremony: &str, credential: &str, session_id: i64) -> Result<Self, AuthError> {
+        Ok(Assertion {
+            ceremony: ceremony.to_owned(),
+            credential: Box::new(parse_json(credential)?),
+            session_id,
+        })
+    }
+}
+
+/// Checks a passkey at the code prompt, in the transaction that counted the attempt.
+/// Returns the passkey's name, or `None` for any refusal (logged when it looks like a
+/// cloned authenticator).
+pub(crate) async fn check_second_factor_in(
+    tx: &mut Transaction<'static, Any>,
+    services: &Services,
+    user_id: i64,
+    assertion: &Assertion,
+    client: &ClientInfo,
+) -> Result<Option<String>, AuthError> {
+    let rp = services.passkeys.get()?;
+    let Some(state) = ceremonies::take_in::<PasskeyAuthentication>(
+        &mut **tx,
+        services,
+        &assertion.ceremony,
+        Purpose::SecondFactor,
+        Some(assertion.session_id),
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let result = rp.finish_passkey_authentication(&assertion.credential, &state);
+    settle_in(tx, services, user_id, result, client).await
+}
+
+/// Records a checked assertion: the new counter and flags on success, the event when the
+/// counter went backwards. `None` when refused.
+async fn settle_in(
+    tx: &mut Transaction<'static, Any>,
+    services: &Services,
+    user_id: i64,
+    result: Result<AuthenticationResult, WebauthnError>,
+    client: &ClientInfo,
+) -> Result<Option<String>, AuthError> {
+    let result = match result {
+        Ok(result) => result,
+        Err(WebauthnError::CredentialPossibleCompromise) => {
+            tracing::warn!(user_id, "a passkey's signature counter went backwards");
+            audit::record_in(
+                &mut **tx,
+                services,
+                user_id,
+                EventKind::PasskeyCloneSuspected,
+                client,
+                "",
+            )
+            .await?;
+            return Ok(None);
+        }
+        Err(err) => {
+            tracing::info!(error = %err, "passkey refused");
+            return Ok(None);
+        }
+    };
+    let Some(row) = store::passkeys::find_by_credential_id(&mut **tx, result.cred_id()).await?
+    else {
+        return Ok(None);
+    };
+    if row.user_id != user_id {
+        return Ok(None);
+    }
+    let mut passkey = stored(&row)?;
+    passkey.update_credential(&result);
+    let record = serde_json::to_string(&passkey)
+        .map_err(|err| AuthError::internal(format!("cannot store a passkey: {err}")))?;
+    let used = UsedPasskey {
+        passkey: &record,
+        counter: i64::from(result.counter()),
+        backup_eligible: result.backup_eligible(),
+        backup_state: result.backup_state(),
+        now: services.clock.now(),
+    };
+    if !store::passkeys::record_use(&mut **tx, row.id, row.counter, &used).await? {
+        return Ok(None);
+    }
+    audit::record_in(
+        &mut **tx,
+        services,
+        user_id,
+        EventKind::PasskeyUsed,
+        client,
+        &row.name,
+    )
+    .await?;
+    Ok(Some(row.name))
+}
+
+/// Options for "Sign in with a passkey": any discoverable credential for this site.
+pub async fn begin_sign_in(services: &Services) -> Result<Challenge, AuthError> {
+    let rp = services.passkeys.get()?;
+    let (mut options, state) = rp
+        .start_discoverable_authentication()
+        .map_err(AuthError::internal)?;
+    // The page decides between the button's dialog and the email field's autofill.
+    options.mediation = None;
+    let ceremony = ceremonies::put(services, Purpose::SignIn, None, &state).await?;
+    Ok(Challenge {
+        ceremony,
+        options: options_json(&options)?,
+    })
+}
+
+/// Checks a passwordless sign-in and returns the account it proves, both factors at once.
+/// The attempt counts against the client's address and then the account's second-factor
+/// limit before the signature is checked; a refusal is logged as a wrong code.
+pub async fn finish_sign_in(
+    services: &Services,
+    ceremony: &str,
+    credential: &str,
+    client: &ClientInfo,
+) -> Result<i64, AuthError> {
+    let credential: PublicKeyCredential = parse_json(credential)?;
+    let rp = services.passkeys.get()?;
+    let mut tx = services.db.begin().await?;
+    let address = throttle::reserve_in(
+        &mut tx,
+        services,
+        throttle::address_key("passkey", &client.ip),
+        throttle::PASSWORD_PER_IP,
+    )
+    .await;
+    let address = match address {
+        Ok(address) => address,
+        Err(refused) => {
+            tx.commit().await?;
+            return Err(refused);
+        }
+    };
+    let state = ceremonies::take_in(&mut *tx, services, ceremony, Purpose::SignIn, None).await?;
+    let owner = match (state, rp.identify_discoverable_authentication(&credential)) {
+        (Some(state), Ok((handle, credential_id))) => {
+            match store::passkeys::find_by_credential_id(&mut *tx, credential_id).await? {
+                Some(row) if user_handle(services, row.user_id) == handle => Some((state, row)),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let Some((state, row)) = owner else {
+        tx.commit().await?;
+        return Err(AuthError::PasskeyRefused);
+    };
+    let attempt = match throttle::reserve_in(
+        &mut tx,
+        services,
+        throttle::second_factor_key(row.user_id),
+        throttle::SECOND_FACTOR,
+    )
+    .await
+    {
+        Ok(attempt) => attempt,
+        Err(AuthError::Throttled { retry_after_secs }) => {
+            tx.commit().await?;
+            return Err(AuthError::SecondFactorLocked { retry_after_secs });
+        }
+        Err(err) => return Err(err),
+    };
+    let passkey = stored(&row)?;
+    let result = rp.finish_discoverable_authentication_v2(&credential, state, &passkey);
+    if settle_in(&mut tx, services, row.user_id, result, client)
+        .await?
+        .is_none()
+    {
+        return Err(
+            match two_factor::second_factor_failed(tx, services, row.user_id, client, "passkey", attempt)
+                .await
+            {
+                AuthError::InvalidCode => AuthError::PasskeyRefused,
+                AuthError::Throttled { retry_after_secs } => {
+                    AuthError::SecondFactorLocked { retry_after_secs }
+                }
+                other => other,
+            },
+        );
+    }
+    throttle::succeeded_in(&mut *tx, attempt).await?;
+    throttle::succeeded_in(&mut *tx, address).await?;
+    tx.commit().await?;
+    Ok(row.user_id)
+}
+
+/// Removes every passkey of the account, in the transaction that turns 2FA off.
+pub(crate) async fn delete_all_in(
+    tx: &mut Transaction<'static, Any>,
+    user_id: i64,
+) -> Result<(), AuthError> {
+    store::passkeys::delete_all(&mut **tx, user_id).await?;
+    Ok(())
+}
