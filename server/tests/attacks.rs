@@ -186,6 +186,13 @@ async fn pending_session_reaches_no_other_route() {
         "/api/sign_out",
         "/api/verify_sign_in_code",
         "/api/signed_in_as",
+        // The code prompt's passkey, and the passwordless sign-in anyone may try.
+        "/api/load_prompt_options",
+        "/api/begin_passkey_prompt",
+        "/api/finish_passkey_prompt",
+        "/api/passkeys_available",
+        "/api/begin_passkey_sign_in",
+        "/api/finish_passkey_sign_in",
         // The configured providers' names, which the sign-in page shows to anyone.
         "/api/list_providers",
         // The emailed links' own functions: the token is the proof, not the session.
@@ -207,6 +214,9 @@ async fn pending_session_reaches_no_other_route() {
                 &[
                     ("code", "123456"),
                     ("current_code", "123456"),
+                    ("ceremony", "c"),
+                    ("credential", "{}"),
+                    ("name", "n"),
                     ("password", PASSWORD),
                     ("current_password", PASSWORD),
                     ("id", "1"),

@@ -271,8 +271,14 @@ async fn passkey_sign_in(
     if let Some(previous) = session() {
         sessions::end(&services, &previous).await?;
     }
-    let token =
-        sessions::start(&services, user_id, sessions::Stage::Full, &client, "passkey").await?;
+    let token = sessions::start(
+        &services,
+        user_id,
+        sessions::Stage::Full,
+        &client,
+        "passkey",
+    )
+    .await?;
     audit::record(&services, user_id, EventKind::SignedIn, &client, "passkey").await?;
     set_session_cookie(&services, &token, sessions::Stage::Full);
     leptos_axum::redirect(&safe_next(&services, next.as_deref()));

@@ -237,8 +237,8 @@ pub async fn verify_sign_in_code(
     use crate::auth::metrics::{self, SignInStep};
 
     let result = async {
-        let factor = crate::auth::two_factor::Factor::parse(&code)
-            .map_err(crate::auth::AuthError::from)?;
+        let factor =
+            crate::auth::two_factor::Factor::parse(&code).map_err(crate::auth::AuthError::from)?;
         second_factor_step(factor, next, remember.is_some()).await
     }
     .await;

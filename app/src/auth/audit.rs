@@ -103,7 +103,9 @@ fn describe(kind: &str) -> &'static str {
         "passkey_used" => "Passkey used",
         "passkey_renamed" => "Passkey renamed",
         "passkey_removed" => "Passkey removed",
-        "passkey_clone_suspected" => "Passkey refused: its counter went backwards (possibly cloned)",
+        "passkey_clone_suspected" => {
+            "Passkey refused: its counter went backwards (possibly cloned)"
+        }
         _ => "Account activity",
     }
 }

@@ -2,8 +2,8 @@
 //! a person is told and with which status; see `api::errors`.
 
 use super::{
-    email::EmailError, passkeys::PasskeyInputError, password::PasswordError,
-    totp::TotpCodeError, two_factor::FactorError,
+    email::EmailError, passkeys::PasskeyInputError, password::PasswordError, totp::TotpCodeError,
+    two_factor::FactorError,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -6,8 +6,8 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     api::passkeys::{
-        begin_passkey_prompt, begin_passkey_sign_in, finish_passkey_prompt,
-        finish_passkey_sign_in, passkeys_available,
+        begin_passkey_prompt, begin_passkey_sign_in, finish_passkey_prompt, finish_passkey_sign_in,
+        passkeys_available,
     },
     components::form::FormError,
     webauthn,
@@ -160,8 +160,8 @@ mod autofill {
                 return;
             };
             let on_focus = Closure::<dyn Fn()>::new(move || self.start());
-            let _ = field
-                .add_event_listener_with_callback("focus", on_focus.as_ref().unchecked_ref());
+            let _ =
+                field.add_event_listener_with_callback("focus", on_focus.as_ref().unchecked_ref());
             on_focus.forget();
         }
 

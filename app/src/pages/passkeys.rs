@@ -8,8 +8,8 @@ use leptos_router::hooks::{use_location, use_query_map};
 use crate::{
     api::{
         passkeys::{
-            begin_passkey_registration, finish_passkey_registration, load_passkeys,
-            PasskeyView, RemovePasskey, RenamePasskey, TAB,
+            begin_passkey_registration, finish_passkey_registration, load_passkeys, PasskeyView,
+            RemovePasskey, RenamePasskey, TAB,
         },
         two_factor::{load_two_factor_status, RecoveryCodeSet},
     },
@@ -212,7 +212,10 @@ pub fn AddPasskeyDialog() -> impl IntoView {
 }
 
 /// The passkey `?id=` names, once loaded.
-fn chosen() -> (Signal<i64>, Resource<Result<crate::api::passkeys::PasskeysView, crate::error::AppError>>) {
+fn chosen() -> (
+    Signal<i64>,
+    Resource<Result<crate::api::passkeys::PasskeysView, crate::error::AppError>>,
+) {
     let query = use_query_map();
     let id = Signal::derive(move || {
         query

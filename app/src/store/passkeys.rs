@@ -140,7 +140,10 @@ pub async fn delete<'c>(
         .await
 }
 
-pub async fn delete_all<'c>(ex: impl Executor<'c, Database = Any>, user_id: i64) -> sqlx::Result<u64> {
+pub async fn delete_all<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+) -> sqlx::Result<u64> {
     let done = sqlx::query("DELETE FROM passkeys WHERE user_id = $1")
         .bind(user_id)
         .execute(ex)

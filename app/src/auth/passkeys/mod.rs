@@ -13,9 +13,8 @@ use rand::rngs::OsRng;
 use sha2::Sha256;
 use sqlx::{Any, Transaction};
 use webauthn_rs::prelude::{
-    AuthenticationResult, Passkey, PasskeyAuthentication, PasskeyRegistration,
-    PublicKeyCredential, RegisterPublicKeyCredential, Uuid, Webauthn, WebauthnBuilder,
-    WebauthnError,
+    AuthenticationResult, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, Uuid, Webauthn, WebauthnBuilder, WebauthnError,
 };
 
 use super::{
@@ -286,7 +285,14 @@ pub async fn rename(
     if !store::passkeys::rename(&services.db, session.user_id, id, &name).await? {
         return Err(AuthError::PasskeyNotFound);
     }
-    audit::record(services, session.user_id, EventKind::PasskeyRenamed, client, &name).await
+    audit::record(
+        services,
+        session.user_id,
+        EventKind::PasskeyRenamed,
+        client,
+        &name,
+    )
+    .await
 }
 
 /// Removes a passkey after the password and a code (or recovery code). Removing the last
@@ -533,8 +539,15 @@ pub async fn finish_sign_in(
         .is_none()
     {
         return Err(
-            match two_factor::second_factor_failed(tx, services, row.user_id, client, "passkey", attempt)
-                .await
+            match two_factor::second_factor_failed(
+                tx,
+                services,
+                row.user_id,
+                client,
+                "passkey",
+                attempt,
+            )
+            .await
             {
                 AuthError::InvalidCode => AuthError::PasskeyRefused,
                 AuthError::Throttled { retry_after_secs } => {
