@@ -156,7 +156,8 @@ run() {
   local database="$1" port url
   shift
   port="$(free_port)"
-  url="http://127.0.0.1:$port"
+  # A name, not an IP address: browsers take no IP address as a passkey's site.
+  url="http://localhost:$port"
   start_providers "$url" "$TMP_DIR"
   start_maildev "$TMP_DIR"
   # Every Playwright test signs up from 127.0.0.1: lift the per-address sign-up limit.
@@ -184,7 +185,9 @@ run() {
     sleep 0.5
   done
   echo "server healthy: $url (database ${database:-SQLite})"
+  # The policy spec starts a server of its own (with --require-two-factor) from these.
   (cd end2end && GATEHOUSE_URL="$url" MAILDEV_URL="http://127.0.0.1:$MAIL_WEB_PORT" \
+    GATEHOUSE_BIN="$ROOT/target/debug/server" GATEHOUSE_SITE_ROOT="$ROOT/target/site" \
     npx --no-install playwright test "$@")
 }
 

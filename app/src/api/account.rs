@@ -40,9 +40,17 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     )
     .await?;
     set_session_cookie(&services, &token, sessions::Stage::Full);
-    leptos_axum::redirect("/settings");
+    // Where every account must have two-factor authentication, a new one sets it up first.
+    leptos_axum::redirect(if services.config.require_two_factor {
+        ENROLLMENT_PATH
+    } else {
+        "/settings"
+    });
     Ok(())
 }
+
+/// Where an account that must set up two-factor authentication is sent.
+pub const ENROLLMENT_PATH: &str = "/settings/two-factor";
 
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(

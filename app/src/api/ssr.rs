@@ -171,6 +171,10 @@ pub fn after_first_factor(
             session_set_cookie(services, Some((token, Stage::Full))),
             next.to_owned(),
         ),
+        FirstFactor::MustEnroll(token) => (
+            session_set_cookie(services, Some((token, Stage::Full))),
+            super::account::ENROLLMENT_PATH.to_owned(),
+        ),
         FirstFactor::Pending(token) => {
             let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
             (

@@ -17,6 +17,9 @@ pub enum FirstFactor {
     Full(SessionToken),
     /// The code prompt comes next; this session reaches nothing else.
     Pending(SessionToken),
+    /// Signed in, but policy requires a second factor the account has not set up: the
+    /// enrollment comes next, and nothing else opens until it is done.
+    MustEnroll(SessionToken),
 }
 
 /// Starts the session a passed first factor earns. `method` is "password" or the
@@ -54,5 +57,8 @@ pub async fn first_factor_passed(
     }
     let token = sessions::start(services, user_id, Stage::Full, client, method).await?;
     audit::record(services, user_id, EventKind::SignedIn, client, method).await?;
+    if super::policy::is_required(services, user_id).await? {
+        return Ok(FirstFactor::MustEnroll(token));
+    }
     Ok(FirstFactor::Full(token))
 }

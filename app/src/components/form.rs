@@ -33,13 +33,16 @@ pub fn FormError(id: &'static str, #[prop(into)] message: Signal<Option<String>>
 }
 
 /// What a page shows when loading its data failed. A missing session sends the person to
-/// sign in and brings them back afterwards.
+/// sign in and brings them back afterwards; an account that must set up two-factor
+/// authentication first goes to do so.
 #[component]
 pub fn LoadError(error: AppError) -> impl IntoView {
     if error == AppError::Unauthorized {
         let here = use_location().pathname.get_untracked();
         let path = format!("/signin?next={here}");
         view! { <Redirect path /> }.into_any()
+    } else if error == AppError::EnrollmentRequired {
+        view! { <Redirect path="/settings/two-factor" /> }.into_any()
     } else {
         view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
     }

@@ -185,10 +185,10 @@ pub fn EnableDialog() -> impl IntoView {
     });
 
     view! {
-        <Modal title="Set up your authenticator app" close_href=TAB>
+        <Modal title="Enable two-factor authentication" close_href=TAB>
             {move || match codes.get() {
                 Some(set) => Either::Left(view! {
-                    <p>"Two-factor authentication is on with this app. These are your recovery codes."</p>
+                    <p>"Two-factor authentication is on. These are your recovery codes."</p>
                     <RecoveryCodesList set />
                     <a href=TAB class="button">"Done"</a>
                 }),
