@@ -97,14 +97,14 @@ impl Key {
         let mut options: RequestChallengeResponse = serde_json::from_str(options).unwrap();
         options.public_key.allow_credentials = vec![AllowCredentials {
             type_: "public-key".into(),
-            id: self.credential_id.clone().into(),
+            id: self.credential_id.clone(),
             transports: None,
         }];
         let mut answer: PublicKeyCredential = self
             .soft
             .do_authentication(self.origin.clone(), options)
             .unwrap();
-        answer.response.user_handle = Some(user_handle.to_vec().into());
+        answer.response.user_handle = Some(user_handle.to_vec());
         serde_json::to_string(&answer).unwrap()
     }
 }
@@ -208,7 +208,7 @@ async fn answers_that_must_not_work_are_refused() {
     browser.sign_in(&alice, PASSWORD).await;
     let c = challenge(&browser, "begin_passkey_prompt").await;
     let mut options: RequestChallengeResponse = serde_json::from_str(&c.options).unwrap();
-    options.public_key.allow_credentials[0].id = bob_key.credential_id.clone().into();
+    options.public_key.allow_credentials[0].id = bob_key.credential_id.clone();
     let bobs = bob_key.answer(&serde_json::to_string(&options).unwrap(), &origin);
     assert_eq!(
         refused(prompt_with(&browser, &c.ceremony, &bobs).await).await,

@@ -37,10 +37,10 @@ pub fn CodePromptPage() -> impl IntoView {
     let options = Resource::new(|| (), |_| load_prompt_options());
     let usable = passkeys_usable();
     let remember = NodeRef::new();
-    // An account without the app answers with a recovery code (or its passkey).
+    // An account without the app answers with its passkey or a recovery code.
+    let no_app = Signal::derive(move || options.get().and_then(Result::ok).is_some_and(|o| !o.app));
     let recovery = Signal::derive(move || {
-        query.read().get("method").as_deref() == Some("recovery")
-            || options.get().and_then(Result::ok).is_some_and(|o| !o.app)
+        query.read().get("method").as_deref() == Some("recovery") || no_app.get()
     });
     let switch_href = move || {
         let method = if recovery.get() { "app" } else { "recovery" };
@@ -56,7 +56,9 @@ pub fn CodePromptPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Two-factor authentication"</h1>
             <p id="code-help">
-                {move || if recovery.get() {
+                {move || if no_app.get() {
+                    "Use your passkey or security key. If you cannot, enter one of the recovery codes you saved: each code works once."
+                } else if recovery.get() {
                     "Enter one of the recovery codes you saved when you turned on two-factor authentication. Each code works once."
                 } else {
                     "Open your authenticator app and enter the 6-digit code it shows for Gatehouse."
@@ -87,15 +89,17 @@ pub fn CodePromptPage() -> impl IntoView {
                     {move || if verify.pending().get() { "Checking…" } else { "Verify" }}
                 </button>
             </ActionForm>
-            <p class="alt-action">
-                <a href=switch_href>
-                    {move || if recovery.get() {
-                        "Use the code from your authenticator app instead"
-                    } else {
-                        "Lost your phone? Use a recovery code"
-                    }}
-                </a>
-            </p>
+            <Show when=move || !no_app.get()>
+                <p class="alt-action">
+                    <a href=switch_href>
+                        {move || if recovery.get() {
+                            "Use the code from your authenticator app instead"
+                        } else {
+                            "Lost your phone? Use a recovery code"
+                        }}
+                    </a>
+                </p>
+            </Show>
         </section>
     }
 }

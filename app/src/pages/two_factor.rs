@@ -134,13 +134,15 @@ fn EnabledPanel(status: TwoFactorStatus) -> impl IntoView {
                     "app is confirmed."
                 </p>
             })
-        } else {
-            Either::Right(view! {
+        } else if status.app {
+            Either::Right(Either::Left(view! {
                 <p class="muted">
                     "Switching to a new phone or app? Disable two-factor authentication, then enable it "
                     "again with the new app. The old app's codes and your old recovery codes stop working."
                 </p>
-            })
+            }))
+        } else {
+            Either::Right(Either::Right(()))
         }}
         </div>
     }
