@@ -3,6 +3,7 @@
  * Protocol's WebAuthn domain: CTAP2 over the internal transport, with resident keys and
  * user verification), and "remember this device".
  */
+import { generateKeyPairSync } from 'node:crypto';
 import type { CDPSession, Page } from '@playwright/test';
 import {
   enableTwoFactor,
@@ -194,12 +195,61 @@ test('remember this device: no code next time, until a factor changes or it is f
   await signInToCodePrompt(page, email);
 });
 
-test.describe('without JavaScript', () => {
-  test.use({ javaScriptEnabled: false });
+test('without JavaScript no passkey button is offered, and a recovery code still signs in', async ({ page, browser }) => {
+  const email = await signUp(page);
+  await addAuthenticator(page);
+  const codes = await addPasskey(page, 'Laptop');
 
-  test('no passkey button is offered, and the code prompt still works', async ({ page }) => {
-    await page.goto('/signin');
-    await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeVisible();
-    await expect(page.getByRole('button', { name: 'Sign in with a passkey' })).toHaveCount(0);
+  const plain = await browser.newContext({ javaScriptEnabled: false });
+  const noJs = await plain.newPage();
+  await noJs.goto('/signin');
+  await expect(noJs.getByRole('button', { name: 'Sign in', exact: true })).toBeVisible();
+  await expect(noJs.getByRole('button', { name: 'Sign in with a passkey' })).toHaveCount(0);
+  await noJs.getByLabel('Email').fill(email);
+  await noJs.getByLabel('Password').fill(STRONG_PASSWORD);
+  await noJs.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(noJs).toHaveURL(/\/signin\/code/);
+  await expect(noJs.getByRole('button', { name: 'Use your passkey or security key' })).toHaveCount(0);
+  await noJs.getByLabel('Two-factor authentication code').fill(codes[0]);
+  await noJs.getByRole('button', { name: 'Verify' }).click();
+  await expect(noJs).toHaveURL(/\/settings$/);
+  await plain.close();
+});
+
+test('a key that is not the registered one is refused by the server, and counted', async ({ page }) => {
+  const email = await signUp(page);
+  const registered = await addAuthenticator(page);
+  const codes = await addPasskey(page, 'Laptop');
+  const { credentials } = await registered.cdp.send('WebAuthn.getCredentials', { authenticatorId: registered.id });
+  expect(credentials).toHaveLength(1);
+  await page.goto('/settings');
+  await signOut(page);
+
+  // The same credential id and user, on another authenticator, with another private key:
+  // the browser answers, and the server refuses the signature.
+  await registered.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: registered.id });
+  const impostor = await addAuthenticator(page);
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  await impostor.cdp.send('WebAuthn.addCredential', {
+    authenticatorId: impostor.id,
+    credential: {
+      credentialId: credentials[0].credentialId,
+      isResidentCredential: true,
+      rpId: credentials[0].rpId,
+      privateKey: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+      userHandle: credentials[0].userHandle,
+      signCount: 10,
+    },
   });
+  await presence(impostor, false);
+  await signInToCodePrompt(page, email);
+  await presence(impostor, true);
+  await page.getByRole('button', { name: 'Use your passkey or security key' }).click();
+  await expect(page.locator('#passkey-error')).toHaveText(
+    'Your passkey was not accepted. Try again, or use another way to sign in.',
+  );
+  await enterCode(page, codes[0]);
+  await expect(page).toHaveURL(/\/settings$/);
+  await page.goto('/settings/activity');
+  await expect(page.getByText('Wrong two-factor code').first()).toBeVisible();
 });

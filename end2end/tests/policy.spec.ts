@@ -39,13 +39,15 @@ test.beforeAll(async () => {
       if (found) resolve(found[1]);
     });
     server!.on('exit', (code) => reject(new Error(`the policy server exited with ${code}`)));
+    server!.on('error', reject);
   });
 });
 
 test.afterAll(async () => {
-  if (server?.pid) {
+  if (server?.pid && server.exitCode === null && server.signalCode === null) {
+    const exited = new Promise((resolve) => server!.once('exit', resolve));
     process.kill(server.pid, 'SIGTERM');
-    await new Promise((resolve) => server!.once('exit', resolve));
+    await exited;
   }
   rmSync(dataDir, { recursive: true, force: true });
 });

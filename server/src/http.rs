@@ -240,6 +240,8 @@ const ENROLLMENT_PAGES: &[&str] = &[
     "/settings/two-factor/passkeys/add",
     "/verify-email",
     "/confirm-email",
+    "/forgot-password",
+    "/reset-password",
 ];
 
 /// Sends a person to the page their session allows, before anything is rendered.
@@ -255,8 +257,11 @@ async fn guard_pages(State(state): State<AppState>, req: Request, next: Next) ->
     let path = req.uri().path();
     // Until it has a second factor, an account that must have one reaches only its
     // enrollment (and the pages an emailed link opens).
+    // A provider's callback passes: a password-less account confirms itself there before
+    // it can enroll (linking is refused inside).
     if session.is_some_and(|s| s.stage == Stage::Full && s.must_enroll)
         && !ENROLLMENT_PAGES.contains(&path)
+        && !path.starts_with("/auth/")
     {
         return Redirect::to(TWO_FACTOR_PAGE).into_response();
     }

@@ -51,7 +51,8 @@ pub async fn start(
         );
     };
     let session = session.filter(|s| s.stage == sessions::Stage::Full);
-    // Until it has a second factor, a required account may not add a way in.
+    // Until it has a second factor, a required account may not add a way in (the
+    // callback refuses it too, for a round trip begun before the policy applied).
     if purpose == Purpose::Link && session.as_ref().is_some_and(|s| s.must_enroll) {
         return error_response(&AppError::EnrollmentRequired, "/auth");
     }
@@ -173,6 +174,7 @@ fn refused(
             ))
             .into_response()
         }
+        AuthError::EnrollmentRequired => Redirect::to("/settings/two-factor").into_response(),
         AuthError::NotSignedIn => {
             let mut res = Redirect::to("/signin").into_response();
             if let Ok(value) = HeaderValue::from_str(&session_set_cookie(services, None)) {

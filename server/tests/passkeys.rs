@@ -495,3 +495,44 @@ async fn where_policy_requires_it_the_last_passkey_stays() {
     let left = browser.json("load_two_factor_status", &[]).await["codes_left"].clone();
     assert_eq!(left, 10);
 }
+
+#[tokio::test]
+async fn adding_the_app_to_an_account_with_a_passkey_takes_a_recovery_code() {
+    let (server, origin) = passkey_server();
+    let (browser, _key, codes) = new_account_with_codes(&server, &origin, "addapp").await;
+    let enrollment = browser.json("start_enrollment", &[]).await;
+    assert_eq!(enrollment["protected"], true);
+    let code = totp_at(enrollment["key"].as_str().unwrap(), now());
+
+    // A stolen session and the password are not enough to add a factor.
+    let (status, _) = error_message(
+        browser
+            .call(
+                "enable_two_factor",
+                &[("code", &code), ("password", PASSWORD)],
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        browser.json("load_two_factor_status", &[]).await["app"],
+        false
+    );
+    let res = browser
+        .call(
+            "enable_two_factor",
+            &[
+                ("code", &code),
+                ("password", PASSWORD),
+                ("current_code", &codes[0]),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let status = browser.json("load_two_factor_status", &[]).await;
+    assert_eq!(
+        (status["app"].clone(), status["codes_left"].clone()),
+        (true.into(), 10.into())
+    );
+}

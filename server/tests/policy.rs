@@ -215,6 +215,8 @@ async fn an_account_that_must_enroll_reaches_no_other_route() {
         "/settings/two-factor/passkeys/add",
         "/verify-email",
         "/confirm-email",
+        "/forgot-password",
+        "/reset-password",
     ];
     let pages: Vec<String> = leptos_axum::generate_route_list(app::App)
         .iter()

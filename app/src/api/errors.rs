@@ -52,6 +52,7 @@ impl From<AuthError> for AppError {
             AuthError::SameEmail => {
                 AppError::bad_input("That is already your email address.")
             }
+            AuthError::EnrollmentRequired => AppError::EnrollmentRequired,
             AuthError::DeviceNotFound => {
                 AppError::Conflict("That device is no longer remembered.".into())
             }

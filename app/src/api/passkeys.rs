@@ -233,7 +233,9 @@ pub async fn begin_passkey_sign_in() -> Result<PasskeyChallenge, AppError> {
     use crate::auth::passkeys;
 
     let services = services()?;
-    Ok(challenge(passkeys::begin_sign_in(&services).await?))
+    Ok(challenge(
+        passkeys::begin_sign_in(&services, &client_info()).await?,
+    ))
 }
 
 /// Passwordless: a discoverable passkey with user verification proves both factors.

@@ -76,8 +76,10 @@ pub async fn end_other_sessions() -> Result<u64, AppError> {
 
     let services = services()?;
     let current = require_full_session()?;
-    let ended = sessions::end_others(&services.db, current.user_id, Some(current.id)).await?;
-    let detail = format!("{ended} other session(s) signed out from Sessions");
+    let (ended, forgotten) = sessions::sign_out_everywhere_else(&services, &current).await?;
+    let detail = format!(
+        "{ended} other session(s) signed out and {forgotten} remembered device(s) forgotten from Sessions"
+    );
     audit::record(
         &services,
         current.user_id,

@@ -29,6 +29,8 @@ pub struct EnrollmentView {
     pub issuer: String,
     /// Two-factor authentication is on already: this secret replaces the current app's.
     pub switching: bool,
+    /// A passkey protects the account: adding the app takes a recovery code too.
+    pub protected: bool,
 }
 
 /// A new set of recovery codes, shown once.
@@ -99,6 +101,7 @@ pub async fn start_enrollment() -> Result<EnrollmentView, AppError> {
         email: session.email,
         issuer: services.config.issuer.clone(),
         switching: enrollment.switching,
+        protected: enrollment.protected,
     })
 }
 
@@ -119,6 +122,7 @@ pub async fn pending_enrollment() -> Result<Option<EnrollmentView>, AppError> {
             email: session.email.clone(),
             issuer: services.config.issuer.clone(),
             switching: e.switching,
+            protected: e.protected,
         }))
 }
 
@@ -126,13 +130,22 @@ pub async fn pending_enrollment() -> Result<Option<EnrollmentView>, AppError> {
 pub async fn enable_two_factor(
     code: String,
     password: String,
+    current_code: Option<String>,
 ) -> Result<RecoveryCodeSet, AppError> {
     use super::ssr::*;
     use crate::auth::two_factor;
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
-    let codes = two_factor::enable(&services, &session, &code, password, &client_info()).await?;
+    let codes = two_factor::enable(
+        &services,
+        &session,
+        &code,
+        password,
+        current_code.as_deref(),
+        &client_info(),
+    )
+    .await?;
     deliver_codes(&services, &session, codes).await
 }
 

@@ -221,8 +221,15 @@ pub async fn change_password(
     store::users::set_password_hash(&mut *tx, user.id, &hash).await?;
     // A link sent before the change must not work after it.
     store::email_tokens::delete_for_user(&mut *tx, user.id).await?;
-    two_factor::commit_factor_change(tx, services, session, EventKind::PasswordChanged, client)
-        .await
+    two_factor::commit_factor_change(
+        tx,
+        services,
+        session,
+        EventKind::PasswordChanged,
+        "",
+        client,
+    )
+    .await
 }
 
 /// A new password, held to the sign-up policy for this account's email.

@@ -61,6 +61,9 @@ pub enum AuthError {
     /// A remembered device that is not (or no longer) the account's.
     #[error("no such remembered device")]
     DeviceNotFound,
+    /// Anything but the enrollment, for an account that must set up a second factor.
+    #[error("two-factor enrollment required")]
+    EnrollmentRequired,
     /// Turning two-factor authentication off, where policy requires it.
     #[error("two-factor authentication is required")]
     TwoFactorRequired,

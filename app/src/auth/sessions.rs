@@ -256,6 +256,20 @@ pub async fn end_others<'c>(
     Ok(table::delete_others(ex, user_id, keep).await?)
 }
 
+/// "Sign out everywhere else": every other session ends and every remembered device is
+/// forgotten, which would otherwise sign straight back in with the password. Returns how
+/// many of each.
+pub async fn sign_out_everywhere_else(
+    services: &Services,
+    current: &Session,
+) -> Result<(u64, u64), AuthError> {
+    let mut tx = services.db.begin().await?;
+    let ended = end_others(&mut *tx, current.user_id, Some(current.id)).await?;
+    let forgotten = super::remembered_devices::forget_all_in(&mut *tx, current.user_id).await?;
+    tx.commit().await?;
+    Ok((ended, forgotten))
+}
+
 pub async fn end(services: &Services, session: &Session) -> Result<(), AuthError> {
     table::delete(&services.db, session.id).await?;
     Ok(())

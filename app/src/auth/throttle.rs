@@ -69,6 +69,17 @@ pub const MAIL_PER_IP: Policy = Policy {
     shared: false,
 };
 
+/// Passwordless passkey requests begun from one address, every one counted: far more
+/// than people signing in use, and a bound on the rows anyone may cause.
+pub const PASSKEY_REQUESTS_PER_IP: Policy = Policy {
+    max_failures: 300,
+    base_lock_secs: 3600,
+    max_lock_secs: DAY,
+    decay_secs: 3600,
+    // Never given back, like sign-ups.
+    shared: false,
+};
+
 /// New accounts from one address, `per_hour` of them (the operator's
 /// `--sign-ups-per-hour`): every sign-up counts, so it cannot be used to probe for
 /// accounts or to burn argon2 at will.

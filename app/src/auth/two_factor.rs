@@ -33,6 +33,8 @@ pub struct Enrollment {
     pub expires_at: i64,
     /// Two-factor authentication is on: the secret is for switching to a new app.
     pub switching: bool,
+    /// A second factor (a passkey) protects the account already.
+    pub protected: bool,
 }
 
 pub struct Status {
@@ -170,6 +172,7 @@ async fn enrollment_view(
         key: secret.grouped_base32(),
         expires_at,
         switching: has_app(services, session.user_id).await?,
+        protected: is_enabled(services, session.user_id).await?,
     })
 }
 
@@ -188,18 +191,26 @@ fn qr_svg(uri: &str) -> Result<String, AuthError> {
 }
 
 /// Confirms the pending secret with a code from the app and the password, turns 2FA on,
-/// and returns the recovery codes, which are never shown again.
+/// and returns the recovery codes, which are never shown again. An account already
+/// protected by a passkey adds the app only with a current factor (`current`: a recovery
+/// code, spent in the same commit), as every other change of a factor asks.
 pub async fn enable(
     services: &Services,
     session: &Session,
     code: &str,
     password: String,
+    current: Option<&str>,
     client: &ClientInfo,
 ) -> Result<Vec<RecoveryCode>, AuthError> {
     let code = TotpCode::parse(code)?;
+    let current = current.map(Factor::parse).transpose()?;
     accounts::confirm_identity(services, session, password, client).await?;
     if has_app(services, session.user_id).await? {
         return Err(AuthError::TwoFactorAlreadyOn);
+    }
+    let protected = is_enabled(services, session.user_id).await?;
+    if protected && current.is_none() {
+        return Err(FactorError::Empty.into());
     }
     let now = services.clock.now();
     let (sealed, _) = store::totp::find_enrollment(&services.db, session.id, now)
@@ -226,7 +237,17 @@ pub async fn enable(
 
     let codes = recovery_codes::generate_set(&mut OsRng);
     let hashes = hash_all(services, &codes);
-    let mut tx = services.db.begin().await?;
+    let mut tx = match (&current, protected) {
+        (Some(current), true) => accept(services, session.user_id, current, client)
+            .await?
+            .into_tx(),
+        _ => services.db.begin().await?,
+    };
+    store::users::lock(&mut *tx, session.user_id).await?;
+    // A passkey added meanwhile, with no factor checked here: refuse, as if it were seen.
+    if !protected && store::passkeys::count_for_user(&mut *tx, session.user_id).await? > 0 {
+        return Err(AuthError::TwoFactorAlreadyOn);
+    }
     throttle::succeeded_in(&mut *tx, attempt).await?;
     if !store::totp::take_enrollment(&mut *tx, session.id).await? {
         return Err(AuthError::SetupAlreadyUsed);
@@ -238,7 +259,15 @@ pub async fn enable(
         "failpoint"
     )));
     store::recovery_codes::replace_all(&mut tx, session.user_id, &hashes).await?;
-    commit_factor_change(tx, services, session, EventKind::TwoFactorEnabled, client).await?;
+    commit_factor_change(
+        tx,
+        services,
+        session,
+        EventKind::TwoFactorEnabled,
+        "",
+        client,
+    )
+    .await?;
     metrics::two_factor_change(Change::Enabled);
     Ok(codes)
 }
@@ -273,6 +302,7 @@ pub async fn disable(
         services,
         session,
         EventKind::TwoFactorDisabled,
+        "",
         client,
     )
     .await?;
@@ -337,6 +367,7 @@ pub async fn switch_app(
         services,
         session,
         EventKind::AuthenticatorSwitched,
+        "",
         client,
     )
     .await?;
@@ -368,6 +399,7 @@ pub async fn regenerate_recovery_codes(
         services,
         session,
         EventKind::RecoveryCodesRegenerated,
+        "",
         client,
     )
     .await?;
@@ -624,10 +656,11 @@ pub(crate) async fn commit_factor_change(
     services: &Services,
     session: &Session,
     kind: EventKind,
+    detail: &str,
     client: &ClientInfo,
 ) -> Result<(), AuthError> {
     let ended = end_sessions_in(&mut tx, session.user_id, Some(session.id)).await?;
-    audit::record_in(&mut *tx, services, session.user_id, kind, client, "").await?;
+    audit::record_in(&mut *tx, services, session.user_id, kind, client, detail).await?;
     let notice = match kind {
         EventKind::TwoFactorEnabled => Some(Notice::TwoFactorEnabled),
         EventKind::TwoFactorDisabled => Some(Notice::TwoFactorDisabled),

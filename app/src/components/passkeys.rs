@@ -42,7 +42,7 @@ pub fn PasskeySignIn(
     let usable = passkeys_usable();
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let autofill = autofill::Autofill::new(autofill_from, next);
+    let autofill = autofill::Autofill::new(autofill_from, next, error);
     let start = move |_| {
         autofill.stop();
         error.set(None);
@@ -59,7 +59,7 @@ pub fn PasskeySignIn(
         <Suspense>
             {move || Suspend::new(async move {
                 let on = available.await.unwrap_or(false);
-                if on {
+                if on && usable.get() {
                     autofill.enable();
                 }
                 (on && usable.get()).then(|| view! {
@@ -132,27 +132,43 @@ mod autofill {
         field: &'static str,
         #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
         next: Signal<String>,
+        /// Where a passkey picked from the autofill but refused is explained.
+        #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+        error: RwSignal<Option<String>>,
         #[cfg(feature = "hydrate")]
         running: StoredValue<Option<send_wrapper::SendWrapper<web_sys::AbortController>>>,
+        #[cfg(feature = "hydrate")]
+        listening: StoredValue<bool>,
     }
 
     impl Autofill {
-        pub fn new(field: &'static str, next: Signal<String>) -> Self {
+        pub fn new(
+            field: &'static str,
+            next: Signal<String>,
+            error: RwSignal<Option<String>>,
+        ) -> Self {
             let autofill = Autofill {
                 field,
                 next,
+                error,
                 #[cfg(feature = "hydrate")]
                 running: StoredValue::new(None),
+                #[cfg(feature = "hydrate")]
+                listening: StoredValue::new(false),
             };
             on_cleanup(move || autofill.stop());
             autofill
         }
 
-        /// Offers passkeys from the field's autofill once the field is focused.
+        /// Offers passkeys from the field's autofill once the field is focused (the
+        /// listener is added once).
         #[cfg(feature = "hydrate")]
         pub fn enable(self) {
             use wasm_bindgen::{closure::Closure, JsCast};
 
+            if self.listening.try_get_value().unwrap_or(true) {
+                return;
+            }
             let Some(field) = web_sys::window()
                 .and_then(|w| w.document())
                 .and_then(|d| d.get_element_by_id(self.field))
@@ -182,17 +198,27 @@ mod autofill {
             self.running
                 .set_value(Some(send_wrapper::SendWrapper::new(controller)));
             let next = self.next.get_untracked();
+            let (error, running) = (self.error, self.running);
             leptos::task::spawn_local(async move {
-                let Ok(challenge) = super::begin_passkey_sign_in().await else {
-                    return;
-                };
-                if let Some(Ok(credential)) =
-                    crate::webauthn::get_from_autofill(&challenge.options, &signal).await
-                {
-                    let _ =
-                        super::finish_passkey_sign_in(challenge.ceremony, credential, Some(next))
-                            .await;
+                if let Ok(challenge) = super::begin_passkey_sign_in().await {
+                    // Only a passkey the person picked comes back; a refusal of it is
+                    // theirs to read. A request stopped or unanswered says nothing.
+                    if let Some(Ok(credential)) =
+                        crate::webauthn::get_from_autofill(&challenge.options, &signal).await
+                    {
+                        let finished = super::finish_passkey_sign_in(
+                            challenge.ceremony,
+                            credential,
+                            Some(next),
+                        )
+                        .await;
+                        if let Err(err) = finished {
+                            error.try_set(Some(err.to_string()));
+                        }
+                    }
                 }
+                // Settled: the next focus may ask again, with a fresh challenge.
+                running.try_set_value(None);
             });
         }
 

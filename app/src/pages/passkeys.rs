@@ -271,13 +271,20 @@ pub fn RemovePasskeyDialog() -> impl IntoView {
                     let list = passkeys.await.map(|v| v.list).unwrap_or_default();
                     let status = status.await.ok();
                     let app = status.as_ref().is_some_and(|s| s.app);
+                    let required = status.as_ref().is_some_and(|s| s.required);
                     let current = list.iter().find(|p| p.id == id.get()).cloned();
                     let last = !app && list.len() == 1;
                     match current {
                         Some(passkey) => Either::Left(view! {
                             <p>{format!("“{}” will no longer sign you in.", passkey.name)}</p>
                             {last.then(|| view! {
-                                <p class="warning" data-testid="last-factor">"This is your only second factor: removing it turns two-factor authentication off, and your recovery codes stop working."</p>
+                                <p class="warning" data-testid="last-factor">
+                                    {if required {
+                                        "This is your only second factor, and your account must have one: add another passkey or an authenticator app before removing it."
+                                    } else {
+                                        "This is your only second factor: removing it turns two-factor authentication off, and your recovery codes stop working."
+                                    }}
+                                </p>
                             })}
                             <ConfirmWithProvider />
                             <ActionForm action=remove attr:class="stack">

@@ -63,7 +63,7 @@ fn RememberedDevices() -> impl IntoView {
         <h2 id="remembered-heading">"Remembered devices"</h2>
         <p>
             "Signing in on these browsers asks only for your password, until the date shown. "
-            "Changing your password or two-factor settings forgets them all."
+            "Changing your password or two-factor settings, or signing out everywhere else, forgets them all."
         </p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -117,12 +117,12 @@ fn EnabledPanel(status: TwoFactorStatus) -> impl IntoView {
         }}
         <div class="button-row">
             <a href="/settings/two-factor/recovery-codes" data-opens="/settings/two-factor/recovery-codes" class="button secondary">"Regenerate recovery codes"</a>
-            {if status.required && status.app {
-                Either::Left(view! { <SwitchButton /> })
-            } else {
-                Either::Right(view! {
+            {match (status.required, status.app) {
+                (true, true) => Either::Left(view! { <SwitchButton /> }),
+                (true, false) => Either::Right(Either::Left(())),
+                (false, _) => Either::Right(Either::Right(view! {
                     <a href="/settings/two-factor/disable" data-opens="/settings/two-factor/disable" class="button danger">"Disable"</a>
-                })
+                })),
             }}
         </div>
         {if status.required {
@@ -222,7 +222,13 @@ fn EnrollStep(
         email,
         issuer,
         switching,
+        protected,
     } = view;
+    // A passkey protects the account already: adding the app is a change that takes a
+    // current factor, as the others do.
+    let current = protected.then(|| view! {
+        <CodeInput id="current-code" name="current_code" label="A recovery code" numeric=false describedby="enable-error" />
+    });
     let confirm = if switching {
         Either::Left(view! {
             <p>"Enter a code from your current app (or a recovery code), the 6-digit code the new app shows, and confirm it’s you."</p>
@@ -241,6 +247,7 @@ fn EnrollStep(
             <ConfirmWithProvider />
             <ActionForm action=enable attr:class="stack">
                 <CodeInput id="enable-code" label="Verification code" numeric=true describedby="enable-error" />
+                {current}
                 <ConfirmPassword id="enable-password" describedby="enable-error" />
                 <FormError id="enable-error" message=action_error(enable) />
                 <button type="submit" class="button" disabled=move || enable.pending().get()>"Enable"</button>

@@ -201,6 +201,7 @@ pub async fn finish_registration(
     let credential: RegisterPublicKeyCredential = parse_json(credential)?;
     let rp = services.passkeys.get()?;
     accounts::confirm_identity(services, session, password, client).await?;
+    let checked = two_factor::is_enabled(services, session.user_id).await?;
     let mut tx = accounts::second_factor_if_on(services, session, code, client).await?;
     store::users::lock(&mut *tx, session.user_id).await?;
     let state: PasskeyRegistration = ceremonies::take_in(
@@ -216,6 +217,10 @@ pub async fn finish_registration(
         .finish_passkey_registration(&credential, &state)
         .map_err(refused)?;
     let was_on = has_second_factor_in(&mut tx, session.user_id).await?;
+    // Turned on meanwhile, so no code was asked: refuse rather than skip it.
+    if was_on && !checked {
+        return Err(AuthError::TwoFactorAlreadyOn);
+    }
     let record = serde_json::to_string(&passkey)
         .map_err(|err| AuthError::internal(format!("cannot store a passkey: {err}")))?;
     let backed_up = serde_json::to_value(&passkey)
@@ -242,6 +247,18 @@ pub async fn finish_registration(
         }
         other => other?,
     };
+    if was_on {
+        commit_factor_change(
+            tx,
+            services,
+            session,
+            EventKind::PasskeyAdded,
+            &name,
+            client,
+        )
+        .await?;
+        return Ok(None);
+    }
     audit::record_in(
         &mut *tx,
         services,
@@ -251,17 +268,21 @@ pub async fn finish_registration(
         &name,
     )
     .await?;
-    if was_on {
-        commit_factor_change(tx, services, session, EventKind::PasskeyAdded, client).await?;
-        return Ok(None);
-    }
     let codes = recovery_codes::generate_set(&mut OsRng);
     let hashes: Vec<Vec<u8>> = codes
         .iter()
         .map(|c| recovery_codes::hash(&services.keys.hashing, c))
         .collect();
     store::recovery_codes::replace_all(&mut tx, session.user_id, &hashes).await?;
-    commit_factor_change(tx, services, session, EventKind::TwoFactorEnabled, client).await?;
+    commit_factor_change(
+        tx,
+        services,
+        session,
+        EventKind::TwoFactorEnabled,
+        "",
+        client,
+    )
+    .await?;
     super::metrics::two_factor_change(super::metrics::Change::Enabled);
     Ok(Some(codes))
 }
@@ -311,6 +332,20 @@ pub async fn remove(
     let name = store::passkeys::delete(&mut *tx, session.user_id, id)
         .await?
         .ok_or(AuthError::PasskeyNotFound)?;
+    if has_second_factor_in(&mut tx, session.user_id).await? {
+        return commit_factor_change(
+            tx,
+            services,
+            session,
+            EventKind::PasskeyRemoved,
+            &name,
+            client,
+        )
+        .await;
+    }
+    if session.two_factor_required {
+        return Err(AuthError::TwoFactorRequired);
+    }
     audit::record_in(
         &mut *tx,
         services,
@@ -320,15 +355,16 @@ pub async fn remove(
         &name,
     )
     .await?;
-    if has_second_factor_in(&mut tx, session.user_id).await? {
-        return commit_factor_change(tx, services, session, EventKind::PasskeyRemoved, client)
-            .await;
-    }
-    if session.two_factor_required {
-        return Err(AuthError::TwoFactorRequired);
-    }
     store::recovery_codes::delete_all(&mut *tx, session.user_id).await?;
-    commit_factor_change(tx, services, session, EventKind::TwoFactorDisabled, client).await?;
+    commit_factor_change(
+        tx,
+        services,
+        session,
+        EventKind::TwoFactorDisabled,
+        "",
+        client,
+    )
+    .await?;
     super::metrics::two_factor_change(super::metrics::Change::Disabled);
     Ok(())
 }
@@ -436,13 +472,29 @@ async fn settle_in(
     if row.user_id != user_id {
         return Ok(None);
     }
+    // The ceremony's state holds the counter from when it began; a use since then has
+    // moved the stored one, and an answer behind it is a copy's.
+    let counter = i64::from(result.counter());
+    if (counter > 0 || row.counter > 0) && counter <= row.counter {
+        tracing::warn!(user_id, "a passkey's signature counter went backwards");
+        audit::record_in(
+            &mut **tx,
+            services,
+            user_id,
+            EventKind::PasskeyCloneSuspected,
+            client,
+            &row.name,
+        )
+        .await?;
+        return Ok(None);
+    }
     let mut passkey = stored(&row)?;
     passkey.update_credential(&result);
     let record = serde_json::to_string(&passkey)
         .map_err(|err| AuthError::internal(format!("cannot store a passkey: {err}")))?;
     let used = UsedPasskey {
         passkey: &record,
-        counter: i64::from(result.counter()),
+        counter,
         backup_eligible: result.backup_eligible(),
         backup_state: result.backup_state(),
         now: services.clock.now(),
@@ -462,9 +514,20 @@ async fn settle_in(
     Ok(Some(row.name))
 }
 
-/// Options for "Sign in with a passkey": any discoverable credential for this site.
-pub async fn begin_sign_in(services: &Services) -> Result<Challenge, AuthError> {
+/// Options for "Sign in with a passkey": any discoverable credential for this site. Each
+/// is a row anyone may cause, so every one counts against the client's address.
+pub async fn begin_sign_in(
+    services: &Services,
+    client: &ClientInfo,
+) -> Result<Challenge, AuthError> {
     let rp = services.passkeys.get()?;
+    let counted = throttle::reserve(
+        services,
+        throttle::address_key("passkey-begin", &client.ip),
+        throttle::PASSKEY_REQUESTS_PER_IP,
+    )
+    .await?;
+    throttle::stands(services, &counted).await?;
     let (mut options, state) = rp
         .start_discoverable_authentication()
         .map_err(AuthError::internal)?;

@@ -241,6 +241,8 @@ pub async fn complete(
                 first_factor,
                 next: next.clone(),
             }),
+        // Until it has a second factor, an account that must have one adds no way in.
+        (Purpose::Link, Some(session)) if session.must_enroll => Err(AuthError::EnrollmentRequired),
         (Purpose::Link, Some(session)) => link(services, provider, &identity, session, client)
             .await
             .map(|()| Completed::Linked { next: next.clone() }),
