@@ -30,6 +30,9 @@ pub struct BenchUser {
 pub struct Codes {
     users: Arc<Vec<BenchUser>>,
     last_step: Mutex<Vec<i64>>,
+    /// The next account to sign in, shared by every run, so a run never starts again on
+    /// the accounts the run before it used up in the same step.
+    cursor: std::sync::atomic::AtomicUsize,
 }
 
 impl Codes {
@@ -37,7 +40,19 @@ impl Codes {
     /// are usable now (the previous one could age out during a run), then one per step.
     pub fn new(users: Arc<Vec<BenchUser>>, start_step: i64) -> Self {
         let last_step = Mutex::new(vec![start_step; users.len()]);
-        Codes { users, last_step }
+        Codes {
+            users,
+            last_step,
+            cursor: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// The account to sign in next: each in turn, around again once all have been used,
+    /// by which time their steps have moved on.
+    pub fn next_user(&self) -> usize {
+        self.cursor
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % self.users.len()
     }
 
     pub fn users(&self) -> &[BenchUser] {

@@ -30,11 +30,27 @@ pub struct Run {
     pub latencies: Vec<f64>,
     pub server_cpu: f64,
     pub generator_cpu: f64,
+    /// The window asked for, in seconds.
+    pub requested: f64,
+    /// An operation had nothing left to do, so the run ended before its window.
+    pub exhausted: bool,
 }
 
 impl Run {
     pub fn per_second(&self) -> f64 {
         self.ops as f64 / self.seconds.max(1e-9)
+    }
+
+    /// Why the run cannot stand for its window, if it ended early: a ratio from a shorter
+    /// run than asked measures the ramp, not the server.
+    pub fn cut_short(&self, what: &str) -> Option<String> {
+        (self.exhausted || self.seconds < self.requested * 0.98).then(|| {
+            format!(
+                "{what} at concurrency {} lasted {:.2} s of the {:.0} s asked for ({} operations): \
+                 it ran out of work; give it more accounts or a shorter window",
+                self.concurrency, self.seconds, self.requested, self.ops
+            )
+        })
     }
 
     pub fn percentile(&self, p: f64) -> f64 {
@@ -82,6 +98,7 @@ where
     }
     let mut run = Run {
         concurrency,
+        requested: duration.as_secs_f64(),
         ..Run::default()
     };
     for worker in workers {
@@ -97,6 +114,7 @@ where
     run.generator_cpu = cpu_seconds(None) - generator_cpu;
     run.ops = run.latencies.len() as u64;
     run.errors = errors.load(Ordering::Relaxed);
+    run.exhausted = stop.load(Ordering::Relaxed);
     run.latencies.sort_by(f64::total_cmp);
     run
 }

@@ -63,6 +63,15 @@ async fn main() -> anyhow::Result<()> {
     let bench = scenarios::Bench::new(server, services, Duration::from_secs(args.seconds)).await?;
     let results = bench.run_all().await?;
     report::print(&results, backend, cores);
+    let short: Vec<String> = results
+        .sign_ins
+        .iter()
+        .filter_map(|run| run.cut_short("full 2FA sign-ins"))
+        .chain(results.code_step.cut_short("the code step"))
+        .collect();
+    if !short.is_empty() {
+        anyhow::bail!("{}", short.join("\n"));
+    }
     if results.total_errors() > 0 {
         eprintln!("bench: some requests failed; the server log follows");
         eprintln!("{}", results.server_log_tail);

@@ -32,7 +32,11 @@ fn cpu(run: &Run) -> String {
 pub fn print(results: &Results, backend: &str, cores: usize) {
     let bound = results.argon2_per_second;
     println!();
-    println!("Gatehouse bench · {backend} · {cores} cores");
+    println!(
+        "Gatehouse bench · {backend} · {cores} cores · commit {} · {}",
+        commit(),
+        date()
+    );
     println!("CPU is shown as % of one core over the run (the machine has {cores}00 %).");
     println!();
     println!("| figure | result | CPU |");
