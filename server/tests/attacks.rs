@@ -161,10 +161,7 @@ async fn pending_session_reaches_no_other_route() {
         "/verify-email",
         "/confirm-email",
     ];
-    let pages: Vec<String> = leptos_axum::generate_route_list(app::App)
-        .iter()
-        .map(|r| r.path().to_owned())
-        .collect();
+    let pages = app_pages();
     assert!(
         pages.iter().any(|p| p == "/settings/two-factor/enable"),
         "{pages:?}"
@@ -180,51 +177,13 @@ async fn pending_session_reaches_no_other_route() {
     }
 
     // Open to anyone, or harmless: they return nothing for a pending session.
-    let open = [
-        "/api/sign_in",
-        "/api/sign_up",
-        "/api/sign_out",
-        "/api/verify_sign_in_code",
-        "/api/signed_in_as",
-        // The code prompt's passkey, and the passwordless sign-in anyone may try.
-        "/api/load_prompt_options",
-        "/api/begin_passkey_prompt",
-        "/api/finish_passkey_prompt",
-        "/api/passkeys_available",
-        "/api/begin_passkey_sign_in",
-        "/api/finish_passkey_sign_in",
-        // The configured providers' names, which the sign-in page shows to anyone.
-        "/api/list_providers",
-        // The emailed links' own functions: the token is the proof, not the session.
-        "/api/request_password_reset",
-        "/api/reset_link_works",
-        "/api/reset_password",
-        "/api/verify_email",
-        "/api/confirm_email_change",
-    ];
-    let functions: Vec<String> = leptos::server_fn::axum::server_fn_paths()
-        .map(|(path, _)| path.to_owned())
-        .collect();
+    let functions = server_functions();
     assert!(functions.len() >= 15, "{functions:?}");
-    for path in functions.iter().filter(|p| !open.contains(&p.as_str())) {
-        let name = path.trim_start_matches("/api/");
-        let res = pending
-            .call(
-                name,
-                &[
-                    ("code", "123456"),
-                    ("current_code", "123456"),
-                    ("ceremony", "c"),
-                    ("credential", "{}"),
-                    ("name", "n"),
-                    ("password", PASSWORD),
-                    ("current_password", PASSWORD),
-                    ("id", "1"),
-                    ("provider", "idp"),
-                    ("new_email", "other@example.com"),
-                ],
-            )
-            .await;
+    for path in functions
+        .iter()
+        .filter(|p| !OPEN_FUNCTIONS.contains(&p.as_str()))
+    {
+        let res = pending.call_with_every_field(path).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
     }
     let who = pending.json("signed_in_as", &[]).await;

@@ -167,11 +167,8 @@ pub async fn load_prompt_options() -> Result<PromptOptions, AppError> {
     let services = services()?;
     let session = require_pending_session()?;
     let status = two_factor::status(&services, session.user_id).await?;
-    let has_passkey = !crate::auth::passkeys::list(&services, session.user_id)
-        .await?
-        .is_empty();
     Ok(PromptOptions {
-        passkey: has_passkey && services.passkeys.available(),
+        passkey: status.passkeys > 0 && services.passkeys.available(),
         app: status.app,
     })
 }

@@ -42,6 +42,7 @@ pub struct Status {
     pub enabled_at: Option<i64>,
     /// An authenticator app is set up.
     pub app: bool,
+    pub passkeys: usize,
     pub codes_left: i64,
     pub any_code_used: bool,
 }
@@ -106,6 +107,7 @@ pub async fn status(services: &Services, user_id: i64) -> Result<Status, AuthErr
     Ok(Status {
         enabled_at,
         app: credential.is_some(),
+        passkeys: keys.len(),
         codes_left,
         any_code_used,
     })
@@ -212,28 +214,12 @@ pub async fn enable(
     if protected && current.is_none() {
         return Err(FactorError::Empty.into());
     }
-    let now = services.clock.now();
-    let (sealed, _) = store::totp::find_enrollment(&services.db, session.id, now)
-        .await?
-        .ok_or(AuthError::SetupExpired)?;
-    let secret = open(services, session.user_id, &sealed)?;
-    let attempt = throttle::reserve(
-        services,
-        throttle::second_factor_key(session.user_id),
-        throttle::SECOND_FACTOR,
-    )
-    .await?;
-    let Ok(step) = totp::verify(&secret, &code, now, None) else {
-        return Err(second_factor_failed(
-            services.db.begin().await?,
-            services,
-            session.user_id,
-            client,
-            "while enabling",
-            attempt,
-        )
-        .await);
-    };
+    let NewApp {
+        sealed,
+        step,
+        attempt,
+        now,
+    } = check_new_app(services, session, &code, "while enabling", client).await?;
 
     let codes = recovery_codes::generate_set(&mut OsRng);
     let hashes = hash_all(services, &codes);
@@ -328,29 +314,13 @@ pub async fn switch_app(
     if !has_app(services, session.user_id).await? {
         return Err(AuthError::TwoFactorNotOn);
     }
-    let now = services.clock.now();
-    let (sealed, _) = store::totp::find_enrollment(&services.db, session.id, now)
-        .await?
-        .ok_or(AuthError::SetupExpired)?;
-    let secret = open(services, session.user_id, &sealed)?;
     // The new app's code is counted and checked first, so a wrong one spends nothing.
-    let attempt = throttle::reserve(
-        services,
-        throttle::second_factor_key(session.user_id),
-        throttle::SECOND_FACTOR,
-    )
-    .await?;
-    let Ok(step) = totp::verify(&secret, &code, now, None) else {
-        return Err(second_factor_failed(
-            services.db.begin().await?,
-            services,
-            session.user_id,
-            client,
-            "new app, while switching",
-            attempt,
-        )
-        .await);
-    };
+    let NewApp {
+        sealed,
+        step,
+        attempt,
+        now,
+    } = check_new_app(services, session, &code, "new app, while switching", client).await?;
     let codes = recovery_codes::generate_set(&mut OsRng);
     let hashes = hash_all(services, &codes);
     let mut accepted = accept(services, session.user_id, &current, client).await?;
@@ -406,7 +376,55 @@ pub async fn regenerate_recovery_codes(
     Ok(codes)
 }
 
-fn hash_all(services: &Services, codes: &[RecoveryCode]) -> Vec<Vec<u8>> {
+/// The session's pending secret, confirmed by a code from the new app.
+struct NewApp {
+    sealed: Vec<u8>,
+    step: i64,
+    /// The counted attempt, given back in the commit that installs the secret.
+    attempt: throttle::Reservation,
+    now: i64,
+}
+
+/// Opens the session's pending secret and checks the new app's code against it, the
+/// attempt counted before the check; a wrong code is logged (`detail`) and committed.
+async fn check_new_app(
+    services: &Services,
+    session: &Session,
+    code: &TotpCode,
+    detail: &str,
+    client: &ClientInfo,
+) -> Result<NewApp, AuthError> {
+    let now = services.clock.now();
+    let (sealed, _) = store::totp::find_enrollment(&services.db, session.id, now)
+        .await?
+        .ok_or(AuthError::SetupExpired)?;
+    let secret = open(services, session.user_id, &sealed)?;
+    let attempt = throttle::reserve(
+        services,
+        throttle::second_factor_key(session.user_id),
+        throttle::SECOND_FACTOR,
+    )
+    .await?;
+    match totp::verify(&secret, code, now, None) {
+        Ok(step) => Ok(NewApp {
+            sealed,
+            step,
+            attempt,
+            now,
+        }),
+        Err(_) => Err(second_factor_failed(
+            services.db.begin().await?,
+            services,
+            session.user_id,
+            client,
+            detail,
+            attempt,
+        )
+        .await),
+    }
+}
+
+pub(crate) fn hash_all(services: &Services, codes: &[RecoveryCode]) -> Vec<Vec<u8>> {
     codes
         .iter()
         .map(|c| recovery_codes::hash(&services.keys.hashing, c))

@@ -568,3 +568,66 @@ pub fn run_to_exit(
         std::fs::read_to_string(stderr_path).unwrap_or_default(),
     )
 }
+
+/// Every page the app routes, enumerated from the app itself, so a route added later
+/// cannot escape the tests that sweep them.
+pub fn app_pages() -> Vec<String> {
+    leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|r| r.path().to_owned())
+        .collect()
+}
+
+/// Every server function's path, from the app itself.
+pub fn server_functions() -> Vec<String> {
+    leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .collect()
+}
+
+/// Server functions any session, or none, may call: signing in and out, the code
+/// prompt's own (which a pending session needs), the passwordless sign-in, the
+/// providers' names the sign-in page shows, and the emailed links' functions (the token
+/// is the proof, not the session).
+pub const OPEN_FUNCTIONS: &[&str] = &[
+    "/api/sign_in",
+    "/api/sign_up",
+    "/api/sign_out",
+    "/api/verify_sign_in_code",
+    "/api/signed_in_as",
+    "/api/load_prompt_options",
+    "/api/begin_passkey_prompt",
+    "/api/finish_passkey_prompt",
+    "/api/passkeys_available",
+    "/api/begin_passkey_sign_in",
+    "/api/finish_passkey_sign_in",
+    "/api/list_providers",
+    "/api/request_password_reset",
+    "/api/reset_link_works",
+    "/api/reset_password",
+    "/api/verify_email",
+    "/api/confirm_email_change",
+];
+
+impl Browser {
+    /// Calls a server function with every field any of them reads, so none is refused
+    /// for a missing one before its session is checked.
+    pub async fn call_with_every_field(&self, path: &str) -> Response {
+        self.call(
+            path.trim_start_matches("/api/"),
+            &[
+                ("code", "123456"),
+                ("current_code", "123456"),
+                ("ceremony", "c"),
+                ("credential", "{}"),
+                ("name", "n"),
+                ("password", PASSWORD),
+                ("current_password", PASSWORD),
+                ("id", "1"),
+                ("provider", "idp"),
+                ("new_email", "other@example.com"),
+            ],
+        )
+        .await
+    }
+}

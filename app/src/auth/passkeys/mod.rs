@@ -269,10 +269,7 @@ pub async fn finish_registration(
     )
     .await?;
     let codes = recovery_codes::generate_set(&mut OsRng);
-    let hashes: Vec<Vec<u8>> = codes
-        .iter()
-        .map(|c| recovery_codes::hash(&services.keys.hashing, c))
-        .collect();
+    let hashes = two_factor::hash_all(services, &codes);
     store::recovery_codes::replace_all(&mut tx, session.user_id, &hashes).await?;
     commit_factor_change(
         tx,
