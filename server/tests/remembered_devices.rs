@@ -102,6 +102,12 @@ async fn a_device_cookie_copied_to_another_account_does_not_skip_its_code() {
     let attacker = server.browser();
     assert!(asks_for_code(&attacker, &mallory).await);
     let device = verify_and_remember(&attacker, &totp_at(&mallory_key, now() + STEP)).await;
+    // Only a keyed hash is stored: the database holds no usable copy of the cookie.
+    let dump = server.database_dump();
+    assert!(
+        !dump.windows(device.len()).any(|w| w == device.as_bytes()),
+        "the device token is stored in the clear"
+    );
 
     // The victim's password (phished, say) with Mallory's remembered device: still the code.
     let copied = browser_with_cookie(&server, DEVICE_COOKIE, &device);
