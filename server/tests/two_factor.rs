@@ -578,7 +578,8 @@ async fn without_javascript_the_codes_are_handed_to_a_page_and_downloaded_once()
         .split("<code>")
         .skip(1)
         .filter_map(|s| s.split("</code>").next())
-        .map(str::to_owned)
+        // Hydration markers (`<!>`) sit between a view's pieces; a person sees none.
+        .map(|s| s.replace("<!>", ""))
         .collect();
     assert_eq!(shown.len(), 10, "{html}");
 
