@@ -54,7 +54,7 @@ export async function signIn(page: Page, email: string): Promise<void> {
 export async function signOut(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/signin$/);
-  // The address changes first; the page follows once its slice of the WASM has loaded.
+  // The address changes before the new page is drawn: wait for the page itself.
   await expect(page.getByRole('heading', { name: 'Sign in', level: 1 })).toBeVisible();
 }
 

@@ -167,6 +167,50 @@ async fn enable_while_already_on_and_disable_while_off_are_refused() {
 }
 
 #[tokio::test]
+async fn enable_sent_eight_times_at_once_turns_on_once() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    let email = unique_email("enable-race");
+    browser.sign_up(&email).await;
+    let enrollment = browser.start_enrollment().await;
+    let code = totp_at(&enrollment.key, now());
+
+    let form = [("code", code.as_str()), ("password", PASSWORD)];
+    let responses =
+        futures::future::join_all((0..8).map(|_| browser.call("enable_two_factor", &form))).await;
+    let mut statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
+    statuses.sort_unstable();
+    // One double submit wins; every other one is told the setup is used or 2FA is on.
+    assert_eq!(statuses, [200, 409, 409, 409, 409, 409, 409, 409]);
+
+    // Only the winner's commit stands: one app, one set of ten codes.
+    let db = server.db().await;
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&db).await.unwrap();
+            n
+        }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM totp_credentials").await, 1);
+    assert_eq!(count("SELECT COUNT(*) FROM recovery_codes").await, 10);
+    assert_eq!(count("SELECT COUNT(*) FROM totp_enrollments").await, 0);
+    let winner = responses
+        .into_iter()
+        .find(|r| r.status() == StatusCode::OK)
+        .unwrap();
+    let codes: serde_json::Value = winner.json().await.unwrap();
+    let first = codes["codes"][0].as_str().unwrap();
+    let pending = server.browser();
+    pending.sign_in(&email, PASSWORD).await;
+    assert_eq!(
+        pending.verify_code(first).await.status(),
+        StatusCode::OK,
+        "the winner's codes are the ones kept"
+    );
+}
+
+#[tokio::test]
 async fn sign_in_with_two_factor_asks_for_the_code() {
     let server = TestServer::start().await;
     let (_, email, key, _) = account_with_two_factor(&server, "signin2fa").await;

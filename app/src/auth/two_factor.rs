@@ -42,6 +42,7 @@ pub struct Status {
     pub enabled_at: Option<i64>,
     /// An authenticator app is set up.
     pub app: bool,
+    /// How many passkeys and security keys are registered.
     pub passkeys: usize,
     pub codes_left: i64,
     pub any_code_used: bool,
@@ -214,12 +215,7 @@ pub async fn enable(
     if protected && current.is_none() {
         return Err(FactorError::Empty.into());
     }
-    let NewApp {
-        sealed,
-        step,
-        attempt,
-        now,
-    } = check_new_app(services, session, &code, "while enabling", client).await?;
+    let new_app = check_new_app(services, session, &code, "while enabling", client).await?;
 
     let codes = recovery_codes::generate_set(&mut OsRng);
     let hashes = hash_all(services, &codes);
@@ -234,11 +230,7 @@ pub async fn enable(
     if !protected && store::passkeys::count_for_user(&mut *tx, session.user_id).await? > 0 {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
-    throttle::succeeded_in(&mut *tx, attempt).await?;
-    if !store::totp::take_enrollment(&mut *tx, session.id).await? {
-        return Err(AuthError::SetupAlreadyUsed);
-    }
-    if !store::totp::insert(&mut *tx, session.user_id, &sealed, step, now).await? {
+    if !new_app.install_in(&mut tx, session).await? {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
     fail::fail_point!("factor_change.after_change", |_| Err(AuthError::internal(
@@ -315,22 +307,14 @@ pub async fn switch_app(
         return Err(AuthError::TwoFactorNotOn);
     }
     // The new app's code is counted and checked first, so a wrong one spends nothing.
-    let NewApp {
-        sealed,
-        step,
-        attempt,
-        now,
-    } = check_new_app(services, session, &code, "new app, while switching", client).await?;
+    let new_app =
+        check_new_app(services, session, &code, "new app, while switching", client).await?;
     let codes = recovery_codes::generate_set(&mut OsRng);
     let hashes = hash_all(services, &codes);
     let mut accepted = accept(services, session.user_id, &current, client).await?;
     let tx = accepted.tx();
-    throttle::succeeded_in(&mut **tx, attempt).await?;
-    if !store::totp::take_enrollment(&mut **tx, session.id).await? {
-        return Err(AuthError::SetupAlreadyUsed);
-    }
     store::totp::delete(&mut **tx, session.user_id).await?;
-    store::totp::insert(&mut **tx, session.user_id, &sealed, step, now).await?;
+    new_app.install_in(tx, session).await?;
     store::recovery_codes::replace_all(tx, session.user_id, &hashes).await?;
     commit_factor_change(
         accepted.tx,
@@ -383,6 +367,30 @@ struct NewApp {
     /// The counted attempt, given back in the commit that installs the secret.
     attempt: throttle::Reservation,
     now: i64,
+}
+
+impl NewApp {
+    /// Installs the confirmed secret in `tx`: the counted attempt is given back and the
+    /// pending enrollment taken, once. False when the account already has an app.
+    async fn install_in(
+        self,
+        tx: &mut Transaction<'static, Any>,
+        session: &Session,
+    ) -> Result<bool, AuthError> {
+        throttle::succeeded_in(&mut **tx, self.attempt).await?;
+        if !store::totp::take_enrollment(&mut **tx, session.id).await? {
+            return Err(AuthError::SetupAlreadyUsed);
+        }
+        let installed = store::totp::insert(
+            &mut **tx,
+            session.user_id,
+            &self.sealed,
+            self.step,
+            self.now,
+        )
+        .await?;
+        Ok(installed)
+    }
 }
 
 /// Opens the session's pending secret and checks the new app's code against it, the
