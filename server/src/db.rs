@@ -3,7 +3,7 @@
 use std::{str::FromStr, time::Duration};
 
 use anyhow::{bail, Context};
-use app::store::{Backend, Db};
+use app::store::{group_commit::GroupCommit, Backend, Db};
 use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
     ConnectOptions, Executor,
@@ -15,14 +15,15 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 /// How long a request waits for a free connection before it is answered 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Opens the pool and brings the schema up to date.
-pub async fn connect(url: &str) -> anyhow::Result<(Db, Backend)> {
+/// Opens the pool and brings the schema up to date. Also returns where the code prompt
+/// commits: on SQLite, a writer on a connection of its own that groups commits.
+pub async fn connect(url: &str) -> anyhow::Result<(Db, GroupCommit, Backend)> {
     sqlx::any::install_default_drivers();
     let Some(backend) = Backend::from_url(url) else {
         bail!("DATABASE_URL must start with sqlite:// or postgres://");
     };
     let pool = match backend {
-        Backend::Sqlite => connect_sqlite(url).await?,
+        Backend::Sqlite => connect_sqlite(url, 8).await?,
         Backend::Postgres => connect_postgres(url).await?,
     };
     let migrator = match backend {
@@ -33,10 +34,14 @@ pub async fn connect(url: &str) -> anyhow::Result<(Db, Backend)> {
         .run(&pool)
         .await
         .context("applying database migrations")?;
-    Ok((pool, backend))
+    let commits = match backend {
+        Backend::Sqlite => GroupCommit::grouped(connect_sqlite(url, 1).await?),
+        Backend::Postgres => GroupCommit::separate(pool.clone()),
+    };
+    Ok((pool, commits, backend))
 }
 
-async fn connect_sqlite(url: &str) -> anyhow::Result<Db> {
+async fn connect_sqlite(url: &str, connections: u32) -> anyhow::Result<Db> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
@@ -54,7 +59,7 @@ async fn connect_sqlite(url: &str) -> anyhow::Result<Db> {
     };
     let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
     AnyPoolOptions::new()
-        .max_connections(8)
+        .max_connections(connections)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .after_connect(|conn, _| {
             Box::pin(async move {

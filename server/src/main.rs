@@ -127,7 +127,7 @@ async fn services(
     public_url: PublicUrl,
     providers: Providers,
 ) -> anyhow::Result<(Services, app::store::Backend)> {
-    let (db, backend) = db::connect(&config.database_url).await?;
+    let (db, commits, backend) = db::connect(&config.database_url).await?;
     let accounts = db::account_count(&db).await?;
     let master = keyfile::load_or_create(&config.secret_key_file, accounts)?;
     let keys = app::auth::server_key::load(&db, &master, SystemClock.now())
@@ -141,6 +141,7 @@ async fn services(
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let services = Services {
         db,
+        commits,
         keys,
         hasher: PasswordHasher::new(cores).context("setting up password hashing")?,
         clock: Arc::new(SystemClock),

@@ -279,7 +279,7 @@ pub(super) async fn second_factor_step(
     let services = services()?;
     let session = require_pending_session()?;
     let client = client_info();
-    match two_factor::finish_sign_in(&services, &session, &factor, remember, &client).await? {
+    match two_factor::finish_sign_in(&services, &session, factor, remember, &client).await? {
         PromptOutcome::SignedIn { token, device } => {
             set_session_cookie(&services, &token, Stage::Full);
             if let Some(device) = device {

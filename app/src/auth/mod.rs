@@ -38,7 +38,7 @@ use clock::Clock;
 use password::PasswordHasher;
 use sealing::ServerKeys;
 
-use crate::store::Db;
+use crate::store::{group_commit::GroupCommit, Db};
 
 /// Settings the domain needs from the operator.
 #[derive(Debug, Clone)]
@@ -62,6 +62,8 @@ pub struct AuthConfig {
 /// Everything the domain depends on, built once by the host.
 pub struct Services {
     pub db: Db,
+    /// Where the code prompt's writes commit: shared commits on SQLite.
+    pub commits: GroupCommit,
     pub keys: ServerKeys,
     pub hasher: PasswordHasher,
     pub clock: Arc<dyn Clock>,

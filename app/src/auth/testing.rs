@@ -30,28 +30,31 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
     sqlx::any::install_default_drivers();
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
-    let db = sqlx::any::AnyPoolOptions::new()
-        .max_connections(8)
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                sqlx::Executor::execute(
-                    conn,
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                )
-                .await?;
-                Ok(())
+    let open = |connections| {
+        sqlx::any::AnyPoolOptions::new()
+            .max_connections(connections)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::Executor::execute(
+                        conn,
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                    Ok(())
+                })
             })
-        })
-        .connect(&url)
-        .await
-        .expect("open the test database");
+            .connect(&url)
+    };
+    let db = open(8).await.expect("open the test database");
     sqlx::migrate!("../server/migrations/sqlite")
         .run(&db)
         .await
         .expect("migrations");
+    let writer = open(1).await.expect("open the writer's connection");
     let clock = Arc::new(ManualClock(AtomicI64::new(1_800_000_000)));
     let services = Services {
         db,
+        commits: crate::store::group_commit::GroupCommit::grouped(writer),
         keys: ServerKeys::derive(&[7; 32]),
         hasher: PasswordHasher::new(2).expect("hasher"),
         clock: clock.clone(),

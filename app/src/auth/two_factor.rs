@@ -4,6 +4,8 @@
 //! Every change needs the password and a current code. The pending secret lives on the
 //! server, bound to the session that asked for it, so the browser never sends one back.
 
+use std::sync::Arc;
+
 use rand::rngs::OsRng;
 use sqlx::{Any, Transaction};
 
@@ -21,7 +23,10 @@ use super::{
     totp::{self, TotpCode, TotpSecret},
     ClientInfo, Services,
 };
-use crate::store;
+use crate::store::{
+    self,
+    group_commit::{BoxFuture, Tx},
+};
 
 /// A pending secret must be confirmed within 10 minutes.
 pub const ENROLLMENT_TTL_SECS: i64 = 10 * 60;
@@ -420,15 +425,20 @@ async fn check_new_app(
             attempt,
             now,
         }),
-        Err(_) => Err(second_factor_failed(
-            services.db.begin().await?,
-            services,
-            session.user_id,
-            client,
-            detail,
-            attempt,
-        )
-        .await),
+        Err(_) => {
+            let mut tx = services.db.begin().await?;
+            let refusal = second_factor_failed_in(
+                &mut tx,
+                services,
+                session.user_id,
+                client,
+                detail,
+                attempt,
+            )
+            .await?;
+            tx.commit().await?;
+            Err(refusal)
+        }
     }
 }
 
@@ -467,42 +477,46 @@ impl Accepted {
 /// is accepted once: its time step is claimed atomically. A recovery code is spent
 /// atomically.
 ///
-/// The claim is left uncommitted in [`Accepted`] for the caller's own writes.
+/// The claim is left uncommitted in [`Accepted`] for the caller's own writes; a refusal
+/// is committed with what it counted.
 pub async fn accept(
     services: &Services,
     user_id: i64,
     factor: &Factor,
     client: &ClientInfo,
 ) -> Result<Accepted, AuthError> {
-    let tx = services.db.begin().await?;
-    accept_in(tx, services, user_id, factor, client).await
+    let mut tx = services.db.begin().await?;
+    match check_in(&mut tx, services, user_id, factor, client).await? {
+        Ok(proof) => Ok(Accepted { tx, proof }),
+        Err(refusal) => {
+            tx.commit().await?;
+            Err(refusal)
+        }
+    }
 }
 
 /// [`accept`] in the caller's transaction, which may hold a write of its own (the code
 /// prompt's attempt). The account's attempt is counted first, in the same transaction,
 /// and its row stays locked until the outcome commits, so a concurrent attempt waits
-/// for it: one commit per check, whether it is the claim (with the attempt given back)
-/// or the failure (with its events). A refusal commits what the caller counted.
-async fn accept_in(
-    mut tx: Transaction<'static, Any>,
+/// for it. The outer `Err` is a failure to roll back; the inner one a refusal, counted
+/// and logged in `tx`, to be committed.
+async fn check_in(
+    tx: &mut Transaction<'static, Any>,
     services: &Services,
     user_id: i64,
     factor: &Factor,
     client: &ClientInfo,
-) -> Result<Accepted, AuthError> {
+) -> Result<Result<Proof, AuthError>, AuthError> {
     let key = throttle::second_factor_key(user_id);
-    let attempt = match throttle::reserve_in(&mut tx, services, key, throttle::SECOND_FACTOR).await
-    {
+    let attempt = match throttle::reserve_in(tx, services, key, throttle::SECOND_FACTOR).await {
         Ok(attempt) => attempt,
-        Err(refused) => {
-            tx.commit().await?;
-            return Err(refused);
-        }
+        Err(refused @ AuthError::Throttled { .. }) => return Ok(Err(refused)),
+        Err(err) => return Err(err),
     };
     let now = services.clock.now();
     let proof = match factor {
         Factor::Totp(code) => {
-            let step = match store::totp::find(&mut *tx, user_id).await? {
+            let step = match store::totp::find(&mut **tx, user_id).await? {
                 Some(credential) => {
                     let secret = open(services, user_id, &credential.sealed_secret)?;
                     totp::verify(&secret, code, now, credential.last_used_step).ok()
@@ -510,7 +524,7 @@ async fn accept_in(
                 None => None,
             };
             match step {
-                Some(step) if store::totp::claim_step(&mut *tx, user_id, step).await? => {
+                Some(step) if store::totp::claim_step(&mut **tx, user_id, step).await? => {
                     Some(Proof::Totp)
                 }
                 _ => None,
@@ -518,11 +532,11 @@ async fn accept_in(
         }
         Factor::Recovery(code) => {
             let hash = recovery_codes::hash(&services.keys.hashing, code);
-            if store::recovery_codes::consume(&mut *tx, user_id, &hash, now).await? {
-                let (left, _) = store::recovery_codes::summary(&mut *tx, user_id).await?;
+            if store::recovery_codes::consume(&mut **tx, user_id, &hash, now).await? {
+                let (left, _) = store::recovery_codes::summary(&mut **tx, user_id).await?;
                 let detail = format!("{left} left");
                 audit::record_in(
-                    &mut *tx,
+                    &mut **tx,
                     services,
                     user_id,
                     EventKind::RecoveryCodeUsed,
@@ -531,7 +545,7 @@ async fn accept_in(
                 )
                 .await?;
                 notices::notify_in(
-                    &mut tx,
+                    tx,
                     services,
                     user_id,
                     &Notice::RecoveryCodeUsed { left },
@@ -544,56 +558,59 @@ async fn accept_in(
             }
         }
         Factor::Passkey(assertion) => {
-            passkeys::check_second_factor_in(&mut tx, services, user_id, assertion, client)
+            passkeys::check_second_factor_in(tx, services, user_id, assertion, client)
                 .await?
                 .map(|name| Proof::Passkey { name })
         }
     };
     let Some(proof) = proof else {
-        return Err(second_factor_failed(tx, services, user_id, client, "", attempt).await);
+        return second_factor_failed_in(tx, services, user_id, client, "", attempt)
+            .await
+            .map(Err);
     };
-    throttle::succeeded_in(&mut *tx, attempt).await?;
-    Ok(Accepted { tx, proof })
+    throttle::succeeded_in(&mut **tx, attempt).await?;
+    Ok(Ok(proof))
 }
 
 /// A wrong second factor, already counted in `tx`: it is logged there, and the failure
-/// that started a lock is answered with the lock. All of it commits together.
-pub(crate) async fn second_factor_failed(
-    mut tx: Transaction<'static, Any>,
+/// that started a lock is answered with the lock. Returns the refusal, to be committed
+/// with `tx`.
+pub(crate) async fn second_factor_failed_in(
+    tx: &mut Transaction<'static, Any>,
     services: &Services,
     user_id: i64,
     client: &ClientInfo,
     detail: &str,
     reservation: throttle::Reservation,
-) -> AuthError {
+) -> Result<AuthError, AuthError> {
     metrics::second_factor_failure();
-    let logged = async {
-        let locked = throttle::stands(services, &reservation).await?;
-        audit::record_in(
-            &mut *tx,
-            services,
-            user_id,
-            EventKind::SecondFactorFailed,
-            client,
-            detail,
-        )
-        .await?;
-        if let Some(secs) = locked {
-            audit::record_lock_in(&mut *tx, services, user_id, client, "second factor", secs)
-                .await?;
-            let notice = Notice::SecondFactorLocked {
-                minutes: secs.div_ceil(60),
-            };
-            notices::notify_in(&mut tx, services, user_id, &notice, client).await?;
-        }
-        tx.commit().await?;
-        Ok::<_, AuthError>(locked)
+    let locked = throttle::stands(services, &reservation).await?;
+    audit::record_in(
+        &mut **tx,
+        services,
+        user_id,
+        EventKind::SecondFactorFailed,
+        client,
+        detail,
+    )
+    .await?;
+    let Some(retry_after_secs) = locked else {
+        return Ok(AuthError::InvalidCode);
     };
-    match logged.await {
-        Err(err) => err,
-        Ok(Some(retry_after_secs)) => AuthError::Throttled { retry_after_secs },
-        Ok(None) => AuthError::InvalidCode,
-    }
+    audit::record_lock_in(
+        &mut **tx,
+        services,
+        user_id,
+        client,
+        "second factor",
+        retry_after_secs,
+    )
+    .await?;
+    let notice = Notice::SecondFactorLocked {
+        minutes: retry_after_secs.div_ceil(60),
+    };
+    notices::notify_in(tx, services, user_id, &notice, client).await?;
+    Ok(AuthError::Throttled { retry_after_secs })
 }
 
 /// What the code prompt's attempt came to.
@@ -610,51 +627,92 @@ pub enum PromptOutcome {
     Ended { retry_after_secs: Option<u64> },
 }
 
+/// What one attempt at the prompt wrote, before its commit.
+enum Attempt {
+    SignedIn {
+        token: sessions::SessionToken,
+        device: Option<DeviceToken>,
+    },
+    /// The session had no attempt left.
+    NoneLeft,
+    /// Counted and refused; `last` when it was the session's last attempt.
+    Refused { refusal: AuthError, last: bool },
+}
+
 /// The code prompt. Each pending session has five attempts, each taken before its code is
 /// checked; the account's own limit applies on top, and its lock ends the session. On
 /// success the factor is spent, the session becomes a full one under a new token, the
-/// browser is remembered if `remember`, and the sign-in is logged, all in one commit.
+/// browser is remembered if `remember`, and the sign-in is logged, all in one commit,
+/// which concurrent prompts share ([`crate::store::group_commit`]).
 pub async fn finish_sign_in(
+    services: &Arc<Services>,
+    session: &Session,
+    factor: Factor,
+    remember: bool,
+    client: &ClientInfo,
+) -> Result<PromptOutcome, AuthError> {
+    let attempt = {
+        let (services, session, client) = (services.clone(), session.clone(), client.clone());
+        services
+            .clone()
+            .commits
+            .run(move |tx: &mut Tx| -> BoxFuture<'_, _> {
+                Box::pin(async move {
+                    attempt_in(tx, &services, &session, &factor, remember, &client).await
+                })
+            })
+    }
+    .await?;
+    let retry_after_secs = match attempt {
+        Attempt::SignedIn { token, device } => {
+            return Ok(PromptOutcome::SignedIn { token, device })
+        }
+        Attempt::NoneLeft
+        | Attempt::Refused {
+            refusal: AuthError::InvalidCode,
+            last: true,
+        } => None,
+        // A locked account cannot finish here before the prompt expires anyway.
+        Attempt::Refused {
+            refusal: AuthError::Throttled { retry_after_secs },
+            ..
+        } => Some(retry_after_secs),
+        Attempt::Refused { refusal, .. } => return Err(refusal),
+    };
+    sessions::end_pending(services, session).await?;
+    Ok(PromptOutcome::Ended { retry_after_secs })
+}
+
+/// One attempt at the prompt, written in `tx`: see [`finish_sign_in`].
+async fn attempt_in(
+    tx: &mut Tx,
     services: &Services,
     session: &Session,
     factor: &Factor,
     remember: bool,
     client: &ClientInfo,
-) -> Result<PromptOutcome, AuthError> {
-    let mut tx = services.db.begin().await?;
-    let Some(attempt) = sessions::reserve_code_attempt(&mut *tx, services, session).await? else {
-        tx.commit().await?;
-        sessions::end_pending(services, session).await?;
-        return Ok(PromptOutcome::Ended {
-            retry_after_secs: None,
-        });
+) -> Result<Attempt, AuthError> {
+    let Some(attempt) = sessions::reserve_code_attempt(&mut **tx, services, session).await? else {
+        return Ok(Attempt::NoneLeft);
     };
-    let mut accepted = match accept_in(tx, services, session.user_id, factor, client).await {
-        Ok(accepted) => accepted,
-        // A locked account cannot finish here before the prompt expires anyway.
-        Err(AuthError::Throttled { retry_after_secs }) => {
-            sessions::end_pending(services, session).await?;
-            return Ok(PromptOutcome::Ended {
-                retry_after_secs: Some(retry_after_secs),
-            });
+    let proof = match check_in(tx, services, session.user_id, factor, client).await? {
+        Ok(proof) => proof,
+        Err(refusal) => {
+            return Ok(Attempt::Refused {
+                refusal,
+                last: attempt.last,
+            })
         }
-        Err(AuthError::InvalidCode) if attempt.last => {
-            sessions::end_pending(services, session).await?;
-            return Ok(PromptOutcome::Ended {
-                retry_after_secs: None,
-            });
-        }
-        Err(err) => return Err(err),
     };
-    let token = sessions::promote(&mut **accepted.tx(), services, session).await?;
-    let second = match &accepted.proof {
+    let token = sessions::promote(&mut **tx, services, session).await?;
+    let second = match &proof {
         Proof::Totp => "authenticator app",
         Proof::RecoveryCode { .. } => "recovery code",
         Proof::Passkey { .. } => "passkey",
     };
     let how = format!("{} and {second}", session.first_factor);
     audit::record_in(
-        &mut **accepted.tx(),
+        &mut **tx,
         services,
         session.user_id,
         EventKind::SignedIn,
@@ -663,15 +721,11 @@ pub async fn finish_sign_in(
     )
     .await?;
     let device = if remember {
-        Some(
-            remembered_devices::remember_in(accepted.tx(), services, session.user_id, client)
-                .await?,
-        )
+        Some(remembered_devices::remember_in(tx, services, session.user_id, client).await?)
     } else {
         None
     };
-    accepted.commit().await?;
-    Ok(PromptOutcome::SignedIn { token, device })
+    Ok(Attempt::SignedIn { token, device })
 }
 
 /// Finishes a factor change in the transaction that made it: every other session of the

@@ -6,6 +6,7 @@
 
 pub mod code_handoffs;
 pub mod email_tokens;
+pub mod group_commit;
 pub mod linked_identities;
 pub mod outbox;
 pub mod passkeys;

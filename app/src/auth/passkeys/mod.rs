@@ -598,24 +598,23 @@ pub async fn finish_sign_in(
         .await?
         .is_none()
     {
-        return Err(
-            match two_factor::second_factor_failed(
-                tx,
-                services,
-                row.user_id,
-                client,
-                "passkey",
-                attempt,
-            )
-            .await
-            {
-                AuthError::InvalidCode => AuthError::PasskeyRefused,
-                AuthError::Throttled { retry_after_secs } => {
-                    AuthError::SecondFactorLocked { retry_after_secs }
-                }
-                other => other,
-            },
-        );
+        let refusal = two_factor::second_factor_failed_in(
+            &mut tx,
+            services,
+            row.user_id,
+            client,
+            "passkey",
+            attempt,
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(match refusal {
+            AuthError::InvalidCode => AuthError::PasskeyRefused,
+            AuthError::Throttled { retry_after_secs } => {
+                AuthError::SecondFactorLocked { retry_after_secs }
+            }
+            other => other,
+        });
     }
     throttle::succeeded_in(&mut *tx, attempt).await?;
     throttle::succeeded_in(&mut *tx, address).await?;

@@ -1,0 +1,331 @@
+//! Group commit: writes of concurrent requests that share one transaction, and so one
+//! `fsync`, on SQLite, where every commit waits for the disk and only one connection
+//! can write at a time anyway.
+//!
+//! A request hands its work to the writer task, which runs each piece of work in a
+//! savepoint of the open transaction, in arrival order. Once the queue is empty (or
+//! [`MAX_BATCH`] pieces have run) it commits, and only then answers each request: nothing
+//! is acknowledged before it is on disk. Nothing waits for a window either: a lone request
+//! is committed as soon as its own work is done, and whatever arrives during a commit
+//! forms the next batch. A piece that fails is rolled back to its savepoint and takes
+//! nothing of the others with it; only a failed commit fails the whole batch, unanswered
+//! as a 503, like any database failure.
+//!
+//! On PostgreSQL each piece gets a transaction of its own: concurrent commits there
+//! already share the flush of the write-ahead log.
+//!
+//! A piece runs while the writer holds SQLite's write lock, so it must write through
+//! its transaction only: a write through the pool would wait for the lock it holds.
+
+use std::{future::Future, panic::AssertUnwindSafe, pin::Pin};
+
+use futures::FutureExt;
+use sqlx::{Any, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use super::Db;
+
+/// The transaction a piece of work writes in.
+pub type Tx = Transaction<'static, Any>;
+
+/// A piece of work: an async function of the open transaction. What it wrote stays when
+/// it returns `Ok`, and is rolled back when it returns `Err`.
+pub type BoxFuture<'t, T> = Pin<Box<dyn Future<Output = T> + Send + 't>>;
+
+/// The most pieces one commit carries: enough for every request in flight at the bench's
+/// highest concurrency, few enough that the first of them is not kept long.
+pub const MAX_BATCH: usize = 64;
+
+/// Requests that may wait for the writer before a new one waits to hand its work over.
+const QUEUE: usize = 1024;
+
+/// Where transactional work runs: grouped on one writer, or one transaction each.
+#[derive(Clone)]
+pub struct GroupCommit {
+    mode: Mode,
+}
+
+#[derive(Clone)]
+enum Mode {
+    Grouped(mpsc::Sender<Box<dyn Pending>>),
+    Separate(Db),
+}
+
+impl GroupCommit {
+    /// Every piece of work in a transaction of its own, from `db`.
+    pub fn separate(db: Db) -> Self {
+        GroupCommit {
+            mode: Mode::Separate(db),
+        }
+    }
+
+    /// Work shares transactions on `writer`, a pool of one connection kept for it. Starts
+    /// the writer task, so it must be called inside the Tokio runtime.
+    pub fn grouped(writer: Db) -> Self {
+        let (queue, pieces) = mpsc::channel(QUEUE);
+        tokio::spawn(write(writer, pieces));
+        GroupCommit {
+            mode: Mode::Grouped(queue),
+        }
+    }
+
+    /// Runs `work` in a transaction and answers once its outcome is committed: `Ok` once
+    /// its writes are durable, its own `Err` with its writes undone, or the database's
+    /// error when the commit failed.
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<sqlx::Error> + Send + 'static,
+        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+    {
+        match &self.mode {
+            Mode::Separate(db) => {
+                let mut tx = db.begin().await?;
+                let value = work(&mut tx).await?;
+                tx.commit().await?;
+                Ok(value)
+            }
+            Mode::Grouped(queue) => {
+                let (answer, answered) = oneshot::channel();
+                let piece = Piece {
+                    work: Some(work),
+                    result: None,
+                    answer,
+                };
+                if queue.send(Box::new(piece)).await.is_err() {
+                    return Err(writer_gone().into());
+                }
+                answered.await.unwrap_or_else(|_| Err(writer_gone().into()))
+            }
+        }
+    }
+}
+
+/// A queued piece of work, whatever its result type.
+trait Pending: Send {
+    /// Runs the work; true when its writes are to be kept.
+    fn run<'t>(&'t mut self, tx: &'t mut Tx) -> BoxFuture<'t, bool>;
+    /// Answers the request, once the batch is committed or has failed.
+    fn settle(self: Box<Self>, committed: bool);
+}
+
+struct Piece<T, E, F> {
+    work: Option<F>,
+    result: Option<Result<T, E>>,
+    answer: oneshot::Sender<Result<T, E>>,
+}
+
+impl<T, E, F> Pending for Piece<T, E, F>
+where
+    T: Send + 'static,
+    E: From<sqlx::Error> + Send + 'static,
+    F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+{
+    fn run<'t>(&'t mut self, tx: &'t mut Tx) -> BoxFuture<'t, bool> {
+        Box::pin(async move {
+            let Some(work) = self.work.take() else {
+                return false;
+            };
+            let result = work(tx).await;
+            let keep = result.is_ok();
+            self.result = Some(result);
+            keep
+        })
+    }
+
+    fn settle(self: Box<Self>, committed: bool) {
+        let answer = match self.result {
+            // Undone whether or not the batch committed.
+            Some(Err(err)) => Err(err),
+            Some(Ok(value)) if committed => Ok(value),
+            // The batch failed, or this piece never finished (it panicked).
+            _ => Err(batch_failed().into()),
+        };
+        // A request that gave up waiting no longer listens; its work stands all the same.
+        let _ = self.answer.send(answer);
+    }
+}
+
+/// The writer task: one batch per transaction, for as long as anyone can send work.
+async fn write(writer: Db, mut queue: mpsc::Receiver<Box<dyn Pending>>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        // IMMEDIATE takes the write lock at once, so no piece's first read can be from a
+        // snapshot that another connection's commit makes stale.
+        let committed = match writer.begin_with("BEGIN IMMEDIATE").await {
+            Ok(mut tx) => match run_batch(&mut tx, &mut batch, &mut queue).await {
+                Ok(()) => tx.commit().await,
+                Err(err) => Err(err),
+            },
+            Err(err) => Err(err),
+        };
+        if let Err(err) = &committed {
+            tracing::error!(pieces = batch.len(), "a group commit failed: {err}");
+        }
+        for piece in batch {
+            piece.settle(committed.is_ok());
+        }
+    }
+}
+
+/// Runs `batch`'s first piece and every piece queued behind it, up to [`MAX_BATCH`],
+/// each in its own savepoint. An error here is the transaction's, not a piece's.
+async fn run_batch(
+    tx: &mut Tx,
+    batch: &mut Vec<Box<dyn Pending>>,
+    queue: &mut mpsc::Receiver<Box<dyn Pending>>,
+) -> Result<(), sqlx::Error> {
+    let mut next = 0;
+    loop {
+        sqlx::query("SAVEPOINT piece").execute(&mut **tx).await?;
+        let piece = &mut batch[next];
+        let keep = AssertUnwindSafe(piece.run(tx))
+            .catch_unwind()
+            .await
+            .unwrap_or(false);
+        if !keep {
+            sqlx::query("ROLLBACK TO piece").execute(&mut **tx).await?;
+        }
+        sqlx::query("RELEASE piece").execute(&mut **tx).await?;
+        next += 1;
+        if next == MAX_BATCH {
+            return Ok(());
+        }
+        match queue.try_recv() {
+            Ok(piece) => batch.push(piece),
+            Err(_) => return Ok(()),
+        }
+    }
+}
+
+/// Answered when the writer task has stopped (the server is shutting down).
+fn writer_gone() -> sqlx::Error {
+    sqlx::Error::PoolClosed
+}
+
+/// Answered to every piece of a batch whose transaction failed: nothing of it was kept.
+fn batch_failed() -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::other("the group commit failed"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh SQLite file with one table, and a grouped committer on its own connection.
+    async fn grouped() -> (GroupCommit, Db, tempfile::TempDir) {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/group.db?mode=rwc", dir.path().display());
+        let open = |connections| {
+            sqlx::any::AnyPoolOptions::new()
+                .max_connections(connections)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        sqlx::Executor::execute(
+                            conn,
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .connect(&url)
+        };
+        let db = open(4).await.expect("pool");
+        sqlx::query("CREATE TABLE claims (id INTEGER PRIMARY KEY, taken INTEGER NOT NULL)")
+            .execute(&db)
+            .await
+            .expect("table");
+        sqlx::query("INSERT INTO claims (id, taken) VALUES (1, 0)")
+            .execute(&db)
+            .await
+            .expect("row");
+        let writer = open(1).await.expect("writer");
+        (GroupCommit::grouped(writer), db, dir)
+    }
+
+    /// One claim of row 1: true for the one request that took it.
+    async fn claim(commits: &GroupCommit, fail_after: bool) -> Result<bool, sqlx::Error> {
+        commits
+            .run(move |tx| {
+                Box::pin(async move {
+                    let done =
+                        sqlx::query("UPDATE claims SET taken = 1 WHERE id = 1 AND taken = 0")
+                            .execute(&mut **tx)
+                            .await?;
+                    if fail_after {
+                        // Any failure after the write: it must be undone.
+                        sqlx::query("SELECT no_such_column FROM claims")
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    Ok(done.rows_affected() == 1)
+                })
+            })
+            .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_claims_share_commits_and_one_wins() {
+        let (commits, db, _dir) = grouped().await;
+        let claims: Vec<_> = (0..200)
+            .map(|_| {
+                let commits = commits.clone();
+                tokio::spawn(async move { claim(&commits, false).await })
+            })
+            .collect();
+        let mut won = 0;
+        for claim in claims {
+            if claim.await.expect("task").expect("claim") {
+                won += 1;
+            }
+        }
+        assert_eq!(won, 1, "exactly one of 200 concurrent claims takes the row");
+        let taken: i64 = sqlx::query_scalar("SELECT taken FROM claims WHERE id = 1")
+            .fetch_one(&db)
+            .await
+            .expect("read");
+        assert_eq!(taken, 1, "and the claim is committed before it is answered");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_failed_piece_is_undone_and_the_others_still_commit() {
+        let (commits, db, _dir) = grouped().await;
+        // Failing claims first, all in flight with good ones: none may keep its write.
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let commits = commits.clone();
+            tasks.push(tokio::spawn(
+                async move { (i, claim(&commits, i < 30).await) },
+            ));
+        }
+        let mut won = 0;
+        for task in tasks {
+            let (i, result) = task.await.expect("task");
+            if i < 30 {
+                assert!(result.is_err(), "claim {i} failed after its write");
+            } else if result.expect("a good claim") {
+                won += 1;
+            }
+        }
+        assert_eq!(
+            won, 1,
+            "a failed claim's write was undone, so a good one took it"
+        );
+        let taken: i64 = sqlx::query_scalar("SELECT taken FROM claims WHERE id = 1")
+            .fetch_one(&db)
+            .await
+            .expect("read");
+        assert_eq!(taken, 1);
+    }
+
+    #[tokio::test]
+    async fn a_lone_request_does_not_wait_for_company() {
+        let (commits, _db, _dir) = grouped().await;
+        let took = tokio::time::timeout(std::time::Duration::from_secs(5), claim(&commits, false))
+            .await
+            .expect("a single request is committed without others arriving");
+        assert!(took.expect("claim"));
+    }
+}
