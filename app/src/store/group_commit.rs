@@ -170,14 +170,18 @@ async fn write(writer: Db, mut queue: mpsc::Receiver<Box<dyn Pending>>) {
 
 /// Runs `batch`'s first piece and every piece queued behind it, up to [`MAX_BATCH`],
 /// each in its own savepoint. An error here is the transaction's, not a piece's.
+///
+/// Every statement is a round trip to the connection's thread, the cost that bounds a
+/// batch, so the savepoint that ends one piece and the one that starts the next are one
+/// round trip, and the last is left for the commit to release.
 async fn run_batch(
     tx: &mut Tx,
     batch: &mut Vec<Box<dyn Pending>>,
     queue: &mut mpsc::Receiver<Box<dyn Pending>>,
 ) -> Result<(), sqlx::Error> {
+    sqlx::query("SAVEPOINT piece").execute(&mut **tx).await?;
     let mut next = 0;
     loop {
-        sqlx::query("SAVEPOINT piece").execute(&mut **tx).await?;
         let piece = &mut batch[next];
         let keep = AssertUnwindSafe(piece.run(tx))
             .catch_unwind()
@@ -186,7 +190,6 @@ async fn run_batch(
         if !keep {
             sqlx::query("ROLLBACK TO piece").execute(&mut **tx).await?;
         }
-        sqlx::query("RELEASE piece").execute(&mut **tx).await?;
         next += 1;
         if next == MAX_BATCH {
             return Ok(());
@@ -195,6 +198,9 @@ async fn run_batch(
             Ok(piece) => batch.push(piece),
             Err(_) => return Ok(()),
         }
+        sqlx::query("RELEASE piece; SAVEPOINT piece")
+            .execute(&mut **tx)
+            .await?;
     }
 }
 
