@@ -159,6 +159,40 @@ async fn lockouts_are_counted_by_scope() {
 }
 
 #[tokio::test]
+async fn concurrent_code_checks_share_commits_on_sqlite() {
+    const ATTEMPTS: usize = 24;
+    let (server, port) = server_with_metrics();
+    let (_, email, key, _) = account_with_two_factor(&server, "group-commit").await;
+    let browsers = pending_browsers(&[&server], &email, ATTEMPTS).await;
+    let statuses = send_code_at_once(&browsers, &totp_at(&key, now() + 30)).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    let text = scrape(port).await;
+    let pieces = series(&text, "gatehouse_group_commit_pieces_sum", &[]);
+    let commits = series(&text, "gatehouse_group_commit_pieces_count", &[]);
+    if server.is_postgres() {
+        assert_eq!(
+            pieces, None,
+            "PostgreSQL commits each attempt alone: {text}"
+        );
+        return;
+    }
+    assert_eq!(
+        pieces,
+        Some(ATTEMPTS as f64),
+        "each attempt committed once: {text}"
+    );
+    let commits = commits.expect("commits counted");
+    assert!(
+        commits < ATTEMPTS as f64,
+        "{ATTEMPTS} attempts at once took {commits} commits"
+    );
+}
+
+#[tokio::test]
 async fn metrics_are_off_by_default_and_never_on_the_public_port() {
     let server = TestServer::start().await;
     let res = server.browser().get("/metrics").await;

@@ -36,6 +36,9 @@ pub type BoxFuture<'t, T> = Pin<Box<dyn Future<Output = T> + Send + 't>>;
 /// highest concurrency, few enough that the first of them is not kept long.
 pub const MAX_BATCH: usize = 64;
 
+/// Pieces per commit, as a Prometheus summary: how much sharing the load brings.
+pub const PIECES_PER_COMMIT: &str = "gatehouse_group_commit_pieces";
+
 /// Requests that may wait for the writer before a new one waits to hand its work over.
 const QUEUE: usize = 1024;
 
@@ -159,8 +162,9 @@ async fn write(writer: Db, mut queue: mpsc::Receiver<Box<dyn Pending>>) {
             },
             Err(err) => Err(err),
         };
-        if let Err(err) = &committed {
-            tracing::error!(pieces = batch.len(), "a group commit failed: {err}");
+        match &committed {
+            Ok(()) => metrics::histogram!(PIECES_PER_COMMIT).record(batch.len() as f64),
+            Err(err) => tracing::error!(pieces = batch.len(), "a group commit failed: {err}"),
         }
         for piece in batch {
             piece.settle(committed.is_ok());
