@@ -8,6 +8,7 @@ use app::{
     auth::{
         clock::SystemClock,
         password::{Password, PasswordHasher},
+        random::os_rng,
         sealing::ServerKeys,
         sessions::{self, SessionToken, Stage},
         totp::{self, TotpSecret},
@@ -15,7 +16,6 @@ use app::{
     },
     store,
 };
-use rand::rngs::OsRng;
 
 pub const PASSWORD: &str = "bench-Horse-battery-staple-92";
 
@@ -138,11 +138,11 @@ pub async fn seed_users(
         for i in chunk {
             let email = format!("bench-{tag}-{i}@example.com");
             let id = store::users::insert(&mut *tx, &email, &hash, created).await?;
-            let secret = TotpSecret::generate(&mut OsRng);
+            let secret = TotpSecret::generate(&mut os_rng());
             let sealed = services
                 .keys
                 .sealing
-                .seal(id, secret.as_bytes(), &mut OsRng)
+                .seal(id, secret.as_bytes(), &mut os_rng())
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             store::totp::insert(&mut *tx, id, &sealed, 0, created).await?;
             users.push(BenchUser { id, email, secret });

@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use rand::RngCore;
+use rand::{rngs::SysRng, TryRng};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
@@ -71,7 +71,9 @@ fn create(path: &Path) -> Result<[u8; 32], KeyFileError> {
         fs::create_dir_all(dir).map_err(|e| io_error("create the folder of", path, e))?;
     }
     let mut key = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut key);
+    SysRng
+        .try_fill_bytes(&mut key)
+        .map_err(|e| io_error("generate", path, e.into()))?;
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

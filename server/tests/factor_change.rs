@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use reqwest::StatusCode;
 
-async fn count(server: &TestServer, sql: &str) -> i64 {
+async fn count(server: &TestServer, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql)
         .fetch_one(&server.db().await)
         .await

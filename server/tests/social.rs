@@ -80,7 +80,7 @@ impl World {
     }
 
     async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .fetch_one(&self.db().await)
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -909,7 +909,7 @@ trait ExecuteSql {
 
 impl ExecuteSql for sqlx::AnyPool {
     async fn execute_sql(&self, sql: &str) {
-        sqlx::query(sql)
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .execute(self)
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));

@@ -7,7 +7,7 @@ mod common;
 
 use common::providers::*;
 use data_encoding::{BASE64URL_NOPAD, HEXLOWER};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use reqwest::{redirect::Policy, Client, StatusCode, Url};
 use serde_json::Value;
 use sha2::{Digest, Sha256};

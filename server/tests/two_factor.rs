@@ -542,7 +542,7 @@ async fn age_enrollments(server: &TestServer) {
 }
 
 async fn table_count(server: &TestServer, table: &str) -> i64 {
-    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
         .fetch_one(&server.db().await)
         .await
         .unwrap()
@@ -562,9 +562,9 @@ async fn dump_database(server: &TestServer) -> Vec<u8> {
             "throttle",
             "security_events",
         ] {
-            let rows: Vec<String> = sqlx::query_scalar(&format!(
+            let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                 "SELECT CAST(row_to_json(t) AS TEXT) FROM {table} t"
-            ))
+            )))
             .fetch_all(&pool)
             .await
             .unwrap();

@@ -15,6 +15,7 @@ pub mod passkeys;
 pub mod password;
 pub mod password_reset;
 pub mod policy;
+pub mod random;
 pub mod recovery_codes;
 pub mod remembered_devices;
 pub mod sealing;

@@ -4,10 +4,11 @@ use std::sync::{Arc, Mutex};
 
 use argon2::{
     password_hash::{
-        self, rand_core::OsRng, Output, ParamsString, PasswordHash, PasswordHasher as _,
-        PasswordVerifier, Salt, SaltString,
+        self,
+        phc::{Output, ParamsString, Salt},
+        PasswordHasher as _, PasswordVerifier,
     },
-    Algorithm, Argon2, Block, Params, Version, ARGON2ID_IDENT,
+    Algorithm, Argon2, Block, Params, PasswordHash, Version, ARGON2ID_IDENT,
 };
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
@@ -99,16 +100,14 @@ impl PasswordHasher {
     pub fn new(concurrency: usize) -> Result<Self, AuthError> {
         let params = Params::new(19 * 1024, 2, 1, None).map_err(AuthError::internal)?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let salt = SaltString::generate(&mut OsRng);
-        let dummy_hash = argon2
-            .hash_password(b"gatehouse dummy password", &salt)
-            .map_err(AuthError::internal)?
-            .to_string();
+        let dummy_hash: PasswordHash = argon2
+            .hash_password(b"gatehouse dummy password")
+            .map_err(AuthError::internal)?;
         Ok(PasswordHasher {
             argon2,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             memory: Arc::new(Mutex::new(Vec::new())),
-            dummy_hash: dummy_hash.into(),
+            dummy_hash: dummy_hash.to_string().into(),
         })
     }
 
@@ -117,11 +116,10 @@ impl PasswordHasher {
         let argon2 = self.argon2.clone();
         let password = password.0.clone();
         self.run(move |memory| {
-            let salt = SaltString::generate(&mut OsRng);
             hash_with(
                 &argon2,
                 password.expose_secret().as_bytes(),
-                salt.as_salt(),
+                Salt::generate(),
                 Params::DEFAULT_OUTPUT_LEN,
                 memory,
             )
@@ -191,24 +189,24 @@ fn put_memory(pool: &Mutex<Vec<Vec<Block>>>, memory: Vec<Block>) {
 }
 
 /// The crate's own hashing, on memory we keep instead of memory it allocates.
-fn hash_with<'a>(
+fn hash_with(
     argon2: &Argon2<'_>,
     password: &[u8],
-    salt: Salt<'a>,
+    salt: Salt,
     output_len: usize,
     memory: &mut [Block],
-) -> password_hash::Result<PasswordHash<'a>> {
-    let mut salt_bytes = [0u8; 64];
-    let salt_bytes = salt.decode_b64(&mut salt_bytes)?;
-    let output = Output::init_with(output_len, |out| {
-        Ok(argon2.hash_password_into_with_memory(password, salt_bytes, out, &mut *memory)?)
-    })?;
+) -> password_hash::Result<PasswordHash> {
+    let mut buffer = [0u8; Output::MAX_LENGTH];
+    let out = buffer
+        .get_mut(..output_len)
+        .ok_or(password_hash::Error::OutputSize)?;
+    argon2.hash_password_into_with_memory(password, &salt, out, &mut *memory)?;
     Ok(PasswordHash {
         algorithm: ARGON2ID_IDENT,
         version: Some(Version::V0x13.into()),
         params: ParamsString::try_from(argon2.params())?,
         salt: Some(salt),
-        hash: Some(output),
+        hash: Some(Output::new(out)?),
     })
 }
 
@@ -217,7 +215,7 @@ fn hash_with<'a>(
 fn verify_with(
     argon2: &Argon2<'_>,
     password: &[u8],
-    stored: &PasswordHash<'_>,
+    stored: &PasswordHash,
     memory: &mut [Block],
 ) -> bool {
     let (Some(salt), Some(expected)) = (stored.salt, stored.hash) else {
@@ -315,12 +313,11 @@ mod tests {
             .verify_password(password.expose().as_bytes(), &parsed)
             .is_ok());
 
-        let salt = SaltString::generate(&mut OsRng);
-        let theirs = hasher
+        let theirs: PasswordHash = hasher
             .argon2
-            .hash_password(password.expose().as_bytes(), &salt)
-            .unwrap()
-            .to_string();
+            .hash_password(password.expose().as_bytes())
+            .unwrap();
+        let theirs = theirs.to_string();
         assert!(hasher.verify(&password, Some(&theirs)).await.unwrap());
     }
 
@@ -333,14 +330,24 @@ mod tests {
             Version::V0x13,
             Params::new(8 * 1024, 3, 1, None).unwrap(),
         );
-        let salt = SaltString::generate(&mut OsRng);
-        let hash = older
-            .hash_password(password.expose().as_bytes(), &salt)
-            .unwrap()
-            .to_string();
+        let hash: PasswordHash = older.hash_password(password.expose().as_bytes()).unwrap();
+        let hash = hash.to_string();
         assert!(hasher.verify(&password, Some(&hash)).await.unwrap());
         let wrong = Password::for_sign_in("correct-Horse-battery-staple-93".into()).unwrap();
         assert!(!hasher.verify(&wrong, Some(&hash)).await.unwrap());
+    }
+
+    /// Accounts made before the move to argon2 0.6 keep signing in: this hash was stored
+    /// by a release server built with argon2 0.5.3 (commit 0e18d42) at sign-up.
+    #[tokio::test]
+    async fn a_hash_stored_by_the_argon2_0_5_build_still_verifies() {
+        const STORED: &str = "$argon2id$v=19$m=19456,t=2,p=1$DuWiujS1gXanzqCnaAOsRA$\
+                              SA7ebVHmod46JyP6cQT89ibxhW7wQP6f/DdUXRdsW80";
+        let hasher = PasswordHasher::new(1).unwrap();
+        let right = Password::for_sign_in("correct horse battery staple 42".into()).unwrap();
+        assert!(hasher.verify(&right, Some(STORED)).await.unwrap());
+        let wrong = Password::for_sign_in("correct horse battery staple 43".into()).unwrap();
+        assert!(!hasher.verify(&wrong, Some(STORED)).await.unwrap());
     }
 
     #[tokio::test]

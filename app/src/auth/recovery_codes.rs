@@ -1,7 +1,7 @@
 //! One-time recovery codes, the way back in when the authenticator is lost.
 
-use hmac::{Hmac, Mac};
-use rand::{CryptoRng, Rng, RngCore};
+use hmac::{Hmac, KeyInit, Mac};
+use rand::{CryptoRng, RngExt};
 use secrecy::{ExposeSecret, ExposeSecretMut, SecretString};
 use sha2::Sha256;
 
@@ -35,9 +35,9 @@ pub enum RecoveryCodeError {
 pub struct RecoveryCode(SecretString);
 
 impl RecoveryCode {
-    fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
+    fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         let code: String = (0..CODE_LEN)
-            .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+            .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
             .collect();
         Self(code.into())
     }
@@ -74,7 +74,7 @@ impl RecoveryCode {
 }
 
 /// A fresh set of codes from a CSPRNG.
-pub fn generate_set<R: RngCore + CryptoRng>(rng: &mut R) -> Vec<RecoveryCode> {
+pub fn generate_set<R: CryptoRng + ?Sized>(rng: &mut R) -> Vec<RecoveryCode> {
     (0..CODES_PER_SET)
         .map(|_| RecoveryCode::generate(rng))
         .collect()

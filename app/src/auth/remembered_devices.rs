@@ -5,8 +5,7 @@
 //! factor of the account changes.
 
 use data_encoding::BASE64URL_NOPAD;
-use hmac::{Hmac, Mac};
-use rand::RngCore;
+use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use sqlx::{Any, Executor};
@@ -15,7 +14,7 @@ use super::{
     audit::{self, EventKind},
     devices,
     error::AuthError,
-    ClientInfo, Services,
+    random, ClientInfo, Services,
 };
 use crate::store::remembered_devices::{self as table, NewDevice};
 
@@ -38,7 +37,7 @@ pub struct DeviceToken(SecretString);
 impl DeviceToken {
     fn generate() -> Self {
         let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        random::fill(&mut bytes);
         DeviceToken(BASE64URL_NOPAD.encode(&bytes).into())
     }
 
@@ -53,7 +52,7 @@ impl DeviceToken {
 }
 
 fn hash(services: &Services, token: &DeviceToken) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&services.keys.hashing[..])
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&services.keys.hashing[..])
         .expect("HMAC takes any key length");
     mac.update(b"remembered-device/");
     mac.update(token.expose().as_bytes());

@@ -6,7 +6,7 @@ use std::fmt;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use hkdf::Hkdf;
-use rand::{CryptoRng, RngCore};
+use rand::CryptoRng;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
@@ -79,7 +79,7 @@ impl SealingKey {
 
     /// Returns `version || key id || nonce || ciphertext || tag`. The user id is bound as
     /// associated data so a sealed secret copied onto another account's row fails to open.
-    pub fn seal<R: RngCore + CryptoRng>(
+    pub fn seal<R: CryptoRng + ?Sized>(
         &self,
         user_id: i64,
         plaintext: &[u8],

@@ -6,9 +6,9 @@
 //! that makes them (session tokens, recovery codes) is kept in the database, sealed
 //! under the server key, and only re-sealed.
 
-use rand::rngs::OsRng;
 use zeroize::Zeroizing;
 
+use super::random::os_rng;
 use super::sealing::{KeyId, SealingError, SealingKey, ServerKeys};
 use crate::store::{self, Db};
 
@@ -123,7 +123,7 @@ fn seal(key: &SealingKey, bytes: &[u8]) -> Result<Vec<u8>, KeyError> {
 }
 
 fn seal_for(key: &SealingKey, user_id: i64, bytes: &[u8]) -> Result<Vec<u8>, KeyError> {
-    key.seal(user_id, bytes, &mut OsRng)
+    key.seal(user_id, bytes, &mut os_rng())
         .map_err(KeyError::Damaged)
 }
 
@@ -157,7 +157,7 @@ mod tests {
             .unwrap();
         let sealed = old
             .sealing
-            .seal(user, b"twenty bytes secret!", &mut OsRng)
+            .seal(user, b"twenty bytes secret!", &mut os_rng())
             .unwrap();
         store::totp::insert(db, user, &sealed, 1, 1).await.unwrap();
 
@@ -191,7 +191,7 @@ mod tests {
         let right = ServerKeys::derive(&[7u8; 32]);
         let sealed = right
             .sealing
-            .seal(user, b"twenty bytes secret!", &mut OsRng)
+            .seal(user, b"twenty bytes secret!", &mut os_rng())
             .unwrap();
         store::totp::insert(db, user, &sealed, 1, 1).await.unwrap();
 

@@ -5,12 +5,11 @@
 //! factor, which grants nothing but the code prompt, or full.
 
 use data_encoding::BASE64URL_NOPAD;
-use hmac::{Hmac, Mac};
-use rand::RngCore;
+use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
-use super::{error::AuthError, ClientInfo, Services};
+use super::{error::AuthError, random, ClientInfo, Services};
 use crate::store::sessions::{self as table, NewSession, SessionRow};
 
 /// A full session ends after 30 days without use (and, however active, at the end of the
@@ -110,7 +109,7 @@ pub struct SessionToken(SecretString);
 impl SessionToken {
     fn generate() -> Self {
         let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        random::fill(&mut bytes);
         SessionToken(BASE64URL_NOPAD.encode(&bytes).into())
     }
 
@@ -126,7 +125,8 @@ impl SessionToken {
 }
 
 fn hash_token(key: &[u8; 32], token: &SessionToken) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(token.expose().as_bytes());
     mac.finalize().into_bytes().to_vec()
 }

@@ -3,10 +3,10 @@
 
 use data_encoding::BASE32_NOPAD;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use rand::{CryptoRng, RngCore};
+use rand::CryptoRng;
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use subtle::ConstantTimeEq;
-use totp_rs::TOTP;
+use totp_rs::Builder;
 
 pub use totp_rs::Algorithm;
 
@@ -36,7 +36,7 @@ pub enum TotpError {
     #[error("the time step must be at least one second")]
     ZeroStep,
     #[error("invalid TOTP parameters: {0}")]
-    Parameters(#[from] totp_rs::TotpUrlError),
+    Parameters(#[from] totp_rs::TotpError),
 }
 
 /// Errors shown to a person who typed a code, hence the wording.
@@ -57,7 +57,7 @@ pub enum TotpCodeError {
 pub struct TotpSecret(SecretSlice<u8>);
 
 impl TotpSecret {
-    pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         let mut bytes = vec![0u8; SECRET_LEN];
         rng.fill_bytes(&mut bytes);
         Self(bytes.into())
@@ -132,8 +132,14 @@ pub fn code_at(
     if step_secs == 0 {
         return Err(TotpError::ZeroStep);
     }
-    let totp = TOTP::new(algorithm, digits, 0, step_secs, secret.to_vec())?;
-    Ok(totp.generate(unix_time))
+    let totp = Builder::new()
+        .with_algorithm(algorithm)
+        .with_digits(u8::try_from(digits).unwrap_or(u8::MAX))
+        .with_skew(0)
+        .with_step_duration(step_secs)
+        .with_secret(secret)
+        .build()?;
+    Ok(totp.generate(unix_time).to_string())
 }
 
 /// Accepts the code of the current step or one either side, but only for steps after

@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use rand::rngs::OsRng;
 use sqlx::{Any, Transaction};
 
 use super::{
@@ -16,6 +15,7 @@ use super::{
     metrics::{self, Change},
     notices::{self, Notice},
     passkeys,
+    random::os_rng,
     recovery_codes::{self, RecoveryCode},
     remembered_devices::{self, DeviceToken},
     sessions::{self, Session},
@@ -143,7 +143,7 @@ pub async fn begin_enrollment(
     if has_app(services, session.user_id).await? && !session.two_factor_required {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
-    let secret = TotpSecret::generate(&mut OsRng);
+    let secret = TotpSecret::generate(&mut os_rng());
     let sealed = seal(services, session.user_id, &secret)?;
     let expires_at = services.clock.now() + ENROLLMENT_TTL_SECS;
     store::totp::put_enrollment(&services.db, session.id, &sealed, expires_at).await?;
@@ -222,7 +222,7 @@ pub async fn enable(
     }
     let new_app = check_new_app(services, session, &code, "while enabling", client).await?;
 
-    let codes = recovery_codes::generate_set(&mut OsRng);
+    let codes = recovery_codes::generate_set(&mut os_rng());
     let hashes = hash_all(services, &codes);
     let mut tx = match (&current, protected) {
         (Some(current), true) => accept(services, session.user_id, current, client)
@@ -314,7 +314,7 @@ pub async fn switch_app(
     // The new app's code is counted and checked first, so a wrong one spends nothing.
     let new_app =
         check_new_app(services, session, &code, "new app, while switching", client).await?;
-    let codes = recovery_codes::generate_set(&mut OsRng);
+    let codes = recovery_codes::generate_set(&mut os_rng());
     let hashes = hash_all(services, &codes);
     let mut accepted = accept(services, session.user_id, &current, client).await?;
     let tx = accepted.tx();
@@ -346,7 +346,7 @@ pub async fn regenerate_recovery_codes(
     if !is_enabled(services, session.user_id).await? {
         return Err(AuthError::TwoFactorNotOn);
     }
-    let codes = recovery_codes::generate_set(&mut OsRng);
+    let codes = recovery_codes::generate_set(&mut os_rng());
     let hashes = hash_all(services, &codes);
     let mut accepted = accept(services, session.user_id, &factor, client).await?;
     store::recovery_codes::replace_all(accepted.tx(), session.user_id, &hashes).await?;
@@ -832,7 +832,7 @@ fn seal(services: &Services, user_id: i64, secret: &TotpSecret) -> Result<Vec<u8
     services
         .keys
         .sealing
-        .seal(user_id, secret.as_bytes(), &mut OsRng)
+        .seal(user_id, secret.as_bytes(), &mut os_rng())
         .map_err(|err| AuthError::internal(format!("cannot seal a TOTP secret: {err}")))
 }
 
@@ -873,7 +873,9 @@ mod tests {
 
     #[test]
     fn recovery_codes_are_recognised_in_any_case() {
-        let code = recovery_codes::generate_set(&mut OsRng).remove(0).display();
+        let code = recovery_codes::generate_set(&mut os_rng())
+            .remove(0)
+            .display();
         assert!(matches!(
             Factor::parse(&code.to_lowercase()).unwrap(),
             Factor::Recovery(_)

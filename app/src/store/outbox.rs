@@ -1,6 +1,8 @@
 //! The `outbox` table: mail waiting to be sent. Each instance's worker claims a message
 //! for a minute at a time, so a message is sent by one instance at once.
 
+use std::sync::LazyLock;
+
 use sqlx::{Any, Executor};
 
 use super::{Backend, Db};
@@ -41,19 +43,25 @@ pub async fn insert<'c>(
 /// Claims the oldest message that is due, in one statement. PostgreSQL skips rows another
 /// instance is claiming; SQLite has one writer at a time, so its statement is atomic as is.
 pub async fn claim(db: &Db, backend: Backend, now: i64) -> sqlx::Result<Option<Claimed>> {
-    let lock = match backend {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
+    let sql = match backend {
+        Backend::Postgres => CLAIM_POSTGRES.as_str(),
+        Backend::Sqlite => CLAIM_SQLITE.as_str(),
     };
-    sqlx::query_as(&format!(
+    sqlx::query_as(sql).bind(now).fetch_optional(db).await
+}
+
+/// Assembled once per backend: sqlx runs a `&'static str` as it is, without copying it
+/// per call.
+static CLAIM_POSTGRES: LazyLock<String> = LazyLock::new(|| claim_sql(" FOR UPDATE SKIP LOCKED"));
+static CLAIM_SQLITE: LazyLock<String> = LazyLock::new(|| claim_sql(""));
+
+fn claim_sql(lock: &str) -> String {
+    format!(
         "UPDATE outbox SET claimed_until = $1 + {CLAIM_SECS}, attempts = attempts + 1 \
          WHERE id = (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL \
            AND next_attempt_at <= $1 AND claimed_until <= $1 ORDER BY id LIMIT 1{lock}) \
          RETURNING id, user_id, kind, sealed_message, created_at, attempts"
-    ))
-    .bind(now)
-    .fetch_optional(db)
-    .await
+    )
 }
 
 /// Sent: the message itself is dropped.

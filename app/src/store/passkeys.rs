@@ -1,5 +1,7 @@
 //! The `passkeys` table: each account's WebAuthn credentials.
 
+use std::sync::LazyLock;
+
 use sqlx::{Any, Executor};
 
 use super::Db;
@@ -20,6 +22,11 @@ pub struct PasskeyRow {
 
 const COLUMNS: &str = "SELECT id, user_id, name, passkey, counter, backup_eligible, backup_state, \
                        created_at, last_used_at FROM passkeys";
+/// Assembled once: sqlx runs a `&'static str` as it is, without copying it per call.
+static FOR_USER: LazyLock<String> =
+    LazyLock::new(|| format!("{COLUMNS} WHERE user_id = $1 ORDER BY id"));
+static BY_CREDENTIAL_ID: LazyLock<String> =
+    LazyLock::new(|| format!("{COLUMNS} WHERE credential_id = $1"));
 
 pub struct NewPasskey<'a> {
     pub user_id: i64,
@@ -58,7 +65,7 @@ pub async fn list_for_user<'c>(
     ex: impl Executor<'c, Database = Any>,
     user_id: i64,
 ) -> sqlx::Result<Vec<PasskeyRow>> {
-    sqlx::query_as(&format!("{COLUMNS} WHERE user_id = $1 ORDER BY id"))
+    sqlx::query_as(FOR_USER.as_str())
         .bind(user_id)
         .fetch_all(ex)
         .await
@@ -68,7 +75,7 @@ pub async fn find_by_credential_id<'c>(
     ex: impl Executor<'c, Database = Any>,
     credential_id: &[u8],
 ) -> sqlx::Result<Option<PasskeyRow>> {
-    sqlx::query_as(&format!("{COLUMNS} WHERE credential_id = $1"))
+    sqlx::query_as(BY_CREDENTIAL_ID.as_str())
         .bind(credential_id)
         .fetch_optional(ex)
         .await

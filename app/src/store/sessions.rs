@@ -1,5 +1,7 @@
 //! The `sessions` table. Tokens are never stored, only their keyed hashes.
 
+use std::sync::LazyLock;
+
 use sqlx::{Any, Executor};
 
 use super::Db;
@@ -43,6 +45,17 @@ const SELECT: &str = "SELECT s.id, s.user_id, u.email, s.stage, s.failed_codes, 
      THEN 1 ELSE 0 END AS BIGINT) AS has_second_factor \
      FROM sessions s JOIN users u ON u.id = s.user_id";
 
+/// Assembled once: sqlx runs a `&'static str` as it is, without copying it per call.
+static FIND_ACTIVE: LazyLock<String> =
+    LazyLock::new(|| format!("{SELECT} WHERE s.token_hash = $1 AND s.expires_at > $2"));
+
+static LIST_FOR_USER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{SELECT} WHERE s.user_id = $1 AND s.expires_at > $2 AND s.stage = 'full' \
+         ORDER BY s.last_seen_at DESC, s.id DESC"
+    )
+});
+
 pub async fn insert(db: &Db, new: NewSession<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO sessions (token_hash, user_id, stage, created_at, last_seen_at, expires_at, \
@@ -62,25 +75,20 @@ pub async fn insert(db: &Db, new: NewSession<'_>) -> sqlx::Result<i64> {
 
 /// The unexpired session whose token hashes to `token_hash`.
 pub async fn find_active(db: &Db, token_hash: &[u8], now: i64) -> sqlx::Result<Option<SessionRow>> {
-    sqlx::query_as(&format!(
-        "{SELECT} WHERE s.token_hash = $1 AND s.expires_at > $2"
-    ))
-    .bind(token_hash)
-    .bind(now)
-    .fetch_optional(db)
-    .await
+    sqlx::query_as(FIND_ACTIVE.as_str())
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(db)
+        .await
 }
 
 /// Every unexpired session of a user, newest first.
 pub async fn list_for_user(db: &Db, user_id: i64, now: i64) -> sqlx::Result<Vec<SessionRow>> {
-    sqlx::query_as(&format!(
-        "{SELECT} WHERE s.user_id = $1 AND s.expires_at > $2 AND s.stage = 'full' \
-         ORDER BY s.last_seen_at DESC, s.id DESC"
-    ))
-    .bind(user_id)
-    .bind(now)
-    .fetch_all(db)
-    .await
+    sqlx::query_as(LIST_FOR_USER.as_str())
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(db)
+        .await
 }
 
 /// Records activity and slides the idle expiry forward.

@@ -69,11 +69,11 @@ pub async fn reserve<'c>(
 
 /// A statement that takes a key's limits as `$1` to `$8`, bound in that order.
 fn with_limits<'q>(
-    sql: &'q str,
+    sql: &'static str,
     key: &'q str,
     limits: Limits,
     now: i64,
-) -> sqlx::query::QueryAs<'q, Any, ThrottleRow, sqlx::any::AnyArguments<'q>> {
+) -> sqlx::query::QueryAs<'q, Any, ThrottleRow, sqlx::any::AnyArguments> {
     sqlx::query_as(sql)
         .bind(key)
         .bind(now)

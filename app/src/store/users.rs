@@ -1,5 +1,7 @@
 //! The `users` table.
 
+use std::sync::LazyLock;
+
 use sqlx::{Any, Executor};
 
 use super::Db;
@@ -20,6 +22,9 @@ const NO_PASSWORD: &str = "";
 
 const COLUMNS: &str = "SELECT id, email, NULLIF(password_hash, '') AS password_hash, created_at, \
                        email_verified_at FROM users";
+/// Assembled once: sqlx runs a `&'static str` as it is, without copying it per call.
+static BY_EMAIL: LazyLock<String> = LazyLock::new(|| format!("{COLUMNS} WHERE email = $1"));
+static BY_ID: LazyLock<String> = LazyLock::new(|| format!("{COLUMNS} WHERE id = $1"));
 
 /// Inserts a user and returns its id; a taken email surfaces as a unique violation.
 pub async fn insert<'c>(
@@ -61,7 +66,7 @@ pub async fn set_password_hash<'c>(
 }
 
 pub async fn find_by_email(db: &Db, email: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("{COLUMNS} WHERE email = $1"))
+    sqlx::query_as(BY_EMAIL.as_str())
         .bind(email)
         .fetch_optional(db)
         .await
@@ -72,14 +77,14 @@ pub async fn find_by_id_in<'c>(
     ex: impl Executor<'c, Database = Any>,
     id: i64,
 ) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("{COLUMNS} WHERE id = $1"))
+    sqlx::query_as(BY_ID.as_str())
         .bind(id)
         .fetch_optional(ex)
         .await
 }
 
 pub async fn find_by_id(db: &Db, id: i64) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("{COLUMNS} WHERE id = $1"))
+    sqlx::query_as(BY_ID.as_str())
         .bind(id)
         .fetch_optional(db)
         .await

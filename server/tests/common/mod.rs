@@ -361,7 +361,7 @@ pub fn totp_at(key: &str, unix: u64) -> String {
 
 /// RFC 6238 TOTP with HMAC-SHA-1 and a 30 s step, `digits` long (RFC 4226 truncation).
 fn rfc6238(secret: &[u8], unix: u64, digits: u32) -> u32 {
-    use hmac::{Hmac, Mac};
+    use hmac::{Hmac, KeyInit, Mac};
     let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).expect("any key length");
     mac.update(&(unix / 30).to_be_bytes());
     let hash = mac.finalize().into_bytes();

@@ -26,7 +26,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use rand::{distributions::Alphanumeric, Rng};
+use rand::{distr::Alphanumeric, RngExt};
 use reqwest::{header, Client, StatusCode, Url};
 
 /// The client id Gatehouse is registered under at every provider.
@@ -290,7 +290,7 @@ fn spawn_node(script: &str, args: &[&str], log: &Path) -> Started {
 }
 
 fn random_secret() -> String {
-    rand::thread_rng()
+    rand::rng()
         .sample_iter(&Alphanumeric)
         .take(32)
         .map(char::from)

@@ -1,12 +1,11 @@
 //! Writing messages into the outbox, in the caller's transaction, and the worker's pass
 //! that sends what is due, with backoff, for up to a day.
 
-use rand::rngs::OsRng;
 use sqlx::{Any, Executor};
 
 use super::{messages, Mailer, Message};
 use crate::{
-    auth::{error::AuthError, Services},
+    auth::{error::AuthError, random::os_rng, Services},
     store::{self, Backend},
 };
 
@@ -29,7 +28,7 @@ pub async fn enqueue_in<'c>(
     let sealed = services
         .keys
         .outbox
-        .seal(user_id, &json, &mut OsRng)
+        .seal(user_id, &json, &mut os_rng())
         .map_err(AuthError::internal)?;
     let kind = messages::kind_of(&message.subject);
     store::outbox::insert(ex, user_id, kind, &sealed, services.clock.now()).await?;

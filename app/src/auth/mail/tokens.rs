@@ -2,13 +2,12 @@
 //! with one atomic statement, and ended by a password change.
 
 use data_encoding::BASE64URL_NOPAD;
-use hmac::{Hmac, Mac};
-use rand::RngCore;
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use sqlx::{Any, Executor};
 
 use crate::{
-    auth::{error::AuthError, Services},
+    auth::{error::AuthError, random, Services},
     store,
 };
 
@@ -58,7 +57,7 @@ pub async fn issue_in<'c>(
     email: &str,
 ) -> Result<String, AuthError> {
     let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    random::fill(&mut bytes);
     let token = BASE64URL_NOPAD.encode(&bytes);
     let expires_at = services.clock.now() + purpose.ttl_secs();
     store::email_tokens::insert(
@@ -117,7 +116,7 @@ fn well_formed(token: &str) -> bool {
 }
 
 fn hash(services: &Services, token: &str) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&services.keys.hashing[..])
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&services.keys.hashing[..])
         .expect("HMAC takes any key length");
     mac.update(b"email-token/");
     mac.update(token.as_bytes());

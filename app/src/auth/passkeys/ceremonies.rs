@@ -9,14 +9,13 @@
 //! atomic delete, so each challenge is answered at most once.
 
 use data_encoding::BASE64URL_NOPAD;
-use hmac::{Hmac, Mac};
-use rand::RngCore;
+use hmac::{Hmac, KeyInit, Mac};
 use serde::{de::DeserializeOwned, Serialize};
 use sha2::Sha256;
 use sqlx::{Any, Executor};
 
 use crate::{
-    auth::{error::AuthError, Services},
+    auth::{error::AuthError, random, Services},
     store::{self, webauthn_ceremonies::NewCeremony},
 };
 
@@ -41,7 +40,7 @@ impl Purpose {
 }
 
 fn hash(services: &Services, id: &str) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&services.keys.hashing[..])
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&services.keys.hashing[..])
         .expect("HMAC takes any key length");
     mac.update(b"webauthn-ceremony/");
     mac.update(id.as_bytes());
@@ -56,7 +55,7 @@ pub async fn put<S: Serialize>(
     state: &S,
 ) -> Result<String, AuthError> {
     let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    random::fill(&mut bytes);
     let id = BASE64URL_NOPAD.encode(&bytes);
     let state = serde_json::to_string(state)
         .map_err(|err| AuthError::internal(format!("cannot store a WebAuthn state: {err}")))?;

@@ -8,8 +8,7 @@
 
 pub mod ceremonies;
 
-use hmac::{Hmac, Mac};
-use rand::rngs::OsRng;
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use sqlx::{Any, Transaction};
 use webauthn_rs::prelude::{
@@ -21,6 +20,7 @@ use super::{
     accounts,
     audit::{self, EventKind},
     error::AuthError,
+    random::os_rng,
     recovery_codes::{self, RecoveryCode},
     sessions::Session,
     throttle,
@@ -93,7 +93,7 @@ pub struct Listed {
 /// The stable, opaque user handle authenticators store: derived from the account id with
 /// the hashing key, so it reveals neither the id nor the email.
 fn user_handle(services: &Services, user_id: i64) -> Uuid {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&services.keys.hashing[..])
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&services.keys.hashing[..])
         .expect("HMAC takes any key length");
     mac.update(b"webauthn-user/");
     mac.update(&user_id.to_be_bytes());
@@ -268,7 +268,7 @@ pub async fn finish_registration(
         &name,
     )
     .await?;
-    let codes = recovery_codes::generate_set(&mut OsRng);
+    let codes = recovery_codes::generate_set(&mut os_rng());
     let hashes = two_factor::hash_all(services, &codes);
     store::recovery_codes::replace_all(&mut tx, session.user_id, &hashes).await?;
     commit_factor_change(

@@ -10,14 +10,14 @@
 pub mod providers;
 
 use data_encoding::BASE64URL_NOPAD;
-use hmac::{Hmac, Mac};
-use rand::RngCore;
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use super::{
     audit::{self, EventKind},
     email::Email,
     error::AuthError,
+    random,
     remembered_devices::DeviceToken,
     sessions::Session,
     sign_in::{self, FirstFactor},
@@ -544,13 +544,13 @@ async fn owner_of(services: &Services, identity: &Identity) -> Result<Option<i64
 
 fn random_token() -> String {
     let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    random::fill(&mut bytes);
     BASE64URL_NOPAD.encode(&bytes)
 }
 
 /// States and binding cookies are stored only as keyed hashes, each under its own label.
 fn keyed_hash(services: &Services, label: &str, value: &str) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&services.keys.hashing[..])
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&services.keys.hashing[..])
         .expect("HMAC takes any key length");
     mac.update(b"social-flow/");
     mac.update(label.as_bytes());

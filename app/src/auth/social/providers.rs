@@ -7,7 +7,7 @@
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use openidconnect::{
     core::{CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreProviderMetadata},
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
@@ -693,7 +693,7 @@ async fn facebook_identity(
         id: String,
         email: Option<String>,
     }
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.expose_secret().as_bytes())
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(app_secret.expose_secret().as_bytes())
         .expect("HMAC takes any key length");
     mac.update(token.expose_secret().as_bytes());
     let proof = data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes());
