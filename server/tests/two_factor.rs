@@ -184,17 +184,9 @@ async fn enable_sent_eight_times_at_once_turns_on_once() {
     assert_eq!(statuses, [200, 409, 409, 409, 409, 409, 409, 409]);
 
     // Only the winner's commit stands: one app, one set of ten codes.
-    let db = server.db().await;
-    let count = |sql: &'static str| {
-        let db = db.clone();
-        async move {
-            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&db).await.unwrap();
-            n
-        }
-    };
-    assert_eq!(count("SELECT COUNT(*) FROM totp_credentials").await, 1);
-    assert_eq!(count("SELECT COUNT(*) FROM recovery_codes").await, 10);
-    assert_eq!(count("SELECT COUNT(*) FROM totp_enrollments").await, 0);
+    assert_eq!(table_count(&server, "totp_credentials").await, 1);
+    assert_eq!(table_count(&server, "recovery_codes").await, 10);
+    assert_eq!(table_count(&server, "totp_enrollments").await, 0);
     let winner = responses
         .into_iter()
         .find(|r| r.status() == StatusCode::OK)

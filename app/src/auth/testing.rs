@@ -9,6 +9,7 @@ use std::sync::{
 use super::{
     clock::Clock, password::PasswordHasher, sealing::ServerKeys, AuthConfig, ClientInfo, Services,
 };
+use crate::store::Db;
 
 /// A clock that stands still until told to move.
 pub struct ManualClock(AtomicI64);
@@ -30,27 +31,12 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
     sqlx::any::install_default_drivers();
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
-    let open = |connections| {
-        sqlx::any::AnyPoolOptions::new()
-            .max_connections(connections)
-            .after_connect(|conn, _| {
-                Box::pin(async move {
-                    sqlx::Executor::execute(
-                        conn,
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            })
-            .connect(&url)
-    };
-    let db = open(8).await.expect("open the test database");
+    let db = sqlite_pool(&url, 8).await;
     sqlx::migrate!("../server/migrations/sqlite")
         .run(&db)
         .await
         .expect("migrations");
-    let writer = open(1).await.expect("open the writer's connection");
+    let writer = sqlite_pool(&url, 1).await;
     let clock = Arc::new(ManualClock(AtomicI64::new(1_800_000_000)));
     let services = Services {
         db,
@@ -72,6 +58,25 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
         passkeys: super::passkeys::RelyingParty::default(),
     };
     (services, clock, dir)
+}
+
+/// A pool of `connections` on the SQLite file at `url`, set up as the tests need it.
+pub async fn sqlite_pool(url: &str, connections: u32) -> Db {
+    sqlx::any::AnyPoolOptions::new()
+        .max_connections(connections)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::Executor::execute(
+                    conn,
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+        .expect("open the test database")
 }
 
 pub fn client(ip: &str) -> ClientInfo {

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use sqlx::{Any, Transaction};
 
 use super::{
@@ -23,10 +24,7 @@ use super::{
     totp::{self, TotpCode, TotpSecret},
     ClientInfo, Services,
 };
-use crate::store::{
-    self,
-    group_commit::{BoxFuture, Tx},
-};
+use crate::store::{self, group_commit::Tx};
 
 /// A pending secret must be confirmed within 10 minutes.
 pub const ENROLLMENT_TTL_SECS: i64 = 10 * 60;
@@ -453,7 +451,6 @@ pub(crate) fn hash_all(services: &Services, codes: &[RecoveryCode]) -> Vec<Vec<u
 /// caller adds to [`Accepted::tx`] commits with it, as one write.
 pub struct Accepted {
     tx: Transaction<'static, Any>,
-    pub proof: Proof,
 }
 
 impl Accepted {
@@ -464,11 +461,6 @@ impl Accepted {
     /// The open transaction, for a change that commits with the claim.
     pub fn into_tx(self) -> Transaction<'static, Any> {
         self.tx
-    }
-
-    pub async fn commit(self) -> Result<(), AuthError> {
-        self.tx.commit().await?;
-        Ok(())
     }
 }
 
@@ -487,7 +479,7 @@ pub async fn accept(
 ) -> Result<Accepted, AuthError> {
     let mut tx = services.db.begin().await?;
     match check_in(&mut tx, services, user_id, factor, client).await? {
-        Ok(proof) => Ok(Accepted { tx, proof }),
+        Ok(_) => Ok(Accepted { tx }),
         Err(refusal) => {
             tx.commit().await?;
             Err(refusal)
@@ -652,13 +644,12 @@ pub async fn finish_sign_in(
     client: &ClientInfo,
 ) -> Result<PromptOutcome, AuthError> {
     let attempt = {
-        let (services, session, client) = (services.clone(), session.clone(), client.clone());
+        let (work_services, session, client) = (services.clone(), session.clone(), client.clone());
         services
-            .clone()
             .commits
             .run(move |tx: &mut Tx| -> BoxFuture<'_, _> {
                 Box::pin(async move {
-                    attempt_in(tx, &services, &session, &factor, remember, &client).await
+                    attempt_in(tx, &work_services, &session, &factor, remember, &client).await
                 })
             })
     }

@@ -17,9 +17,9 @@
 //! A piece runs while the writer holds SQLite's write lock, so it must write through
 //! its transaction only: a write through the pool would wait for the lock it holds.
 
-use std::{future::Future, panic::AssertUnwindSafe, pin::Pin};
+use std::panic::AssertUnwindSafe;
 
-use futures::FutureExt;
+use futures::{future::BoxFuture, FutureExt};
 use sqlx::{Any, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
@@ -27,10 +27,6 @@ use super::Db;
 
 /// The transaction a piece of work writes in.
 pub type Tx = Transaction<'static, Any>;
-
-/// A piece of work: an async function of the open transaction. What it wrote stays when
-/// it returns `Ok`, and is rolled back when it returns `Err`.
-pub type BoxFuture<'t, T> = Pin<Box<dyn Future<Output = T> + Send + 't>>;
 
 /// The most pieces one commit carries: enough for every request in flight at the bench's
 /// highest concurrency, few enough that the first of them is not kept long.
@@ -72,9 +68,9 @@ impl GroupCommit {
         }
     }
 
-    /// Runs `work` in a transaction and answers once its outcome is committed: `Ok` once
-    /// its writes are durable, its own `Err` with its writes undone, or the database's
-    /// error when the commit failed.
+    /// Runs `work`, an async function of the open transaction, and answers once its
+    /// outcome is committed: `Ok` once its writes are durable, its own `Err` with its
+    /// writes undone, or the database's error when the commit failed.
     pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
@@ -221,28 +217,14 @@ fn batch_failed() -> sqlx::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::testing::sqlite_pool;
 
     /// A fresh SQLite file with one table, and a grouped committer on its own connection.
     async fn grouped() -> (GroupCommit, Db, tempfile::TempDir) {
         sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}/group.db?mode=rwc", dir.path().display());
-        let open = |connections| {
-            sqlx::any::AnyPoolOptions::new()
-                .max_connections(connections)
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        sqlx::Executor::execute(
-                            conn,
-                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;",
-                        )
-                        .await?;
-                        Ok(())
-                    })
-                })
-                .connect(&url)
-        };
-        let db = open(4).await.expect("pool");
+        let db = sqlite_pool(&url, 4).await;
         sqlx::query("CREATE TABLE claims (id INTEGER PRIMARY KEY, taken INTEGER NOT NULL)")
             .execute(&db)
             .await
@@ -251,12 +233,19 @@ mod tests {
             .execute(&db)
             .await
             .expect("row");
-        let writer = open(1).await.expect("writer");
-        (GroupCommit::grouped(writer), db, dir)
+        (GroupCommit::grouped(sqlite_pool(&url, 1).await), db, dir)
+    }
+
+    /// How a claim ends after its write.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Then {
+        Return,
+        Fail,
+        Panic,
     }
 
     /// One claim of row 1: true for the one request that took it.
-    async fn claim(commits: &GroupCommit, fail_after: bool) -> Result<bool, sqlx::Error> {
+    async fn claim(commits: &GroupCommit, then: Then) -> Result<bool, sqlx::Error> {
         commits
             .run(move |tx| {
                 Box::pin(async move {
@@ -264,11 +253,15 @@ mod tests {
                         sqlx::query("UPDATE claims SET taken = 1 WHERE id = 1 AND taken = 0")
                             .execute(&mut **tx)
                             .await?;
-                    if fail_after {
+                    match then {
+                        Then::Return => {}
                         // Any failure after the write: it must be undone.
-                        sqlx::query("SELECT no_such_column FROM claims")
-                            .execute(&mut **tx)
-                            .await?;
+                        Then::Fail => {
+                            sqlx::query("SELECT no_such_column FROM claims")
+                                .execute(&mut **tx)
+                                .await?;
+                        }
+                        Then::Panic => panic!("a piece that panics after its write"),
                     }
                     Ok(done.rows_affected() == 1)
                 })
@@ -276,44 +269,58 @@ mod tests {
             .await
     }
 
+    async fn taken(db: &Db) -> i64 {
+        sqlx::query_scalar("SELECT taken FROM claims WHERE id = 1")
+            .fetch_one(db)
+            .await
+            .expect("read")
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_claims_share_commits_and_one_wins() {
         let (commits, db, _dir) = grouped().await;
         let claims: Vec<_> = (0..200)
             .map(|_| {
-                let commits = commits.clone();
-                tokio::spawn(async move { claim(&commits, false).await })
+                let (commits, db) = (commits.clone(), db.clone());
+                tokio::spawn(async move {
+                    let won = claim(&commits, Then::Return).await.expect("claim");
+                    // Read on another connection the moment the answer arrives.
+                    (won, taken(&db).await)
+                })
             })
             .collect();
         let mut won = 0;
         for claim in claims {
-            if claim.await.expect("task").expect("claim") {
+            let (took, seen) = claim.await.expect("task");
+            if took {
                 won += 1;
+                assert_eq!(seen, 1, "the claim is committed before it is answered");
             }
         }
         assert_eq!(won, 1, "exactly one of 200 concurrent claims takes the row");
-        let taken: i64 = sqlx::query_scalar("SELECT taken FROM claims WHERE id = 1")
-            .fetch_one(&db)
-            .await
-            .expect("read");
-        assert_eq!(taken, 1, "and the claim is committed before it is answered");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn a_failed_piece_is_undone_and_the_others_still_commit() {
         let (commits, db, _dir) = grouped().await;
-        // Failing claims first, all in flight with good ones: none may keep its write.
+        // Failing and panicking claims first, all in flight with good ones: none may keep
+        // its write.
+        let then = |i| match i {
+            0..15 => Then::Fail,
+            15..30 => Then::Panic,
+            _ => Then::Return,
+        };
         let mut tasks = Vec::new();
         for i in 0..40 {
             let commits = commits.clone();
             tasks.push(tokio::spawn(
-                async move { (i, claim(&commits, i < 30).await) },
+                async move { (i, claim(&commits, then(i)).await) },
             ));
         }
         let mut won = 0;
         for task in tasks {
             let (i, result) = task.await.expect("task");
-            if i < 30 {
+            if then(i) != Then::Return {
                 assert!(result.is_err(), "claim {i} failed after its write");
             } else if result.expect("a good claim") {
                 won += 1;
@@ -323,19 +330,18 @@ mod tests {
             won, 1,
             "a failed claim's write was undone, so a good one took it"
         );
-        let taken: i64 = sqlx::query_scalar("SELECT taken FROM claims WHERE id = 1")
-            .fetch_one(&db)
-            .await
-            .expect("read");
-        assert_eq!(taken, 1);
+        assert_eq!(taken(&db).await, 1);
     }
 
     #[tokio::test]
     async fn a_lone_request_does_not_wait_for_company() {
         let (commits, _db, _dir) = grouped().await;
-        let took = tokio::time::timeout(std::time::Duration::from_secs(5), claim(&commits, false))
-            .await
-            .expect("a single request is committed without others arriving");
+        let took = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            claim(&commits, Then::Return),
+        )
+        .await
+        .expect("a single request is committed without others arriving");
         assert!(took.expect("claim"));
     }
 }

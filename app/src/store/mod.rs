@@ -2,7 +2,9 @@
 //!
 //! The pool is sqlx's `Any` driver, so the same statements run on SQLite and PostgreSQL.
 //! Every integer is `i64` and every time is Unix seconds; both backends accept `$n`
-//! placeholders. A write that must be atomic is a single statement.
+//! placeholders. A write that must be atomic is a single statement. A statement built
+//! from shared parts is a `LazyLock<String>` static: sqlx takes SQL as `&'static str`, and
+//! this assembles it once rather than on every call.
 
 pub mod code_handoffs;
 pub mod email_tokens;

@@ -50,8 +50,6 @@ pub async fn claim(db: &Db, backend: Backend, now: i64) -> sqlx::Result<Option<C
     sqlx::query_as(sql).bind(now).fetch_optional(db).await
 }
 
-/// Assembled once per backend: sqlx runs a `&'static str` as it is, without copying it
-/// per call.
 static CLAIM_POSTGRES: LazyLock<String> = LazyLock::new(|| claim_sql(" FOR UPDATE SKIP LOCKED"));
 static CLAIM_SQLITE: LazyLock<String> = LazyLock::new(|| claim_sql(""));
 

@@ -22,7 +22,6 @@ pub struct PasskeyRow {
 
 const COLUMNS: &str = "SELECT id, user_id, name, passkey, counter, backup_eligible, backup_state, \
                        created_at, last_used_at FROM passkeys";
-/// Assembled once: sqlx runs a `&'static str` as it is, without copying it per call.
 static FOR_USER: LazyLock<String> =
     LazyLock::new(|| format!("{COLUMNS} WHERE user_id = $1 ORDER BY id"));
 static BY_CREDENTIAL_ID: LazyLock<String> =

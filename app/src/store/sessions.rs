@@ -45,7 +45,6 @@ const SELECT: &str = "SELECT s.id, s.user_id, u.email, s.stage, s.failed_codes, 
      THEN 1 ELSE 0 END AS BIGINT) AS has_second_factor \
      FROM sessions s JOIN users u ON u.id = s.user_id";
 
-/// Assembled once: sqlx runs a `&'static str` as it is, without copying it per call.
 static FIND_ACTIVE: LazyLock<String> =
     LazyLock::new(|| format!("{SELECT} WHERE s.token_hash = $1 AND s.expires_at > $2"));
 

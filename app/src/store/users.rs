@@ -22,7 +22,6 @@ const NO_PASSWORD: &str = "";
 
 const COLUMNS: &str = "SELECT id, email, NULLIF(password_hash, '') AS password_hash, created_at, \
                        email_verified_at FROM users";
-/// Assembled once: sqlx runs a `&'static str` as it is, without copying it per call.
 static BY_EMAIL: LazyLock<String> = LazyLock::new(|| format!("{COLUMNS} WHERE email = $1"));
 static BY_ID: LazyLock<String> = LazyLock::new(|| format!("{COLUMNS} WHERE id = $1"));
 
