@@ -51,6 +51,9 @@ pub enum AppError {
     /// The body was over the limit, refused before it was read.
     #[error("The request is too large.")]
     TooLarge,
+    /// Too many password checks are queued: this one was turned away unchecked.
+    #[error("Many people are signing in right now. Please try again in {}.", human_duration(*retry_after_secs))]
+    Busy { retry_after_secs: u64 },
     #[error("The service is temporarily unavailable. Please try again in a moment.")]
     Unavailable,
     #[error("Something went wrong on our side. Please try again.")]
@@ -77,14 +80,16 @@ impl AppError {
                 retry_after_secs: None,
             } => 409,
             AppError::Internal => 500,
-            AppError::Unavailable => 503,
+            AppError::Busy { .. } | AppError::Unavailable => 503,
         }
     }
 
     /// How long to wait before trying again, for the `Retry-After` header.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            AppError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            AppError::Throttled { retry_after_secs } | AppError::Busy { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
             AppError::SignInEnded { retry_after_secs } => *retry_after_secs,
             _ => None,
         }
@@ -119,6 +124,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::EnrollmentRequired => "enrollment_required",
             AppError::TooLarge => "too_large",
+            AppError::Busy { .. } => "busy",
             AppError::Unavailable => "unavailable",
             AppError::Internal => "internal",
         }
@@ -166,6 +172,9 @@ impl From<WireError> for AppError {
             "forbidden" => AppError::Forbidden,
             "enrollment_required" => AppError::EnrollmentRequired,
             "too_large" => AppError::TooLarge,
+            "busy" => AppError::Busy {
+                retry_after_secs: wire.retry_after_secs.unwrap_or(UNAVAILABLE_RETRY_SECS),
+            },
             "unavailable" => AppError::Unavailable,
             _ => AppError::Internal,
         }
@@ -253,6 +262,14 @@ mod tests {
             429
         );
         assert_eq!(AppError::bad_input("x").status(), 400);
+        let busy = AppError::Busy {
+            retry_after_secs: 3,
+        };
+        assert_eq!((busy.status(), busy.retry_after()), (503, Some(3)));
+        assert_eq!(
+            busy.to_string(),
+            "Many people are signing in right now. Please try again in 3 seconds."
+        );
     }
 
     #[test]
@@ -264,6 +281,9 @@ mod tests {
                 retry_after_secs: 900,
             },
             AppError::Conflict("Two-factor authentication is already on.".into()),
+            AppError::Busy {
+                retry_after_secs: 3,
+            },
         ] {
             let json = serde_json::to_value(&err).unwrap();
             assert_eq!(json["message"], err.to_string());

@@ -12,10 +12,12 @@ use std::{
 
 use crate::server::cpu_seconds;
 
-/// What one operation did: counted, failed (with why), or had nothing left to do.
+/// What one operation did: counted, failed (with why), turned away by a busy server (503
+/// with `Retry-After`), or had nothing left to do.
 pub enum Outcome {
     Done,
     Failed(String),
+    Shed,
     Exhausted,
 }
 
@@ -24,6 +26,8 @@ pub struct Run {
     pub concurrency: usize,
     pub ops: u64,
     pub errors: u64,
+    /// Operations the server turned away as busy, told when to come back.
+    pub shed: u64,
     pub first_error: Option<String>,
     pub seconds: f64,
     /// Milliseconds, sorted.
@@ -70,13 +74,14 @@ where
     let op = Arc::new(op);
     let stop = Arc::new(AtomicBool::new(false));
     let errors = Arc::new(AtomicU64::new(0));
+    let shed = Arc::new(AtomicU64::new(0));
     let server_cpu = cpu_seconds(Some(server_pid));
     let generator_cpu = cpu_seconds(None);
     let started = Instant::now();
     let deadline = started + duration;
     let mut workers = Vec::with_capacity(concurrency);
     for worker in 0..concurrency {
-        let (op, stop, errors) = (op.clone(), stop.clone(), errors.clone());
+        let (op, stop, errors, shed) = (op.clone(), stop.clone(), errors.clone(), shed.clone());
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut first_error = None;
@@ -87,6 +92,9 @@ where
                     Outcome::Failed(why) => {
                         errors.fetch_add(1, Ordering::Relaxed);
                         first_error.get_or_insert(why);
+                    }
+                    Outcome::Shed => {
+                        shed.fetch_add(1, Ordering::Relaxed);
                     }
                     Outcome::Exhausted => {
                         stop.store(true, Ordering::Relaxed);
@@ -114,6 +122,7 @@ where
     run.generator_cpu = cpu_seconds(None) - generator_cpu;
     run.ops = run.latencies.len() as u64;
     run.errors = errors.load(Ordering::Relaxed);
+    run.shed = shed.load(Ordering::Relaxed);
     run.exhausted = stop.load(Ordering::Relaxed);
     run.latencies.sort_by(f64::total_cmp);
     run

@@ -44,13 +44,14 @@ pub fn print(results: &Results, backend: &str, cores: usize) {
     println!("| argon2id bound (m=19 MiB, t=2, p=1, {cores} threads) | {bound:.1} hashes/s | |");
     for run in &results.sign_ins {
         println!(
-            "| full 2FA sign-ins, concurrency {} | {:.1}/s = **{:.2}** × bound · p50 {:.0} ms · p95 {:.0} ms · p99 {:.0} ms · {} errors | {} |",
+            "| full 2FA sign-ins, concurrency {} | {:.1}/s = **{:.2}** × bound · p50 {:.0} ms · p95 {:.0} ms · p99 {:.0} ms · {} turned away busy · {} errors | {} |",
             run.concurrency,
             run.per_second(),
             run.per_second() / bound,
             run.percentile(50.0),
             run.percentile(95.0),
             run.percentile(99.0),
+            run.shed,
             run.errors,
             cpu(run)
         );
@@ -97,13 +98,24 @@ pub fn print(results: &Results, backend: &str, cores: usize) {
         gzip as f64 / 1000.0,
         brotli as f64 / 1000.0
     );
+    for page in &results.later_pages {
+        let added: usize = page.added.iter().map(|d| d.brotli).sum();
+        println!(
+            "| then `{}` | {} B brotli of HTML (loaded in full only without JavaScript) · {} B brotli of assets added ({} files) | |",
+            page.html.path,
+            page.html.brotli,
+            added,
+            page.added.len()
+        );
+    }
     let flood = &results.flood;
     println!(
-        "| peak RSS, {} clients posting wrong passwords for {:.0} s | **{:.1} MB** · {} checks · {} errors | {} |",
+        "| peak RSS, {} clients posting wrong passwords for {:.0} s | **{:.1} MB** · {} checks · {} turned away busy · {} errors | {} |",
         flood.concurrency,
         flood.seconds,
         results.flood_peak_rss_kib as f64 / 1024.0,
         flood.ops,
+        flood.shed,
         flood.errors,
         cpu(flood)
     );
@@ -130,6 +142,7 @@ pub fn print(results: &Results, backend: &str, cores: usize) {
             "per_s": round(run.per_second()),
             "ratio_to_argon2_bound": round(run.per_second() / bound),
             "latency": latency_json(run),
+            "shed": run.shed,
             "errors": run.errors,
             "server_cpu_s": round(run.server_cpu),
             "generator_cpu_s": round(run.generator_cpu),
@@ -157,10 +170,17 @@ pub fn print(results: &Results, backend: &str, cores: usize) {
             })).collect::<Vec<_>>(),
             "raw": raw, "gzip": gzip, "brotli": brotli,
         },
+        "later_pages": results.later_pages.iter().map(|page| json!({
+            "path": page.html.path,
+            "html_brotli": page.html.brotli,
+            "assets_added_brotli": page.added.iter().map(|d| d.brotli).sum::<usize>(),
+            "assets_added": page.added.iter().map(|d| d.path.clone()).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "flood": {
             "clients": flood.concurrency,
             "peak_rss_mb": round(results.flood_peak_rss_kib as f64 / 1024.0),
             "checks": flood.ops,
+            "shed": flood.shed,
             "errors": flood.errors,
         },
         "errors": results.total_errors(),

@@ -44,6 +44,7 @@ pub struct Results {
     pub sign_in_page: Run,
     pub settings_page: Run,
     pub bundle: Vec<Download>,
+    pub later_pages: Vec<LaterPage>,
     pub flood: Run,
     pub flood_peak_rss_kib: u64,
     pub server_log_tail: String,
@@ -65,6 +66,13 @@ pub struct Download {
     pub identity: usize,
     pub gzip: usize,
     pub brotli: usize,
+}
+
+/// A page visited after the first, by a signed-in person.
+pub struct LaterPage {
+    pub html: Download,
+    /// Assets it links that the first visit had not loaded.
+    pub added: Vec<Download>,
 }
 
 impl Bench {
@@ -124,10 +132,11 @@ impl Bench {
         eprintln!("bench: pages…");
         let sign_in_page = self.page("/signin", None).await;
         let cookies = self.full_sessions(&sign_in_codes).await?;
-        let settings_page = self.page("/settings", Some(cookies)).await;
+        let settings_page = self.page("/settings", Some(cookies.clone())).await;
 
         eprintln!("bench: first-visit download…");
         let bundle = self.bundle().await?;
+        let later_pages = self.later_pages(&bundle, &cookies[0]).await?;
 
         eprintln!("bench: wrong-password flood…");
         let (flood, flood_peak_rss_kib) = self.flood().await;
@@ -141,6 +150,7 @@ impl Bench {
             sign_in_page,
             settings_page,
             bundle,
+            later_pages,
             flood,
             flood_peak_rss_kib,
             server_log_tail: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
@@ -283,45 +293,84 @@ impl Bench {
 
     /// The sign-in page and every asset it links from /pkg/, in each encoding.
     async fn bundle(&self) -> anyhow::Result<Vec<Download>> {
-        let html = self
-            .client
-            .get(format!("{}/signin", self.server.url))
-            .send()
-            .await?
-            .text()
-            .await?;
-        let mut paths = vec!["/signin".to_owned()];
-        for piece in html.split("/pkg/").skip(1) {
+        let (html, first) = self.page_and_assets("/signin", None).await?;
+        let mut downloads = vec![html];
+        for path in first {
+            downloads.push(self.download(&path, None).await?);
+        }
+        Ok(downloads)
+    }
+
+    /// What visiting Settings → Two-Factor Auth and opening the enable dialog adds to the
+    /// first visit: each page's HTML, and any asset it links that `/signin` did not.
+    async fn later_pages(
+        &self,
+        first_visit: &[Download],
+        cookie: &str,
+    ) -> anyhow::Result<Vec<LaterPage>> {
+        let mut loaded: Vec<String> = first_visit.iter().map(|d| d.path.clone()).collect();
+        let mut pages = Vec::new();
+        for path in ["/settings/two-factor", "/settings/two-factor/enable"] {
+            let (html, assets) = self.page_and_assets(path, Some(cookie)).await?;
+            let mut added = Vec::new();
+            for asset in assets {
+                if !loaded.contains(&asset) {
+                    added.push(self.download(&asset, None).await?);
+                    loaded.push(asset);
+                }
+            }
+            pages.push(LaterPage { html, added });
+        }
+        Ok(pages)
+    }
+
+    /// A page's download and the /pkg/ assets its HTML links.
+    async fn page_and_assets(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+    ) -> anyhow::Result<(Download, Vec<String>)> {
+        let html = self.download(path, cookie).await?;
+        let mut request = self.client.get(format!("{}{path}", self.server.url));
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let text = request.send().await?.text().await?;
+        let mut assets: Vec<String> = Vec::new();
+        for piece in text.split("/pkg/").skip(1) {
             let name: String = piece
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
                 .collect();
-            let path = format!("/pkg/{name}");
-            if !name.is_empty() && !paths.contains(&path) {
-                paths.push(path);
+            let asset = format!("/pkg/{name}");
+            if !name.is_empty() && !assets.contains(&asset) {
+                assets.push(asset);
             }
         }
-        let mut downloads = Vec::new();
-        for path in paths {
-            let mut sizes = [0usize; 3];
-            for (size, encoding) in sizes.iter_mut().zip(["identity", "gzip", "br"]) {
-                let res = self
-                    .client
-                    .get(format!("{}{path}", self.server.url))
-                    .header(header::ACCEPT_ENCODING, encoding)
-                    .send()
-                    .await?;
-                anyhow::ensure!(res.status().is_success(), "GET {path}: {}", res.status());
-                *size = res.bytes().await?.len();
+        Ok((html, assets))
+    }
+
+    /// One path in each encoding.
+    async fn download(&self, path: &str, cookie: Option<&str>) -> anyhow::Result<Download> {
+        let mut sizes = [0usize; 3];
+        for (size, encoding) in sizes.iter_mut().zip(["identity", "gzip", "br"]) {
+            let mut request = self
+                .client
+                .get(format!("{}{path}", self.server.url))
+                .header(header::ACCEPT_ENCODING, encoding);
+            if let Some(cookie) = cookie {
+                request = request.header(header::COOKIE, cookie);
             }
-            downloads.push(Download {
-                path,
-                identity: sizes[0],
-                gzip: sizes[1],
-                brotli: sizes[2],
-            });
+            let res = request.send().await?;
+            anyhow::ensure!(res.status().is_success(), "GET {path}: {}", res.status());
+            *size = res.bytes().await?.len();
         }
-        Ok(downloads)
+        Ok(Download {
+            path: path.to_owned(),
+            identity: sizes[0],
+            gzip: sizes[1],
+            brotli: sizes[2],
+        })
     }
 
     /// 200 clients, each from its own address, post wrong passwords for unknown accounts
@@ -359,6 +408,8 @@ impl Bench {
                     .await;
                 match res {
                     Ok(res) if res.status() == StatusCode::UNAUTHORIZED => Outcome::Done,
+                    // An attacker does not wait as told: it comes straight back.
+                    Ok(res) if retry_after(&res).is_some() => Outcome::Shed,
                     Ok(res) => Outcome::Failed(format!("wrong password: {}", res.status())),
                     Err(err) => Outcome::Failed(format!("wrong password: {err}")),
                 }
@@ -383,19 +434,40 @@ fn session_cookie(res: &reqwest::Response) -> Option<String> {
 
 async fn full_sign_in(client: &Client, base: &str, codes: &Codes, user: usize) -> Outcome {
     match try_full_sign_in(client, base, codes, user).await {
-        Ok(true) => Outcome::Done,
-        Ok(false) => Outcome::Exhausted,
+        Ok(SignIn::Done) => Outcome::Done,
+        Ok(SignIn::NoCodeLeft) => Outcome::Exhausted,
+        // A person told to come back later does, and starts over.
+        Ok(SignIn::Busy(wait)) => {
+            tokio::time::sleep(wait).await;
+            Outcome::Shed
+        }
         Err(why) => Outcome::Failed(why),
     }
 }
 
-/// False when the account has no unused code left this step.
+enum SignIn {
+    Done,
+    /// The account has no unused code left this step.
+    NoCodeLeft,
+    /// The password step was turned away as busy, with how long to wait.
+    Busy(Duration),
+}
+
+/// A 503's `Retry-After`, when the server turned the request away as busy.
+fn retry_after(res: &reqwest::Response) -> Option<Duration> {
+    if res.status() != StatusCode::SERVICE_UNAVAILABLE {
+        return None;
+    }
+    let secs = res.headers().get(header::RETRY_AFTER)?.to_str().ok()?;
+    secs.parse().ok().map(Duration::from_secs)
+}
+
 async fn try_full_sign_in(
     client: &Client,
     base: &str,
     codes: &Codes,
     user: usize,
-) -> Result<bool, String> {
+) -> Result<SignIn, String> {
     let email = &codes.users()[user].email;
     let page = client
         .get(format!("{base}/signin"))
@@ -418,12 +490,15 @@ async fn try_full_sign_in(
         .send()
         .await
         .map_err(|e| format!("sign_in: {e}"))?;
+    if let Some(wait) = retry_after(&res) {
+        return Ok(SignIn::Busy(wait));
+    }
     let pending = session_cookie(&res)
         .ok_or_else(|| format!("sign_in: {} without a cookie", res.status()))?;
     expect_ok(res, "sign_in").await?;
     // The code is taken after the password step, so a slow queue cannot age it out.
     let Some(code) = codes.next_code(user) else {
-        return Ok(false);
+        return Ok(SignIn::NoCodeLeft);
     };
     let full = verify(client, base, &pending, &code).await?;
     let settings = client
@@ -433,7 +508,7 @@ async fn try_full_sign_in(
         .await
         .map_err(|e| format!("GET /settings: {e}"))?;
     expect_ok(settings, "GET /settings").await?;
-    Ok(true)
+    Ok(SignIn::Done)
 }
 
 /// Sends a code with a pending session; returns the full session's cookie.

@@ -137,6 +137,11 @@ pub struct Config {
     #[arg(long, env = "GATEHOUSE_SIGN_UPS_PER_HOUR", default_value_t = 20, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
     pub sign_ups_per_hour: u32,
 
+    /// How long, in milliseconds, a password check may expect to queue for a core before
+    /// it is turned away with 503 and `Retry-After` (unchecked and uncounted).
+    #[arg(long, env = "GATEHOUSE_PASSWORD_MAX_WAIT_MS", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub password_max_wait_ms: u64,
+
     /// Require two-factor authentication of every account: one without it reaches only
     /// the enrollment after signing in, and nobody can turn it off.
     #[arg(long, env = "GATEHOUSE_REQUIRE_TWO_FACTOR")]

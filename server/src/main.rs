@@ -143,7 +143,11 @@ async fn services(
         db,
         commits,
         keys,
-        hasher: PasswordHasher::new(cores).context("setting up password hashing")?,
+        hasher: PasswordHasher::with_max_wait(
+            cores,
+            Duration::from_millis(config.password_max_wait_ms),
+        )
+        .context("setting up password hashing")?,
         clock: Arc::new(SystemClock),
         config: AuthConfig {
             issuer: config.issuer.clone(),

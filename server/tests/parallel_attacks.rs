@@ -163,3 +163,49 @@ async fn sign_ups_from_one_address_are_limited() {
         .unwrap();
     assert_eq!(users, 20);
 }
+
+/// Twenty wrong passwords at once on a server that lets no check queue: those that find
+/// no free core are answered 503 with `Retry-After` and a sentence, and are neither
+/// checked nor counted. The account's counter holds exactly the wrong passwords that were
+/// answered as wrong, and the right password still signs in.
+#[tokio::test]
+async fn password_checks_turned_away_when_busy_are_not_counted() {
+    let server = TestServer::start_with(DataDir::new(), &[("GATEHOUSE_PASSWORD_MAX_WAIT_MS", "0")]);
+    let email = unique_email("busy");
+    assert!(server.browser().sign_up(&email).await.status().is_success());
+    let attacker = server.browser();
+    let answers = join_all((0..20).map(|_| attacker.sign_in(&email, "wrong-Password-42"))).await;
+    let (mut wrong, mut busy) = (0, 0);
+    for res in answers {
+        match res.status() {
+            StatusCode::UNAUTHORIZED => wrong += 1,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert!(header(&res, "retry-after").parse::<u64>().unwrap() >= 1);
+                let (_, message) = error_message(res).await;
+                assert!(
+                    message.starts_with("Many people are signing in right now."),
+                    "{message}"
+                );
+                busy += 1;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    println!("{wrong} checked and wrong, {busy} turned away");
+    assert!(busy > 0, "nothing was turned away");
+    assert!(
+        wrong < 10,
+        "{wrong} checked: the account locked, nothing left to compare"
+    );
+    let counted: i64 = sqlx::query_scalar("SELECT failures FROM throttle WHERE key = $1")
+        .bind(format!("pw:{email}"))
+        .fetch_one(&server.db().await)
+        .await
+        .expect("the account's counter");
+    assert_eq!(counted, wrong);
+    assert!(attacker
+        .sign_in(&email, PASSWORD)
+        .await
+        .status()
+        .is_success());
+}

@@ -83,6 +83,7 @@ impl From<AuthError> for AppError {
                 tracing::error!(error = %err, "database error");
                 AppError::Internal
             }
+            AuthError::HasherBusy { retry_after_secs } => AppError::Busy { retry_after_secs },
             AuthError::HasherUnavailable => {
                 tracing::error!("the password hasher is closed");
                 AppError::Unavailable

@@ -20,8 +20,9 @@ pub async fn sign_up(
 ) -> Result<i64, AuthError> {
     let email = Email::parse(email)?;
     let password = new_password_for(email.as_str(), password)?;
+    let hashing = services.hasher.admit()?;
     count_sign_up(services, client).await?;
-    let hash = services.hasher.hash(&password).await?;
+    let hash = hashing.hash(&password).await?;
     let mut tx = services.db.begin().await?;
     let user_id =
         match store::users::insert(&mut *tx, email.as_str(), &hash, services.clock.now()).await {
@@ -50,7 +51,8 @@ pub async fn count_sign_up(services: &Services, client: &ClientInfo) -> Result<(
 /// Checks an email and password. An unknown email costs one argon2 verification too, and
 /// gets the same answer as a wrong password, so neither time nor text reveals accounts.
 /// The attempt is counted per client address and per account before anything is
-/// verified; a locked one is refused before any hashing.
+/// verified; a locked one is refused before any hashing. A check the hasher has no room
+/// for is turned away before anything is counted.
 pub async fn authenticate(
     services: &Services,
     email: &str,
@@ -59,6 +61,7 @@ pub async fn authenticate(
 ) -> Result<UserRow, AuthError> {
     let email = Email::parse(email)?;
     let password = Password::for_sign_in(password)?;
+    let hashing = services.hasher.admit()?;
     let address = throttle::reserve(
         services,
         throttle::address_key("ip", &client.ip),
@@ -82,7 +85,7 @@ pub async fn authenticate(
 
     let user = store::users::find_by_email(&services.db, email.as_str()).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
-    let matches = services.hasher.verify(&password, stored).await?;
+    let matches = hashing.verify(&password, stored).await?;
     if let (true, Some(user)) = (matches, &user) {
         throttle::succeeded_in(&services.db, account).await?;
         throttle::release(services, address).await?;
@@ -123,13 +126,14 @@ pub async fn confirm_password(
     let Some(stored) = user.password_hash.as_deref() else {
         return Err(AuthError::NoPassword);
     };
+    let hashing = services.hasher.admit()?;
     let account = throttle::reserve(
         services,
         throttle::password_key(&user.email),
         throttle::PASSWORD_PER_ACCOUNT,
     )
     .await?;
-    if services.hasher.verify(&password, Some(stored)).await? {
+    if hashing.verify(&password, Some(stored)).await? {
         throttle::succeeded_in(&services.db, account).await?;
         return Ok(());
     }
@@ -285,4 +289,51 @@ pub async fn by_id(services: &Services, user_id: i64) -> Result<UserRow, AuthErr
     store::users::find_by_id(&services.db, user_id)
         .await?
         .ok_or(AuthError::NotSignedIn)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::auth::{password::PasswordHasher, testing};
+
+    /// A check turned away by a full hasher was never made, so it counts against neither
+    /// the account nor the address: eight wrong passwords at once with room for one
+    /// leave exactly one failure on each counter.
+    #[tokio::test]
+    async fn checks_turned_away_by_a_busy_hasher_are_not_counted() {
+        let (mut services, _clock, _dir) = testing::services().await;
+        services.hasher = PasswordHasher::with_max_wait(1, Duration::ZERO).unwrap();
+        let client = testing::client("203.0.113.9");
+        let answers = futures::future::join_all((0..8).map(|_| {
+            authenticate(
+                &services,
+                "ada@example.com",
+                "wrong-Password-for-ada".into(),
+                &client,
+            )
+        }))
+        .await;
+        let refused = answers
+            .iter()
+            .filter(|a| matches!(a, Err(AuthError::InvalidCredentials)))
+            .count();
+        let busy = answers
+            .iter()
+            .filter(|a| matches!(a, Err(AuthError::HasherBusy { .. })))
+            .count();
+        assert_eq!((refused, busy), (1, 7), "{answers:?}");
+        for key in [
+            throttle::password_key("ada@example.com"),
+            throttle::address_key("ip", &client.ip),
+        ] {
+            let failures: i64 = sqlx::query_scalar("SELECT failures FROM throttle WHERE key = $1")
+                .bind(&key)
+                .fetch_one(&services.db)
+                .await
+                .unwrap();
+            assert_eq!(failures, 1, "{key}");
+        }
+    }
 }

@@ -82,6 +82,9 @@ pub enum AuthError {
     PasskeyNotFound,
     #[error("storage: {0}")]
     Storage(#[from] sqlx::Error),
+    /// More password checks are queued than can be done within the wait allowed.
+    #[error("password hashing is busy for {retry_after_secs} s")]
+    HasherBusy { retry_after_secs: u64 },
     /// The password hasher stopped taking work.
     #[error("password hashing is unavailable")]
     HasherUnavailable,

@@ -8,6 +8,7 @@ pub const SECOND_FACTOR_FAILURES: &str = "gatehouse_second_factor_failures_total
 pub const LOCKOUTS: &str = "gatehouse_lockouts_total";
 pub const TWO_FACTOR_CHANGES: &str = "gatehouse_two_factor_changes_total";
 pub const ARGON2_QUEUE_DEPTH: &str = "gatehouse_argon2_queue_depth";
+pub const ARGON2_SHED: &str = "gatehouse_argon2_shed_total";
 
 /// Which step of signing in an outcome belongs to.
 #[derive(Debug, Clone, Copy)]
@@ -59,6 +60,11 @@ pub fn two_factor_change(change: Change) {
         Change::AdminReset => "admin_reset",
     };
     counter!(TWO_FACTOR_CHANGES, "change" => change).increment(1);
+}
+
+/// A password check turned away unchecked because the queue was too long.
+pub fn password_check_shed() {
+    counter!(ARGON2_SHED).increment(1);
 }
 
 /// Tracks one password check waiting for an argon2 permit; the gauge drops when the

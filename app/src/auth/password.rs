@@ -1,6 +1,12 @@
 //! Passwords: the policy a new one must meet, and argon2id hashing on a bounded pool.
 
-use std::sync::{Arc, Mutex};
+use std::{
+    sync::{
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
 
 use argon2::{
     password_hash::{
@@ -80,10 +86,18 @@ impl Password {
     }
 }
 
+/// How long a password check may expect to wait for a core before it is turned away, by
+/// default.
+/// Past this a person is better told to try again in a moment (503 with `Retry-After`)
+/// than kept waiting behind a queue that only grows, and the queue stays short enough
+/// that the cheap steps sharing the cores are not held up by it.
+pub const MAX_WAIT: Duration = Duration::from_secs(2);
+
 /// Hashes and verifies with argon2id (m = 19 MiB, t = 2, p = 1, OWASP's baseline).
 ///
 /// Each hash holds 19 MiB for ~25 ms of a core, so a semaphore sized to the cores bounds
-/// both the memory and the queue: a flood of sign-ins waits instead of exhausting RAM.
+/// both the memory and the hashing; checks beyond [`MAX_WAIT`] of queue are refused at
+/// once ([`PasswordHasher::admit`]).
 /// The 19 MiB working memory is kept and reused, one set per permit: allocated afresh,
 /// every check paid thousands of page faults, and glibc kept freed sets in per-thread
 /// arenas (580 MB of RSS under a wrong-password flood, against 68 MB now).
@@ -92,28 +106,117 @@ pub struct PasswordHasher {
     argon2: Argon2<'static>,
     permits: Arc<Semaphore>,
     memory: Arc<Mutex<Vec<Vec<Block>>>>,
+    queue: Arc<Queue>,
     /// Verified against when the email is unknown, so that case costs the same time.
     dummy_hash: Arc<str>,
 }
 
+/// What admission needs to know: how many checks are ahead, and how long one takes.
+struct Queue {
+    concurrency: usize,
+    max_wait: Duration,
+    /// Checks admitted and not yet done, whether waiting or hashing.
+    in_flight: AtomicUsize,
+    /// One hash's wall time, as a moving average, in microseconds.
+    hash_micros: AtomicU64,
+}
+
+impl Queue {
+    /// The wait of a check that arrives with `ahead` checks admitted before it: one
+    /// hash's time for every round of `concurrency` checks queued in front of it.
+    fn expected_wait(&self, ahead: usize) -> Duration {
+        let queued = (ahead + 1).saturating_sub(self.concurrency);
+        let rounds = queued.div_ceil(self.concurrency) as u64;
+        Duration::from_micros(self.hash_micros.load(Ordering::Relaxed) * rounds)
+    }
+
+    /// Moves the average an eighth of the way to a hash just timed.
+    fn record(&self, took: Duration) {
+        let took = took.as_micros().min(u128::from(u64::MAX)) as u64;
+        let mean = self.hash_micros.load(Ordering::Relaxed);
+        let next = mean - mean / 8 + took / 8;
+        self.hash_micros.store(next.max(1), Ordering::Relaxed);
+    }
+}
+
+/// A place in the hasher's queue. It is taken before a sign-in counts its attempt, so a
+/// check turned away has changed nothing, and it is given up when dropped.
+#[must_use]
+pub struct Admitted<'h> {
+    hasher: &'h PasswordHasher,
+}
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        self.hasher.queue.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 impl PasswordHasher {
+    /// A hasher for `concurrency` cores that turns checks away past [`MAX_WAIT`].
     pub fn new(concurrency: usize) -> Result<Self, AuthError> {
+        Self::with_max_wait(concurrency, MAX_WAIT)
+    }
+
+    pub fn with_max_wait(concurrency: usize, max_wait: Duration) -> Result<Self, AuthError> {
         let params = Params::new(19 * 1024, 2, 1, None).map_err(AuthError::internal)?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let started = Instant::now();
         let dummy_hash: PasswordHash = argon2
             .hash_password(b"gatehouse dummy password")
             .map_err(AuthError::internal)?;
+        let concurrency = concurrency.max(1);
         Ok(PasswordHasher {
             argon2,
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            permits: Arc::new(Semaphore::new(concurrency)),
             memory: Arc::new(Mutex::new(Vec::new())),
+            queue: Arc::new(Queue {
+                concurrency,
+                max_wait,
+                in_flight: AtomicUsize::new(0),
+                // The first hash allocates its memory, so it overestimates the rest.
+                hash_micros: AtomicU64::new(started.elapsed().as_micros().max(1) as u64),
+            }),
             dummy_hash: dummy_hash.to_string().into(),
         })
     }
 
+    /// Takes a place in the queue, or refuses with how long to wait when the checks
+    /// ahead would keep this one waiting longer than the limit. The place is counted
+    /// before the wait is estimated, so checks arriving together cannot all slip in.
+    pub fn admit(&self) -> Result<Admitted<'_>, AuthError> {
+        let ahead = self.queue.in_flight.fetch_add(1, Ordering::AcqRel);
+        let admitted = Admitted { hasher: self };
+        let wait = self.queue.expected_wait(ahead);
+        if wait > self.queue.max_wait {
+            super::metrics::password_check_shed();
+            return Err(AuthError::HasherBusy {
+                retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+            });
+        }
+        Ok(admitted)
+    }
+
     /// Hashes in the PHC string format.
     pub async fn hash(&self, password: &Password) -> Result<String, AuthError> {
-        let argon2 = self.argon2.clone();
+        self.admit()?.hash(password).await
+    }
+
+    /// Checks a password against a stored hash, or against the dummy hash when `stored` is
+    /// `None`, which always fails but takes as long as a real check.
+    pub async fn verify(
+        &self,
+        password: &Password,
+        stored: Option<&str>,
+    ) -> Result<bool, AuthError> {
+        self.admit()?.verify(password, stored).await
+    }
+}
+
+impl Admitted<'_> {
+    /// Hashes in the PHC string format.
+    pub async fn hash(self, password: &Password) -> Result<String, AuthError> {
+        let argon2 = self.hasher.argon2.clone();
         let password = password.0.clone();
         self.run(move |memory| {
             hash_with(
@@ -129,19 +232,18 @@ impl PasswordHasher {
         .await?
     }
 
-    /// Checks a password against a stored hash, or against the dummy hash when `stored` is
-    /// `None`, which always fails but takes as long as a real check.
+    /// See [`PasswordHasher::verify`].
     pub async fn verify(
-        &self,
+        self,
         password: &Password,
         stored: Option<&str>,
     ) -> Result<bool, AuthError> {
-        let argon2 = self.argon2.clone();
+        let argon2 = self.hasher.argon2.clone();
         let password = password.0.clone();
         let known = stored.is_some();
         let phc = stored
             .map(str::to_owned)
-            .unwrap_or_else(|| self.dummy_hash.to_string());
+            .unwrap_or_else(|| self.hasher.dummy_hash.to_string());
         self.run(move |memory| {
             let parsed = PasswordHash::new(&phc).map_err(AuthError::internal)?;
             // Verify first: the dummy hash must cost exactly what a real one does.
@@ -157,22 +259,25 @@ impl PasswordHasher {
     }
 
     async fn run<T: Send + 'static>(
-        &self,
+        self,
         job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, AuthError> {
+        let hasher = self.hasher;
         let queued = super::metrics::QueuedHash::enter();
-        let _permit = self
+        let _permit = hasher
             .permits
             .acquire()
             .await
             .map_err(|_| AuthError::HasherUnavailable)?;
         drop(queued);
-        let pool = self.memory.clone();
-        let blocks = self.argon2.params().block_count();
+        let (pool, queue) = (hasher.memory.clone(), hasher.queue.clone());
+        let blocks = hasher.argon2.params().block_count();
         tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
             let mut memory = take_memory(&pool).unwrap_or_else(|| vec![Block::default(); blocks]);
             let out = job(&mut memory);
             put_memory(&pool, memory);
+            queue.record(started.elapsed());
             out
         })
         .await
@@ -348,6 +453,49 @@ mod tests {
         assert!(hasher.verify(&right, Some(STORED)).await.unwrap());
         let wrong = Password::for_sign_in("correct horse battery staple 43".into()).unwrap();
         assert!(!hasher.verify(&wrong, Some(STORED)).await.unwrap());
+    }
+
+    /// Eight checks at once on one core with no waiting allowed: the one that finds the
+    /// core free is checked, the seven queued behind it are refused at once with a wait,
+    /// and the places they took are given back.
+    #[tokio::test]
+    async fn checks_that_would_wait_too_long_are_turned_away_at_once() {
+        let hasher = PasswordHasher::with_max_wait(1, Duration::ZERO).unwrap();
+        let password = Password::for_sign_in("correct-Horse-battery-staple-92".into()).unwrap();
+        let answers =
+            futures::future::join_all((0..8).map(|_| hasher.verify(&password, None))).await;
+        let checked = answers.iter().filter(|a| matches!(a, Ok(false))).count();
+        let waits: Vec<u64> = answers
+            .iter()
+            .filter_map(|a| match a {
+                Err(AuthError::HasherBusy { retry_after_secs }) => Some(*retry_after_secs),
+                _ => None,
+            })
+            .collect();
+        assert_eq!((checked, waits.len()), (1, 7), "{answers:?}");
+        assert!(waits.iter().all(|&secs| secs >= 1), "{waits:?}");
+        assert_eq!(hasher.queue.in_flight.load(Ordering::Acquire), 0);
+        assert!(!hasher.verify(&password, None).await.unwrap());
+    }
+
+    /// With the default limit, a queue as deep as the bench's highest concurrency is
+    /// still admitted, and one far deeper is not.
+    #[test]
+    fn the_limit_is_measured_in_time_not_places() {
+        let queue = Queue {
+            concurrency: 2,
+            max_wait: MAX_WAIT,
+            in_flight: AtomicUsize::new(0),
+            hash_micros: AtomicU64::new(30_000),
+        };
+        assert_eq!(queue.expected_wait(0), Duration::ZERO);
+        assert_eq!(queue.expected_wait(1), Duration::ZERO);
+        assert_eq!(queue.expected_wait(2), Duration::from_millis(30));
+        assert_eq!(queue.expected_wait(4), Duration::from_millis(60));
+        assert!(queue.expected_wait(63) <= MAX_WAIT);
+        assert!(queue.expected_wait(200) > MAX_WAIT);
+        queue.record(Duration::from_millis(110));
+        assert_eq!(queue.hash_micros.load(Ordering::Relaxed), 40_000);
     }
 
     #[tokio::test]
