@@ -24,7 +24,7 @@ use super::{
     totp::{self, TotpCode, TotpSecret},
     ClientInfo, Services,
 };
-use crate::store::{self, group_commit::Tx};
+use crate::store::{self, group_commit::Tx, totp::CredentialRow};
 
 /// A pending secret must be confirmed within 10 minutes.
 pub const ENROLLMENT_TTL_SECS: i64 = 10 * 60;
@@ -477,8 +477,9 @@ pub async fn accept(
     factor: &Factor,
     client: &ClientInfo,
 ) -> Result<Accepted, AuthError> {
+    let credential = app_credential(services, user_id, factor).await?;
     let mut tx = services.db.begin().await?;
-    match check_in(&mut tx, services, user_id, factor, client).await? {
+    match check_in(&mut tx, services, user_id, factor, credential, client).await? {
         Ok(_) => Ok(Accepted { tx }),
         Err(refusal) => {
             tx.commit().await?;
@@ -497,6 +498,7 @@ async fn check_in(
     services: &Services,
     user_id: i64,
     factor: &Factor,
+    credential: Option<CredentialRow>,
     client: &ClientInfo,
 ) -> Result<Result<Proof, AuthError>, AuthError> {
     let key = throttle::second_factor_key(user_id);
@@ -508,15 +510,19 @@ async fn check_in(
     let now = services.clock.now();
     let proof = match factor {
         Factor::Totp(code) => {
-            let step = match store::totp::find(&mut **tx, user_id).await? {
+            let step = match &credential {
                 Some(credential) => {
                     let secret = open(services, user_id, &credential.sealed_secret)?;
-                    totp::verify(&secret, code, now, credential.last_used_step).ok()
+                    totp::verify(&secret, code, now, credential.last_used_step)
+                        .ok()
+                        .map(|step| (step, &credential.sealed_secret))
                 }
                 None => None,
             };
             match step {
-                Some(step) if store::totp::claim_step(&mut **tx, user_id, step).await? => {
+                Some((step, secret))
+                    if store::totp::claim_step(&mut **tx, user_id, step, secret).await? =>
+                {
                     Some(Proof::Totp)
                 }
                 _ => None,
@@ -562,6 +568,21 @@ async fn check_in(
     };
     throttle::succeeded_in(&mut **tx, attempt).await?;
     Ok(Ok(proof))
+}
+
+/// The authenticator app's credential, when `factor` is an app code. It is read before
+/// the attempt's transaction, which then has one statement less to run on the shared
+/// writer; the step is claimed only if the secret is still the one read here, and only
+/// after a later step than any claimed since.
+async fn app_credential(
+    services: &Services,
+    user_id: i64,
+    factor: &Factor,
+) -> Result<Option<CredentialRow>, AuthError> {
+    Ok(match factor {
+        Factor::Totp(_) => store::totp::find(&services.db, user_id).await?,
+        Factor::Recovery(_) | Factor::Passkey(_) => None,
+    })
 }
 
 /// A wrong second factor, already counted in `tx`: it is logged there, and the failure
@@ -643,13 +664,22 @@ pub async fn finish_sign_in(
     remember: bool,
     client: &ClientInfo,
 ) -> Result<PromptOutcome, AuthError> {
+    let credential = app_credential(services, session.user_id, &factor).await?;
     let attempt = {
         let (work_services, session, client) = (services.clone(), session.clone(), client.clone());
         services
             .commits
             .run(move |tx: &mut Tx| -> BoxFuture<'_, _> {
                 Box::pin(async move {
-                    attempt_in(tx, &work_services, &session, &factor, remember, &client).await
+                    attempt_in(
+                        tx,
+                        &work_services,
+                        &session,
+                        (&factor, credential),
+                        remember,
+                        &client,
+                    )
+                    .await
                 })
             })
     }
@@ -679,14 +709,14 @@ async fn attempt_in(
     tx: &mut Tx,
     services: &Services,
     session: &Session,
-    factor: &Factor,
+    (factor, credential): (&Factor, Option<CredentialRow>),
     remember: bool,
     client: &ClientInfo,
 ) -> Result<Attempt, AuthError> {
     let Some(attempt) = sessions::reserve_code_attempt(&mut **tx, services, session).await? else {
         return Ok(Attempt::NoneLeft);
     };
-    let proof = match check_in(tx, services, session.user_id, factor, client).await? {
+    let proof = match check_in(tx, services, session.user_id, factor, credential, client).await? {
         Ok(proof) => proof,
         Err(refusal) => {
             return Ok(Attempt::Refused {

@@ -48,18 +48,23 @@ pub async fn insert<'c>(
 
 /// Claims a time step for the user's code. Only a step later than the last accepted one
 /// succeeds, and the check and the write are one statement, so two requests carrying the
-/// same code cannot both pass — on any number of app instances.
+/// same code cannot both pass — on any number of app instances. `sealed_secret` is the
+/// secret the code was checked against, read before: after a switch of app it no longer
+/// matches, and the claim fails.
 pub async fn claim_step<'c>(
     ex: impl Executor<'c, Database = Any>,
     user_id: i64,
     step: i64,
+    sealed_secret: &[u8],
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE totp_credentials SET last_used_step = $1 \
-         WHERE user_id = $2 AND (last_used_step IS NULL OR last_used_step < $1)",
+         WHERE user_id = $2 AND (last_used_step IS NULL OR last_used_step < $1) \
+         AND sealed_secret = $3",
     )
     .bind(step)
     .bind(user_id)
+    .bind(sealed_secret)
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -203,4 +208,33 @@ pub async fn reseal_enrollment<'c>(
         .execute(ex)
         .await
         .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::testing;
+
+    /// A step is claimed once, only forwards, and only against the secret it was
+    /// checked with: a code read before a switch of app fails after it.
+    #[tokio::test]
+    async fn a_step_is_claimed_once_forwards_and_only_for_the_secret_read() {
+        let (services, _clock, _dir) = testing::services().await;
+        let db = &services.db;
+        let user = crate::store::users::insert(db, "claim@example.com", "x", 0)
+            .await
+            .unwrap();
+        assert!(insert(db, user, b"old secret", 10, 0).await.unwrap());
+        assert!(claim_step(db, user, 11, b"old secret").await.unwrap());
+        assert!(!claim_step(db, user, 11, b"old secret").await.unwrap());
+        assert!(!claim_step(db, user, 10, b"old secret").await.unwrap());
+        sqlx::query("UPDATE totp_credentials SET sealed_secret = $1 WHERE user_id = $2")
+            .bind(&b"new secret"[..])
+            .bind(user)
+            .execute(db)
+            .await
+            .unwrap();
+        assert!(!claim_step(db, user, 12, b"old secret").await.unwrap());
+        assert!(claim_step(db, user, 12, b"new secret").await.unwrap());
+    }
 }
