@@ -28,6 +28,10 @@ struct Args {
     /// Seconds for each sign-in run (concurrency 16 and 64; 1 gets two thirds of it).
     #[arg(long, default_value_t = 15)]
     seconds: u64,
+    /// Measure the code step alone (its window is a third of `--seconds`): for comparing
+    /// builds of the write path run after run.
+    #[arg(long)]
+    code_step_only: bool,
 }
 
 #[tokio::main]
@@ -61,6 +65,14 @@ async fn main() -> anyhow::Result<()> {
     };
 
     let bench = scenarios::Bench::new(server, services, Duration::from_secs(args.seconds)).await?;
+    if args.code_step_only {
+        let run = bench.code_step_alone().await?;
+        println!("{}", report::code_step_line(&run));
+        if let Some(short) = run.cut_short("the code step") {
+            anyhow::bail!("{short}");
+        }
+        return Ok(());
+    }
     let results = bench.run_all().await?;
     report::print(&results, backend, cores);
     let short: Vec<String> = results

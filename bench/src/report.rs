@@ -29,6 +29,21 @@ fn cpu(run: &Run) -> String {
     )
 }
 
+/// The code step's row of the table.
+pub fn code_step_line(code: &Run) -> String {
+    format!(
+        "| code step, concurrency {} | {:.0} verifications/s · p50 {:.2} ms · p99 {:.2} ms · {:.2} ms of server CPU each · {} errors ({} verified) | {} |",
+        code.concurrency,
+        code.per_second(),
+        code.percentile(50.0),
+        code.percentile(99.0),
+        cpu_ms_per_op(code),
+        code.errors,
+        code.ops,
+        cpu(code)
+    )
+}
+
 pub fn print(results: &Results, backend: &str, cores: usize) {
     let bound = results.argon2_per_second;
     println!();
@@ -57,17 +72,7 @@ pub fn print(results: &Results, backend: &str, cores: usize) {
         );
     }
     let code = &results.code_step;
-    println!(
-        "| code step, concurrency {} | {:.0} verifications/s · p50 {:.2} ms · p99 {:.2} ms · {:.2} ms of server CPU each · {} errors ({} verified) | {} |",
-        code.concurrency,
-        code.per_second(),
-        code.percentile(50.0),
-        code.percentile(99.0),
-        cpu_ms_per_op(code),
-        code.errors,
-        code.ops,
-        cpu(code)
-    );
+    println!("{}", code_step_line(code));
     for (name, run) in [
         ("SSR sign-in page", &results.sign_in_page),
         ("SSR Settings page", &results.settings_page),

@@ -98,6 +98,14 @@ impl Bench {
         self.duration.mul_f64(1.0 / 3.0)
     }
 
+    /// The code step and nothing else, on accounts seeded for it.
+    pub async fn code_step_alone(self) -> anyhow::Result<Run> {
+        let users = (CODE_STEP_CAPACITY * self.code_step_window().as_secs_f64() / 2.0).ceil();
+        let code_users = fixtures::seed_users(&self.services, "code", users as usize).await?;
+        let start_step = fixtures::now() / totp::STEP_SECS - 2;
+        self.code_step(code_users, start_step).await
+    }
+
     pub async fn run_all(self) -> anyhow::Result<Results> {
         let t = Instant::now();
         let sign_in_users = fixtures::seed_users(&self.services, "signin", SIGN_IN_USERS).await?;
