@@ -86,11 +86,10 @@ impl Password {
     }
 }
 
-/// How long a password check may expect to wait for a core before it is turned away, by
-/// default.
-/// Past this a person is better told to try again in a moment (503 with `Retry-After`)
-/// than kept waiting behind a queue that only grows, and the queue stays short enough
-/// that the cheap steps sharing the cores are not held up by it.
+/// How long, by default, a password check may expect to wait for a core before it is
+/// turned away. Past this a person is better told to try again in a moment (503 with
+/// `Retry-After`) than kept waiting behind a queue that only grows, and the queue stays
+/// short enough that the cheap steps sharing the cores are not held up by it.
 pub const MAX_WAIT: Duration = Duration::from_secs(2);
 
 /// Hashes and verifies with argon2id (m = 19 MiB, t = 2, p = 1, OWASP's baseline).
@@ -158,6 +157,7 @@ impl PasswordHasher {
         Self::with_max_wait(concurrency, MAX_WAIT)
     }
 
+    /// A hasher that turns checks away past `max_wait` (`--password-max-wait-ms`).
     pub fn with_max_wait(concurrency: usize, max_wait: Duration) -> Result<Self, AuthError> {
         let params = Params::new(19 * 1024, 2, 1, None).map_err(AuthError::internal)?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
