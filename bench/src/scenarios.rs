@@ -338,12 +338,8 @@ impl Bench {
         path: &str,
         cookie: Option<&str>,
     ) -> anyhow::Result<(Download, Vec<String>)> {
-        let html = self.download(path, cookie).await?;
-        let mut request = self.client.get(format!("{}{path}", self.server.url));
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        let text = request.send().await?.text().await?;
+        let (html, body) = self.download_with_body(path, cookie).await?;
+        let text = String::from_utf8_lossy(&body);
         let mut assets: Vec<String> = Vec::new();
         for piece in text.split("/pkg/").skip(1) {
             let name: String = piece
@@ -360,7 +356,17 @@ impl Bench {
 
     /// One path in each encoding.
     async fn download(&self, path: &str, cookie: Option<&str>) -> anyhow::Result<Download> {
+        Ok(self.download_with_body(path, cookie).await?.0)
+    }
+
+    /// [`Self::download`], with the uncompressed body.
+    async fn download_with_body(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+    ) -> anyhow::Result<(Download, Vec<u8>)> {
         let mut sizes = [0usize; 3];
+        let mut identity = Vec::new();
         for (size, encoding) in sizes.iter_mut().zip(["identity", "gzip", "br"]) {
             let mut request = self
                 .client
@@ -371,14 +377,19 @@ impl Bench {
             }
             let res = request.send().await?;
             anyhow::ensure!(res.status().is_success(), "GET {path}: {}", res.status());
-            *size = res.bytes().await?.len();
+            let body = res.bytes().await?;
+            *size = body.len();
+            if encoding == "identity" {
+                identity = body.to_vec();
+            }
         }
-        Ok(Download {
+        let download = Download {
             path: path.to_owned(),
             identity: sizes[0],
             gzip: sizes[1],
             brotli: sizes[2],
-        })
+        };
+        Ok((download, identity))
     }
 
     /// 200 clients, each from its own address, post wrong passwords for unknown accounts
@@ -417,8 +428,10 @@ impl Bench {
                 match res {
                     Ok(res) if res.status() == StatusCode::UNAUTHORIZED => Outcome::Done,
                     // An attacker does not wait as told: it comes straight back.
-                    Ok(res) if retry_after(&res).is_some() => Outcome::Shed,
-                    Ok(res) => Outcome::Failed(format!("wrong password: {}", res.status())),
+                    Ok(res) => match turned_away(res).await {
+                        Ok(_) => Outcome::Shed,
+                        Err(why) => Outcome::Failed(format!("wrong password: {why}")),
+                    },
                     Err(err) => Outcome::Failed(format!("wrong password: {err}")),
                 }
             }
@@ -461,13 +474,25 @@ enum SignIn {
     Busy(Duration),
 }
 
-/// A 503's `Retry-After`, when the server turned the request away as busy.
-fn retry_after(res: &reqwest::Response) -> Option<Duration> {
-    if res.status() != StatusCode::SERVICE_UNAVAILABLE {
-        return None;
+/// How long to wait, when the server turned the request away because its password
+/// checks were busy (503, kind `busy`, with `Retry-After`); any other answer is described
+/// as the error it is. A database that is away also answers 503, and must not pass for
+/// load shed.
+async fn turned_away(res: reqwest::Response) -> Result<Duration, String> {
+    let status = res.status();
+    let wait = res
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .map(Duration::from_secs);
+    let body = res.bytes().await.map_err(|e| e.to_string())?;
+    let kind = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["kind"].as_str().map(str::to_owned));
+    match (status, kind.as_deref(), wait) {
+        (StatusCode::SERVICE_UNAVAILABLE, Some("busy"), Some(wait)) => Ok(wait),
+        _ => Err(format!("{status} {}", String::from_utf8_lossy(&body))),
     }
-    let secs = res.headers().get(header::RETRY_AFTER)?.to_str().ok()?;
-    secs.parse().ok().map(Duration::from_secs)
 }
 
 async fn try_full_sign_in(
@@ -498,7 +523,10 @@ async fn try_full_sign_in(
         .send()
         .await
         .map_err(|e| format!("sign_in: {e}"))?;
-    if let Some(wait) = retry_after(&res) {
+    if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+        let wait = turned_away(res)
+            .await
+            .map_err(|why| format!("sign_in: {why}"))?;
         return Ok(SignIn::Busy(wait));
     }
     let pending = session_cookie(&res)
