@@ -214,7 +214,10 @@ pub async fn enable(
     if has_app(services, session.user_id).await? {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
-    let protected = is_enabled(services, session.user_id).await?;
+    // With no app just now, only a passkey protects the account. Asking `is_enabled`
+    // here would also see an app that a double submit installed in between, and ask
+    // this request for a factor instead of saying 2FA is on.
+    let protected = store::passkeys::count_for_user(&services.db, session.user_id).await? > 0;
     if protected && current.is_none() {
         return Err(FactorError::Empty.into());
     }
