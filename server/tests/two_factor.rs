@@ -203,6 +203,37 @@ async fn enable_sent_eight_times_at_once_turns_on_once() {
 }
 
 #[tokio::test]
+async fn disable_sent_eight_times_at_once_turns_off_once() {
+    let server = TestServer::start().await;
+    let (browser, _, key, _) = account_with_two_factor(&server, "disable-race").await;
+    let code = totp_at(&key, now() + STEP);
+
+    let form = [("code", code.as_str()), ("password", PASSWORD)];
+    let responses =
+        futures::future::join_all((0..8).map(|_| browser.call("disable_two_factor", &form))).await;
+    let mut answers = Vec::new();
+    for response in responses {
+        answers.push(error_message(response).await);
+    }
+    answers.sort();
+    // A double submit is told 2FA is off, not that its code was wrong.
+    let off = (
+        StatusCode::CONFLICT,
+        "Two-factor authentication is already off.".to_owned(),
+    );
+    assert_eq!(answers[0].0, StatusCode::OK, "{answers:?}");
+    assert_eq!(answers[1..], vec![off; 7], "{answers:?}");
+
+    assert_eq!(table_count(&server, "totp_credentials").await, 0);
+    assert_eq!(table_count(&server, "recovery_codes").await, 0);
+    let kinds = browser.activity_kinds().await;
+    assert!(
+        !kinds.iter().any(|k| k == "Wrong two-factor code"),
+        "no failure is logged for a double submit: {kinds:?}"
+    );
+}
+
+#[tokio::test]
 async fn sign_in_with_two_factor_asks_for_the_code() {
     let server = TestServer::start().await;
     let (_, email, key, _) = account_with_two_factor(&server, "signin2fa").await;

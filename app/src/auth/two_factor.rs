@@ -474,14 +474,23 @@ impl Accepted {
 ///
 /// The claim is left uncommitted in [`Accepted`] for the caller's own writes; a refusal
 /// is committed with what it counted.
+///
+/// The account is locked before anything is read, so a request that waited here for a
+/// factor change (a double submit of a disable) sees it, and is told 2FA is off rather
+/// than counted as a wrong code.
 pub async fn accept(
     services: &Services,
     user_id: i64,
     factor: &Factor,
     client: &ClientInfo,
 ) -> Result<Accepted, AuthError> {
-    let credential = app_credential(services, user_id, factor).await?;
     let mut tx = services.db.begin().await?;
+    store::users::lock(&mut *tx, user_id).await?;
+    let app = store::totp::find(&mut *tx, user_id).await?;
+    if app.is_none() && store::passkeys::count_for_user(&mut *tx, user_id).await? == 0 {
+        return Err(AuthError::TwoFactorAlreadyOff);
+    }
+    let credential = app.filter(|_| matches!(factor, Factor::Totp(_)));
     match check_in(&mut tx, services, user_id, factor, credential, client).await? {
         Ok(_) => Ok(Accepted { tx }),
         Err(refusal) => {
