@@ -101,16 +101,21 @@ pub async fn load_sign_in_methods() -> Result<SignInMethods, AppError> {
 #[server(endpoint = "load_confirmation")]
 pub async fn load_confirmation() -> Result<Confirmation, AppError> {
     use super::ssr::*;
-    use crate::auth::social;
+    use crate::auth::{accounts, social};
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
-    let methods = social::methods(&services, session.user_id).await?;
-    if methods.has_password {
+    // Asked by every form that confirms a change: most accounts have a password, and
+    // need nothing more read.
+    if accounts::by_id(&services, session.user_id)
+        .await?
+        .password_hash
+        .is_some()
+    {
         return Ok(Confirmation::Password);
     }
-    let linked: Vec<&crate::auth::social::Provider> = methods
-        .linked
+    let linked = social::linked(&services, session.user_id).await?;
+    let linked: Vec<&crate::auth::social::Provider> = linked
         .iter()
         .filter_map(|(id, _)| services.providers.get(id))
         .filter(|p| p.can_confirm_fresh_sign_in())

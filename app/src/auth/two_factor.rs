@@ -119,8 +119,7 @@ pub async fn status(services: &Services, user_id: i64) -> Result<Status, AuthErr
 
 /// True when the account has a second factor: an authenticator app or a passkey.
 pub async fn is_enabled(services: &Services, user_id: i64) -> Result<bool, AuthError> {
-    Ok(has_app(services, user_id).await?
-        || store::passkeys::count_for_user(&services.db, user_id).await? > 0)
+    Ok(store::users::has_second_factor(&services.db, user_id).await?)
 }
 
 async fn has_app(services: &Services, user_id: i64) -> Result<bool, AuthError> {

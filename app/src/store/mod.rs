@@ -6,6 +6,21 @@
 //! from shared parts is a `LazyLock<String>` static: sqlx takes SQL as `&'static str`, and
 //! this assembles it once rather than on every call.
 
+/// SQL for 1 when the account `$user` (a column or a placeholder) has a second factor,
+/// an authenticator app or a passkey, and 0 otherwise. A macro, so statements that use it
+/// stay `&'static str`.
+macro_rules! has_second_factor {
+    ($user:literal) => {
+        concat!(
+            "CAST(CASE WHEN EXISTS (SELECT 1 FROM totp_credentials t WHERE t.user_id = ",
+            $user,
+            ") OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = ",
+            $user,
+            ") THEN 1 ELSE 0 END AS BIGINT)"
+        )
+    };
+}
+
 pub mod code_handoffs;
 pub mod email_tokens;
 pub mod group_commit;

@@ -37,13 +37,13 @@ pub struct NewSession<'a> {
     pub first_factor: &'a str,
 }
 
-const SELECT: &str = "SELECT s.id, s.user_id, u.email, s.stage, s.failed_codes, s.created_at, \
+const SELECT: &str = concat!(
+    "SELECT s.id, s.user_id, u.email, s.stage, s.failed_codes, s.created_at, \
      s.last_seen_at, s.expires_at, s.user_agent, s.ip, s.reauthenticated_at, s.first_factor, \
-     u.two_factor_required, \
-     CAST(CASE WHEN EXISTS (SELECT 1 FROM totp_credentials t WHERE t.user_id = s.user_id) \
-     OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = s.user_id) \
-     THEN 1 ELSE 0 END AS BIGINT) AS has_second_factor \
-     FROM sessions s JOIN users u ON u.id = s.user_id";
+     u.two_factor_required, ",
+    has_second_factor!("s.user_id"),
+    " AS has_second_factor FROM sessions s JOIN users u ON u.id = s.user_id"
+);
 
 static FIND_ACTIVE: LazyLock<String> =
     LazyLock::new(|| format!("{SELECT} WHERE s.token_hash = $1 AND s.expires_at > $2"));

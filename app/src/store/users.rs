@@ -89,6 +89,19 @@ pub async fn find_by_id(db: &Db, id: i64) -> sqlx::Result<Option<UserRow>> {
         .await
 }
 
+/// Whether the account has a second factor (an authenticator app or a passkey), read in
+/// one statement: it is asked on every sign-in and every Settings page.
+pub async fn has_second_factor<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+) -> sqlx::Result<bool> {
+    let has: i64 = sqlx::query_scalar(concat!("SELECT ", has_second_factor!("$1")))
+        .bind(user_id)
+        .fetch_one(ex)
+        .await?;
+    Ok(has == 1)
+}
+
 /// Writes the account's row without changing it, so a transaction that must see the
 /// account's sign-in methods unchanged holds its lock until it commits.
 pub async fn lock<'c>(ex: impl Executor<'c, Database = Any>, user_id: i64) -> sqlx::Result<()> {

@@ -216,7 +216,7 @@ pub async fn finish_registration(
     let passkey = rp
         .finish_passkey_registration(&credential, &state)
         .map_err(refused)?;
-    let was_on = has_second_factor_in(&mut tx, session.user_id).await?;
+    let was_on = store::users::has_second_factor(&mut *tx, session.user_id).await?;
     // Turned on meanwhile, so no code was asked: refuse rather than skip it.
     if was_on && !checked {
         return Err(AuthError::TwoFactorAlreadyOn);
@@ -284,14 +284,6 @@ pub async fn finish_registration(
     Ok(Some(codes))
 }
 
-async fn has_second_factor_in(
-    tx: &mut Transaction<'static, Any>,
-    user_id: i64,
-) -> Result<bool, AuthError> {
-    Ok(store::totp::find(&mut **tx, user_id).await?.is_some()
-        || store::passkeys::count_for_user(&mut **tx, user_id).await? > 0)
-}
-
 pub async fn rename(
     services: &Services,
     session: &Session,
@@ -329,7 +321,7 @@ pub async fn remove(
     let name = store::passkeys::delete(&mut *tx, session.user_id, id)
         .await?
         .ok_or(AuthError::PasskeyNotFound)?;
-    if has_second_factor_in(&mut tx, session.user_id).await? {
+    if store::users::has_second_factor(&mut *tx, session.user_id).await? {
         return commit_factor_change(
             tx,
             services,

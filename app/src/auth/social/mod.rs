@@ -476,15 +476,21 @@ pub struct Methods {
 
 pub async fn methods(services: &Services, user_id: i64) -> Result<Methods, AuthError> {
     let user = super::accounts::by_id(services, user_id).await?;
-    let linked = store::linked_identities::list_for_user(&services.db, user_id)
-        .await?
-        .into_iter()
-        .map(|row| (row.provider_id, row.linked_at))
-        .collect();
     Ok(Methods {
         has_password: user.password_hash.is_some(),
-        linked,
+        linked: linked(services, user_id).await?,
     })
+}
+
+/// The providers linked to the account, by id, with when each was linked.
+pub async fn linked(services: &Services, user_id: i64) -> Result<Vec<(String, i64)>, AuthError> {
+    Ok(
+        store::linked_identities::list_for_user(&services.db, user_id)
+            .await?
+            .into_iter()
+            .map(|row| (row.provider_id, row.linked_at))
+            .collect(),
+    )
 }
 
 /// Disconnects a provider, unless it is the account's last way to sign in. The account's
