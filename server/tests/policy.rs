@@ -167,6 +167,53 @@ async fn a_required_account_switches_phones_in_one_step() {
 }
 
 #[tokio::test]
+async fn a_switch_sent_three_times_at_once_is_not_counted_as_wrong_codes() {
+    // The winner pauses before its commit, holding the account's locks, so the others
+    // read the setup before it is used and wait for the commit, as a slow disk would have
+    // them do. (On PostgreSQL that is every time; on SQLite, whose writes all take turns,
+    // only a loser that read the setup just before the winner began.)
+    let server = TestServer::start_with(
+        DataDir::new(),
+        &[
+            ("GATEHOUSE_REQUIRE_TWO_FACTOR", "true"),
+            ("FAILPOINTS", "factor_change.before_commit=sleep(400)"),
+        ],
+    );
+    let browser = server.browser();
+    browser.sign_up(&unique_email("switch-race")).await;
+    let (_, old_codes) = browser.enable_two_factor().await;
+    let enrollment = browser.json("start_enrollment", &[]).await;
+    let new_code = totp_at(enrollment["key"].as_str().unwrap(), now());
+
+    // Three, as many as the account's five attempts leave room for: each holds two at
+    // its peak (the new app's code and the current factor).
+    let answers = futures::future::join_all(old_codes[1..4].iter().map(|current| {
+        let (browser, new_code) = (&browser, &new_code);
+        async move {
+            let form = [
+                ("current_code", current.as_str()),
+                ("code", new_code.as_str()),
+                ("password", PASSWORD),
+            ];
+            browser.call("switch_authenticator_app", &form).await
+        }
+    }))
+    .await;
+    let mut statuses: Vec<_> = answers.iter().map(|a| a.status()).collect();
+    statuses.sort();
+    // The others are told the setup is used (or, arriving after the commit, gone).
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::CONFLICT, StatusCode::CONFLICT]
+    );
+    let kinds = browser.activity_kinds().await;
+    assert!(
+        !kinds.iter().any(|k| k == "Wrong two-factor code"),
+        "a double submit is not a wrong code: {kinds:?}"
+    );
+}
+
+#[tokio::test]
 async fn the_admin_command_requires_it_of_one_account() {
     let server = TestServer::start().await;
     let required = server.browser();

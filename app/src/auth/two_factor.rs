@@ -224,13 +224,13 @@ pub async fn enable(
 
     let codes = recovery_codes::generate_set(&mut os_rng());
     let hashes = hash_all(services, &codes);
+    let (tx, new_app) = new_app.begin(services, session).await?;
     let mut tx = match (&current, protected) {
-        (Some(current), true) => accept(services, session.user_id, current, client)
+        (Some(current), true) => accept_in(tx, services, session.user_id, current, client)
             .await?
             .into_tx(),
-        _ => services.db.begin().await?,
+        _ => tx,
     };
-    store::users::lock(&mut *tx, session.user_id).await?;
     // A passkey added meanwhile, with no factor checked here: refuse, as if it were seen.
     if !protected && store::passkeys::count_for_user(&mut *tx, session.user_id).await? > 0 {
         return Err(AuthError::TwoFactorAlreadyOn);
@@ -316,7 +316,8 @@ pub async fn switch_app(
         check_new_app(services, session, &code, "new app, while switching", client).await?;
     let codes = recovery_codes::generate_set(&mut os_rng());
     let hashes = hash_all(services, &codes);
-    let mut accepted = accept(services, session.user_id, &current, client).await?;
+    let (tx, new_app) = new_app.begin(services, session).await?;
+    let mut accepted = accept_in(tx, services, session.user_id, &current, client).await?;
     let tx = accepted.tx();
     store::totp::delete(&mut **tx, session.user_id).await?;
     new_app.install_in(tx, session).await?;
@@ -375,6 +376,25 @@ struct NewApp {
 }
 
 impl NewApp {
+    /// Opens the transaction that installs the secret, with the account locked. A twin of
+    /// this request (a double submit) that held the lock first has used the setup: this
+    /// one is then told so and its attempt given back, before a current factor is checked
+    /// against the factors the twin replaced, which would count a wrong code.
+    async fn begin(
+        self,
+        services: &Services,
+        session: &Session,
+    ) -> Result<(Transaction<'static, Any>, Self), AuthError> {
+        let mut tx = services.db.begin().await?;
+        store::users::lock(&mut *tx, session.user_id).await?;
+        if store::totp::has_enrollment(&mut *tx, session.id).await? {
+            return Ok((tx, self));
+        }
+        throttle::succeeded_in(&mut *tx, self.attempt).await?;
+        tx.commit().await?;
+        Err(AuthError::SetupAlreadyUsed)
+    }
+
     /// Installs the confirmed secret in `tx`: the counted attempt is given back and the
     /// pending enrollment taken, once. False when the account already has an app.
     async fn install_in(
@@ -485,6 +505,17 @@ pub async fn accept(
 ) -> Result<Accepted, AuthError> {
     let mut tx = services.db.begin().await?;
     store::users::lock(&mut *tx, user_id).await?;
+    accept_in(tx, services, user_id, factor, client).await
+}
+
+/// [`accept`] in `tx`, which holds the account's lock already.
+async fn accept_in(
+    mut tx: Transaction<'static, Any>,
+    services: &Services,
+    user_id: i64,
+    factor: &Factor,
+    client: &ClientInfo,
+) -> Result<Accepted, AuthError> {
     let app = store::totp::find(&mut *tx, user_id).await?;
     if app.is_none() && store::passkeys::count_for_user(&mut *tx, user_id).await? == 0 {
         return Err(AuthError::TwoFactorAlreadyOff);

@@ -112,6 +112,20 @@ pub async fn find_enrollment(
     .await
 }
 
+/// Whether the session still has a pending secret, expired or not: false once a request
+/// has used it.
+pub async fn has_enrollment<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    session_id: i64,
+) -> sqlx::Result<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT session_id FROM totp_enrollments WHERE session_id = $1")
+            .bind(session_id)
+            .fetch_optional(ex)
+            .await?;
+    Ok(found.is_some())
+}
+
 /// Removes the pending secret; false when another request used it first.
 pub async fn take_enrollment<'c>(
     ex: impl Executor<'c, Database = Any>,
