@@ -16,13 +16,20 @@ use webauthn_rs_proto::{
 /// A server whose public URL is `http://localhost:PORT`: browsers take no IP address as a
 /// passkey's site.
 fn passkey_server() -> (TestServer, Url) {
+    passkey_server_with(&[])
+}
+
+/// A server on a host name, as passkeys need, with `env` besides.
+fn passkey_server_with(env: &[(&str, &str)]) -> (TestServer, Url) {
     let port = providers::free_port();
     let addr = format!("127.0.0.1:{port}");
     let origin = format!("http://localhost:{port}");
-    let server = TestServer::start_with(
-        DataDir::new(),
-        &[("GATEHOUSE_ADDR", &addr), ("GATEHOUSE_PUBLIC_URL", &origin)],
-    );
+    let mut env = env.to_vec();
+    env.extend([
+        ("GATEHOUSE_ADDR", addr.as_str()),
+        ("GATEHOUSE_PUBLIC_URL", origin.as_str()),
+    ]);
+    let server = TestServer::start_with(DataDir::new(), &env);
     (server, Url::parse(&origin).unwrap())
 }
 
@@ -530,6 +537,51 @@ async fn adding_the_app_to_an_account_with_a_passkey_takes_a_recovery_code() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+    let status = browser.json("load_two_factor_status", &[]).await;
+    assert_eq!(
+        (status["app"].clone(), status["codes_left"].clone()),
+        (true.into(), 10.into())
+    );
+}
+
+#[tokio::test]
+async fn adding_the_app_beside_a_passkey_three_times_at_once_is_not_counted_as_wrong_codes() {
+    // The winner pauses before its commit, holding the account's lock, so the others
+    // read the setup before it is used and wait for the commit (every time on
+    // PostgreSQL; on SQLite, whose writes take turns, only now and then).
+    let (server, origin) =
+        passkey_server_with(&[("FAILPOINTS", "factor_change.before_commit=sleep(400)")]);
+    let (browser, _key, codes) = new_account_with_codes(&server, &origin, "addapp-race").await;
+    let enrollment = browser.json("start_enrollment", &[]).await;
+    let code = totp_at(enrollment["key"].as_str().unwrap(), now());
+
+    // Three, as many as the account's five attempts leave room for: each holds two at
+    // its peak (the new app's code and the recovery code).
+    let answers = futures::future::join_all(codes[..3].iter().map(|current| {
+        let (browser, code) = (&browser, &code);
+        async move {
+            let form = [
+                ("code", code.as_str()),
+                ("password", PASSWORD),
+                ("current_code", current.as_str()),
+            ];
+            browser.call("enable_two_factor", &form).await
+        }
+    }))
+    .await;
+    let mut statuses: Vec<_> = answers.iter().map(|a| a.status()).collect();
+    statuses.sort();
+    // The others are told the setup is used (or, arriving after the commit, that the
+    // app is on).
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::CONFLICT, StatusCode::CONFLICT]
+    );
+    let kinds = browser.activity_kinds().await;
+    assert!(
+        !kinds.iter().any(|k| k == "Wrong two-factor code"),
+        "a double submit is not a wrong code: {kinds:?}"
+    );
     let status = browser.json("load_two_factor_status", &[]).await;
     assert_eq!(
         (status["app"].clone(), status["codes_left"].clone()),
