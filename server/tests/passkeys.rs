@@ -557,31 +557,23 @@ async fn adding_the_app_beside_a_passkey_three_times_at_once_is_not_counted_as_w
 
     // Three, as many as the account's five attempts leave room for: each holds two at
     // its peak (the new app's code and the recovery code).
-    let answers = futures::future::join_all(codes[..3].iter().map(|current| {
-        let (browser, code) = (&browser, &code);
-        async move {
-            let form = [
+    let forms: Vec<_> = codes[..3]
+        .iter()
+        .map(|current| {
+            vec![
                 ("code", code.as_str()),
                 ("password", PASSWORD),
                 ("current_code", current.as_str()),
-            ];
-            browser.call("enable_two_factor", &form).await
-        }
-    }))
-    .await;
-    let mut statuses: Vec<_> = answers.iter().map(|a| a.status()).collect();
-    statuses.sort();
+            ]
+        })
+        .collect();
     // The others are told the setup is used (or, arriving after the commit, that the
     // app is on).
     assert_eq!(
-        statuses,
+        browser.statuses_at_once("enable_two_factor", &forms).await,
         [StatusCode::OK, StatusCode::CONFLICT, StatusCode::CONFLICT]
     );
-    let kinds = browser.activity_kinds().await;
-    assert!(
-        !kinds.iter().any(|k| k == "Wrong two-factor code"),
-        "a double submit is not a wrong code: {kinds:?}"
-    );
+    browser.assert_no_wrong_code_logged().await;
     let status = browser.json("load_two_factor_status", &[]).await;
     assert_eq!(
         (status["app"].clone(), status["codes_left"].clone()),

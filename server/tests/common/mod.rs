@@ -481,6 +481,29 @@ impl Browser {
             .map(|e| e["what"].as_str().unwrap().to_owned())
             .collect()
     }
+
+    /// Sends `function` once per form, all at once, as a double submit (or an attacker)
+    /// does; returns the statuses, sorted.
+    pub async fn statuses_at_once(
+        &self,
+        function: &str,
+        forms: &[Vec<(&str, &str)>],
+    ) -> Vec<StatusCode> {
+        let answers =
+            futures::future::join_all(forms.iter().map(|form| self.call(function, form))).await;
+        let mut statuses: Vec<_> = answers.iter().map(|a| a.status()).collect();
+        statuses.sort();
+        statuses
+    }
+
+    /// Fails when the activity holds a wrong two-factor code: a double submit is not one.
+    pub async fn assert_no_wrong_code_logged(&self) {
+        let kinds = self.activity_kinds().await;
+        assert!(
+            !kinds.iter().any(|k| k == "Wrong two-factor code"),
+            "a double submit is not a wrong code: {kinds:?}"
+        );
+    }
 }
 
 /// One account signed in on two devices: the phone signed up, then the laptop signed in.
