@@ -1,6 +1,6 @@
 //! The connection pool and migrations.
 
-use std::{str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, time::Duration};
 
 use anyhow::{bail, Context};
 use app::store::{group_commit::GroupCommit, Backend, Db};
@@ -14,6 +14,12 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 /// How long a request waits for a free connection before it is answered 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Every SQLite connection's set-up, the pool's and the group-commit writer's. WAL lets
+/// readers run beside the one writer; FULL makes a commit durable before the request
+/// that made it is answered.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                              PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
 
 /// Opens the pool and brings the schema up to date. Also returns where the code prompt
 /// commits: on SQLite, a writer on a connection of its own that groups commits.
@@ -35,18 +41,24 @@ pub async fn connect(url: &str) -> anyhow::Result<(Db, GroupCommit, Backend)> {
         .await
         .context("applying database migrations")?;
     let commits = match backend {
-        Backend::Sqlite => GroupCommit::grouped(connect_sqlite(url, 1).await?),
+        Backend::Sqlite => GroupCommit::grouped(Path::new(sqlite_path(url)), SQLITE_PRAGMAS)
+            .context("starting the SQLite writer")?,
         Backend::Postgres => GroupCommit::separate(pool.clone()),
     };
     Ok((pool, commits, backend))
 }
 
-async fn connect_sqlite(url: &str, connections: u32) -> anyhow::Result<Db> {
+/// The file a `sqlite:` URL names.
+fn sqlite_path(url: &str) -> &str {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
-    let path = path.split('?').next().unwrap_or(path);
-    if let Some(dir) = std::path::Path::new(path)
+    path.split('?').next().unwrap_or(path)
+}
+
+async fn connect_sqlite(url: &str, connections: u32) -> anyhow::Result<Db> {
+    let path = sqlite_path(url);
+    if let Some(dir) = Path::new(path)
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
     {
@@ -66,13 +78,7 @@ async fn connect_sqlite(url: &str, connections: u32) -> anyhow::Result<Db> {
         .test_before_acquire(false)
         .after_connect(|conn, _| {
             Box::pin(async move {
-                // WAL lets readers run beside the one writer; FULL makes a commit durable
-                // before the request that made it is answered.
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-                )
-                .await?;
+                conn.execute(SQLITE_PRAGMAS).await?;
                 Ok(())
             })
         })

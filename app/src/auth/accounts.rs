@@ -8,6 +8,7 @@ use super::{
     sessions::Session,
     social, throttle, two_factor, verification, ClientInfo, Services,
 };
+use crate::store::Tx;
 use crate::store::{self, users::UserRow};
 
 /// Creates an account and returns the new user's id. Each address may create only a few
@@ -23,7 +24,7 @@ pub async fn sign_up(
     let hashing = services.hasher.admit()?;
     count_sign_up(services, client).await?;
     let hash = hashing.hash(&password).await?;
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     let user_id =
         match store::users::insert(&mut *tx, email.as_str(), &hash, services.clock.now()).await {
             Ok(id) => id,
@@ -95,7 +96,7 @@ pub async fn authenticate(
     // makes the same commit, so the two take the same time.
     throttle::stands(services, &address).await?;
     let locked = throttle::stands(services, &account).await?;
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     throttle::touch_in(&mut *tx, services, &account).await?;
     if let Some(user) = &user {
         log_wrong_password(
@@ -138,7 +139,7 @@ pub async fn confirm_password(
         return Ok(());
     }
     let locked = throttle::stands(services, &account).await?;
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     log_wrong_password(
         &mut tx,
         services,
@@ -252,9 +253,9 @@ pub(crate) async fn second_factor_if_on(
     session: &Session,
     code: &str,
     client: &ClientInfo,
-) -> Result<sqlx::Transaction<'static, sqlx::Any>, AuthError> {
+) -> Result<Tx, AuthError> {
     if !two_factor::is_enabled(services, session.user_id).await? {
-        return Ok(services.db.begin().await?);
+        return Ok(Tx::begin(&services.db).await?);
     }
     let factor = two_factor::Factor::parse(code)?;
     let accepted = two_factor::accept(services, session.user_id, &factor, client).await?;
@@ -263,7 +264,7 @@ pub(crate) async fn second_factor_if_on(
 
 /// The wrong password's event, and the lock's when this attempt started one (`locked`).
 async fn log_wrong_password(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut Tx,
     services: &Services,
     user_id: i64,
     client: &ClientInfo,

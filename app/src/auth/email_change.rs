@@ -12,6 +12,7 @@ use super::{
     verification, ClientInfo, Services,
 };
 use crate::store;
+use crate::store::Tx;
 
 /// Sends the confirmation link to `new_email` and the notice to the current address. The
 /// address changes only when the link is opened.
@@ -75,7 +76,7 @@ pub async fn confirm(
     token: &str,
     client: &ClientInfo,
 ) -> Result<(), AuthError> {
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     let Some((user_id, new_email)) =
         tokens::spend_in(&mut *tx, services, tokens::Purpose::ChangeEmail, token).await?
     else {

@@ -1,7 +1,7 @@
 //! Security notices: a message to the account's verified address whenever its security
 //! changes, written in the transaction of the change.
 
-use sqlx::{Any, Transaction};
+use crate::store::Tx;
 
 use super::{
     error::AuthError,
@@ -15,7 +15,7 @@ pub use messages::Notice;
 /// Queues `notice` for the account, if its address is verified: an unproved address may
 /// be someone else's, and must not learn about this account.
 pub async fn notify_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx,
     services: &Services,
     user_id: i64,
     notice: &Notice,
@@ -32,7 +32,7 @@ pub async fn notify_in(
 
 /// Queues `notice` for a given address of the account (the old one, when it changes).
 pub async fn notify_address_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx,
     services: &Services,
     user_id: i64,
     address: &str,

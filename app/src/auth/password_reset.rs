@@ -1,6 +1,7 @@
 //! "Forgot password?": a single-use link, valid 30 minutes, to the account's verified
 //! address. A reset ends every session and never touches two-factor authentication.
 
+use crate::store::Tx;
 use std::time::Duration;
 
 use super::{
@@ -40,7 +41,7 @@ async fn send_link(services: &Services, email: &str, client: &ClientInfo) -> Res
     if user.email_verified_at.is_none() {
         return Ok(());
     }
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     let link = tokens::issue_in(
         &mut *tx,
         services,
@@ -79,7 +80,7 @@ pub async fn reset(
     };
     let password = accounts::new_password_for(&email, new_password)?;
     let hash = services.hasher.hash(&password).await?;
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     match tokens::spend_in(&mut *tx, services, tokens::Purpose::Reset, token).await? {
         Some((spent_by, _)) if spent_by == user_id => {}
         _ => return Err(AuthError::LinkExpired),

@@ -10,6 +10,7 @@ use super::{
     ClientInfo, Services,
 };
 use crate::store;
+use crate::store::Tx;
 
 /// What `require-2fa` did.
 #[derive(Debug, PartialEq, Eq)]
@@ -31,7 +32,7 @@ pub async fn require_for_account(
     let Some(user) = store::users::find_by_email(&services.db, email.as_str()).await? else {
         return Ok(None);
     };
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     if !store::users::require_two_factor(&mut *tx, user.id).await? {
         return Ok(Some(Required::Already));
     }

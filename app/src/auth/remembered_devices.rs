@@ -4,6 +4,7 @@
 //! keyed hash, is good for the account it was issued for, and is forgotten whenever a
 //! factor of the account changes.
 
+use crate::store::Tx;
 use data_encoding::BASE64URL_NOPAD;
 use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
@@ -62,7 +63,7 @@ fn hash(services: &Services, token: &DeviceToken) -> Vec<u8> {
 /// Remembers this browser for the account, in the transaction that proved its second
 /// factor, and logs it there.
 pub async fn remember_in(
-    tx: &mut sqlx::Transaction<'static, Any>,
+    tx: &mut Tx,
     services: &Services,
     user_id: i64,
     client: &ClientInfo,
@@ -169,7 +170,7 @@ mod tests {
         let alice = user(&services, "alice@example.com").await;
         let bob = user(&services, "bob@example.com").await;
         let client = ClientInfo::default();
-        let mut tx = services.db.begin().await.unwrap();
+        let mut tx = Tx::begin(&services.db).await.unwrap();
         let token = remember_in(&mut tx, &services, alice, &client)
             .await
             .unwrap();
@@ -190,7 +191,7 @@ mod tests {
         let alice = user(&services, "alice@example.com").await;
         let bob = user(&services, "bob@example.com").await;
         let client = ClientInfo::default();
-        let mut tx = services.db.begin().await.unwrap();
+        let mut tx = Tx::begin(&services.db).await.unwrap();
         let token = remember_in(&mut tx, &services, alice, &client)
             .await
             .unwrap();

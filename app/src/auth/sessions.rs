@@ -4,6 +4,7 @@
 //! leaked table cannot be replayed as cookies. A session is either waiting for the second
 //! factor, which grants nothing but the code prompt, or full.
 
+use crate::store::Tx;
 use data_encoding::BASE64URL_NOPAD;
 use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
@@ -263,7 +264,7 @@ pub async fn sign_out_everywhere_else(
     services: &Services,
     current: &Session,
 ) -> Result<(u64, u64), AuthError> {
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     let ended = end_others(&mut *tx, current.user_id, Some(current.id)).await?;
     let forgotten = super::remembered_devices::forget_all_in(&mut *tx, current.user_id).await?;
     tx.commit().await?;

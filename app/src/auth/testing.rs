@@ -36,11 +36,14 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
         .run(&db)
         .await
         .expect("migrations");
-    let writer = sqlite_pool(&url, 1).await;
     let clock = Arc::new(ManualClock(AtomicI64::new(1_800_000_000)));
     let services = Services {
         db,
-        commits: crate::store::group_commit::GroupCommit::grouped(writer),
+        commits: crate::store::group_commit::GroupCommit::grouped(
+            &dir.path().join("test.db"),
+            SQLITE_PRAGMAS,
+        )
+        .expect("the writer"),
         keys: ServerKeys::derive(&[7; 32]),
         hasher: PasswordHasher::new(2).expect("hasher"),
         clock: clock.clone(),
@@ -60,17 +63,17 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
     (services, clock, dir)
 }
 
+/// The tests' SQLite set-up: like the server's, but commits are not flushed to disk.
+pub const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                  PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+
 /// A pool of `connections` on the SQLite file at `url`, set up as the tests need it.
 pub async fn sqlite_pool(url: &str, connections: u32) -> Db {
     sqlx::any::AnyPoolOptions::new()
         .max_connections(connections)
         .after_connect(|conn, _| {
             Box::pin(async move {
-                sqlx::Executor::execute(
-                    conn,
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                )
-                .await?;
+                sqlx::Executor::execute(conn, SQLITE_PRAGMAS).await?;
                 Ok(())
             })
         })

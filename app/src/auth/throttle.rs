@@ -165,19 +165,22 @@ pub async fn reserve(
     policy: Policy,
 ) -> Result<Reservation, AuthError> {
     let mut conn = services.db.acquire().await?;
-    reserve_in(&mut conn, services, key, policy).await
+    reserve_in(&mut *conn, services, key, policy).await
 }
 
 /// [`reserve`] inside the caller's transaction: the counter's row stays locked until it
 /// commits, so a concurrent attempt waits for this one's outcome. Everything happens on
 /// that one connection: a transaction that holds the write lock must never wait for a
 /// second connection from the pool, which those waiting for the lock may all hold.
-pub async fn reserve_in(
-    conn: &mut sqlx::AnyConnection,
+pub async fn reserve_in<C>(
+    conn: &mut C,
     services: &Services,
     key: String,
     policy: Policy,
-) -> Result<Reservation, AuthError> {
+) -> Result<Reservation, AuthError>
+where
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let now = services.clock.now();
     match table::reserve(&mut *conn, &key, policy.limits(), now).await? {
         Some(row) => Ok(Reservation {

@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use sqlx::{Any, Transaction};
 
 use super::{
     accounts,
@@ -24,7 +23,7 @@ use super::{
     totp::{self, TotpCode, TotpSecret},
     ClientInfo, Services,
 };
-use crate::store::{self, group_commit::Tx, totp::CredentialRow};
+use crate::store::{self, totp::CredentialRow, Tx};
 
 /// A pending secret must be confirmed within 10 minutes.
 pub const ENROLLMENT_TTL_SECS: i64 = 10 * 60;
@@ -380,12 +379,8 @@ impl NewApp {
     /// this request (a double submit) that held the lock first has used the setup: this
     /// one is then told so and its attempt given back, before a current factor is checked
     /// against the factors the twin replaced, which would count a wrong code.
-    async fn begin(
-        self,
-        services: &Services,
-        session: &Session,
-    ) -> Result<(Transaction<'static, Any>, Self), AuthError> {
-        let mut tx = services.db.begin().await?;
+    async fn begin(self, services: &Services, session: &Session) -> Result<(Tx, Self), AuthError> {
+        let mut tx = Tx::begin(&services.db).await?;
         store::users::lock(&mut *tx, session.user_id).await?;
         if store::totp::has_enrollment(&mut *tx, session.id).await? {
             return Ok((tx, self));
@@ -397,11 +392,7 @@ impl NewApp {
 
     /// Installs the confirmed secret in `tx`: the counted attempt is given back and the
     /// pending enrollment taken, once. False when the account already has an app.
-    async fn install_in(
-        self,
-        tx: &mut Transaction<'static, Any>,
-        session: &Session,
-    ) -> Result<bool, AuthError> {
+    async fn install_in(self, tx: &mut Tx, session: &Session) -> Result<bool, AuthError> {
         throttle::succeeded_in(&mut **tx, self.attempt).await?;
         if !store::totp::take_enrollment(&mut **tx, session.id).await? {
             return Err(AuthError::SetupAlreadyUsed);
@@ -446,7 +437,7 @@ async fn check_new_app(
             now,
         }),
         Err(_) => {
-            let mut tx = services.db.begin().await?;
+            let mut tx = Tx::begin(&services.db).await?;
             let refusal = second_factor_failed_in(
                 &mut tx,
                 services,
@@ -472,16 +463,16 @@ pub(crate) fn hash_all(services: &Services, codes: &[RecoveryCode]) -> Vec<Vec<u
 /// A factor that checked out, with its claim held in an open transaction: whatever the
 /// caller adds to [`Accepted::tx`] commits with it, as one write.
 pub struct Accepted {
-    tx: Transaction<'static, Any>,
+    tx: Tx,
 }
 
 impl Accepted {
-    pub fn tx(&mut self) -> &mut Transaction<'static, Any> {
+    pub fn tx(&mut self) -> &mut Tx {
         &mut self.tx
     }
 
     /// The open transaction, for a change that commits with the claim.
-    pub fn into_tx(self) -> Transaction<'static, Any> {
+    pub fn into_tx(self) -> Tx {
         self.tx
     }
 }
@@ -503,14 +494,14 @@ pub async fn accept(
     factor: &Factor,
     client: &ClientInfo,
 ) -> Result<Accepted, AuthError> {
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     store::users::lock(&mut *tx, user_id).await?;
     accept_in(tx, services, user_id, factor, client).await
 }
 
 /// [`accept`] in `tx`, which holds the account's lock already.
 async fn accept_in(
-    mut tx: Transaction<'static, Any>,
+    mut tx: Tx,
     services: &Services,
     user_id: i64,
     factor: &Factor,
@@ -536,7 +527,7 @@ async fn accept_in(
 /// for it. The outer `Err` is a failure to roll back; the inner one a refusal, counted
 /// and logged in `tx`, to be committed.
 async fn check_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx,
     services: &Services,
     user_id: i64,
     factor: &Factor,
@@ -544,11 +535,12 @@ async fn check_in(
     client: &ClientInfo,
 ) -> Result<Result<Proof, AuthError>, AuthError> {
     let key = throttle::second_factor_key(user_id);
-    let attempt = match throttle::reserve_in(tx, services, key, throttle::SECOND_FACTOR).await {
-        Ok(attempt) => attempt,
-        Err(refused @ AuthError::Throttled { .. }) => return Ok(Err(refused)),
-        Err(err) => return Err(err),
-    };
+    let attempt =
+        match throttle::reserve_in(&mut **tx, services, key, throttle::SECOND_FACTOR).await {
+            Ok(attempt) => attempt,
+            Err(refused @ AuthError::Throttled { .. }) => return Ok(Err(refused)),
+            Err(err) => return Err(err),
+        };
     let now = services.clock.now();
     let proof = match factor {
         Factor::Totp(code) => {
@@ -631,7 +623,7 @@ async fn app_credential(
 /// that started a lock is answered with the lock. Returns the refusal, to be committed
 /// with `tx`.
 pub(crate) async fn second_factor_failed_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx,
     services: &Services,
     user_id: i64,
     client: &ClientInfo,
@@ -795,7 +787,7 @@ async fn attempt_in(
 /// account ends (taking its pending enrollments and code handoffs along), this session's
 /// leftovers go, and the change is logged. All of it commits together, or none of it.
 pub(crate) async fn commit_factor_change(
-    mut tx: Transaction<'static, Any>,
+    mut tx: Tx,
     services: &Services,
     session: &Session,
     kind: EventKind,
@@ -839,11 +831,7 @@ pub(crate) async fn commit_factor_change(
 /// Ends the account's sessions but `keep`, forgets its remembered devices, and drops
 /// every pending enrollment and code handoff of the account (the ended sessions' go with them by cascade; `keep`'s are
 /// stale after a change).
-async fn end_sessions_in(
-    tx: &mut Transaction<'static, Any>,
-    user_id: i64,
-    keep: Option<i64>,
-) -> Result<u64, AuthError> {
+async fn end_sessions_in(tx: &mut Tx, user_id: i64, keep: Option<i64>) -> Result<u64, AuthError> {
     let ended = sessions::end_others(&mut **tx, user_id, keep).await?;
     remembered_devices::forget_all_in(&mut **tx, user_id).await?;
     store::totp::delete_enrollments_of_user(&mut **tx, user_id).await?;
@@ -859,7 +847,7 @@ pub async fn admin_reset(services: &Services, email: &str) -> Result<Option<u64>
     let Some(user) = store::users::find_by_email(&services.db, email.as_str()).await? else {
         return Ok(None);
     };
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     store::totp::delete(&mut *tx, user.id).await?;
     passkeys::delete_all_in(&mut tx, user.id).await?;
     fail::fail_point!("factor_change.after_change", |_| Err(AuthError::internal(

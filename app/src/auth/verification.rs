@@ -8,10 +8,11 @@ use super::{
     throttle, ClientInfo, Services,
 };
 use crate::store;
+use crate::store::Tx;
 
 /// Queues the verification message in the caller's transaction (sign-up's own).
 pub async fn send_in(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut Tx,
     services: &Services,
     user_id: i64,
     email: &str,
@@ -38,7 +39,7 @@ pub async fn resend(
         return Err(AuthError::AlreadyVerified);
     }
     count_mail(services, &format!("verify:{user_id}"), client).await?;
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     send_in(&mut tx, services, user_id, &user.email).await?;
     tx.commit().await?;
     Ok(())
@@ -46,7 +47,7 @@ pub async fn resend(
 
 /// Opens a verification link: the address is proved if it is still the account's.
 pub async fn confirm(services: &Services, token: &str) -> Result<(), AuthError> {
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     let Some((user_id, email)) =
         tokens::spend_in(&mut *tx, services, tokens::Purpose::Verify, token).await?
     else {

@@ -2,14 +2,18 @@
 //! `fsync`, on SQLite, where every commit waits for the disk and only one connection
 //! can write at a time anyway.
 //!
-//! A request hands its work to the writer task, which runs each piece of work in a
-//! savepoint of the open transaction, in arrival order. Once the queue is empty (or
-//! [`MAX_BATCH`] pieces have run) it commits, and only then answers each request: nothing
-//! is acknowledged before it is on disk. Nothing waits for a window either: a lone request
+//! A request hands its work to the writer, which runs each piece of work in a savepoint
+//! of the open transaction, in arrival order. Once the queue is empty (or [`MAX_BATCH`]
+//! pieces have run) it commits, and only then answers each request: nothing is
+//! acknowledged before it is on disk. Nothing waits for a window either: a lone request
 //! is committed as soon as its own work is done, and whatever arrives during a commit
 //! forms the next batch. A piece that fails is rolled back to its savepoint and takes
 //! nothing of the others with it; only a failed commit fails the whole batch, unanswered
 //! as a 503, like any database failure.
+//!
+//! The writer is a thread of its own with its own connection, on which statements run
+//! where they are issued ([`super::tx`]), so a batch costs SQLite's work and one `fsync`,
+//! not a thread hand-off per statement.
 //!
 //! On PostgreSQL each piece gets a transaction of its own: concurrent commits there
 //! already share the flush of the write-ahead log.
@@ -17,16 +21,12 @@
 //! A piece runs while the writer holds SQLite's write lock, so it must write through
 //! its transaction only: a write through the pool would wait for the lock it holds.
 
-use std::panic::AssertUnwindSafe;
+use std::{panic::AssertUnwindSafe, path::Path};
 
 use futures::{future::BoxFuture, FutureExt};
-use sqlx::{Any, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::Db;
-
-/// The transaction a piece of work writes in.
-pub type Tx = Transaction<'static, Any>;
+use super::{tx::Tx, Db};
 
 /// The most pieces one commit carries: enough for every request in flight at the bench's
 /// highest concurrency, few enough that the first of them is not kept long.
@@ -37,6 +37,9 @@ pub const PIECES_PER_COMMIT: &str = "gatehouse_group_commit_pieces";
 
 /// Requests that may wait for the writer before a new one waits to hand its work over.
 const QUEUE: usize = 1024;
+
+/// Statements the writer keeps prepared: every one a piece of work runs, with room.
+const PREPARED: usize = 128;
 
 /// Where transactional work runs: grouped on one writer, or one transaction each.
 #[derive(Clone)]
@@ -58,14 +61,25 @@ impl GroupCommit {
         }
     }
 
-    /// Work shares transactions on `writer`, a pool of one connection kept for it. Starts
-    /// the writer task, so it must be called inside the Tokio runtime.
-    pub fn grouped(writer: Db) -> Self {
+    /// Work shares transactions on a writer thread with a connection of its own to the
+    /// SQLite file at `path`, set up by `pragmas` (the pool's, so both write alike).
+    pub fn grouped(path: &Path, pragmas: &str) -> sqlx::Result<Self> {
+        let conn = rusqlite::Connection::open(path).map_err(super::tx::database_error)?;
+        conn.execute_batch(pragmas)
+            .map_err(super::tx::database_error)?;
+        conn.set_prepared_statement_cache_capacity(PREPARED);
+        // The pieces are async (they may read through the pool), so the thread runs them
+        // on a runtime of its own; their statements on `conn` never wait.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let (queue, pieces) = mpsc::channel(QUEUE);
-        tokio::spawn(write(writer, pieces));
-        GroupCommit {
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || runtime.block_on(write(Tx::direct(conn), pieces)))?;
+        Ok(GroupCommit {
             mode: Mode::Grouped(queue),
-        }
+        })
     }
 
     /// Runs `work`, an async function of the open transaction, and answers once its
@@ -79,7 +93,7 @@ impl GroupCommit {
     {
         match &self.mode {
             Mode::Separate(db) => {
-                let mut tx = db.begin().await?;
+                let mut tx = Tx::begin(db).await?;
                 let value = work(&mut tx).await?;
                 tx.commit().await?;
                 Ok(value)
@@ -145,22 +159,22 @@ where
     }
 }
 
-/// The writer task: one batch per transaction, for as long as anyone can send work.
-async fn write(writer: Db, mut queue: mpsc::Receiver<Box<dyn Pending>>) {
+/// The writer: one batch per transaction on `tx`, for as long as anyone can send work.
+async fn write(mut tx: Tx, mut queue: mpsc::Receiver<Box<dyn Pending>>) {
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
-        // IMMEDIATE takes the write lock at once, so no piece's first read can be from a
-        // snapshot that another connection's commit makes stale.
-        let committed = match writer.begin_with("BEGIN IMMEDIATE").await {
-            Ok(mut tx) => match run_batch(&mut tx, &mut batch, &mut queue).await {
-                Ok(()) => tx.commit().await,
-                Err(err) => Err(err),
-            },
+        let committed = match run_batch(&mut tx, &mut batch, &mut queue).await {
+            Ok(()) => statement(&mut tx, "COMMIT").await,
             Err(err) => Err(err),
         };
         match &committed {
             Ok(()) => metrics::histogram!(PIECES_PER_COMMIT).record(batch.len() as f64),
-            Err(err) => tracing::error!(pieces = batch.len(), "a group commit failed: {err}"),
+            Err(err) => {
+                tracing::error!(pieces = batch.len(), "a group commit failed: {err}");
+                // Nothing of the batch may reach the next one; with no transaction open
+                // (BEGIN failed) there is nothing to undo, and that error says so.
+                let _ = statement(&mut tx, "ROLLBACK").await;
+            }
         }
         for piece in batch {
             piece.settle(committed.is_ok());
@@ -168,28 +182,29 @@ async fn write(writer: Db, mut queue: mpsc::Receiver<Box<dyn Pending>>) {
     }
 }
 
-/// Runs `batch`'s first piece and every piece queued behind it, up to [`MAX_BATCH`],
-/// each in its own savepoint. An error here is the transaction's, not a piece's.
-///
-/// Every statement is a round trip to the connection's thread, the cost that bounds a
-/// batch, so the savepoint that ends one piece and the one that starts the next are one
-/// round trip, and the last is left for the commit to release.
+/// Begins a transaction and runs `batch`'s first piece and every piece queued behind it,
+/// up to [`MAX_BATCH`], each in its own savepoint. An error here is the transaction's,
+/// not a piece's.
 async fn run_batch(
     tx: &mut Tx,
     batch: &mut Vec<Box<dyn Pending>>,
     queue: &mut mpsc::Receiver<Box<dyn Pending>>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("SAVEPOINT piece").execute(&mut **tx).await?;
+    // IMMEDIATE takes the write lock at once, so no piece's first read can be from a
+    // snapshot that another connection's commit makes stale.
+    statement(tx, "BEGIN IMMEDIATE").await?;
     let mut next = 0;
     loop {
+        statement(tx, "SAVEPOINT piece").await?;
         let piece = &mut batch[next];
         let keep = AssertUnwindSafe(piece.run(tx))
             .catch_unwind()
             .await
             .unwrap_or(false);
         if !keep {
-            sqlx::query("ROLLBACK TO piece").execute(&mut **tx).await?;
+            statement(tx, "ROLLBACK TO piece").await?;
         }
+        statement(tx, "RELEASE piece").await?;
         next += 1;
         if next == MAX_BATCH {
             return Ok(());
@@ -198,13 +213,14 @@ async fn run_batch(
             Ok(piece) => batch.push(piece),
             Err(_) => return Ok(()),
         }
-        sqlx::query("RELEASE piece; SAVEPOINT piece")
-            .execute(&mut **tx)
-            .await?;
     }
 }
 
-/// Answered when the writer task has stopped (the server is shutting down).
+async fn statement(tx: &mut Tx, sql: &'static str) -> Result<(), sqlx::Error> {
+    sqlx::query(sql).execute(&mut **tx).await.map(drop)
+}
+
+/// Answered when the writer has stopped (the server is shutting down).
 fn writer_gone() -> sqlx::Error {
     sqlx::Error::PoolClosed
 }
@@ -217,7 +233,7 @@ fn batch_failed() -> sqlx::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::testing::sqlite_pool;
+    use crate::auth::testing::{sqlite_pool, SQLITE_PRAGMAS};
 
     /// A fresh SQLite file with one table, and a grouped committer on its own connection.
     async fn grouped() -> (GroupCommit, Db, tempfile::TempDir) {
@@ -233,7 +249,9 @@ mod tests {
             .execute(&db)
             .await
             .expect("row");
-        (GroupCommit::grouped(sqlite_pool(&url, 1).await), db, dir)
+        let commits =
+            GroupCommit::grouped(&dir.path().join("group.db"), SQLITE_PRAGMAS).expect("the writer");
+        (commits, db, dir)
     }
 
     /// How a claim ends after its write.

@@ -34,11 +34,13 @@ pub mod sessions;
 pub mod social_flows;
 pub mod throttle;
 pub mod totp;
+pub mod tx;
 pub mod users;
 pub mod webauthn_ceremonies;
 pub mod wrapped_keys;
 
 pub type Db = sqlx::AnyPool;
+pub use tx::Tx;
 
 /// Which database the pool talks to; only the host needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,17 +72,15 @@ pub fn is_transient(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => true,
         sqlx::Error::Database(db) => {
-            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-                // SQLITE_BUSY and SQLITE_LOCKED, with any extended code.
-                let code = db.code().and_then(|c| c.parse::<i32>().ok());
-                return code.is_some_and(|c| matches!(c & 0xff, 5 | 6));
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                // lock_not_available, serialization_failure, deadlock_detected,
+                // too_many_connections, cannot_connect_now.
+                return matches!(pg.code(), "55P03" | "40001" | "40P01" | "53300" | "57P03");
             }
-            // lock_not_available, serialization_failure, deadlock_detected,
-            // too_many_connections, cannot_connect_now.
-            db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-                .is_some_and(|pg| {
-                    matches!(pg.code(), "55P03" | "40001" | "40P01" | "53300" | "57P03")
-                })
+            // SQLite, through sqlx or the writer: SQLITE_BUSY and SQLITE_LOCKED, with any
+            // extended code.
+            let code = db.code().and_then(|c| c.parse::<i32>().ok());
+            code.is_some_and(|c| matches!(c & 0xff, 5 | 6))
         }
         _ => false,
     }

@@ -1,14 +1,12 @@
 //! The `recovery_codes` table: keyed hashes only, never the codes.
 
-use sqlx::{Any, Executor, Transaction};
+use sqlx::{Any, Executor};
+
+use super::Tx;
 
 /// Replaces a user's whole set in the caller's transaction, so old codes stop working
 /// exactly when the new ones exist.
-pub async fn replace_all(
-    tx: &mut Transaction<'_, Any>,
-    user_id: i64,
-    hashes: &[Vec<u8>],
-) -> sqlx::Result<()> {
+pub async fn replace_all(tx: &mut Tx, user_id: i64, hashes: &[Vec<u8>]) -> sqlx::Result<()> {
     delete_all(&mut **tx, user_id).await?;
     for hash in hashes {
         sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")

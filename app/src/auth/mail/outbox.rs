@@ -121,6 +121,7 @@ fn backoff(attempts: i64) -> i64 {
 mod tests {
     use super::*;
     use crate::auth::testing;
+    use crate::store::Tx;
 
     async fn account(services: &Services) -> i64 {
         store::users::insert(&services.db, "mail@example.com", "x", services.clock.now())
@@ -140,13 +141,13 @@ mod tests {
     async fn a_message_is_queued_only_if_its_cause_commits() {
         let (services, _clock, _dir) = testing::services().await;
         let user = account(&services).await;
-        let mut tx = services.db.begin().await.unwrap();
+        let mut tx = Tx::begin(&services.db).await.unwrap();
         enqueue_in(&mut *tx, &services, user, &message(0))
             .await
             .unwrap();
-        tx.rollback().await.unwrap();
+        drop(tx);
         assert_eq!(store::outbox::queue(&services.db).await.unwrap().0, 0);
-        let mut tx = services.db.begin().await.unwrap();
+        let mut tx = Tx::begin(&services.db).await.unwrap();
         enqueue_in(&mut *tx, &services, user, &message(1))
             .await
             .unwrap();
@@ -159,7 +160,7 @@ mod tests {
         let (services, _clock, _dir) = testing::services().await;
         let user = account(&services).await;
         for n in 0..30 {
-            let mut tx = services.db.begin().await.unwrap();
+            let mut tx = Tx::begin(&services.db).await.unwrap();
             enqueue_in(&mut *tx, &services, user, &message(n))
                 .await
                 .unwrap();

@@ -8,9 +8,9 @@
 
 pub mod ceremonies;
 
+use crate::store::Tx;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use sqlx::{Any, Transaction};
 use webauthn_rs::prelude::{
     AuthenticationResult, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
     RegisterPublicKeyCredential, Uuid, Webauthn, WebauthnBuilder, WebauthnError,
@@ -403,7 +403,7 @@ impl Assertion {
 /// Returns the passkey's name, or `None` for any refusal (logged when it looks like a
 /// cloned authenticator).
 pub(crate) async fn check_second_factor_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx,
     services: &Services,
     user_id: i64,
     assertion: &Assertion,
@@ -428,7 +428,7 @@ pub(crate) async fn check_second_factor_in(
 /// Records a checked assertion: the new counter and flags on success, the event when the
 /// counter went backwards. `None` when refused.
 async fn settle_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx,
     services: &Services,
     user_id: i64,
     result: Result<AuthenticationResult, WebauthnError>,
@@ -540,9 +540,9 @@ pub async fn finish_sign_in(
 ) -> Result<i64, AuthError> {
     let credential: PublicKeyCredential = parse_json(credential)?;
     let rp = services.passkeys.get()?;
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     let address = throttle::reserve_in(
-        &mut tx,
+        &mut *tx,
         services,
         throttle::address_key("passkey", &client.ip),
         throttle::PASSWORD_PER_IP,
@@ -570,7 +570,7 @@ pub async fn finish_sign_in(
         return Err(AuthError::PasskeyRefused);
     };
     let attempt = match throttle::reserve_in(
-        &mut tx,
+        &mut *tx,
         services,
         throttle::second_factor_key(row.user_id),
         throttle::SECOND_FACTOR,
@@ -615,10 +615,7 @@ pub async fn finish_sign_in(
 }
 
 /// Removes every passkey of the account, in the transaction that turns 2FA off.
-pub(crate) async fn delete_all_in(
-    tx: &mut Transaction<'static, Any>,
-    user_id: i64,
-) -> Result<(), AuthError> {
+pub(crate) async fn delete_all_in(tx: &mut Tx, user_id: i64) -> Result<(), AuthError> {
     store::passkeys::delete_all(&mut **tx, user_id).await?;
     Ok(())
 }

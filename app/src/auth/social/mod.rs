@@ -9,6 +9,7 @@
 
 pub mod providers;
 
+use crate::store::Tx;
 use data_encoding::BASE64URL_NOPAD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -314,7 +315,7 @@ async fn account_for_new_identity(
         if !may_link {
             return refuse(Refusal::EmailExists);
         }
-        let mut tx = services.db.begin().await?;
+        let mut tx = Tx::begin(&services.db).await?;
         insert_link(&mut tx, services, existing.id, provider, identity).await?;
         audit::record_in(
             &mut *tx,
@@ -335,7 +336,7 @@ async fn account_for_new_identity(
         return refuse(Refusal::NoEmail);
     };
     super::accounts::count_sign_up(services, client).await?;
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     let user_id =
         match store::users::insert_without_password(&mut *tx, email.as_str(), services.clock.now())
             .await
@@ -361,7 +362,7 @@ async fn account_for_new_identity(
 }
 
 async fn insert_link(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut Tx,
     services: &Services,
     user_id: i64,
     provider: &Provider,
@@ -424,7 +425,7 @@ async fn link_and_record(
     client: &ClientInfo,
     detail: &str,
 ) -> Result<(), AuthError> {
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     insert_link(&mut tx, services, user_id, provider, identity).await?;
     audit::record_in(
         &mut *tx,
@@ -501,7 +502,7 @@ pub async fn disconnect(
     provider_id: &str,
     client: &ClientInfo,
 ) -> Result<(), AuthError> {
-    let mut tx = services.db.begin().await?;
+    let mut tx = Tx::begin(&services.db).await?;
     store::users::lock(&mut *tx, session.user_id).await?;
     let linked = store::linked_identities::list_for_user(&mut *tx, session.user_id).await?;
     if !linked.iter().any(|l| l.provider_id == provider_id) {

@@ -1,0 +1,348 @@
+//! The transaction a write runs in: one of the pool's, or the SQLite writer's own
+//! connection ([`super::group_commit`]).
+//!
+//! sqlx runs every SQLite connection on a thread of its own, so each statement is two
+//! thread wake-ups, and on a shared writer those hand-offs, not SQLite, bound how many
+//! code checks commit per second. The writer therefore runs its statements on its own
+//! thread through `rusqlite`. The store's functions do not know the difference: both
+//! kinds are a sqlx [`Executor`] of the `Any` database, run the same SQL text and give
+//! back the same rows.
+
+use std::{
+    borrow::Cow,
+    fmt,
+    ops::{Deref, DerefMut},
+    sync::Arc,
+};
+
+use futures::{future::BoxFuture, stream::BoxStream, FutureExt, StreamExt};
+use sqlx::{
+    any::{
+        AnyArguments, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo, AnyTypeInfoKind, AnyValue,
+    },
+    error::{DatabaseError, ErrorKind},
+    Any, Either, Execute, Executor, Transaction,
+};
+use sqlx_core::{
+    any::{AnyColumn, AnyValueKind},
+    describe::Describe,
+    ext::ustr::UStr,
+    sql_str::SqlStr,
+};
+
+use super::Db;
+
+/// An open transaction. Statements run in it through `&mut *tx`; dropping it uncommitted
+/// rolls it back.
+pub struct Tx(Conn);
+
+/// What a [`Tx`] runs its statements on.
+pub struct Conn(Inner);
+
+enum Inner {
+    Pooled(Transaction<'static, Any>),
+    /// The group-commit writer's connection, inside the batch's transaction.
+    Direct(rusqlite::Connection),
+}
+
+impl Tx {
+    /// A transaction on a connection of the pool.
+    pub async fn begin(db: &Db) -> sqlx::Result<Tx> {
+        Ok(Tx(Conn(Inner::Pooled(db.begin().await?))))
+    }
+
+    /// Commits a transaction from [`Tx::begin`]. The writer's transaction holds a whole
+    /// batch and is committed by the writer alone, never by one of its pieces.
+    pub async fn commit(self) -> sqlx::Result<()> {
+        match self.0 .0 {
+            Inner::Pooled(tx) => tx.commit().await,
+            Inner::Direct(_) => Err(sqlx::Error::Protocol(
+                "a piece of a group commit cannot commit the batch".into(),
+            )),
+        }
+    }
+
+    /// The writer's connection as a transaction, for the writer to lend to its pieces.
+    pub(super) fn direct(conn: rusqlite::Connection) -> Tx {
+        Tx(Conn(Inner::Direct(conn)))
+    }
+}
+
+impl Deref for Tx {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        &self.0
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.0
+    }
+}
+
+impl fmt::Debug for Conn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            Inner::Pooled(_) => "Conn::Pooled",
+            Inner::Direct(_) => "Conn::Direct",
+        })
+    }
+}
+
+impl<'c> Executor<'c> for &'c mut Conn {
+    type Database = Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        mut query: E,
+    ) -> BoxStream<'e, sqlx::Result<Either<AnyQueryResult, AnyRow>>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        match &mut self.0 {
+            Inner::Pooled(tx) => (&mut **tx).fetch_many(query),
+            Inner::Direct(conn) => {
+                let arguments = query.take_arguments().map_err(sqlx::Error::Encode);
+                let results = arguments.and_then(|args| run(conn, query.sql(), args, usize::MAX));
+                let steps: Vec<_> = match results {
+                    Ok((rows, done)) => rows
+                        .into_iter()
+                        .map(|row| Ok(Either::Right(row)))
+                        .chain([Ok(Either::Left(done))])
+                        .collect(),
+                    Err(err) => vec![Err(err)],
+                };
+                futures::stream::iter(steps).boxed()
+            }
+        }
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        mut query: E,
+    ) -> BoxFuture<'e, sqlx::Result<Option<AnyRow>>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        match &mut self.0 {
+            Inner::Pooled(tx) => (&mut **tx).fetch_optional(query),
+            Inner::Direct(conn) => {
+                let arguments = query.take_arguments().map_err(sqlx::Error::Encode);
+                let row = arguments
+                    .and_then(|args| run(conn, query.sql(), args, 1))
+                    .map(|(rows, _)| rows.into_iter().next());
+                futures::future::ready(row).boxed()
+            }
+        }
+    }
+
+    fn prepare_with<'e>(
+        self,
+        sql: SqlStr,
+        parameters: &'e [AnyTypeInfo],
+    ) -> BoxFuture<'e, sqlx::Result<AnyStatement>>
+    where
+        'c: 'e,
+    {
+        match &mut self.0 {
+            Inner::Pooled(tx) => (&mut **tx).prepare_with(sql, parameters),
+            Inner::Direct(_) => futures::future::ready(Err(unsupported("prepare"))).boxed(),
+        }
+    }
+
+    fn describe<'e>(self, sql: SqlStr) -> BoxFuture<'e, sqlx::Result<Describe<Any>>>
+    where
+        'c: 'e,
+    {
+        match &mut self.0 {
+            Inner::Pooled(tx) => (&mut **tx).describe(sql),
+            Inner::Direct(_) => futures::future::ready(Err(unsupported("describe"))).boxed(),
+        }
+    }
+}
+
+/// Runs one statement on the writer's connection: up to `limit` of its rows, and what it
+/// changed.
+fn run(
+    conn: &rusqlite::Connection,
+    sql: SqlStr,
+    arguments: Option<AnyArguments>,
+    limit: usize,
+) -> sqlx::Result<(Vec<AnyRow>, AnyQueryResult)> {
+    let mut statement = conn.prepare_cached(sql.as_str()).map_err(database_error)?;
+    let values = arguments.map(|a| a.values.0).unwrap_or_default();
+    for index in 1..=statement.parameter_count() {
+        // The store writes `$n`, which SQLite numbers in order of first appearance, not by
+        // `n`: bind by name, as sqlx's own driver does.
+        let value = statement
+            .parameter_name(index)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| values.get(n.checked_sub(1)?))
+            .ok_or_else(|| sqlx::Error::Protocol(format!("no argument for parameter {index}")))?;
+        statement
+            .raw_bind_parameter(index, Argument(value))
+            .map_err(database_error)?;
+    }
+    let names: Vec<UStr> = statement
+        .column_names()
+        .into_iter()
+        .map(UStr::new)
+        .collect();
+    let column_names: Arc<sqlx_core::HashMap<UStr, usize>> = Arc::new(
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.clone(), i))
+            .collect(),
+    );
+    let read_only = statement.readonly();
+    let mut rows = Vec::new();
+    let mut cursor = statement.raw_query();
+    while let Some(row) = cursor.next().map_err(database_error)? {
+        let mut columns = Vec::with_capacity(names.len());
+        let mut values = Vec::with_capacity(names.len());
+        for (ordinal, name) in names.iter().enumerate() {
+            let kind = value_kind(row.get_ref(ordinal).map_err(database_error)?);
+            columns.push(AnyColumn {
+                ordinal,
+                name: name.clone(),
+                type_info: AnyTypeInfo {
+                    kind: kind_of(&kind),
+                },
+            });
+            values.push(AnyValue { kind });
+        }
+        rows.push(AnyRow {
+            column_names: column_names.clone(),
+            columns,
+            values,
+        });
+        // A write is done by its first step, RETURNING or not; a read can stop here.
+        if rows.len() == limit {
+            break;
+        }
+    }
+    let rows_affected = if read_only { 0 } else { conn.changes() };
+    Ok((
+        rows,
+        AnyQueryResult {
+            rows_affected,
+            last_insert_id: None,
+        },
+    ))
+}
+
+/// A row's value as sqlx's SQLite driver hands it to `Any`: by what it holds, not by its
+/// column's declared type.
+fn value_kind(value: rusqlite::types::ValueRef<'_>) -> AnyValueKind {
+    use rusqlite::types::ValueRef;
+    match value {
+        ValueRef::Null => AnyValueKind::Null(AnyTypeInfoKind::Null),
+        ValueRef::Integer(i) => AnyValueKind::BigInt(i),
+        ValueRef::Real(r) => AnyValueKind::Double(r),
+        ValueRef::Text(t) => AnyValueKind::Text(Arc::new(String::from_utf8_lossy(t).into_owned())),
+        ValueRef::Blob(b) => AnyValueKind::Blob(Arc::new(b.to_vec())),
+    }
+}
+
+fn kind_of(value: &AnyValueKind) -> AnyTypeInfoKind {
+    match value {
+        AnyValueKind::BigInt(_) => AnyTypeInfoKind::BigInt,
+        AnyValueKind::Double(_) => AnyTypeInfoKind::Double,
+        AnyValueKind::Text(_) => AnyTypeInfoKind::Text,
+        AnyValueKind::Blob(_) => AnyTypeInfoKind::Blob,
+        _ => AnyTypeInfoKind::Null,
+    }
+}
+
+/// An argument bound as sqlx's SQLite driver binds it.
+struct Argument<'a>(&'a AnyValueKind);
+
+impl rusqlite::ToSql for Argument<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+        Ok(match self.0 {
+            AnyValueKind::Null(_) => ToSqlOutput::Owned(Value::Null),
+            AnyValueKind::Bool(b) => ToSqlOutput::Owned(Value::Integer(i64::from(*b))),
+            AnyValueKind::SmallInt(i) => ToSqlOutput::Owned(Value::Integer(i64::from(*i))),
+            AnyValueKind::Integer(i) => ToSqlOutput::Owned(Value::Integer(i64::from(*i))),
+            AnyValueKind::BigInt(i) => ToSqlOutput::Owned(Value::Integer(*i)),
+            AnyValueKind::Real(r) => ToSqlOutput::Owned(Value::Real(f64::from(*r))),
+            AnyValueKind::Double(d) => ToSqlOutput::Owned(Value::Real(*d)),
+            AnyValueKind::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+            AnyValueKind::TextSlice(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+            AnyValueKind::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+            other => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    format!("no SQLite type for {other:?}").into(),
+                ))
+            }
+        })
+    }
+}
+
+fn unsupported(what: &str) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("the SQLite writer does not {what} statements"))
+}
+
+/// A failure of the writer's connection, as a database error like sqlx's own, so the
+/// callers' checks (a UNIQUE violation, a busy database) read it the same way.
+pub(super) fn database_error(err: rusqlite::Error) -> sqlx::Error {
+    match err {
+        rusqlite::Error::SqliteFailure(failure, message) => {
+            sqlx::Error::Database(Box::new(WriterError {
+                code: failure.extended_code,
+                message: message.unwrap_or_else(|| failure.to_string()),
+            }))
+        }
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
+}
+
+/// An error SQLite reported to the writer, with its extended result code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct WriterError {
+    code: i32,
+    message: String,
+}
+
+impl DatabaseError for WriterError {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<Cow<'_, str>> {
+        Some(self.code.to_string().into())
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> ErrorKind {
+        use rusqlite::ffi;
+        match self.code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                ErrorKind::UniqueViolation
+            }
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => ErrorKind::ForeignKeyViolation,
+            ffi::SQLITE_CONSTRAINT_NOTNULL => ErrorKind::NotNullViolation,
+            ffi::SQLITE_CONSTRAINT_CHECK => ErrorKind::CheckViolation,
+            _ => ErrorKind::Other,
+        }
+    }
+}
