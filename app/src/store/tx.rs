@@ -41,7 +41,8 @@ pub struct Conn(Inner);
 
 enum Inner {
     Pooled(Transaction<'static, Any>),
-    /// The group-commit writer's connection, inside the batch's transaction.
+    /// The group-commit writer's connection, on which the writer itself begins and
+    /// commits each batch's transaction.
     Direct(rusqlite::Connection),
 }
 
@@ -207,7 +208,7 @@ fn run(
         let mut columns = Vec::with_capacity(names.len());
         let mut values = Vec::with_capacity(names.len());
         for (ordinal, name) in names.iter().enumerate() {
-            let kind = value_kind(row.get_ref(ordinal).map_err(database_error)?);
+            let kind = value_kind(row.get_ref(ordinal).map_err(database_error)?)?;
             columns.push(AnyColumn {
                 ordinal,
                 name: name.clone(),
@@ -239,15 +240,18 @@ fn run(
 
 /// A row's value as sqlx's SQLite driver hands it to `Any`: by what it holds, not by its
 /// column's declared type.
-fn value_kind(value: rusqlite::types::ValueRef<'_>) -> AnyValueKind {
+fn value_kind(value: rusqlite::types::ValueRef<'_>) -> sqlx::Result<AnyValueKind> {
     use rusqlite::types::ValueRef;
-    match value {
+    Ok(match value {
         ValueRef::Null => AnyValueKind::Null(AnyTypeInfoKind::Null),
         ValueRef::Integer(i) => AnyValueKind::BigInt(i),
         ValueRef::Real(r) => AnyValueKind::Double(r),
-        ValueRef::Text(t) => AnyValueKind::Text(Arc::new(String::from_utf8_lossy(t).into_owned())),
+        ValueRef::Text(t) => {
+            let text = std::str::from_utf8(t).map_err(|err| sqlx::Error::Decode(err.into()))?;
+            AnyValueKind::Text(Arc::new(text.to_owned()))
+        }
         ValueRef::Blob(b) => AnyValueKind::Blob(Arc::new(b.to_vec())),
-    }
+    })
 }
 
 fn kind_of(value: &AnyValueKind) -> AnyTypeInfoKind {
@@ -344,5 +348,125 @@ impl DatabaseError for WriterError {
             ffi::SQLITE_CONSTRAINT_CHECK => ErrorKind::CheckViolation,
             _ => ErrorKind::Other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writer's kind of transaction, on a database of its own in memory.
+    fn direct() -> Tx {
+        let conn = rusqlite::Connection::open_in_memory().expect("open");
+        conn.execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, \
+             secret BLOB, seen INTEGER)",
+        )
+        .expect("table");
+        Tx::direct(conn)
+    }
+
+    #[tokio::test]
+    async fn arguments_are_bound_by_their_number_not_their_place() {
+        let mut tx = direct();
+        // `$2` comes first, so SQLite numbers it 1.
+        sqlx::query("INSERT INTO t (name, id, secret, seen) VALUES ($2, $1, $3, $4)")
+            .bind(7_i64)
+            .bind("alice")
+            .bind(vec![1_u8, 2, 3])
+            .bind(None::<i64>)
+            .execute(&mut *tx)
+            .await
+            .expect("insert");
+        let (id, name, secret, seen): (i64, String, Vec<u8>, Option<i64>) =
+            sqlx::query_as("SELECT id, name, secret, seen FROM t WHERE name = $1")
+                .bind("alice")
+                .fetch_one(&mut *tx)
+                .await
+                .expect("read back");
+        assert_eq!((id, name.as_str(), secret, seen), (7, "alice", vec![1, 2, 3], None));
+    }
+
+    #[tokio::test]
+    async fn a_write_says_how_many_rows_it_changed_and_returns_its_rows() {
+        let mut tx = direct();
+        for name in ["a", "b", "c"] {
+            sqlx::query("INSERT INTO t (name) VALUES ($1)")
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .expect("insert");
+        }
+        let done = sqlx::query("UPDATE t SET seen = $1 WHERE name <> $2")
+            .bind(5_i64)
+            .bind("b")
+            .execute(&mut *tx)
+            .await
+            .expect("update");
+        assert_eq!(done.rows_affected(), 2);
+        let read = sqlx::query("SELECT name FROM t")
+            .execute(&mut *tx)
+            .await
+            .expect("select");
+        assert_eq!(read.rows_affected(), 0, "a read changes nothing");
+        let claimed: Option<String> =
+            sqlx::query_scalar("UPDATE t SET seen = 6 WHERE seen IS NULL RETURNING name")
+                .fetch_optional(&mut *tx)
+                .await
+                .expect("claim");
+        assert_eq!(claimed.as_deref(), Some("b"));
+        let again: Option<String> =
+            sqlx::query_scalar("UPDATE t SET seen = 6 WHERE seen IS NULL RETURNING name")
+                .fetch_optional(&mut *tx)
+                .await
+                .expect("claim again");
+        assert_eq!(again, None, "the claim was made once");
+    }
+
+    #[tokio::test]
+    async fn errors_read_like_sqlx_ones() {
+        let mut tx = direct();
+        let insert = |name: &'static str| sqlx::query("INSERT INTO t (name) VALUES ($1)").bind(name);
+        insert("a").execute(&mut *tx).await.expect("first");
+        let duplicate = insert("a").execute(&mut *tx).await.expect_err("a duplicate");
+        assert!(super::super::is_unique_violation(&duplicate), "{duplicate:?}");
+        assert!(!super::super::is_transient(&duplicate));
+        let wrong = sqlx::query("SELECT nothing FROM t")
+            .execute(&mut *tx)
+            .await
+            .expect_err("no such column");
+        assert!(!super::super::is_unique_violation(&wrong));
+        let missing = sqlx::query("SELECT name FROM t WHERE id = $2")
+            .bind(1_i64)
+            .execute(&mut *tx)
+            .await
+            .expect_err("no second argument");
+        assert!(missing.to_string().contains("no argument"), "{missing}");
+    }
+
+    #[tokio::test]
+    async fn a_busy_database_is_transient() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("busy.db");
+        let holder = rusqlite::Connection::open(&path).expect("open");
+        holder
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER); BEGIN IMMEDIATE;",
+            )
+            .expect("hold the write lock");
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.busy_timeout(std::time::Duration::ZERO).expect("no waiting");
+        let mut tx = Tx::direct(conn);
+        let busy = sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *tx)
+            .await
+            .expect_err("the lock is held");
+        assert!(super::super::is_transient(&busy), "{busy:?}");
+    }
+
+    #[tokio::test]
+    async fn a_piece_cannot_commit_the_writers_transaction() {
+        let tx = direct();
+        assert!(tx.commit().await.is_err());
     }
 }
