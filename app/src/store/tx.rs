@@ -17,9 +17,7 @@ use std::{
 
 use futures::{future::BoxFuture, stream::BoxStream, FutureExt, StreamExt};
 use sqlx::{
-    any::{
-        AnyArguments, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo, AnyTypeInfoKind, AnyValue,
-    },
+    any::{AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo, AnyTypeInfoKind, AnyValue},
     error::{DatabaseError, ErrorKind},
     Any, Either, Execute, Executor, Transaction,
 };
@@ -97,7 +95,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
 
     fn fetch_many<'e, 'q: 'e, E>(
         self,
-        mut query: E,
+        query: E,
     ) -> BoxStream<'e, sqlx::Result<Either<AnyQueryResult, AnyRow>>>
     where
         'c: 'e,
@@ -106,9 +104,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
         match &mut self.0 {
             Inner::Pooled(tx) => (&mut **tx).fetch_many(query),
             Inner::Direct(conn) => {
-                let arguments = query.take_arguments().map_err(sqlx::Error::Encode);
-                let results = arguments.and_then(|args| run(conn, query.sql(), args, usize::MAX));
-                let steps: Vec<_> = match results {
+                let steps: Vec<_> = match run(conn, query, usize::MAX) {
                     Ok((rows, done)) => rows
                         .into_iter()
                         .map(|row| Ok(Either::Right(row)))
@@ -121,10 +117,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
         }
     }
 
-    fn fetch_optional<'e, 'q: 'e, E>(
-        self,
-        mut query: E,
-    ) -> BoxFuture<'e, sqlx::Result<Option<AnyRow>>>
+    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, sqlx::Result<Option<AnyRow>>>
     where
         'c: 'e,
         E: 'q + Execute<'q, Any>,
@@ -132,10 +125,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
         match &mut self.0 {
             Inner::Pooled(tx) => (&mut **tx).fetch_optional(query),
             Inner::Direct(conn) => {
-                let arguments = query.take_arguments().map_err(sqlx::Error::Encode);
-                let row = arguments
-                    .and_then(|args| run(conn, query.sql(), args, 1))
-                    .map(|(rows, _)| rows.into_iter().next());
+                let row = run(conn, query, 1).map(|(rows, _)| rows.into_iter().next());
                 futures::future::ready(row).boxed()
             }
         }
@@ -168,14 +158,15 @@ impl<'c> Executor<'c> for &'c mut Conn {
 
 /// Runs one statement on the writer's connection: up to `limit` of its rows, and what it
 /// changed.
-fn run(
+fn run<'q>(
     conn: &rusqlite::Connection,
-    sql: SqlStr,
-    arguments: Option<AnyArguments>,
+    mut query: impl Execute<'q, Any>,
     limit: usize,
 ) -> sqlx::Result<(Vec<AnyRow>, AnyQueryResult)> {
-    let mut statement = conn.prepare_cached(sql.as_str()).map_err(database_error)?;
+    let arguments = query.take_arguments().map_err(sqlx::Error::Encode)?;
     let values = arguments.map(|a| a.values.0).unwrap_or_default();
+    let sql = query.sql();
+    let mut statement = conn.prepare_cached(sql.as_str()).map_err(database_error)?;
     for index in 1..=statement.parameter_count() {
         // The store writes `$n`, which SQLite numbers in order of first appearance, not by
         // `n`: bind by name, as sqlx's own driver does.
@@ -384,7 +375,10 @@ mod tests {
                 .fetch_one(&mut *tx)
                 .await
                 .expect("read back");
-        assert_eq!((id, name.as_str(), secret, seen), (7, "alice", vec![1, 2, 3], None));
+        assert_eq!(
+            (id, name.as_str(), secret, seen),
+            (7, "alice", vec![1, 2, 3], None)
+        );
     }
 
     #[tokio::test]
@@ -426,10 +420,17 @@ mod tests {
     #[tokio::test]
     async fn errors_read_like_sqlx_ones() {
         let mut tx = direct();
-        let insert = |name: &'static str| sqlx::query("INSERT INTO t (name) VALUES ($1)").bind(name);
+        let insert =
+            |name: &'static str| sqlx::query("INSERT INTO t (name) VALUES ($1)").bind(name);
         insert("a").execute(&mut *tx).await.expect("first");
-        let duplicate = insert("a").execute(&mut *tx).await.expect_err("a duplicate");
-        assert!(super::super::is_unique_violation(&duplicate), "{duplicate:?}");
+        let duplicate = insert("a")
+            .execute(&mut *tx)
+            .await
+            .expect_err("a duplicate");
+        assert!(
+            super::super::is_unique_violation(&duplicate),
+            "{duplicate:?}"
+        );
         assert!(!super::super::is_transient(&duplicate));
         let wrong = sqlx::query("SELECT nothing FROM t")
             .execute(&mut *tx)
@@ -455,7 +456,8 @@ mod tests {
             )
             .expect("hold the write lock");
         let conn = rusqlite::Connection::open(&path).expect("open");
-        conn.busy_timeout(std::time::Duration::ZERO).expect("no waiting");
+        conn.busy_timeout(std::time::Duration::ZERO)
+            .expect("no waiting");
         let mut tx = Tx::direct(conn);
         let busy = sqlx::query("BEGIN IMMEDIATE")
             .execute(&mut *tx)
