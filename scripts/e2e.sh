@@ -20,6 +20,7 @@ fi
 
 TMP_DIR="$(mktemp -d -t gatehouse-e2e.XXXXXX)"
 SERVER_LOG="$TMP_DIR/server.log"
+PLAYWRIGHT_LOG="$TMP_DIR/playwright.log"
 SERVER_PID=""
 PROVIDER_PIDS=()
 
@@ -43,6 +44,12 @@ on_exit() {
     echo "---- server log (last 150 lines of $SERVER_LOG) ----"
     tail -n 150 "$SERVER_LOG" 2>/dev/null
     echo "---- end of server log; data, logs and provider logs kept in $TMP_DIR ----"
+    # Last, so that a CI page showing only the tail still names what failed and why.
+    if [ -s "$PLAYWRIGHT_LOG" ]; then
+      echo "---- what Playwright reported failing ----"
+      grep -E '^ +[0-9]+\) \[|Error:|Expected|Received|Timeout|waiting for|^ +[0-9]+ (failed|flaky|passed)|^ +\[chromium\]' \
+        "$PLAYWRIGHT_LOG" | grep -v '^ *✓' | cut -c1-220 | tail -n 40
+    fi
   else
     rm -rf "$TMP_DIR"
   fi
@@ -188,7 +195,7 @@ run() {
   # The policy spec starts a server of its own (with --require-two-factor) from these.
   (cd end2end && GATEHOUSE_URL="$url" MAILDEV_URL="http://127.0.0.1:$MAIL_WEB_PORT" \
     GATEHOUSE_BIN="$ROOT/target/debug/server" GATEHOUSE_SITE_ROOT="$ROOT/target/site" \
-    npx --no-install playwright test "$@")
+    npx --no-install playwright test "$@") 2>&1 | tee "$PLAYWRIGHT_LOG"
 }
 
 run "$DATABASE" "$@"
