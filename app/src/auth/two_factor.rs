@@ -604,17 +604,14 @@ async fn check_in(
     Ok(Ok(proof))
 }
 
-/// The authenticator app's credential, when `factor` is an app code. It is read before
-/// the attempt's transaction, which then has one statement less to run on the shared
-/// writer; the step is claimed only if the secret is still the one read here, and only
-/// after a later step than any claimed since.
-async fn app_credential(
-    services: &Services,
+/// The authenticator app's credential, when `factor` is an app code, read in `tx`.
+async fn app_credential_in(
+    tx: &mut Tx,
     user_id: i64,
     factor: &Factor,
 ) -> Result<Option<CredentialRow>, AuthError> {
     Ok(match factor {
-        Factor::Totp(_) => store::totp::find(&services.db, user_id).await?,
+        Factor::Totp(_) => store::totp::find(&mut **tx, user_id).await?,
         Factor::Recovery(_) | Factor::Passkey(_) => None,
     })
 }
@@ -698,22 +695,13 @@ pub async fn finish_sign_in(
     remember: bool,
     client: &ClientInfo,
 ) -> Result<PromptOutcome, AuthError> {
-    let credential = app_credential(services, session.user_id, &factor).await?;
     let attempt = {
         let (work_services, session, client) = (services.clone(), session.clone(), client.clone());
         services
             .commits
             .run(move |tx: &mut Tx| -> BoxFuture<'_, _> {
                 Box::pin(async move {
-                    attempt_in(
-                        tx,
-                        &work_services,
-                        &session,
-                        (&factor, credential),
-                        remember,
-                        &client,
-                    )
-                    .await
+                    attempt_in(tx, &work_services, &session, &factor, remember, &client).await
                 })
             })
     }
@@ -743,13 +731,14 @@ async fn attempt_in(
     tx: &mut Tx,
     services: &Services,
     session: &Session,
-    (factor, credential): (&Factor, Option<CredentialRow>),
+    factor: &Factor,
     remember: bool,
     client: &ClientInfo,
 ) -> Result<Attempt, AuthError> {
     let Some(attempt) = sessions::reserve_code_attempt(&mut **tx, services, session).await? else {
         return Ok(Attempt::NoneLeft);
     };
+    let credential = app_credential_in(tx, session.user_id, factor).await?;
     let proof = match check_in(tx, services, session.user_id, factor, credential, client).await? {
         Ok(proof) => proof,
         Err(refusal) => {
