@@ -26,7 +26,7 @@ async function noSeriousViolations(page: Page, what: string): Promise<void> {
 
 test('every page and dialog passes axe', async ({ page }) => {
   // Sixteen pages, each hydrated and scanned, and the first test also pays for the browser
-  // compiling the debug WASM: 36–43 s here, too near the 60-s guard against hangs.
+  // compiling the debug WASM: 36–44 s here, too near the 60-s guard against hangs.
   test.slow();
   for (const path of ['/', '/signin', '/signup', '/signin?error=email_exists&provider=idp']) {
     await page.goto(path);
