@@ -7,14 +7,15 @@ use leptos::prelude::LeptosOptions;
 
 use crate::auth::Services;
 
+/// Cloned for every layer of every request, so cloning it only counts references.
 #[derive(Clone)]
 pub struct AppState {
-    pub leptos_options: LeptosOptions,
+    pub leptos_options: Arc<LeptosOptions>,
     pub services: Arc<Services>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
+        (*state.leptos_options).clone()
     }
 }

@@ -118,6 +118,7 @@ impl Bench {
             SIGN_IN_USERS + code_step_users,
             t.elapsed().as_secs_f64()
         );
+        fixtures::settle(&self.services).await?;
         let start_step = fixtures::now() / totp::STEP_SECS - 2;
         let sign_in_codes = Arc::new(Codes::new(Arc::new(sign_in_users), start_step));
 
@@ -226,6 +227,7 @@ impl Bench {
                 sessions.len()
             );
         }
+        fixtures::settle(&self.services).await?;
         let codes = Arc::new(Codes::new(Arc::new(users), start_step));
         let sessions = Arc::new(sessions);
         let next = Arc::new(AtomicUsize::new(0));

@@ -3,7 +3,7 @@
 use std::{path::Path, str::FromStr, time::Duration};
 
 use anyhow::{bail, Context};
-use app::store::{group_commit::GroupCommit, Backend, Db};
+use app::store::{group_commit::GroupCommit, reads::Reads, Backend, Db};
 use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
     ConnectOptions, Executor,
@@ -17,13 +17,16 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Every SQLite connection's set-up, the pool's and the group-commit writer's. WAL lets
 /// readers run beside the one writer; FULL makes a commit durable before the request
-/// that made it is answered.
+/// that made it is answered. No connection checkpoints after its own commits, which
+/// would keep its request waiting: the group commit's checkpoint thread does it for all.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                              PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+                              PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+                              PRAGMA wal_autocheckpoint = 0;";
 
 /// Opens the pool and brings the schema up to date. Also returns where the code prompt
-/// commits: on SQLite, a writer on a connection of its own that groups commits.
-pub async fn connect(url: &str) -> anyhow::Result<(Db, GroupCommit, Backend)> {
+/// commits (on SQLite, a writer on a connection of its own that groups commits) and
+/// where sessions are read (on SQLite, on the thread that asks).
+pub async fn connect(url: &str) -> anyhow::Result<(Db, GroupCommit, Reads, Backend)> {
     sqlx::any::install_default_drivers();
     let Some(backend) = Backend::from_url(url) else {
         bail!("DATABASE_URL must start with sqlite:// or postgres://");
@@ -40,12 +43,17 @@ pub async fn connect(url: &str) -> anyhow::Result<(Db, GroupCommit, Backend)> {
         .run(&pool)
         .await
         .context("applying database migrations")?;
-    let commits = match backend {
-        Backend::Sqlite => GroupCommit::grouped(Path::new(sqlite_path(url)), SQLITE_PRAGMAS)
-            .context("starting the SQLite writer")?,
-        Backend::Postgres => GroupCommit::separate(pool.clone()),
+    let (commits, reads) = match backend {
+        Backend::Sqlite => {
+            let path = Path::new(sqlite_path(url));
+            (
+                GroupCommit::grouped(path, SQLITE_PRAGMAS).context("starting the SQLite writer")?,
+                Reads::sqlite(path).context("opening the SQLite readers")?,
+            )
+        }
+        Backend::Postgres => (GroupCommit::separate(pool.clone()), Reads::pooled()),
     };
-    Ok((pool, commits, backend))
+    Ok((pool, commits, reads, backend))
 }
 
 /// The file a `sqlite:` URL names.

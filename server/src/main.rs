@@ -11,7 +11,7 @@ mod metrics;
 mod responses;
 mod social;
 
-use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
+use std::{io::IsTerminal, net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use app::{
@@ -52,11 +52,13 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr; stdout carries only the "listening" line that scripts read.
+/// Logs go to stderr; stdout carries only the "listening" line that scripts read. Colours
+/// only on a terminal: a file or a journal would keep the escape codes.
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Human => logs.init(),
@@ -132,7 +134,7 @@ async fn services(
     public_url: PublicUrl,
     providers: Providers,
 ) -> anyhow::Result<(Services, app::store::Backend)> {
-    let (db, commits, backend) = db::connect(&config.database_url).await?;
+    let (db, commits, reads, backend) = db::connect(&config.database_url).await?;
     let accounts = db::account_count(&db).await?;
     let master = keyfile::load_or_create(&config.secret_key_file, accounts)?;
     let keys = app::auth::server_key::load(&db, &master, SystemClock.now())
@@ -147,6 +149,7 @@ async fn services(
     let services = Services {
         db,
         commits,
+        reads,
         keys,
         hasher: PasswordHasher::with_max_wait(
             cores,
@@ -206,7 +209,7 @@ async fn serve(
         "off (the public URL has no host name)"
     };
     let state = AppState {
-        leptos_options,
+        leptos_options: Arc::new(leptos_options),
         services,
     };
     let router = http::router(

@@ -39,7 +39,7 @@ use clock::Clock;
 use password::PasswordHasher;
 use sealing::ServerKeys;
 
-use crate::store::{group_commit::GroupCommit, Db};
+use crate::store::{group_commit::GroupCommit, reads::Reads, Db};
 
 /// Settings the domain needs from the operator.
 #[derive(Debug, Clone)]
@@ -65,6 +65,8 @@ pub struct Services {
     pub db: Db,
     /// Where the code prompt's writes commit: shared commits on SQLite.
     pub commits: GroupCommit,
+    /// Where every request's session is read: on the calling thread on SQLite.
+    pub reads: Reads,
     pub keys: ServerKeys,
     pub hasher: PasswordHasher,
     pub clock: Arc<dyn Clock>,

@@ -167,13 +167,12 @@ pub async fn resolve(
     token: &SessionToken,
 ) -> Result<Option<Session>, AuthError> {
     let now = services.clock.now();
-    let Some(row) = table::find_active(
-        &services.db,
-        &hash_token(&services.keys.hashing, token),
-        now,
-    )
-    .await?
-    else {
+    let hash = hash_token(&services.keys.hashing, token);
+    let found = match services.reads.connection()? {
+        Some(mut conn) => table::find_active(&mut *conn, &hash, now).await?,
+        None => table::find_active(&services.db, &hash, now).await?,
+    };
+    let Some(row) = found else {
         return Ok(None);
     };
     let session = Session::from_row(row, services.config.require_two_factor);

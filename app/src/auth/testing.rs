@@ -44,6 +44,7 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
             SQLITE_PRAGMAS,
         )
         .expect("the writer"),
+        reads: crate::store::reads::Reads::sqlite(&dir.path().join("test.db")).expect("reads"),
         keys: ServerKeys::derive(&[7; 32]),
         hasher: PasswordHasher::new(2).expect("hasher"),
         clock: clock.clone(),

@@ -73,11 +73,15 @@ pub async fn insert(db: &Db, new: NewSession<'_>) -> sqlx::Result<i64> {
 }
 
 /// The unexpired session whose token hashes to `token_hash`.
-pub async fn find_active(db: &Db, token_hash: &[u8], now: i64) -> sqlx::Result<Option<SessionRow>> {
+pub async fn find_active<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    token_hash: &[u8],
+    now: i64,
+) -> sqlx::Result<Option<SessionRow>> {
     sqlx::query_as(FIND_ACTIVE.as_str())
         .bind(token_hash)
         .bind(now)
-        .fetch_optional(db)
+        .fetch_optional(ex)
         .await
 }
 

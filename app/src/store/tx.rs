@@ -4,9 +4,9 @@
 //! sqlx runs every SQLite connection on a thread of its own, so each statement is two
 //! thread wake-ups, and on a shared writer those hand-offs, not SQLite, bound how many
 //! code checks commit per second. The writer therefore runs its statements on its own
-//! thread through `rusqlite`. The store's functions do not know the difference: both
-//! kinds are a sqlx [`Executor`] of the `Any` database, run the same SQL text and give
-//! back the same rows.
+//! thread through `rusqlite`, and so do the reads of [`super::reads`]. The store's
+//! functions do not know the difference: both kinds are a sqlx [`Executor`] of the `Any`
+//! database, run the same SQL text and give back the same rows.
 
 use std::{
     borrow::Cow,
@@ -39,8 +39,8 @@ pub struct Conn(Inner);
 
 enum Inner {
     Pooled(Transaction<'static, Any>),
-    /// The group-commit writer's connection, on which the writer itself begins and
-    /// commits each batch's transaction.
+    /// A connection of this thread's: the group-commit writer's, on which the writer
+    /// itself begins and commits each batch's transaction, or a reader's.
     Direct(rusqlite::Connection),
 }
 
@@ -63,7 +63,22 @@ impl Tx {
 
     /// The writer's connection as a transaction, for the writer to lend to its pieces.
     pub(super) fn direct(conn: rusqlite::Connection) -> Tx {
-        Tx(Conn(Inner::Direct(conn)))
+        Tx(Conn::direct(conn))
+    }
+}
+
+impl Conn {
+    /// Statements on `conn`, run where they are issued.
+    pub(super) fn direct(conn: rusqlite::Connection) -> Conn {
+        Conn(Inner::Direct(conn))
+    }
+
+    /// The connection of [`Conn::direct`] back.
+    pub(super) fn into_direct(self) -> Option<rusqlite::Connection> {
+        match self.0 {
+            Inner::Direct(conn) => Some(conn),
+            Inner::Pooled(_) => None,
+        }
     }
 }
 
@@ -282,10 +297,12 @@ impl rusqlite::ToSql for Argument<'_> {
 }
 
 fn unsupported(what: &str) -> sqlx::Error {
-    sqlx::Error::Protocol(format!("the SQLite writer does not {what} statements"))
+    sqlx::Error::Protocol(format!(
+        "a direct SQLite connection does not {what} statements"
+    ))
 }
 
-/// A failure of the writer's connection, as a database error like sqlx's own, so the
+/// A failure of a direct connection, as a database error like sqlx's own, so the
 /// callers' checks (a UNIQUE violation, a busy database) read it the same way.
 pub(super) fn database_error(err: rusqlite::Error) -> sqlx::Error {
     match err {
@@ -299,7 +316,7 @@ pub(super) fn database_error(err: rusqlite::Error) -> sqlx::Error {
     }
 }
 
-/// An error SQLite reported to the writer, with its extended result code.
+/// An error SQLite reported on a direct connection, with its extended result code.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct WriterError {

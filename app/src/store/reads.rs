@@ -1,0 +1,197 @@
+//! Reads that every request makes, run on the thread that asks.
+//!
+//! Every request reads its session before anything else. Through sqlx's SQLite driver that
+//! read is a hand-off to the connection's own thread and back, which costs more than
+//! SQLite's work on a row it has in memory. On SQLite such reads therefore run through
+//! `rusqlite` on the calling thread, on read-only connections kept for the purpose: a
+//! write-ahead-log reader never waits for the writer, so the thread is held for
+//! microseconds. On PostgreSQL there is nothing to gain, and reads go through the pool.
+
+use std::{
+    ops::{Deref, DerefMut},
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
+
+use rusqlite::OpenFlags;
+
+use super::tx::{database_error, Conn};
+
+/// How long a read waits for a lock. Only SQLite's own recovery of the log takes one
+/// that stops readers; a read should fail rather than hold a worker thread for long.
+const BUSY_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// Where the reads of [`Reads::connection`] run.
+#[derive(Clone)]
+pub struct Reads(Option<Arc<Idle>>);
+
+/// Read-only connections to one SQLite file, opened as threads need them and kept.
+struct Idle {
+    path: PathBuf,
+    connections: Mutex<Vec<rusqlite::Connection>>,
+}
+
+impl Reads {
+    /// Reads through the pool.
+    pub fn pooled() -> Self {
+        Reads(None)
+    }
+
+    /// Reads on the calling thread from the SQLite file at `path`, which must exist.
+    pub fn sqlite(path: &Path) -> sqlx::Result<Self> {
+        let reads = Reads(Some(Arc::new(Idle {
+            path: path.to_owned(),
+            connections: Mutex::new(Vec::new()),
+        })));
+        // Open one now, so a file that cannot be read fails the start, not a request.
+        drop(reads.connection()?);
+        Ok(reads)
+    }
+
+    /// A connection to read on now, on this thread, or `None` where reads go through
+    /// the pool. It goes back to the set when dropped.
+    pub fn connection(&self) -> sqlx::Result<Option<ReadConn>> {
+        let Some(idle) = &self.0 else {
+            return Ok(None);
+        };
+        let kept = idle
+            .connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match kept {
+            Some(conn) => conn,
+            None => open(&idle.path)?,
+        };
+        Ok(Some(ReadConn {
+            conn: Some(Conn::direct(conn)),
+            idle: idle.clone(),
+        }))
+    }
+}
+
+fn open(path: &Path) -> sqlx::Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(database_error)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(database_error)?;
+    Ok(conn)
+}
+
+/// A connection of [`Reads`], lent until dropped.
+pub struct ReadConn {
+    conn: Option<Conn>,
+    idle: Arc<Idle>,
+}
+
+impl Deref for ReadConn {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        self.conn.as_ref().expect("lent until dropped")
+    }
+}
+
+impl DerefMut for ReadConn {
+    fn deref_mut(&mut self) -> &mut Conn {
+        self.conn.as_mut().expect("lent until dropped")
+    }
+}
+
+impl Drop for ReadConn {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take().and_then(Conn::into_direct) {
+            self.idle
+                .connections
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(conn);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::testing::sqlite_pool;
+
+    async fn database() -> (crate::store::Db, Reads, tempfile::TempDir) {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/reads.db?mode=rwc", dir.path().display());
+        let db = sqlite_pool(&url, 2).await;
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+            .execute(&db)
+            .await
+            .expect("table");
+        let reads = Reads::sqlite(&dir.path().join("reads.db")).expect("reads");
+        (db, reads, dir)
+    }
+
+    async fn names(reads: &Reads) -> Vec<String> {
+        let mut conn = reads.connection().expect("open").expect("on SQLite");
+        sqlx::query_scalar("SELECT name FROM t ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await
+            .expect("read")
+    }
+
+    #[tokio::test]
+    async fn a_read_sees_every_commit_made_before_it() {
+        let (db, reads, _dir) = database().await;
+        assert!(names(&reads).await.is_empty());
+        for name in ["a", "b"] {
+            sqlx::query("INSERT INTO t (name) VALUES ($1)")
+                .bind(name)
+                .execute(&db)
+                .await
+                .expect("insert");
+            // The same kept connection, which must not stay on an old snapshot.
+            assert_eq!(names(&reads).await.last().map(String::as_str), Some(name));
+        }
+        sqlx::query("DELETE FROM t")
+            .execute(&db)
+            .await
+            .expect("delete");
+        assert!(names(&reads).await.is_empty(), "a deletion is seen at once");
+    }
+
+    #[tokio::test]
+    async fn connections_are_kept_and_opened_as_needed() {
+        let (_db, reads, _dir) = database().await;
+        let first = reads.connection().expect("open").expect("on SQLite");
+        let second = reads.connection().expect("open").expect("on SQLite");
+        drop((first, second));
+        let kept = |reads: &Reads| {
+            reads
+                .0
+                .as_ref()
+                .map(|i| i.connections.lock().unwrap().len())
+        };
+        assert_eq!(kept(&reads), Some(2), "both were given back");
+        let _third = reads.connection().expect("open");
+        assert_eq!(kept(&reads), Some(1), "a kept one was lent again");
+    }
+
+    #[tokio::test]
+    async fn they_cannot_write() {
+        let (_db, reads, _dir) = database().await;
+        let mut conn = reads.connection().expect("open").expect("on SQLite");
+        let refused = sqlx::query("INSERT INTO t (name) VALUES ('x')")
+            .execute(&mut *conn)
+            .await
+            .expect_err("a read-only connection");
+        assert!(refused.to_string().contains("readonly"), "{refused}");
+    }
+
+    #[test]
+    fn pooled_reads_lend_nothing() {
+        assert!(Reads::pooled()
+            .connection()
+            .expect("nothing to open")
+            .is_none());
+    }
+}
