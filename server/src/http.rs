@@ -81,7 +81,7 @@ pub fn router(state: AppState, options: Options) -> Router {
             axum::routing::post(crate::codes_download::download),
         )
         .leptos_routes_with_context(&state, routes, leptos::nonce::provide_nonce, {
-            let options = state.leptos_options.clone();
+            let options = (*state.leptos_options).clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
