@@ -15,7 +15,7 @@
 //! where they are issued ([`super::tx`]), so a batch costs SQLite's work and one `fsync`,
 //! not a thread hand-off per statement. Nor does it checkpoint: SQLite's automatic
 //! checkpoint would run on the committing thread, copying the log into the database file
-//! and flushing it, and under load every twentieth batch stalled 11–13 ms behind one.
+//! and flushing it, and under load one batch in eighteen stalled 11–13 ms behind one.
 //! A thread of its own checkpoints instead, beside the writer.
 //!
 //! On PostgreSQL each piece gets a transaction of its own: concurrent commits there
