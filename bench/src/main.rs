@@ -68,6 +68,9 @@ async fn main() -> anyhow::Result<()> {
     if args.code_step_only {
         let run = bench.code_step_alone().await?;
         println!("{}", report::code_step_line(&run));
+        if let Some(why) = &run.first_error {
+            println!("first error: {why}");
+        }
         if let Some(short) = run.cut_short("the code step") {
             anyhow::bail!("{short}");
         }
