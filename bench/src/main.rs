@@ -68,9 +68,7 @@ async fn main() -> anyhow::Result<()> {
     if args.code_step_only {
         let run = bench.code_step_alone().await?;
         println!("{}", report::code_step_line(&run));
-        if let Some(why) = &run.first_error {
-            println!("first error: {why}");
-        }
+        report::print_first_error(&run);
         if let Some(short) = run.cut_short("the code step") {
             anyhow::bail!("{short}");
         }

@@ -29,6 +29,13 @@ fn cpu(run: &Run) -> String {
     )
 }
 
+/// The first request a run saw fail, if any, so a run with errors says what they were.
+pub fn print_first_error(run: &Run) {
+    if let Some(why) = &run.first_error {
+        println!("first error at concurrency {}: {why}", run.concurrency);
+    }
+}
+
 /// The code step's row of the table.
 pub fn code_step_line(code: &Run) -> String {
     format!(
@@ -131,9 +138,7 @@ pub fn print(results: &Results, backend: &str, cores: usize) {
             .iter()
             .chain([code, &results.sign_in_page, &results.settings_page, flood])
     {
-        if let Some(why) = &run.first_error {
-            println!("first error at concurrency {}: {why}", run.concurrency);
-        }
+        print_first_error(run);
     }
 
     let line = json!({

@@ -99,10 +99,16 @@ impl Bench {
         self.duration.mul_f64(1.0 / 3.0)
     }
 
+    /// Accounts for the code step: two pending sessions each (two unused time steps), enough
+    /// for CODE_STEP_CAPACITY over the window.
+    fn code_step_users(&self) -> usize {
+        (CODE_STEP_CAPACITY * self.code_step_window().as_secs_f64() / 2.0).ceil() as usize
+    }
+
     /// The code step and nothing else, on accounts seeded for it.
     pub async fn code_step_alone(self) -> anyhow::Result<Run> {
-        let users = (CODE_STEP_CAPACITY * self.code_step_window().as_secs_f64() / 2.0).ceil();
-        let code_users = fixtures::seed_users(&self.services, "code", users as usize).await?;
+        let code_users =
+            fixtures::seed_users(&self.services, "code", self.code_step_users()).await?;
         let start_step = fixtures::now() / totp::STEP_SECS - 2;
         self.code_step(code_users, start_step).await
     }
@@ -110,9 +116,7 @@ impl Bench {
     pub async fn run_all(self) -> anyhow::Result<Results> {
         let t = Instant::now();
         let sign_in_users = fixtures::seed_users(&self.services, "signin", SIGN_IN_USERS).await?;
-        // Two pending sessions per account (two unused time steps each).
-        let code_step_users =
-            (CODE_STEP_CAPACITY * self.code_step_window().as_secs_f64() / 2.0).ceil() as usize;
+        let code_step_users = self.code_step_users();
         let code_users = fixtures::seed_users(&self.services, "code", code_step_users).await?;
         eprintln!(
             "bench: seeded {} accounts with 2FA in {:.1} s",
