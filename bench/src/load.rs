@@ -127,3 +127,34 @@ where
     run.latencies.sort_by(f64::total_cmp);
     run
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Run;
+
+    fn run(seconds: f64, exhausted: bool) -> Run {
+        Run {
+            concurrency: 64,
+            seconds,
+            requested: 10.0,
+            exhausted,
+            ..Run::default()
+        }
+    }
+
+    #[test]
+    fn a_run_that_lasts_its_window_stands() {
+        assert_eq!(run(10.0, false).cut_short("the code step"), None);
+    }
+
+    #[test]
+    fn a_run_that_ran_out_of_work_is_refused_even_if_it_lasted() {
+        let why = run(10.0, true).cut_short("the code step").expect("refused");
+        assert!(why.contains("ran out of work"), "{why}");
+    }
+
+    #[test]
+    fn a_run_shorter_than_its_window_is_refused() {
+        assert!(run(7.7, false).cut_short("the code step").is_some());
+    }
+}
