@@ -100,7 +100,7 @@ pub async fn services(database_url: &str, master: &[u8; 32]) -> anyhow::Result<S
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     Ok(Services {
         commits: app::store::group_commit::GroupCommit::separate(db.clone()),
-        reads: app::store::reads::Reads::pooled(),
+        reads: app::store::reads::Reads::pooled(db.clone()),
         db,
         keys: ServerKeys::derive(master),
         hasher: PasswordHasher::new(cores).map_err(|e| anyhow::anyhow!("{e}"))?,

@@ -30,8 +30,12 @@ struct Args {
     seconds: u64,
     /// Measure the code step alone (its window is a third of `--seconds`): for comparing
     /// builds of the write path run after run.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sign_ins_only")]
     code_step_only: bool,
+    /// Measure the argon2 bound and sign-ins at concurrency 16 and 64 alone: for
+    /// comparing builds of the sign-in path run after run.
+    #[arg(long)]
+    sign_ins_only: bool,
 }
 
 #[tokio::main]
@@ -70,6 +74,21 @@ async fn main() -> anyhow::Result<()> {
         println!("{}", report::code_step_line(&run));
         report::print_first_error(&run);
         if let Some(short) = run.cut_short("the code step") {
+            anyhow::bail!("{short}");
+        }
+        return Ok(());
+    }
+    if args.sign_ins_only {
+        let (bound, runs) = bench.sign_ins_alone().await?;
+        println!("argon2id bound: {bound:.1} hashes/s");
+        for run in &runs {
+            println!("{}", report::sign_in_line(run, bound));
+            report::print_first_error(run);
+        }
+        if let Some(short) = runs
+            .iter()
+            .find_map(|run| run.cut_short("full 2FA sign-ins"))
+        {
             anyhow::bail!("{short}");
         }
         return Ok(());

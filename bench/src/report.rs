@@ -51,6 +51,22 @@ pub fn code_step_line(code: &Run) -> String {
     )
 }
 
+/// A table row for full sign-ins at one concurrency, against the argon2 `bound`.
+pub fn sign_in_line(run: &Run, bound: f64) -> String {
+    format!(
+        "| full 2FA sign-ins, concurrency {} | {:.1}/s = **{:.2}** × bound · p50 {:.0} ms · p95 {:.0} ms · p99 {:.0} ms · {} turned away busy · {} errors | {} |",
+        run.concurrency,
+        run.per_second(),
+        run.per_second() / bound,
+        run.percentile(50.0),
+        run.percentile(95.0),
+        run.percentile(99.0),
+        run.shed,
+        run.errors,
+        cpu(run)
+    )
+}
+
 pub fn print(results: &Results, backend: &str, cores: usize) {
     let bound = results.argon2_per_second;
     println!();
@@ -65,18 +81,7 @@ pub fn print(results: &Results, backend: &str, cores: usize) {
     println!("|---|---|---|");
     println!("| argon2id bound (m=19 MiB, t=2, p=1, {cores} threads) | {bound:.1} hashes/s | |");
     for run in &results.sign_ins {
-        println!(
-            "| full 2FA sign-ins, concurrency {} | {:.1}/s = **{:.2}** × bound · p50 {:.0} ms · p95 {:.0} ms · p99 {:.0} ms · {} turned away busy · {} errors | {} |",
-            run.concurrency,
-            run.per_second(),
-            run.per_second() / bound,
-            run.percentile(50.0),
-            run.percentile(95.0),
-            run.percentile(99.0),
-            run.shed,
-            run.errors,
-            cpu(run)
-        );
+        println!("{}", sign_in_line(run, bound));
     }
     let code = &results.code_step;
     println!("{}", code_step_line(code));

@@ -126,19 +126,9 @@ impl Bench {
         fixtures::settle(&self.services).await?;
         let start_step = fixtures::now() / totp::STEP_SECS - 2;
         let sign_in_codes = Arc::new(Codes::new(Arc::new(sign_in_users), start_step));
-
-        eprintln!("bench: argon2 bound…");
-        let argon2_per_second = self.argon2_bound(self.duration.mul_f64(2.0 / 3.0)).await?;
-
-        let mut sign_ins = Vec::new();
-        for (concurrency, duration) in [
-            (1, self.duration.mul_f64(2.0 / 3.0)),
-            (16, self.duration),
-            (64, self.duration),
-        ] {
-            eprintln!("bench: full two-factor sign-ins at concurrency {concurrency}…");
-            sign_ins.push(self.sign_ins(&sign_in_codes, concurrency, duration).await);
-        }
+        let (argon2_per_second, sign_ins) = self
+            .bound_and_sign_ins(&sign_in_codes, &[1, 16, 64])
+            .await?;
 
         eprintln!("bench: code step…");
         let code_step = self.code_step(code_users, start_step).await?;
@@ -169,6 +159,38 @@ impl Bench {
             flood_peak_rss_kib,
             server_log_tail: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
         })
+    }
+
+    /// The argon2 bound and full sign-ins at the concurrencies the budget names, and
+    /// nothing else: for comparing builds of the sign-in path run after run.
+    pub async fn sign_ins_alone(self) -> anyhow::Result<(f64, Vec<Run>)> {
+        let users = fixtures::seed_users(&self.services, "signin", SIGN_IN_USERS).await?;
+        fixtures::settle(&self.services).await?;
+        let start_step = fixtures::now() / totp::STEP_SECS - 2;
+        let codes = Arc::new(Codes::new(Arc::new(users), start_step));
+        self.bound_and_sign_ins(&codes, &[16, 64]).await
+    }
+
+    /// The argon2 bound, then full sign-ins at each concurrency (1 for two thirds of the
+    /// window, the others for all of it).
+    async fn bound_and_sign_ins(
+        &self,
+        codes: &Arc<Codes>,
+        concurrencies: &[usize],
+    ) -> anyhow::Result<(f64, Vec<Run>)> {
+        eprintln!("bench: argon2 bound…");
+        let bound = self.argon2_bound(self.duration.mul_f64(2.0 / 3.0)).await?;
+        let mut runs = Vec::new();
+        for &concurrency in concurrencies {
+            let duration = if concurrency == 1 {
+                self.duration.mul_f64(2.0 / 3.0)
+            } else {
+                self.duration
+            };
+            eprintln!("bench: full two-factor sign-ins at concurrency {concurrency}…");
+            runs.push(self.sign_ins(codes, concurrency, duration).await);
+        }
+        Ok((bound, runs))
     }
 
     /// Argon2id hashes with the server's parameters on every core at once: the ceiling

@@ -51,7 +51,10 @@ pub async fn connect(url: &str) -> anyhow::Result<(Db, GroupCommit, Reads, Backe
                 Reads::sqlite(path).context("opening the SQLite readers")?,
             )
         }
-        Backend::Postgres => (GroupCommit::separate(pool.clone()), Reads::pooled()),
+        Backend::Postgres => (
+            GroupCommit::separate(pool.clone()),
+            Reads::pooled(pool.clone()),
+        ),
     };
     Ok((pool, commits, reads, backend))
 }

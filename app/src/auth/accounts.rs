@@ -1,12 +1,16 @@
 //! Creating accounts and checking passwords.
 
+use futures::future::BoxFuture;
+
 use super::{
     audit::{self, EventKind},
     email::Email,
     error::AuthError,
     password::Password,
     sessions::Session,
-    social, throttle, two_factor, verification, ClientInfo, Services,
+    social,
+    throttle::{self, Reservation},
+    two_factor, verification, ClientInfo, Services,
 };
 use crate::store::Tx;
 use crate::store::{self, users::UserRow};
@@ -63,33 +67,22 @@ pub async fn authenticate(
     let email = Email::parse(email)?;
     let password = Password::for_sign_in(password)?;
     let hashing = services.hasher.admit()?;
-    let address = throttle::reserve(
-        services,
-        throttle::address_key("ip", &client.ip),
-        throttle::PASSWORD_PER_IP,
-    )
-    .await?;
-    let account = match throttle::reserve(
-        services,
-        throttle::password_key(email.as_str()),
-        throttle::PASSWORD_PER_ACCOUNT,
-    )
-    .await
-    {
-        Ok(account) => account,
-        Err(err) => {
-            // Not checked, so not a failure of this address.
-            throttle::release(services, address).await?;
-            return Err(err);
-        }
-    };
+    let (address, account) = reserve_password_attempt(services, &email, client).await?;
 
-    let user = store::users::find_by_email(&services.db, email.as_str()).await?;
+    let user =
+        store::users::find_by_email(&mut *services.reads.connection()?, email.as_str()).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
     let matches = hashing.verify(&password, stored).await?;
     if let (true, Some(user)) = (matches, &user) {
-        throttle::succeeded_in(&services.db, account).await?;
-        throttle::release(services, address).await?;
+        services
+            .commits
+            .run(move |tx: &mut Tx| -> BoxFuture<'_, _> {
+                Box::pin(async move {
+                    throttle::succeeded_in(&mut **tx, account).await?;
+                    throttle::release_in(&mut **tx, address).await
+                })
+            })
+            .await?;
         return Ok(user.clone());
     }
     // Both counts already stand. A real account's events commit here; an unknown email
@@ -111,6 +104,34 @@ pub async fn authenticate(
     }
     tx.commit().await?;
     Err(AuthError::InvalidCredentials)
+}
+
+/// Counts a password attempt against the client's address and against the account, in
+/// one commit: when either is locked, neither is counted and the attempt is refused.
+async fn reserve_password_attempt(
+    services: &Services,
+    email: &Email,
+    client: &ClientInfo,
+) -> Result<(Reservation, Reservation), AuthError> {
+    let (address, account) = (
+        throttle::address_key("ip", &client.ip),
+        throttle::password_key(email.as_str()),
+    );
+    let now = services.clock.now();
+    services
+        .commits
+        .run(move |tx: &mut Tx| -> BoxFuture<'_, _> {
+            Box::pin(async move {
+                let address =
+                    throttle::reserve_at(&mut **tx, address, throttle::PASSWORD_PER_IP, now)
+                        .await?;
+                let account =
+                    throttle::reserve_at(&mut **tx, account, throttle::PASSWORD_PER_ACCOUNT, now)
+                        .await?;
+                Ok((address, account))
+            })
+        })
+        .await
 }
 
 /// Checks the password of a signed-in account before a change in Settings. It counts
@@ -287,7 +308,7 @@ async fn log_wrong_password(
 }
 
 pub async fn by_id(services: &Services, user_id: i64) -> Result<UserRow, AuthError> {
-    store::users::find_by_id(&services.db, user_id)
+    store::users::find_by_id(&mut *services.reads.connection()?, user_id)
         .await?
         .ok_or(AuthError::NotSignedIn)
 }

@@ -82,7 +82,7 @@ pub async fn confirm(
     else {
         return Err(AuthError::LinkExpired);
     };
-    let Some(user) = store::users::find_by_id_in(&mut *tx, user_id).await? else {
+    let Some(user) = store::users::find_by_id(&mut *tx, user_id).await? else {
         return Err(AuthError::LinkExpired);
     };
     match store::users::change_email(&mut *tx, user_id, &new_email, services.clock.now()).await {

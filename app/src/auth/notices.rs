@@ -21,7 +21,7 @@ pub async fn notify_in(
     notice: &Notice,
     client: &ClientInfo,
 ) -> Result<(), AuthError> {
-    let Some(user) = store::users::find_by_id_in(&mut **tx, user_id).await? else {
+    let Some(user) = store::users::find_by_id(&mut **tx, user_id).await? else {
         return Ok(());
     };
     if user.email_verified_at.is_none() {

@@ -6,6 +6,7 @@
 
 use crate::store::Tx;
 use data_encoding::BASE64URL_NOPAD;
+use futures::future::BoxFuture;
 use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
@@ -133,7 +134,8 @@ fn hash_token(key: &[u8; 32], token: &SessionToken) -> Vec<u8> {
 }
 
 /// Issues a new session and its token. Every change of stage goes through here or
-/// [`promote`], so a token never outlives the stage it was issued for.
+/// [`promote`], so a token never outlives the stage it was issued for. The new session
+/// commits with the writes of concurrent requests ([`crate::store::group_commit`]).
 pub async fn start(
     services: &Services,
     user_id: i64,
@@ -142,21 +144,29 @@ pub async fn start(
     first_factor: &str,
 ) -> Result<SessionToken, AuthError> {
     let token = SessionToken::generate();
+    let token_hash = hash_token(&services.keys.hashing, &token);
     let now = services.clock.now();
-    table::insert(
-        &services.db,
-        NewSession {
-            token_hash: &hash_token(&services.keys.hashing, &token),
-            user_id,
-            stage: stage.as_str(),
-            now,
-            expires_at: now + stage.ttl(services),
-            user_agent: &client.user_agent,
-            ip: &client.ip,
-            first_factor,
-        },
-    )
-    .await?;
+    let expires_at = now + stage.ttl(services);
+    let (user_agent, ip) = (client.user_agent.clone(), client.ip.clone());
+    let first_factor = first_factor.to_owned();
+    services
+        .commits
+        .run(move |tx: &mut Tx| -> BoxFuture<'_, sqlx::Result<i64>> {
+            Box::pin(async move {
+                let new = NewSession {
+                    token_hash: &token_hash,
+                    user_id,
+                    stage: stage.as_str(),
+                    now,
+                    expires_at,
+                    user_agent: &user_agent,
+                    ip: &ip,
+                    first_factor: &first_factor,
+                };
+                table::insert(&mut **tx, new).await
+            })
+        })
+        .await?;
     Ok(token)
 }
 
@@ -168,10 +178,7 @@ pub async fn resolve(
 ) -> Result<Option<Session>, AuthError> {
     let now = services.clock.now();
     let hash = hash_token(&services.keys.hashing, token);
-    let found = match services.reads.connection()? {
-        Some(mut conn) => table::find_active(&mut *conn, &hash, now).await?,
-        None => table::find_active(&services.db, &hash, now).await?,
-    };
+    let found = table::find_active(&mut *services.reads.connection()?, &hash, now).await?;
     let Some(row) = found else {
         return Ok(None);
     };

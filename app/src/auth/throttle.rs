@@ -6,8 +6,13 @@
 //! run doubles the lock, up to `max_lock_secs`. Failures decay a while after the last
 //! one, and the lock history after a quiet week.
 
+use futures::future::BoxFuture;
+
 use super::{error::AuthError, Services};
-use crate::store::throttle::{self as table, Limits, ThrottleRow};
+use crate::store::{
+    throttle::{self as table, Limits, ThrottleRow},
+    Tx,
+};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
@@ -158,14 +163,20 @@ pub async fn stands(
 }
 
 /// Counts an attempt before it is checked, or refuses it with the time left while the
-/// key is locked; a refused attempt is never checked.
+/// key is locked; a refused attempt is never checked. It commits with the writes of
+/// concurrent requests ([`crate::store::group_commit`]), and before the check begins.
 pub async fn reserve(
     services: &Services,
     key: String,
     policy: Policy,
 ) -> Result<Reservation, AuthError> {
-    let mut conn = services.db.acquire().await?;
-    reserve_in(&mut *conn, services, key, policy).await
+    let now = services.clock.now();
+    services
+        .commits
+        .run(move |tx: &mut Tx| -> BoxFuture<'_, _> {
+            Box::pin(async move { reserve_at(&mut **tx, key, policy, now).await })
+        })
+        .await
 }
 
 /// [`reserve`] inside the caller's transaction: the counter's row stays locked until it
@@ -181,7 +192,19 @@ pub async fn reserve_in<C>(
 where
     for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    let now = services.clock.now();
+    reserve_at(conn, key, policy, services.clock.now()).await
+}
+
+/// [`reserve_in`] at the time `now`.
+pub async fn reserve_at<C>(
+    conn: &mut C,
+    key: String,
+    policy: Policy,
+    now: i64,
+) -> Result<Reservation, AuthError>
+where
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     match table::reserve(&mut *conn, &key, policy.limits(), now).await? {
         Some(row) => Ok(Reservation {
             key,
@@ -201,7 +224,7 @@ where
 /// Seconds until a key may try again, if it is locked now.
 pub async fn locked_for(services: &Services, key: &str) -> Result<Option<u64>, AuthError> {
     let now = services.clock.now();
-    let until = table::locked_until(&services.db, key).await?;
+    let until = table::locked_until(&mut *services.reads.connection()?, key).await?;
     Ok(until
         .filter(|until| *until > now)
         .map(|until| (until - now) as u64))
@@ -223,10 +246,23 @@ pub async fn succeeded_in<'c>(
 
 /// A success on a key many people share (an address): only this attempt is given back.
 pub async fn release(services: &Services, reservation: Reservation) -> Result<(), AuthError> {
+    services
+        .commits
+        .run(move |tx: &mut Tx| -> BoxFuture<'_, _> {
+            Box::pin(release_in(&mut **tx, reservation))
+        })
+        .await
+}
+
+/// [`release`] inside the caller's transaction.
+pub async fn release_in<'c>(
+    ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    reservation: Reservation,
+) -> Result<(), AuthError> {
     let Reservation {
         key, policy, row, ..
     } = reservation;
-    table::give_back(&services.db, &key, row, policy.max_failures, false).await?;
+    table::give_back(ex, &key, row, policy.max_failures, false).await?;
     Ok(())
 }
 

@@ -118,7 +118,7 @@ pub async fn status(services: &Services, user_id: i64) -> Result<Status, AuthErr
 
 /// True when the account has a second factor: an authenticator app or a passkey.
 pub async fn is_enabled(services: &Services, user_id: i64) -> Result<bool, AuthError> {
-    Ok(store::users::has_second_factor(&services.db, user_id).await?)
+    Ok(store::users::has_second_factor(&mut *services.reads.connection()?, user_id).await?)
 }
 
 async fn has_app(services: &Services, user_id: i64) -> Result<bool, AuthError> {

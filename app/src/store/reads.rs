@@ -16,7 +16,10 @@ use std::{
 
 use rusqlite::OpenFlags;
 
-use super::tx::{database_error, Conn};
+use super::{
+    tx::{database_error, Conn},
+    Db,
+};
 
 /// How long a read waits for a lock. Only SQLite's own recovery of the log takes one
 /// that stops readers; a read should fail rather than hold a worker thread for long.
@@ -24,7 +27,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// Where the reads of [`Reads::connection`] run.
 #[derive(Clone)]
-pub struct Reads(Option<Arc<Idle>>);
+pub struct Reads(Source);
+
+#[derive(Clone)]
+enum Source {
+    Pool(Db),
+    Sqlite(Arc<Idle>),
+}
 
 /// Read-only connections to one SQLite file, opened as threads need them and kept.
 struct Idle {
@@ -34,13 +43,13 @@ struct Idle {
 
 impl Reads {
     /// Reads through the pool.
-    pub fn pooled() -> Self {
-        Reads(None)
+    pub fn pooled(db: Db) -> Self {
+        Reads(Source::Pool(db))
     }
 
     /// Reads on the calling thread from the SQLite file at `path`, which must exist.
     pub fn sqlite(path: &Path) -> sqlx::Result<Self> {
-        let reads = Reads(Some(Arc::new(Idle {
+        let reads = Reads(Source::Sqlite(Arc::new(Idle {
             path: path.to_owned(),
             connections: Mutex::new(Vec::new()),
         })));
@@ -49,11 +58,17 @@ impl Reads {
         Ok(reads)
     }
 
-    /// A connection to read on now, on this thread, or `None` where reads go through
-    /// the pool. It goes back to the set when dropped.
-    pub fn connection(&self) -> sqlx::Result<Option<ReadConn>> {
-        let Some(idle) = &self.0 else {
-            return Ok(None);
+    /// A connection to read on: on SQLite one of this thread's, given back to the set
+    /// when dropped; on PostgreSQL the pool.
+    pub fn connection(&self) -> sqlx::Result<ReadConn> {
+        let idle = match &self.0 {
+            Source::Pool(db) => {
+                return Ok(ReadConn {
+                    conn: Some(Conn::pool(db.clone())),
+                    idle: None,
+                })
+            }
+            Source::Sqlite(idle) => idle,
         };
         let kept = idle
             .connections
@@ -64,10 +79,10 @@ impl Reads {
             Some(conn) => conn,
             None => open(&idle.path)?,
         };
-        Ok(Some(ReadConn {
+        Ok(ReadConn {
             conn: Some(Conn::direct(conn)),
-            idle: idle.clone(),
-        }))
+            idle: Some(idle.clone()),
+        })
     }
 }
 
@@ -84,7 +99,8 @@ fn open(path: &Path) -> sqlx::Result<rusqlite::Connection> {
 /// A connection of [`Reads`], lent until dropped.
 pub struct ReadConn {
     conn: Option<Conn>,
-    idle: Arc<Idle>,
+    /// Where a SQLite connection goes back to.
+    idle: Option<Arc<Idle>>,
 }
 
 impl Deref for ReadConn {
@@ -103,9 +119,9 @@ impl DerefMut for ReadConn {
 
 impl Drop for ReadConn {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take().and_then(Conn::into_direct) {
-            self.idle
-                .connections
+        let conn = self.conn.take().and_then(Conn::into_direct);
+        if let (Some(conn), Some(idle)) = (conn, &self.idle) {
+            idle.connections
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(conn);
@@ -132,7 +148,7 @@ mod tests {
     }
 
     async fn names(reads: &Reads) -> Vec<String> {
-        let mut conn = reads.connection().expect("open").expect("on SQLite");
+        let mut conn = reads.connection().expect("open");
         sqlx::query_scalar("SELECT name FROM t ORDER BY id")
             .fetch_all(&mut *conn)
             .await
@@ -162,14 +178,12 @@ mod tests {
     #[tokio::test]
     async fn connections_are_kept_and_opened_as_needed() {
         let (_db, reads, _dir) = database().await;
-        let first = reads.connection().expect("open").expect("on SQLite");
-        let second = reads.connection().expect("open").expect("on SQLite");
+        let first = reads.connection().expect("open");
+        let second = reads.connection().expect("open");
         drop((first, second));
-        let kept = |reads: &Reads| {
-            reads
-                .0
-                .as_ref()
-                .map(|i| i.connections.lock().unwrap().len())
+        let kept = |reads: &Reads| match &reads.0 {
+            Source::Sqlite(idle) => Some(idle.connections.lock().unwrap().len()),
+            Source::Pool(_) => None,
         };
         assert_eq!(kept(&reads), Some(2), "both were given back");
         let _third = reads.connection().expect("open");
@@ -179,7 +193,7 @@ mod tests {
     #[tokio::test]
     async fn they_cannot_write() {
         let (_db, reads, _dir) = database().await;
-        let mut conn = reads.connection().expect("open").expect("on SQLite");
+        let mut conn = reads.connection().expect("open");
         let refused = sqlx::query("INSERT INTO t (name) VALUES ('x')")
             .execute(&mut *conn)
             .await
@@ -187,11 +201,13 @@ mod tests {
         assert!(refused.to_string().contains("readonly"), "{refused}");
     }
 
-    #[test]
-    fn pooled_reads_lend_nothing() {
-        assert!(Reads::pooled()
-            .connection()
-            .expect("nothing to open")
-            .is_none());
+    #[tokio::test]
+    async fn pooled_reads_go_through_the_pool() {
+        let (db, _reads, _dir) = database().await;
+        sqlx::query("INSERT INTO t (name) VALUES ('a')")
+            .execute(&db)
+            .await
+            .expect("insert");
+        assert_eq!(names(&Reads::pooled(db)).await, ["a"]);
     }
 }

@@ -55,7 +55,10 @@ static LIST_FOR_USER: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-pub async fn insert(db: &Db, new: NewSession<'_>) -> sqlx::Result<i64> {
+pub async fn insert<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    new: NewSession<'_>,
+) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO sessions (token_hash, user_id, stage, created_at, last_seen_at, expires_at, \
          user_agent, ip, first_factor) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8) RETURNING id",
@@ -68,7 +71,7 @@ pub async fn insert(db: &Db, new: NewSession<'_>) -> sqlx::Result<i64> {
     .bind(new.user_agent)
     .bind(new.ip)
     .bind(new.first_factor)
-    .fetch_one(db)
+    .fetch_one(ex)
     .await
 }
 

@@ -42,6 +42,9 @@ enum Inner {
     /// A connection of this thread's: the group-commit writer's, on which the writer
     /// itself begins and commits each batch's transaction, or a reader's.
     Direct(rusqlite::Connection),
+    /// No transaction: reads from the pool, where a connection of one's own gains
+    /// nothing (PostgreSQL; see [`super::reads`]).
+    Pool(Db),
 }
 
 impl Tx {
@@ -55,7 +58,7 @@ impl Tx {
     pub async fn commit(self) -> sqlx::Result<()> {
         match self.0 .0 {
             Inner::Pooled(tx) => tx.commit().await,
-            Inner::Direct(_) => Err(sqlx::Error::Protocol(
+            Inner::Direct(_) | Inner::Pool(_) => Err(sqlx::Error::Protocol(
                 "a piece of a group commit cannot commit the batch".into(),
             )),
         }
@@ -73,11 +76,16 @@ impl Conn {
         Conn(Inner::Direct(conn))
     }
 
+    /// Statements on whichever of `db`'s connections is free, each on its own.
+    pub(super) fn pool(db: Db) -> Conn {
+        Conn(Inner::Pool(db))
+    }
+
     /// The connection of [`Conn::direct`] back.
     pub(super) fn into_direct(self) -> Option<rusqlite::Connection> {
         match self.0 {
             Inner::Direct(conn) => Some(conn),
-            Inner::Pooled(_) => None,
+            Inner::Pooled(_) | Inner::Pool(_) => None,
         }
     }
 }
@@ -101,6 +109,7 @@ impl fmt::Debug for Conn {
         f.write_str(match self.0 {
             Inner::Pooled(_) => "Conn::Pooled",
             Inner::Direct(_) => "Conn::Direct",
+            Inner::Pool(_) => "Conn::Pool",
         })
     }
 }
@@ -118,6 +127,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
     {
         match &mut self.0 {
             Inner::Pooled(tx) => (&mut **tx).fetch_many(query),
+            Inner::Pool(db) => (&*db).fetch_many(query),
             Inner::Direct(conn) => {
                 let steps: Vec<_> = match run(conn, query, usize::MAX) {
                     Ok((rows, done)) => rows
@@ -139,6 +149,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
     {
         match &mut self.0 {
             Inner::Pooled(tx) => (&mut **tx).fetch_optional(query),
+            Inner::Pool(db) => (&*db).fetch_optional(query),
             Inner::Direct(conn) => {
                 let row = run(conn, query, 1).map(|(rows, _)| rows.into_iter().next());
                 futures::future::ready(row).boxed()
@@ -156,6 +167,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
     {
         match &mut self.0 {
             Inner::Pooled(tx) => (&mut **tx).prepare_with(sql, parameters),
+            Inner::Pool(db) => (&*db).prepare_with(sql, parameters),
             Inner::Direct(_) => futures::future::ready(Err(unsupported("prepare"))).boxed(),
         }
     }
@@ -166,6 +178,7 @@ impl<'c> Executor<'c> for &'c mut Conn {
     {
         match &mut self.0 {
             Inner::Pooled(tx) => (&mut **tx).describe(sql),
+            Inner::Pool(db) => (&*db).describe(sql),
             Inner::Direct(_) => futures::future::ready(Err(unsupported("describe"))).boxed(),
         }
     }

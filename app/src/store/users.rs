@@ -64,28 +64,23 @@ pub async fn set_password_hash<'c>(
         .map(drop)
 }
 
-pub async fn find_by_email(db: &Db, email: &str) -> sqlx::Result<Option<UserRow>> {
+pub async fn find_by_email<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    email: &str,
+) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(BY_EMAIL.as_str())
         .bind(email)
-        .fetch_optional(db)
+        .fetch_optional(ex)
         .await
 }
 
-/// [`find_by_id`] inside a transaction.
-pub async fn find_by_id_in<'c>(
+pub async fn find_by_id<'c>(
     ex: impl Executor<'c, Database = Any>,
     id: i64,
 ) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(BY_ID.as_str())
         .bind(id)
         .fetch_optional(ex)
-        .await
-}
-
-pub async fn find_by_id(db: &Db, id: i64) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(BY_ID.as_str())
-        .bind(id)
-        .fetch_optional(db)
         .await
 }
 
