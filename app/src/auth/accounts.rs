@@ -358,4 +358,68 @@ mod tests {
             assert_eq!(failures, 1, "{key}");
         }
     }
+
+    async fn failures(services: &Services, key: &str) -> Option<i64> {
+        sqlx::query_scalar("SELECT failures FROM throttle WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&services.db)
+            .await
+            .unwrap()
+    }
+
+    async fn wrong_passwords_at_once(
+        services: &Services,
+        emails: &[String],
+        client: &ClientInfo,
+    ) -> Vec<Result<UserRow, AuthError>> {
+        futures::future::join_all(
+            emails
+                .iter()
+                .map(|email| authenticate(services, email, "wrong-Password-2026".into(), client)),
+        )
+        .await
+    }
+
+    /// An attempt refused because one of its two counters is locked was not made, so the
+    /// other counter does not count it: a locked account cannot be used to lock out the
+    /// address, nor a locked address to lock out the account.
+    #[tokio::test]
+    async fn an_attempt_refused_by_one_lock_counts_against_neither_key() {
+        let (services, _clock, _dir) = testing::services().await;
+        let ada = vec!["ada@example.com".to_owned(); 10];
+        let (office, cafe) = (
+            testing::client("203.0.113.9"),
+            testing::client("198.51.100.7"),
+        );
+        for answer in wrong_passwords_at_once(&services, &ada, &office).await {
+            assert!(matches!(answer, Err(AuthError::InvalidCredentials)));
+        }
+        let answers = wrong_passwords_at_once(&services, &vec![ada[0].clone(); 12], &cafe).await;
+        assert!(
+            answers
+                .iter()
+                .all(|a| matches!(a, Err(AuthError::Throttled { .. }))),
+            "{answers:?}"
+        );
+        assert_eq!(
+            failures(&services, &throttle::address_key("ip", &cafe.ip)).await,
+            None
+        );
+
+        // The office's address has ten failures; twenty more accounts lock it.
+        let others: Vec<String> = (0..20).map(|n| format!("user{n}@example.com")).collect();
+        wrong_passwords_at_once(&services, &others, &office).await;
+        let bob = vec!["bob@example.com".to_owned(); 8];
+        let answers = wrong_passwords_at_once(&services, &bob, &office).await;
+        assert!(
+            answers
+                .iter()
+                .all(|a| matches!(a, Err(AuthError::Throttled { .. }))),
+            "{answers:?}"
+        );
+        assert_eq!(
+            failures(&services, &throttle::password_key(&bob[0])).await,
+            None
+        );
+    }
 }
