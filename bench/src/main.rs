@@ -79,13 +79,14 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     if args.sign_ins_only {
-        let (bound, runs) = bench.sign_ins_alone().await?;
-        println!("argon2id bound: {bound:.1} hashes/s");
-        for run in &runs {
-            println!("{}", report::sign_in_line(run, bound));
+        let sign_ins = bench.sign_ins_alone().await?;
+        println!("{}", report::bounds_line(&sign_ins, cores));
+        report::print_sign_ins(&sign_ins);
+        for run in &sign_ins.runs {
             report::print_first_error(run);
         }
-        if let Some(short) = runs
+        if let Some(short) = sign_ins
+            .runs
             .iter()
             .find_map(|run| run.cut_short("full 2FA sign-ins"))
         {
@@ -97,6 +98,7 @@ async fn main() -> anyhow::Result<()> {
     report::print(&results, backend, cores);
     let short: Vec<String> = results
         .sign_ins
+        .runs
         .iter()
         .filter_map(|run| run.cut_short("full 2FA sign-ins"))
         .chain(results.code_step.cut_short("the code step"))

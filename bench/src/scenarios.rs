@@ -39,8 +39,7 @@ pub struct Bench {
 }
 
 pub struct Results {
-    pub argon2_per_second: f64,
-    pub sign_ins: Vec<Run>,
+    pub sign_ins: SignIns,
     pub code_step: Run,
     pub sign_in_page: Run,
     pub settings_page: Run,
@@ -51,9 +50,29 @@ pub struct Results {
     pub server_log_tail: String,
 }
 
+/// Full sign-ins at each concurrency, with the argon2 bound measured before the first,
+/// between each two and after the last. The machine's speed drifts (here by a fifth
+/// within minutes), so each run is held against the bounds on either side of it.
+pub struct SignIns {
+    pub bounds: Vec<f64>,
+    pub runs: Vec<Run>,
+}
+
+impl SignIns {
+    /// The bound for run `i`: the mean of the two measured around it.
+    pub fn bound(&self, i: usize) -> f64 {
+        (self.bounds[i] + self.bounds[i + 1]) / 2.0
+    }
+
+    /// Run `i`'s sign-ins per second as a share of its bound.
+    pub fn ratio(&self, i: usize) -> f64 {
+        self.runs[i].per_second() / self.bound(i)
+    }
+}
+
 impl Results {
     pub fn total_errors(&self) -> u64 {
-        self.sign_ins.iter().map(|r| r.errors).sum::<u64>()
+        self.sign_ins.runs.iter().map(|r| r.errors).sum::<u64>()
             + self.code_step.errors
             + self.sign_in_page.errors
             + self.settings_page.errors
@@ -126,7 +145,7 @@ impl Bench {
         fixtures::settle(&self.services).await?;
         let start_step = fixtures::now() / totp::STEP_SECS - 2;
         let sign_in_codes = Arc::new(Codes::new(Arc::new(sign_in_users), start_step));
-        let (argon2_per_second, sign_ins) = self
+        let sign_ins = self
             .bound_and_sign_ins(&sign_in_codes, &[1, 16, 64])
             .await?;
 
@@ -148,7 +167,6 @@ impl Bench {
         let log = std::fs::read_to_string(&self.server.log).unwrap_or_default();
         let tail: Vec<&str> = log.lines().rev().take(40).collect();
         Ok(Results {
-            argon2_per_second,
             sign_ins,
             code_step,
             sign_in_page,
@@ -163,7 +181,7 @@ impl Bench {
 
     /// The argon2 bound and full sign-ins at the concurrencies the budget names, and
     /// nothing else: for comparing builds of the sign-in path run after run.
-    pub async fn sign_ins_alone(self) -> anyhow::Result<(f64, Vec<Run>)> {
+    pub async fn sign_ins_alone(self) -> anyhow::Result<SignIns> {
         let users = fixtures::seed_users(&self.services, "signin", SIGN_IN_USERS).await?;
         fixtures::settle(&self.services).await?;
         let start_step = fixtures::now() / totp::STEP_SECS - 2;
@@ -171,26 +189,30 @@ impl Bench {
         self.bound_and_sign_ins(&codes, &[16, 64]).await
     }
 
-    /// The argon2 bound, then full sign-ins at each concurrency (1 for two thirds of the
-    /// window, the others for all of it).
+    /// Full sign-ins at each concurrency (1 for two thirds of the window, the others for
+    /// all of it), with the argon2 bound before, between and after them.
     async fn bound_and_sign_ins(
         &self,
         codes: &Arc<Codes>,
         concurrencies: &[usize],
-    ) -> anyhow::Result<(f64, Vec<Run>)> {
+    ) -> anyhow::Result<SignIns> {
+        let bound_window = self.duration.mul_f64(2.0 / 3.0);
         eprintln!("bench: argon2 bound…");
-        let bound = self.argon2_bound(self.duration.mul_f64(2.0 / 3.0)).await?;
+        let mut bounds = vec![self.argon2_bound(bound_window).await?];
         let mut runs = Vec::new();
         for &concurrency in concurrencies {
             let duration = if concurrency == 1 {
-                self.duration.mul_f64(2.0 / 3.0)
+                bound_window
             } else {
                 self.duration
             };
-            eprintln!("bench: full two-factor sign-ins at concurrency {concurrency}…");
+            eprintln!(
+                "bench: full two-factor sign-ins at concurrency {concurrency}, then the bound…"
+            );
             runs.push(self.sign_ins(codes, concurrency, duration).await);
+            bounds.push(self.argon2_bound(bound_window).await?);
         }
-        Ok((bound, runs))
+        Ok(SignIns { bounds, runs })
     }
 
     /// Argon2id hashes with the server's parameters on every core at once: the ceiling
@@ -605,5 +627,20 @@ async fn expect_ok(res: reqwest::Response, what: &str) -> Result<(), String> {
             "{what}: {status} {}",
             String::from_utf8_lossy(&body)
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SignIns;
+
+    #[test]
+    fn each_run_is_held_against_the_bounds_measured_either_side_of_it() {
+        let sign_ins = SignIns {
+            bounds: vec![80.0, 100.0, 60.0],
+            runs: Vec::new(),
+        };
+        assert_eq!(sign_ins.bound(0), 90.0);
+        assert_eq!(sign_ins.bound(1), 80.0);
     }
 }
