@@ -1,11 +1,12 @@
-//! Reads that every request makes, run on the thread that asks.
+//! Reads on the hot paths, run on the thread that asks.
 //!
-//! Every request reads its session before anything else. Through sqlx's SQLite driver that
-//! read is a hand-off to the connection's own thread and back, which costs more than
-//! SQLite's work on a row it has in memory. On SQLite such reads therefore run through
-//! `rusqlite` on the calling thread, on read-only connections kept for the purpose: a
-//! write-ahead-log reader never waits for the writer, so the thread is held for
-//! microseconds. On PostgreSQL there is nothing to gain, and reads go through the pool.
+//! Every request reads its session before anything else, and a sign-in reads the account,
+//! its second factor and its lock. Through sqlx's SQLite driver each read is a hand-off to
+//! the connection's own thread and back, which costs more than SQLite's work on a row it
+//! has in memory. On SQLite such reads therefore run through `rusqlite` on the calling
+//! thread, on read-only connections kept for the purpose: a write-ahead-log reader never
+//! waits for the writer, so the thread is held for microseconds. On PostgreSQL there is
+//! nothing to gain, and the connection lent is the pool itself.
 
 use std::{
     ops::{Deref, DerefMut},
