@@ -12,8 +12,7 @@ use super::{
     throttle::{self, Reservation},
     two_factor, verification, ClientInfo, Services,
 };
-use crate::store::Tx;
-use crate::store::{self, users::UserRow};
+use crate::store::{self, tx::Conn, users::UserRow, Tx};
 
 /// Creates an account and returns the new user's id. Each address may create only a few
 /// accounts an hour; the attempt is counted before the password is even hashed.
@@ -76,10 +75,10 @@ pub async fn authenticate(
     if let (true, Some(user)) = (matches, &user) {
         services
             .commits
-            .run(move |tx: &mut Tx| -> BoxFuture<'_, _> {
+            .run_autocommit(move |conn: &mut Conn| -> BoxFuture<'_, _> {
                 Box::pin(async move {
-                    throttle::succeeded_in(&mut **tx, account).await?;
-                    throttle::release_in(&mut **tx, address).await
+                    throttle::succeeded_in(&mut *conn, account).await?;
+                    throttle::release_in(conn, address).await
                 })
             })
             .await?;

@@ -4,7 +4,7 @@
 //! leaked table cannot be replayed as cookies. A session is either waiting for the second
 //! factor, which grants nothing but the code prompt, or full.
 
-use crate::store::Tx;
+use crate::store::{tx::Conn, Tx};
 use data_encoding::BASE64URL_NOPAD;
 use futures::future::BoxFuture;
 use hmac::{Hmac, KeyInit, Mac};
@@ -134,8 +134,9 @@ fn hash_token(key: &[u8; 32], token: &SessionToken) -> Vec<u8> {
 }
 
 /// Issues a new session and its token. Every change of stage goes through here or
-/// [`promote`], so a token never outlives the stage it was issued for. The new session
-/// commits with the writes of concurrent requests ([`crate::store::group_commit`]).
+/// [`promote`], so a token never outlives the stage it was issued for. On SQLite the new
+/// session commits together with the writes of concurrent requests
+/// ([`crate::store::group_commit`]).
 pub async fn start(
     services: &Services,
     user_id: i64,
@@ -151,7 +152,7 @@ pub async fn start(
     let first_factor = first_factor.to_owned();
     services
         .commits
-        .run(move |tx: &mut Tx| -> BoxFuture<'_, sqlx::Result<i64>> {
+        .run_autocommit(move |conn: &mut Conn| -> BoxFuture<'_, sqlx::Result<i64>> {
             Box::pin(async move {
                 let new = NewSession {
                     token_hash: &token_hash,
@@ -163,7 +164,7 @@ pub async fn start(
                     ip: &ip,
                     first_factor: &first_factor,
                 };
-                table::insert(&mut **tx, new).await
+                table::insert(conn, new).await
             })
         })
         .await?;

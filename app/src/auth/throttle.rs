@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 use super::{error::AuthError, Services};
 use crate::store::{
     throttle::{self as table, Limits, ThrottleRow},
-    Tx,
+    tx::Conn,
 };
 
 #[derive(Debug, Clone, Copy)]
@@ -163,8 +163,9 @@ pub async fn stands(
 }
 
 /// Counts an attempt before it is checked, or refuses it with the time left while the
-/// key is locked; a refused attempt is never checked. It commits with the writes of
-/// concurrent requests ([`crate::store::group_commit`]), and before the check begins.
+/// key is locked; a refused attempt is never checked. It commits before the check begins,
+/// on SQLite together with the writes of concurrent requests
+/// ([`crate::store::group_commit`]).
 pub async fn reserve(
     services: &Services,
     key: String,
@@ -173,8 +174,8 @@ pub async fn reserve(
     let now = services.clock.now();
     services
         .commits
-        .run(move |tx: &mut Tx| -> BoxFuture<'_, _> {
-            Box::pin(async move { reserve_at(&mut **tx, key, policy, now).await })
+        .run_autocommit(move |conn: &mut Conn| -> BoxFuture<'_, _> {
+            Box::pin(async move { reserve_at(conn, key, policy, now).await })
         })
         .await
 }
@@ -248,8 +249,8 @@ pub async fn succeeded_in<'c>(
 pub async fn release(services: &Services, reservation: Reservation) -> Result<(), AuthError> {
     services
         .commits
-        .run(move |tx: &mut Tx| -> BoxFuture<'_, _> {
-            Box::pin(release_in(&mut **tx, reservation))
+        .run_autocommit(move |conn: &mut Conn| -> BoxFuture<'_, _> {
+            Box::pin(release_in(conn, reservation))
         })
         .await
 }

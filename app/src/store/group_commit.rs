@@ -30,7 +30,7 @@ use futures::{future::BoxFuture, FutureExt};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    tx::{database_error, Tx},
+    tx::{database_error, Conn, Tx},
     Db,
 };
 
@@ -132,6 +132,25 @@ impl GroupCommit {
                     return Err(writer_gone().into());
                 }
                 answered.await.unwrap_or_else(|_| Err(writer_gone().into()))
+            }
+        }
+    }
+
+    /// Runs `work`, whose statements may each commit on their own, and answers once they
+    /// are durable: on SQLite as a piece of the writer's shared commit, like [`Self::run`];
+    /// on PostgreSQL straight on the pool, without the two round trips a transaction
+    /// around them would add.
+    pub async fn run_autocommit<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<sqlx::Error> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T, E>> + Send + 'static,
+    {
+        match &self.mode {
+            Mode::Separate(db) => work(&mut Conn::pool(db.clone())).await,
+            Mode::Grouped(_) => {
+                self.run(move |tx: &mut Tx| -> BoxFuture<'_, _> { work(tx) })
+                    .await
             }
         }
     }
@@ -433,5 +452,50 @@ mod tests {
         .await
         .expect("a single request is committed without others arriving");
         assert!(took.expect("claim"));
+    }
+
+    /// Work outside a transaction of its own, on the writer or straight on the pool: one
+    /// of 50 concurrent claims takes the row, and its write is durable when answered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn autocommit_work_is_committed_when_answered_grouped_or_not() {
+        let (grouped, db, _dir) = grouped().await;
+        for commits in [grouped, GroupCommit::separate(db.clone())] {
+            sqlx::query("UPDATE claims SET taken = 0")
+                .execute(&db)
+                .await
+                .expect("reset");
+            let claims: Vec<_> = (0..50)
+                .map(|_| {
+                    let (commits, db) = (commits.clone(), db.clone());
+                    tokio::spawn(async move {
+                        let won = commits
+                            .run_autocommit(
+                                |conn: &mut Conn| -> BoxFuture<'_, sqlx::Result<bool>> {
+                                    Box::pin(async move {
+                                        let done = sqlx::query(
+                                        "UPDATE claims SET taken = 1 WHERE id = 1 AND taken = 0",
+                                    )
+                                    .execute(conn)
+                                    .await?;
+                                        Ok(done.rows_affected() == 1)
+                                    })
+                                },
+                            )
+                            .await
+                            .expect("claim");
+                        (won, taken(&db).await)
+                    })
+                })
+                .collect();
+            let mut won = 0;
+            for claim in claims {
+                let (took, seen) = claim.await.expect("task");
+                if took {
+                    won += 1;
+                    assert_eq!(seen, 1, "committed before it is answered");
+                }
+            }
+            assert_eq!(won, 1);
+        }
     }
 }
