@@ -379,6 +379,12 @@ mod tests {
         .await
     }
 
+    fn all_throttled(answers: &[Result<UserRow, AuthError>]) -> bool {
+        answers
+            .iter()
+            .all(|a| matches!(a, Err(AuthError::Throttled { .. })))
+    }
+
     /// An attempt refused because one of its two counters is locked was not made, so the
     /// other counter does not count it: a locked account cannot be used to lock out the
     /// address, nor a locked address to lock out the account.
@@ -394,12 +400,7 @@ mod tests {
             assert!(matches!(answer, Err(AuthError::InvalidCredentials)));
         }
         let answers = wrong_passwords_at_once(&services, &vec![ada[0].clone(); 12], &cafe).await;
-        assert!(
-            answers
-                .iter()
-                .all(|a| matches!(a, Err(AuthError::Throttled { .. }))),
-            "{answers:?}"
-        );
+        assert!(all_throttled(&answers), "{answers:?}");
         assert_eq!(
             failures(&services, &throttle::address_key("ip", &cafe.ip)).await,
             None
@@ -410,12 +411,7 @@ mod tests {
         wrong_passwords_at_once(&services, &others, &office).await;
         let bob = vec!["bob@example.com".to_owned(); 8];
         let answers = wrong_passwords_at_once(&services, &bob, &office).await;
-        assert!(
-            answers
-                .iter()
-                .all(|a| matches!(a, Err(AuthError::Throttled { .. }))),
-            "{answers:?}"
-        );
+        assert!(all_throttled(&answers), "{answers:?}");
         assert_eq!(
             failures(&services, &throttle::password_key(&bob[0])).await,
             None

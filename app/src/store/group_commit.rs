@@ -350,17 +350,18 @@ mod tests {
             .expect("read")
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn concurrent_claims_share_commits_and_one_wins() {
-        let (commits, db, _dir) = grouped().await;
-        let claims: Vec<_> = (0..200)
+    /// Sends `n` claims at once, each reading the row on another connection the moment
+    /// its answer arrives, and checks that every winner saw its own commit; returns how
+    /// many won.
+    async fn winners<F, Fut>(db: &Db, n: usize, claim: F) -> usize
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = bool> + Send + 'static,
+    {
+        let claims: Vec<_> = (0..n)
             .map(|_| {
-                let (commits, db) = (commits.clone(), db.clone());
-                tokio::spawn(async move {
-                    let won = claim(&commits, Then::Return).await.expect("claim");
-                    // Read on another connection the moment the answer arrives.
-                    (won, taken(&db).await)
-                })
+                let (claim, db) = (claim(), db.clone());
+                tokio::spawn(async move { (claim.await, taken(&db).await) })
             })
             .collect();
         let mut won = 0;
@@ -371,6 +372,17 @@ mod tests {
                 assert_eq!(seen, 1, "the claim is committed before it is answered");
             }
         }
+        won
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_claims_share_commits_and_one_wins() {
+        let (commits, db, _dir) = grouped().await;
+        let won = winners(&db, 200, || {
+            let commits = commits.clone();
+            async move { claim(&commits, Then::Return).await.expect("claim") }
+        })
+        .await;
         assert_eq!(won, 1, "exactly one of 200 concurrent claims takes the row");
     }
 
@@ -464,37 +476,25 @@ mod tests {
                 .execute(&db)
                 .await
                 .expect("reset");
-            let claims: Vec<_> = (0..50)
-                .map(|_| {
-                    let (commits, db) = (commits.clone(), db.clone());
-                    tokio::spawn(async move {
-                        let won = commits
-                            .run_autocommit(
-                                |conn: &mut Conn| -> BoxFuture<'_, sqlx::Result<bool>> {
-                                    Box::pin(async move {
-                                        let done = sqlx::query(
-                                        "UPDATE claims SET taken = 1 WHERE id = 1 AND taken = 0",
-                                    )
-                                    .execute(conn)
-                                    .await?;
-                                        Ok(done.rows_affected() == 1)
-                                    })
-                                },
-                            )
-                            .await
-                            .expect("claim");
-                        (won, taken(&db).await)
-                    })
-                })
-                .collect();
-            let mut won = 0;
-            for claim in claims {
-                let (took, seen) = claim.await.expect("task");
-                if took {
-                    won += 1;
-                    assert_eq!(seen, 1, "committed before it is answered");
+            let won = winners(&db, 50, || {
+                let commits = commits.clone();
+                async move {
+                    commits
+                        .run_autocommit(|conn: &mut Conn| -> BoxFuture<'_, sqlx::Result<bool>> {
+                            Box::pin(async move {
+                                let done = sqlx::query(
+                                    "UPDATE claims SET taken = 1 WHERE id = 1 AND taken = 0",
+                                )
+                                .execute(conn)
+                                .await?;
+                                Ok(done.rows_affected() == 1)
+                            })
+                        })
+                        .await
+                        .expect("claim")
                 }
-            }
+            })
+            .await;
             assert_eq!(won, 1);
         }
     }
