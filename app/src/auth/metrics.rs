@@ -67,8 +67,8 @@ pub fn password_check_shed() {
     counter!(ARGON2_SHED).increment(1);
 }
 
-/// Tracks one password check waiting for an argon2 permit; the gauge drops when the
-/// guard does, whether the wait ended in a permit, an error or a cancelled request.
+/// Tracks one password check waiting for a hashing thread; the gauge drops when the
+/// guard does, whether a thread took the check up or the check was never queued.
 pub struct QueuedHash(());
 
 impl QueuedHash {

@@ -1,9 +1,10 @@
 //! Passwords: the policy a new one must meet, and argon2id hashing on a bounded pool.
 
 use std::{
+    panic::AssertUnwindSafe,
     sync::{
         atomic::{AtomicU64, AtomicUsize, Ordering},
-        Arc, Mutex,
+        Arc,
     },
     time::{Duration, Instant},
 };
@@ -17,7 +18,7 @@ use argon2::{
     Algorithm, Argon2, Block, Params, PasswordHash, Version, ARGON2ID_IDENT,
 };
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use super::error::AuthError;
 
@@ -94,21 +95,76 @@ pub const MAX_WAIT: Duration = Duration::from_secs(2);
 
 /// Hashes and verifies with argon2id (m = 19 MiB, t = 2, p = 1, OWASP's baseline).
 ///
-/// Each hash holds 19 MiB for ~25 ms of a core, so a semaphore sized to the cores bounds
-/// both the memory and the hashing; checks beyond [`MAX_WAIT`] of queue are refused at
-/// once ([`PasswordHasher::admit`]).
-/// The 19 MiB working memory is kept and reused, one set per permit: allocated afresh,
-/// every check paid thousands of page faults, and glibc kept freed sets in per-thread
-/// arenas (580 MB of RSS under a wrong-password flood, against 68 MB with kept sets on
-/// glibc and about 100 MB on mimalloc, the server's allocator now).
+/// Each hash holds 19 MiB for ~25 ms of a core, so hashing runs on one thread per core
+/// ([`HashThreads`]), which bounds both the memory and the hashing; checks beyond
+/// [`MAX_WAIT`] of queue are refused at once ([`PasswordHasher::admit`]).
+/// Each thread keeps and reuses its 19 MiB of working memory: allocated afresh, every
+/// check paid thousands of page faults, and glibc kept freed sets in per-thread arenas
+/// (580 MB of RSS under a wrong-password flood, against 68 MB with kept sets on glibc
+/// and about 100 MB on mimalloc, the server's allocator now).
 #[derive(Clone)]
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
-    permits: Arc<Semaphore>,
-    memory: Arc<Mutex<Vec<Vec<Block>>>>,
+    threads: HashThreads,
     queue: Arc<Queue>,
     /// Verified against when the email is unknown, so that case costs the same time.
     dummy_hash: Arc<str>,
+}
+
+/// Work for a hashing thread, handed that thread's kept working memory.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// Threads that do nothing but hash, taking checks from one queue. A thread that
+/// finishes a hash starts the next at once. Handing a core on through the async runtime
+/// (a permit released, the next waiter polled, a blocking task spawned) needed two polls
+/// on the runtime's workers between hashes, so the core sat idle whenever those workers
+/// were busy rendering pages, which is exactly when sign-ins are many.
+#[derive(Clone)]
+struct HashThreads {
+    jobs: flume::Sender<Job>,
+}
+
+impl HashThreads {
+    /// Starts `count` threads; they end when the last hasher holding them is dropped.
+    fn start(count: usize) -> Result<Self, AuthError> {
+        let (jobs, queue) = flume::unbounded::<Job>();
+        for i in 0..count {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    let mut memory = Vec::new();
+                    while let Ok(job) = queue.recv() {
+                        // A bug in one check must not take a core from all the others.
+                        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
+                    }
+                })
+                .map_err(AuthError::internal)?;
+        }
+        Ok(HashThreads { jobs })
+    }
+
+    /// Runs `job` on the next free thread and waits for its answer.
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, AuthError> {
+        let (answer, answered) = oneshot::channel();
+        let queued = super::metrics::QueuedHash::enter();
+        self.jobs
+            .send(Box::new(move |memory: &mut Vec<Block>| {
+                drop(queued);
+                // The request was dropped while it waited (its connection closed): the
+                // core goes to the next check instead.
+                if !answer.is_closed() {
+                    let _ = answer.send(job(memory));
+                }
+            }))
+            .map_err(|_| AuthError::HasherUnavailable)?;
+        answered
+            .await
+            .map_err(|_| AuthError::internal("a password check ended without an answer"))
+    }
 }
 
 /// What admission needs to know: how many checks are ahead, and how long one takes.
@@ -169,8 +225,7 @@ impl PasswordHasher {
         let concurrency = concurrency.max(1);
         Ok(PasswordHasher {
             argon2,
-            permits: Arc::new(Semaphore::new(concurrency)),
-            memory: Arc::new(Mutex::new(Vec::new())),
+            threads: HashThreads::start(concurrency)?,
             queue: Arc::new(Queue {
                 concurrency,
                 max_wait,
@@ -261,37 +316,23 @@ impl Admitted<'_> {
 
     async fn run<T: Send + 'static>(
         self,
-        job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+        job: impl FnOnce(&mut [Block]) -> T + Send + 'static,
     ) -> Result<T, AuthError> {
-        let hasher = self.hasher;
-        let queued = super::metrics::QueuedHash::enter();
-        let _permit = hasher
-            .permits
-            .acquire()
+        let queue = self.hasher.queue.clone();
+        let blocks = self.hasher.argon2.params().block_count();
+        self.hasher
+            .threads
+            .run(move |memory| {
+                if memory.len() != blocks {
+                    *memory = vec![Block::default(); blocks];
+                }
+                let started = Instant::now();
+                let out = job(memory);
+                queue.record(started.elapsed());
+                out
+            })
             .await
-            .map_err(|_| AuthError::HasherUnavailable)?;
-        drop(queued);
-        let (pool, queue) = (hasher.memory.clone(), hasher.queue.clone());
-        let blocks = hasher.argon2.params().block_count();
-        tokio::task::spawn_blocking(move || {
-            let started = Instant::now();
-            let mut memory = take_memory(&pool).unwrap_or_else(|| vec![Block::default(); blocks]);
-            let out = job(&mut memory);
-            put_memory(&pool, memory);
-            queue.record(started.elapsed());
-            out
-        })
-        .await
-        .map_err(AuthError::internal)
     }
-}
-
-fn take_memory(pool: &Mutex<Vec<Vec<Block>>>) -> Option<Vec<Block>> {
-    pool.lock().unwrap_or_else(|e| e.into_inner()).pop()
-}
-
-fn put_memory(pool: &Mutex<Vec<Vec<Block>>>, memory: Vec<Block>) {
-    pool.lock().unwrap_or_else(|e| e.into_inner()).push(memory);
 }
 
 /// The crate's own hashing, on memory we keep instead of memory it allocates.
@@ -503,11 +544,53 @@ mod tests {
     async fn working_memory_is_kept_for_the_next_check() {
         let hasher = PasswordHasher::new(1).unwrap();
         let password = Password::for_sign_in("correct-Horse-battery-staple-92".into()).unwrap();
+        let mut seen = Vec::new();
         for _ in 0..3 {
             hasher.hash(&password).await.unwrap();
+            let memory = hasher
+                .threads
+                .run(|memory| (memory.as_ptr() as usize, memory.len()))
+                .await
+                .unwrap();
+            seen.push(memory);
         }
-        let pool = hasher.memory.lock().unwrap();
-        assert_eq!(pool.len(), 1, "one permit, one set of blocks");
-        assert_eq!(pool[0].len(), 19 * 1024);
+        assert_eq!(seen[0].1, 19 * 1024);
+        assert!(
+            seen.iter().all(|&m| m == seen[0]),
+            "one thread, one set of blocks: {seen:?}"
+        );
+    }
+
+    /// A check whose request was dropped while it waited (its connection closed) is not
+    /// hashed: the core goes to the checks still wanted.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_check_nobody_waits_for_any_more_is_skipped() {
+        let hasher = PasswordHasher::new(1).unwrap();
+        let (started, blocked) = std::sync::mpsc::channel::<()>();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let threads = hasher.threads.clone();
+        let busy = tokio::spawn(async move {
+            threads
+                .run(move |_| {
+                    started.send(()).unwrap();
+                    released.recv().unwrap();
+                })
+                .await
+        });
+        blocked.recv().unwrap();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let counted = ran.clone();
+        let abandoned = hasher
+            .threads
+            .run(move |_| counted.fetch_add(1, Ordering::SeqCst));
+        // Queued behind the busy job, then given up before a thread reaches it.
+        assert!(tokio::time::timeout(Duration::from_millis(50), abandoned)
+            .await
+            .is_err());
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        let password = Password::for_sign_in("correct-Horse-battery-staple-92".into()).unwrap();
+        assert!(!hasher.verify(&password, None).await.unwrap());
+        assert_eq!(ran.load(Ordering::SeqCst), 0);
     }
 }
