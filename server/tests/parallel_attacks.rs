@@ -109,6 +109,38 @@ async fn forty_wrong_passwords_at_once_check_at_most_ten() {
     );
 }
 
+/// Wrong passwords sent at once to a locked account, over two instances, are refused
+/// before they are counted anywhere: the address they came from is not charged for them,
+/// so a locked account cannot be used to lock everyone behind an address out. Were the
+/// address counted apart from the account, these forty would lock it (limit 30).
+#[tokio::test]
+async fn wrong_passwords_at_once_to_a_locked_account_do_not_count_against_the_address() {
+    let a = TestServer::start().await;
+    let b = a.second_instance();
+    let (ada, bob) = (unique_email("lockedada"), unique_email("lockedbob"));
+    a.browser().sign_up(&ada).await;
+    a.browser().sign_up(&bob).await;
+    for _ in 0..10 {
+        a.browser().sign_in(&ada, "Wrong-guess-password-1").await;
+    }
+    let attempts = (0..40).map(|n| {
+        let server = if n % 2 == 0 { &a } else { &b };
+        let browser = server.browser();
+        let ada = ada.clone();
+        async move { browser.sign_in(&ada, "Wrong-guess-password-1").await }
+    });
+    let answers = kinds(join_all(attempts).await).await;
+    assert_eq!(count(&answers, "throttled"), 40, "{answers:?}");
+    let address: Option<i64> = sqlx::query_scalar("SELECT failures FROM throttle WHERE key = $1")
+        .bind("ip:127.0.0.1")
+        .fetch_optional(&a.db().await)
+        .await
+        .unwrap();
+    assert_eq!(address, Some(10), "only the ten checked passwords count");
+    let res = b.browser().sign_in(&bob, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK, "the address is not locked");
+}
+
 /// A stolen session cookie is no password oracle: the enable dialog's password counts
 /// against the account's limit and every wrong one is logged.
 #[tokio::test]
