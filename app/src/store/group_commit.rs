@@ -51,6 +51,12 @@ const PREPARED: usize = 128;
 /// then holds a few megabytes, and an idle check costs a read of shared memory.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
+/// What the log file is cut back to when it starts over. It is reused, not shrunk, after
+/// each checkpoint, so one burst (a sweep of a large table, a checkpoint held back by a
+/// long read) would otherwise keep its size on disk for good. Heavy load fills a few
+/// megabytes between checkpoints, so this cuts only what a burst left behind.
+const LOG_SIZE_LIMIT: i64 = 16 * 1024 * 1024;
+
 /// Where transactional work runs: grouped on one writer, or one transaction each.
 #[derive(Clone)]
 pub struct GroupCommit {
@@ -78,6 +84,8 @@ impl GroupCommit {
             let conn = rusqlite::Connection::open(path).map_err(database_error)?;
             conn.execute_batch(pragmas).map_err(database_error)?;
             conn.pragma_update(None, "wal_autocheckpoint", 0)
+                .map_err(database_error)?;
+            conn.pragma_update(None, "journal_size_limit", LOG_SIZE_LIMIT)
                 .map_err(database_error)?;
             Ok(conn)
         };
@@ -451,6 +459,59 @@ mod tests {
                 "the committed rows never reached the database file"
             );
             tokio::time::sleep(CHECKPOINT_EVERY / 4).await;
+        }
+    }
+
+    /// A burst larger than the limit grows the log; once it is in the database file, the
+    /// next commit starts the log over and cuts the file back to the limit.
+    #[tokio::test]
+    async fn the_log_file_is_cut_back_after_a_burst() {
+        let (commits, _db, dir) = grouped().await;
+        let log = dir.path().join("group.db-wal");
+        let size = || std::fs::metadata(&log).map_or(0, |m| m.len() as i64);
+        let rows = LOG_SIZE_LIMIT / 2000 + 2000;
+        commits
+            .run(move |tx| {
+                Box::pin(async move {
+                    sqlx::query("CREATE TABLE filler (b BLOB NOT NULL)")
+                        .execute(&mut **tx)
+                        .await?;
+                    sqlx::query(
+                        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
+                         WHERE i < $1) INSERT INTO filler SELECT randomblob(2000) FROM n",
+                    )
+                    .bind(rows)
+                    .execute(&mut **tx)
+                    .await?;
+                    Ok::<_, sqlx::Error>(())
+                })
+            })
+            .await
+            .expect("the burst is committed");
+        assert!(
+            size() > LOG_SIZE_LIMIT,
+            "the burst grew the log to {}",
+            size()
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while size() > LOG_SIZE_LIMIT {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the log stayed at {} bytes",
+                size()
+            );
+            tokio::time::sleep(CHECKPOINT_EVERY / 2).await;
+            commits
+                .run(|tx| {
+                    Box::pin(async move {
+                        sqlx::query("INSERT INTO filler VALUES (x'00')")
+                            .execute(&mut **tx)
+                            .await
+                            .map(drop)
+                    })
+                })
+                .await
+                .expect("a small commit");
         }
     }
 
