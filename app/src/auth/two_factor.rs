@@ -219,7 +219,15 @@ pub async fn enable(
     if protected && current.is_none() {
         return Err(FactorError::Empty.into());
     }
-    let new_app = check_new_app(services, session, &code, "while enabling", client).await?;
+    fail::fail_point!("enable.before_new_app_check");
+    let new_app = match check_new_app(services, session, &code, "while enabling", client).await {
+        // There was no app a moment ago: one now is a twin's (a double submit) that used
+        // the setup since, and this request is told 2FA is on, not that the setup expired.
+        Err(AuthError::SetupExpired) if has_app(services, session.user_id).await? => {
+            return Err(AuthError::TwoFactorAlreadyOn)
+        }
+        checked => checked?,
+    };
 
     let codes = recovery_codes::generate_set(&mut os_rng());
     let hashes = hash_all(services, &codes);
