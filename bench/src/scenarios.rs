@@ -28,6 +28,9 @@ const SIGN_IN_USERS: usize = 6_000;
 /// the target before the window ended.
 const CODE_STEP_CAPACITY: f64 = 10_000.0;
 const CODE_STEP_CONCURRENCY: usize = 64;
+/// Chrome's `Accept-Encoding`, sent with every request under load, so each page and
+/// answer costs the server the compression a person's browser would have it do.
+const BROWSER_ENCODINGS: &str = "gzip, deflate, br, zstd";
 const PAGE_CONCURRENCY: usize = 16;
 const FLOOD_CLIENTS: usize = 200;
 
@@ -35,6 +38,7 @@ pub struct Bench {
     server: ServerProcess,
     services: Arc<Services>,
     duration: Duration,
+    /// Asks for compressed answers as a browser does ([`BROWSER_ENCODINGS`]).
     client: Client,
 }
 
@@ -101,9 +105,14 @@ impl Bench {
         services: Arc<Services>,
         duration: Duration,
     ) -> anyhow::Result<Self> {
+        let encodings = header::HeaderMap::from_iter([(
+            header::ACCEPT_ENCODING,
+            header::HeaderValue::from_static(BROWSER_ENCODINGS),
+        )]);
         let client = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(256)
+            .default_headers(encodings)
             .build()?;
         Ok(Bench {
             server,
@@ -536,7 +545,7 @@ async fn turned_away(res: reqwest::Response) -> Result<Duration, String> {
         .get(header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok()?.parse().ok())
         .map(Duration::from_secs);
-    let body = res.bytes().await.map_err(|e| e.to_string())?;
+    let body = decoded(res).await?;
     let kind = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v["kind"].as_str().map(str::to_owned));
@@ -617,9 +626,25 @@ async fn verify(client: &Client, base: &str, pending: &str, code: &str) -> Resul
     full.ok_or_else(|| "verify_sign_in_code: no session cookie".to_owned())
 }
 
+/// A body unpacked from the encoding it came in, to be read.
+async fn decoded(res: reqwest::Response) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let encoding = res.headers().get(header::CONTENT_ENCODING).cloned();
+    let body = res.bytes().await.map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let unpacked = match encoding.as_ref().and_then(|v| v.to_str().ok()) {
+        None => return Ok(body.to_vec()),
+        Some("br") => brotli_decompressor::Decompressor::new(&body[..], 4096).read_to_end(&mut out),
+        Some("gzip") => flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut out),
+        Some(other) => return Err(format!("an answer in an encoding not asked for: {other}")),
+    };
+    unpacked.map_err(|e| format!("a garbled compressed answer: {e}"))?;
+    Ok(out)
+}
+
 async fn expect_ok(res: reqwest::Response, what: &str) -> Result<(), String> {
     let status = res.status();
-    let body = res.bytes().await.map_err(|e| format!("{what}: {e}"))?;
+    let body = decoded(res).await.map_err(|e| format!("{what}: {e}"))?;
     if status == StatusCode::OK {
         Ok(())
     } else {

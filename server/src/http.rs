@@ -28,7 +28,7 @@ use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::{
         predicate::{NotForContentType, Predicate},
-        CompressionLayer, DefaultPredicate,
+        CompressionLayer, CompressionLevel, DefaultPredicate,
     },
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -113,9 +113,18 @@ pub fn router(state: AppState, options: Options) -> Router {
         .layer(tower::util::option_layer(secure.then(|| {
             SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HSTS)
         })))
-        .layer(CompressionLayer::new().compress_when(
-            DefaultPredicate::new().and(NotForContentType::const_new("application/wasm")),
-        ))
+        // Pages and answers are a few kilobytes, made fresh for each request: brotli at
+        // quality 1 (gzip at level 1) sends 0.1-0.4 KB more of each than the default
+        // quality 4, and took a quarter of its server time in a sign-in run (brotli's
+        // share of the samples 0.3 % against 1.3 %). The bundle is compressed once, at
+        // build time, at the highest quality.
+        .layer(
+            CompressionLayer::new()
+                .quality(CompressionLevel::Precise(1))
+                .compress_when(
+                    DefaultPredicate::new().and(NotForContentType::const_new("application/wasm")),
+                ),
+        )
         .layer(tower::util::option_layer(
             options
                 .record_metrics
