@@ -427,49 +427,8 @@ mod tests {
         assert_eq!(taken(&db).await, 1);
     }
 
-    #[tokio::test]
-    async fn the_log_reaches_the_database_file_without_a_commit_copying_it() {
-        let (commits, _db, dir) = grouped().await;
-        let file = dir.path().join("group.db");
-        let size = || std::fs::metadata(&file).expect("the database file").len();
-        let before = size();
-        commits
-            .run(|tx| {
-                Box::pin(async move {
-                    sqlx::query("CREATE TABLE filler (b BLOB NOT NULL)")
-                        .execute(&mut **tx)
-                        .await?;
-                    // 200 KB: far below the thousand pages at which SQLite checkpoints
-                    // by itself, so only the checkpoint thread can copy it.
-                    sqlx::query(
-                        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
-                         WHERE i < 100) INSERT INTO filler SELECT randomblob(2000) FROM n",
-                    )
-                    .execute(&mut **tx)
-                    .await?;
-                    Ok::<_, sqlx::Error>(())
-                })
-            })
-            .await
-            .expect("the rows are committed");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while size() < before + 200_000 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the committed rows never reached the database file"
-            );
-            tokio::time::sleep(CHECKPOINT_EVERY / 4).await;
-        }
-    }
-
-    /// A burst larger than the limit grows the log; once it is in the database file, the
-    /// next commit starts the log over and cuts the file back to the limit.
-    #[tokio::test]
-    async fn the_log_file_is_cut_back_after_a_burst() {
-        let (commits, _db, dir) = grouped().await;
-        let log = dir.path().join("group.db-wal");
-        let size = || std::fs::metadata(&log).map_or(0, |m| m.len() as i64);
-        let rows = LOG_SIZE_LIMIT / 2000 + 2000;
+    /// Commits a table of `rows` random 2,000-byte blobs through the writer.
+    async fn fill(commits: &GroupCommit, rows: i64) {
         commits
             .run(move |tx| {
                 Box::pin(async move {
@@ -487,7 +446,36 @@ mod tests {
                 })
             })
             .await
-            .expect("the burst is committed");
+            .expect("the rows are committed");
+    }
+
+    #[tokio::test]
+    async fn the_log_reaches_the_database_file_without_a_commit_copying_it() {
+        let (commits, _db, dir) = grouped().await;
+        let file = dir.path().join("group.db");
+        let size = || std::fs::metadata(&file).expect("the database file").len();
+        let before = size();
+        // 200 KB: far below the thousand pages at which SQLite checkpoints by itself, so
+        // only the checkpoint thread can copy it.
+        fill(&commits, 100).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while size() < before + 200_000 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the committed rows never reached the database file"
+            );
+            tokio::time::sleep(CHECKPOINT_EVERY / 4).await;
+        }
+    }
+
+    /// A burst larger than the limit grows the log; once it is in the database file, the
+    /// next commit starts the log over and cuts the file back to the limit.
+    #[tokio::test]
+    async fn the_log_file_is_cut_back_after_a_burst() {
+        let (commits, _db, dir) = grouped().await;
+        let log = dir.path().join("group.db-wal");
+        let size = || std::fs::metadata(&log).map_or(0, |m| m.len() as i64);
+        fill(&commits, LOG_SIZE_LIMIT / 2000 + 2000).await;
         assert!(
             size() > LOG_SIZE_LIMIT,
             "the burst grew the log to {}",
