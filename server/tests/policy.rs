@@ -197,7 +197,7 @@ async fn a_switch_sent_three_times_at_once_is_not_counted_as_wrong_codes() {
             ]
         })
         .collect();
-    // The others are told the setup is used (or, arriving after the commit, gone).
+    // The others are told the setup is used.
     assert_eq!(
         browser
             .statuses_at_once("switch_authenticator_app", &forms)
@@ -290,4 +290,53 @@ async fn an_account_that_must_enroll_reaches_no_other_route() {
         let res = browser.call_with_every_field(path).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
     }
+}
+
+/// A switch that checks its setup only after a twin used it (held back here for a moment,
+/// as a slow core would) is told the setup was used, not that it expired, and nothing is
+/// counted as a wrong code.
+#[tokio::test]
+async fn a_switch_whose_twin_used_the_setup_first_is_told_so() {
+    let server = TestServer::start_with(
+        DataDir::new(),
+        &[
+            ("GATEHOUSE_REQUIRE_TWO_FACTOR", "true"),
+            ("FAILPOINTS", "switch.before_new_app_check=1*sleep(1500)"),
+        ],
+    );
+    let browser = server.browser();
+    browser.sign_up(&unique_email("switch-late")).await;
+    let (_, old_codes) = browser.enable_two_factor().await;
+    let enrollment = browser.json("start_enrollment", &[]).await;
+    let new_code = totp_at(enrollment["key"].as_str().unwrap(), now());
+    let switch = |current: String| {
+        let (browser, new_code) = (&browser, new_code.clone());
+        async move {
+            browser
+                .call(
+                    "switch_authenticator_app",
+                    &[
+                        ("current_code", current.as_str()),
+                        ("code", new_code.as_str()),
+                        ("password", PASSWORD),
+                    ],
+                )
+                .await
+        }
+    };
+    let late = switch(old_codes[0].clone());
+    let first = async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        switch(old_codes[1].clone()).await
+    };
+    let (late, first) = tokio::join!(late, first);
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(
+        error_message(late).await,
+        (
+            StatusCode::CONFLICT,
+            "This setup was already used. Press Enable to start again.".to_owned()
+        )
+    );
+    browser.assert_no_wrong_code_logged().await;
 }

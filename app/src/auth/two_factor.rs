@@ -125,6 +125,16 @@ async fn has_app(services: &Services, user_id: i64) -> Result<bool, AuthError> {
     Ok(store::totp::find(&services.db, user_id).await?.is_some())
 }
 
+/// Whether the account's app was installed at `since` or later.
+async fn app_enabled_since(
+    services: &Services,
+    session: &Session,
+    since: i64,
+) -> Result<bool, AuthError> {
+    let app = store::totp::find(&services.db, session.user_id).await?;
+    Ok(app.is_some_and(|app| app.enabled_at >= since))
+}
+
 /// How long the account's second step stays locked, if it is.
 pub async fn locked_for(services: &Services, user_id: i64) -> Result<Option<u64>, AuthError> {
     throttle::locked_for(services, &throttle::second_factor_key(user_id)).await
@@ -312,15 +322,25 @@ pub async fn switch_app(
     password: String,
     client: &ClientInfo,
 ) -> Result<Vec<RecoveryCode>, AuthError> {
+    let started = services.clock.now();
     let current = Factor::parse(current)?;
     let code = TotpCode::parse(code)?;
     accounts::confirm_identity(services, session, password, client).await?;
     if !has_app(services, session.user_id).await? {
         return Err(AuthError::TwoFactorNotOn);
     }
+    fail::fail_point!("switch.before_new_app_check");
     // The new app's code is counted and checked first, so a wrong one spends nothing.
-    let new_app =
-        check_new_app(services, session, &code, "new app, while switching", client).await?;
+    let new_app = match check_new_app(services, session, &code, "new app, while switching", client)
+        .await
+    {
+        // An app installed since this request began is a twin's (a double submit),
+        // which used the setup: this one is told so, not that the setup expired.
+        Err(AuthError::SetupExpired) if app_enabled_since(services, session, started).await? => {
+            return Err(AuthError::SetupAlreadyUsed)
+        }
+        checked => checked?,
+    };
     let codes = recovery_codes::generate_set(&mut os_rng());
     let hashes = hash_all(services, &codes);
     let (tx, new_app) = new_app.begin(services, session).await?;
