@@ -35,6 +35,21 @@ async fn events(server: &TestServer, kind: &str) -> i64 {
         .expect("count events")
 }
 
+/// `n` sign-ins sent at once with `password`, alternately to `a` and `b`; their kinds.
+async fn sign_ins_at_once(
+    a: &TestServer,
+    b: &TestServer,
+    email: &str,
+    password: &str,
+    n: usize,
+) -> Vec<String> {
+    let attempts = (0..n).map(|i| {
+        let browser = if i % 2 == 0 { a } else { b }.browser();
+        async move { browser.sign_in(email, password).await }
+    });
+    kinds(join_all(attempts).await).await
+}
+
 #[tokio::test]
 async fn forty_wrong_codes_at_once_on_one_pending_session_check_at_most_five() {
     let server = TestServer::start().await;
@@ -89,13 +104,7 @@ async fn forty_wrong_passwords_at_once_check_at_most_ten() {
     let b = a.second_instance();
     let email = unique_email("parpw");
     a.browser().sign_up(&email).await;
-    let attempts = (0..40).map(|n| {
-        let server = if n % 2 == 0 { &a } else { &b };
-        let browser = server.browser();
-        let email = email.clone();
-        async move { browser.sign_in(&email, "Wrong-guess-password-1").await }
-    });
-    let answers = kinds(join_all(attempts).await).await;
+    let answers = sign_ins_at_once(&a, &b, &email, "Wrong-guess-password-1", 40).await;
     let checked = events(&a, "sign_in_failed").await;
     println!("checked {checked}; answers {answers:?}");
     assert!(checked <= 10, "{checked} wrong passwords were checked");
@@ -123,13 +132,7 @@ async fn wrong_passwords_at_once_to_a_locked_account_do_not_count_against_the_ad
     for _ in 0..10 {
         a.browser().sign_in(&ada, "Wrong-guess-password-1").await;
     }
-    let attempts = (0..40).map(|n| {
-        let server = if n % 2 == 0 { &a } else { &b };
-        let browser = server.browser();
-        let ada = ada.clone();
-        async move { browser.sign_in(&ada, "Wrong-guess-password-1").await }
-    });
-    let answers = kinds(join_all(attempts).await).await;
+    let answers = sign_ins_at_once(&a, &b, &ada, "Wrong-guess-password-1", 40).await;
     assert_eq!(count(&answers, "throttled"), 40, "{answers:?}");
     let address: Option<i64> = sqlx::query_scalar("SELECT failures FROM throttle WHERE key = $1")
         .bind("ip:127.0.0.1")

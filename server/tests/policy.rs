@@ -6,7 +6,21 @@
 mod common;
 
 use common::*;
-use reqwest::StatusCode;
+use reqwest::{Response, StatusCode};
+
+/// Switches to the app of the pending setup, proving the current factor with `current`.
+async fn switch(browser: &Browser, current: &str, new_code: &str) -> Response {
+    browser
+        .call(
+            "switch_authenticator_app",
+            &[
+                ("current_code", current),
+                ("code", new_code),
+                ("password", PASSWORD),
+            ],
+        )
+        .await
+}
 
 const STEP: u64 = 30;
 const ENROLL_FIRST: &str = "Your account must use two-factor authentication. Set it up under Settings → Two-Factor Auth to continue.";
@@ -103,39 +117,14 @@ async fn a_required_account_switches_phones_in_one_step() {
     let new_key = enrollment["key"].as_str().unwrap().to_owned();
     // Without a current factor nothing changes.
     let new_code = totp_at(&new_key, now());
-    let (status, _) = error_message(
-        browser
-            .call(
-                "switch_authenticator_app",
-                &[
-                    ("current_code", &wrong_code(&old_key)),
-                    ("code", &new_code),
-                    ("password", PASSWORD),
-                ],
-            )
-            .await,
-    )
-    .await;
+    let (status, _) = error_message(switch(&browser, &wrong_code(&old_key), &new_code).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Two switches at once with the same setup: one wins.
-    let switch = |current: String| {
-        let browser = &browser;
-        let new_code = new_code.clone();
-        async move {
-            browser
-                .call(
-                    "switch_authenticator_app",
-                    &[
-                        ("current_code", current.as_str()),
-                        ("code", &new_code),
-                        ("password", PASSWORD),
-                    ],
-                )
-                .await
-        }
-    };
-    let (a, b) = tokio::join!(switch(old_codes[1].clone()), switch(old_codes[2].clone()));
+    let (a, b) = tokio::join!(
+        switch(&browser, &old_codes[1], &new_code),
+        switch(&browser, &old_codes[2], &new_code)
+    );
     let won: Vec<_> = [a, b]
         .into_iter()
         .filter(|r| r.status() == StatusCode::OK)
@@ -309,25 +298,10 @@ async fn a_switch_whose_twin_used_the_setup_first_is_told_so() {
     let (_, old_codes) = browser.enable_two_factor().await;
     let enrollment = browser.json("start_enrollment", &[]).await;
     let new_code = totp_at(enrollment["key"].as_str().unwrap(), now());
-    let switch = |current: String| {
-        let (browser, new_code) = (&browser, new_code.clone());
-        async move {
-            browser
-                .call(
-                    "switch_authenticator_app",
-                    &[
-                        ("current_code", current.as_str()),
-                        ("code", new_code.as_str()),
-                        ("password", PASSWORD),
-                    ],
-                )
-                .await
-        }
-    };
-    let late = switch(old_codes[0].clone());
+    let late = switch(&browser, &old_codes[0], &new_code);
     let first = async {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        switch(old_codes[1].clone()).await
+        switch(&browser, &old_codes[1], &new_code).await
     };
     let (late, first) = tokio::join!(late, first);
     assert_eq!(first.status(), StatusCode::OK);

@@ -219,9 +219,10 @@ async fn enable_sent_eight_times_at_once_turns_on_once() {
 }
 
 /// A submit that checks its setup only after a twin used it (held back here for a
-/// moment, as a slow core would) is told 2FA is on, not that the setup expired.
+/// moment, as a slow core would) is told the setup was used, as a twin that loses the
+/// race for the account's lock is, not that the setup expired.
 #[tokio::test]
-async fn a_submit_whose_twin_used_the_setup_first_is_told_2fa_is_on() {
+async fn a_submit_whose_twin_used_the_setup_first_is_told_so() {
     let server = TestServer::start_with(
         DataDir::new(),
         &[("FAILPOINTS", "enable.before_new_app_check=1*sleep(1500)")],
@@ -242,7 +243,7 @@ async fn a_submit_whose_twin_used_the_setup_first_is_told_2fa_is_on() {
         error_message(late).await,
         (
             StatusCode::CONFLICT,
-            "Two-factor authentication is already on.".to_owned()
+            "This setup was already used. Press Enable to start again.".to_owned()
         )
     );
     browser.assert_no_wrong_code_logged().await;

@@ -128,10 +128,10 @@ async fn has_app(services: &Services, user_id: i64) -> Result<bool, AuthError> {
 /// Whether the account's app was installed at `since` or later.
 async fn app_enabled_since(
     services: &Services,
-    session: &Session,
+    user_id: i64,
     since: i64,
 ) -> Result<bool, AuthError> {
-    let app = store::totp::find(&services.db, session.user_id).await?;
+    let app = store::totp::find(&services.db, user_id).await?;
     Ok(app.is_some_and(|app| app.enabled_at >= since))
 }
 
@@ -216,6 +216,7 @@ pub async fn enable(
     current: Option<&str>,
     client: &ClientInfo,
 ) -> Result<Vec<RecoveryCode>, AuthError> {
+    let started = services.clock.now();
     let code = TotpCode::parse(code)?;
     let current = current.map(Factor::parse).transpose()?;
     accounts::confirm_identity(services, session, password, client).await?;
@@ -230,14 +231,8 @@ pub async fn enable(
         return Err(FactorError::Empty.into());
     }
     fail::fail_point!("enable.before_new_app_check");
-    let new_app = match check_new_app(services, session, &code, "while enabling", client).await {
-        // There was no app a moment ago: one now is a twin's (a double submit) that used
-        // the setup since, and this request is told 2FA is on, not that the setup expired.
-        Err(AuthError::SetupExpired) if has_app(services, session.user_id).await? => {
-            return Err(AuthError::TwoFactorAlreadyOn)
-        }
-        checked => checked?,
-    };
+    let new_app =
+        check_new_app(services, session, &code, started, "while enabling", client).await?;
 
     let codes = recovery_codes::generate_set(&mut os_rng());
     let hashes = hash_all(services, &codes);
@@ -331,16 +326,15 @@ pub async fn switch_app(
     }
     fail::fail_point!("switch.before_new_app_check");
     // The new app's code is counted and checked first, so a wrong one spends nothing.
-    let new_app = match check_new_app(services, session, &code, "new app, while switching", client)
-        .await
-    {
-        // An app installed since this request began is a twin's (a double submit),
-        // which used the setup: this one is told so, not that the setup expired.
-        Err(AuthError::SetupExpired) if app_enabled_since(services, session, started).await? => {
-            return Err(AuthError::SetupAlreadyUsed)
-        }
-        checked => checked?,
-    };
+    let new_app = check_new_app(
+        services,
+        session,
+        &code,
+        started,
+        "new app, while switching",
+        client,
+    )
+    .await?;
     let codes = recovery_codes::generate_set(&mut os_rng());
     let hashes = hash_all(services, &codes);
     let (tx, new_app) = new_app.begin(services, session).await?;
@@ -439,17 +433,30 @@ impl NewApp {
 
 /// Opens the session's pending secret and checks the new app's code against it, the
 /// attempt counted before the check; a wrong code is logged (`detail`) and committed.
+///
+/// A setup gone while an app was installed since the request `started` was used by a
+/// twin of this request (a double submit) that checked it first: this one is told the
+/// setup was used, as a twin that loses the race for the account's lock is
+/// ([`NewApp::begin`]), not that it expired.
 async fn check_new_app(
     services: &Services,
     session: &Session,
     code: &TotpCode,
+    started: i64,
     detail: &str,
     client: &ClientInfo,
 ) -> Result<NewApp, AuthError> {
     let now = services.clock.now();
-    let (sealed, _) = store::totp::find_enrollment(&services.db, session.id, now)
-        .await?
-        .ok_or(AuthError::SetupExpired)?;
+    let Some((sealed, _)) = store::totp::find_enrollment(&services.db, session.id, now).await?
+    else {
+        return Err(
+            if app_enabled_since(services, session.user_id, started).await? {
+                AuthError::SetupAlreadyUsed
+            } else {
+                AuthError::SetupExpired
+            },
+        );
+    };
     let secret = open(services, session.user_id, &sealed)?;
     let attempt = throttle::reserve(
         services,
