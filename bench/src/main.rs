@@ -34,8 +34,12 @@ struct Args {
     code_step_only: bool,
     /// Measure the argon2 bound and sign-ins at concurrency 16 and 64 alone: for
     /// comparing builds of the sign-in path run after run.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "pages_only")]
     sign_ins_only: bool,
+    /// Measure the sign-in page and Settings alone (each for a third of `--seconds`): for
+    /// comparing builds of page rendering run after run.
+    #[arg(long, conflicts_with = "code_step_only")]
+    pages_only: bool,
 }
 
 #[tokio::main]
@@ -76,6 +80,11 @@ async fn main() -> anyhow::Result<()> {
         if let Some(short) = run.cut_short("the code step") {
             anyhow::bail!("{short}");
         }
+        return Ok(());
+    }
+    if args.pages_only {
+        let (sign_in_page, settings_page) = bench.pages_alone().await?;
+        report::print_pages(&sign_in_page, &settings_page);
         return Ok(());
     }
     if args.sign_ins_only {

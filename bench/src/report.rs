@@ -89,6 +89,26 @@ pub fn print_sign_ins(sign_ins: &SignIns) {
     }
 }
 
+/// The rows of the two pages' runs.
+pub fn print_pages(sign_in_page: &Run, settings_page: &Run) {
+    for (name, run) in [
+        ("SSR sign-in page", sign_in_page),
+        ("SSR Settings page", settings_page),
+    ] {
+        println!(
+            "| {name}, concurrency {} | p50 {:.2} ms · p99 {:.2} ms (as the client sees it) · {:.0} pages/s · {:.2} ms of server CPU per page · {} errors | {} |",
+            run.concurrency,
+            run.percentile(50.0),
+            run.percentile(99.0),
+            run.per_second(),
+            cpu_ms_per_op(run),
+            run.errors,
+            cpu(run)
+        );
+        print_first_error(run);
+    }
+}
+
 pub fn print(results: &Results, backend: &str, cores: usize) {
     let sign_ins = &results.sign_ins;
     println!();
@@ -105,21 +125,7 @@ pub fn print(results: &Results, backend: &str, cores: usize) {
     print_sign_ins(sign_ins);
     let code = &results.code_step;
     println!("{}", code_step_line(code));
-    for (name, run) in [
-        ("SSR sign-in page", &results.sign_in_page),
-        ("SSR Settings page", &results.settings_page),
-    ] {
-        println!(
-            "| {name}, concurrency {} | p50 {:.2} ms · p99 {:.2} ms (as the client sees it) · {:.0} pages/s · {:.2} ms of server CPU per page · {} errors | {} |",
-            run.concurrency,
-            run.percentile(50.0),
-            run.percentile(99.0),
-            run.per_second(),
-            cpu_ms_per_op(run),
-            run.errors,
-            cpu(run)
-        );
-    }
+    print_pages(&results.sign_in_page, &results.settings_page);
     let (raw, gzip, brotli) = results.bundle.iter().fold((0, 0, 0), |(r, g, b), d| {
         (r + d.identity, g + d.gzip, b + d.brotli)
     });

@@ -15,7 +15,7 @@ use app::auth::{password::Password, sessions::Stage, totp, Services};
 use reqwest::{header, Client, StatusCode};
 
 use crate::{
-    fixtures::{self, Codes, PASSWORD},
+    fixtures::{self, BenchUser, Codes, PASSWORD},
     load::{self, Outcome, Run},
     server::{memory_kib, ServerProcess},
 };
@@ -162,9 +162,7 @@ impl Bench {
         let code_step = self.code_step(code_users, start_step).await?;
 
         eprintln!("bench: pages…");
-        let sign_in_page = self.page("/signin", None).await;
-        let cookies = self.full_sessions(&sign_in_codes).await?;
-        let settings_page = self.page("/settings", Some(cookies.clone())).await;
+        let (sign_in_page, settings_page, cookies) = self.pages(sign_in_codes.users()).await?;
 
         eprintln!("bench: first-visit download…");
         let bundle = self.bundle().await?;
@@ -322,10 +320,28 @@ impl Bench {
         .await)
     }
 
+    /// The two pages and nothing else, on accounts seeded for them: for comparing builds
+    /// of page rendering run after run.
+    pub async fn pages_alone(self) -> anyhow::Result<(Run, Run)> {
+        let users = fixtures::seed_users(&self.services, "page", PAGE_CONCURRENCY).await?;
+        fixtures::settle(&self.services).await?;
+        let (sign_in_page, settings_page, _) = self.pages(&users).await?;
+        Ok((sign_in_page, settings_page))
+    }
+
+    /// The sign-in page signed out, then Settings signed in as `users` (one per worker);
+    /// with the sessions Settings was loaded with.
+    async fn pages(&self, users: &[BenchUser]) -> anyhow::Result<(Run, Run, Arc<Vec<String>>)> {
+        let sign_in_page = self.page("/signin", None).await;
+        let cookies = self.full_sessions(users).await?;
+        let settings_page = self.page("/settings", Some(cookies.clone())).await;
+        Ok((sign_in_page, settings_page, cookies))
+    }
+
     /// Signed-in sessions for the Settings page, one per worker.
-    async fn full_sessions(&self, codes: &Codes) -> anyhow::Result<Arc<Vec<String>>> {
+    async fn full_sessions(&self, users: &[BenchUser]) -> anyhow::Result<Arc<Vec<String>>> {
         let mut cookies = Vec::new();
-        for user in codes.users().iter().take(PAGE_CONCURRENCY) {
+        for user in users.iter().take(PAGE_CONCURRENCY) {
             let token = fixtures::session(&self.services, user, Stage::Full).await?;
             cookies.push(format!("{COOKIE}={}", token.expose()));
         }

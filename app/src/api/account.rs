@@ -140,7 +140,7 @@ pub async fn load_profile() -> Result<Profile, AppError> {
         email: user.email,
         created: crate::dates::long_date(user.created_at),
         verified: user.email_verified_at.is_some(),
-        two_factor_on: crate::auth::two_factor::is_enabled(&services, user.id).await?,
+        two_factor_on: session.has_second_factor,
         has_password: user.password_hash.is_some(),
     })
 }

@@ -101,17 +101,13 @@ pub async fn load_sign_in_methods() -> Result<SignInMethods, AppError> {
 #[server(endpoint = "load_confirmation")]
 pub async fn load_confirmation() -> Result<Confirmation, AppError> {
     use super::ssr::*;
-    use crate::auth::{accounts, social};
+    use crate::auth::social;
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
     // Asked by every form that confirms a change: most accounts have a password, and
-    // need nothing more read.
-    if accounts::by_id(&services, session.user_id)
-        .await?
-        .password_hash
-        .is_some()
-    {
+    // need nothing read beyond the session.
+    if session.has_password {
         return Ok(Confirmation::Password);
     }
     let linked = social::linked(&services, session.user_id).await?;

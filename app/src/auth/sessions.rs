@@ -77,6 +77,10 @@ pub struct Session {
     pub two_factor_required: bool,
     /// Required, and not set up yet: the session reaches only the enrollment.
     pub must_enroll: bool,
+    /// The account has an authenticator app or a passkey, as of this request.
+    pub has_second_factor: bool,
+    /// The account has a password, as of this request: what confirms its changes.
+    pub has_password: bool,
 }
 
 impl Session {
@@ -85,6 +89,8 @@ impl Session {
         Session {
             two_factor_required,
             must_enroll: two_factor_required && row.has_second_factor == 0,
+            has_second_factor: row.has_second_factor != 0,
+            has_password: row.has_password != 0,
             id: row.id,
             user_id: row.user_id,
             email: row.email,

@@ -10,8 +10,25 @@ use leptos_router::{
 
 use crate::{
     api::social::{list_providers, load_confirmation, Confirmation, ProviderView},
+    error::AppError,
     provider_refusal::Refusal,
 };
+
+/// The providers people may sign in with, loaded once for every part of a page that
+/// names them.
+pub type Providers = Resource<Result<Vec<ProviderView>, AppError>>;
+
+pub fn providers() -> Providers {
+    Resource::new(|| (), |_| list_providers())
+}
+
+/// What this session confirms a change with, loaded once for the two halves of a form:
+/// [`ConfirmWithProvider`] outside it and [`ConfirmPassword`] inside.
+pub type ConfirmationResource = Resource<Result<Confirmation, AppError>>;
+
+pub fn confirmation() -> ConfirmationResource {
+    Resource::new(|| (), |_| load_confirmation())
+}
 
 /// One form that starts a round trip to `provider` for `purpose`, coming back to `next`.
 #[component]
@@ -33,8 +50,7 @@ pub fn ProviderForm(
 
 /// "Sign in with …" for every configured provider, and nothing when none is.
 #[component]
-pub fn ProviderButtons() -> impl IntoView {
-    let providers = Resource::new(|| (), |_| list_providers());
+pub fn ProviderButtons(providers: Providers) -> impl IntoView {
     let query = use_query_map();
     let next = Signal::derive(move || query.read().get("next").unwrap_or_default());
     view! {
@@ -60,8 +76,7 @@ pub fn ProviderButtons() -> impl IntoView {
 
 /// The sentence for `?error=…&provider=…`, which a refused round trip brings back.
 #[component]
-pub fn ProviderRefusal(id: &'static str) -> impl IntoView {
-    let providers = Resource::new(|| (), |_| list_providers());
+pub fn ProviderRefusal(id: &'static str, providers: Providers) -> impl IntoView {
     let query = use_query_map();
     view! {
         <Suspense>
@@ -88,8 +103,7 @@ fn refusal_sentence(query: &ParamsMap, providers: &[ProviderView]) -> Option<Str
 /// What a dialog asks for in place of the password, outside the dialog's own form: a
 /// fresh sign-in at a provider, or setting a password first.
 #[component]
-pub fn ConfirmWithProvider() -> impl IntoView {
-    let confirmation = Resource::new(|| (), |_| load_confirmation());
+pub fn ConfirmWithProvider(confirmation: ConfirmationResource) -> impl IntoView {
     let here = use_location().pathname;
     let next = Signal::derive(move || here.get());
     let query = use_query_map();
@@ -135,8 +149,11 @@ pub fn ConfirmWithProvider() -> impl IntoView {
 /// The password that confirms a change to the account's security; for an account
 /// without one, what [`ConfirmWithProvider`] achieved.
 #[component]
-pub fn ConfirmPassword(id: &'static str, describedby: &'static str) -> impl IntoView {
-    let confirmation = Resource::new(|| (), |_| load_confirmation());
+pub fn ConfirmPassword(
+    id: &'static str,
+    describedby: &'static str,
+    confirmation: ConfirmationResource,
+) -> impl IntoView {
     view! {
         <Suspense>
             {move || Suspend::new(async move {

@@ -18,7 +18,7 @@ use crate::{
         dialog::Modal,
         form::{action_error, FormError, LoadError},
         passkeys::passkeys_usable,
-        providers::{ConfirmPassword, ConfirmWithProvider},
+        providers::{confirmation, ConfirmPassword, ConfirmWithProvider},
         recovery_codes::RecoveryCodesList,
     },
     pages::sign_in_methods::CodeIfOn,
@@ -141,6 +141,7 @@ impl AddForm {
 #[component]
 pub fn AddPasskeyDialog() -> impl IntoView {
     let status = Resource::new(|| (), |_| load_two_factor_status());
+    let confirmation = confirmation();
     let usable = passkeys_usable();
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -184,7 +185,7 @@ pub fn AddPasskeyDialog() -> impl IntoView {
                         when=move || usable.get()
                         fallback=|| view! { <p class="notice">"Adding a passkey needs JavaScript and a browser that supports passkeys."</p> }
                     >
-                        <ConfirmWithProvider />
+                        <ConfirmWithProvider confirmation />
                         <form class="stack" on:submit=on_submit>
                             <div class="field">
                                 <label for="passkey-name">"Name"</label>
@@ -192,7 +193,7 @@ pub fn AddPasskeyDialog() -> impl IntoView {
                                     aria-describedby="passkey-name-hint passkey-add-error" />
                                 <p id="passkey-name-hint" class="hint">"So you can tell your passkeys apart, for example “Work laptop” or “Blue security key”."</p>
                             </div>
-                            <ConfirmPassword id="passkey-password" describedby="passkey-add-error" />
+                            <ConfirmPassword id="passkey-password" describedby="passkey-add-error" confirmation />
                             <Suspense>
                                 {move || Suspend::new(async move {
                                     let two_factor_on = status.await.is_ok_and(|s| s.enabled_since.is_some());
@@ -264,6 +265,7 @@ pub fn RemovePasskeyDialog() -> impl IntoView {
     let remove = ServerAction::<RemovePasskey>::new();
     let (id, passkeys) = chosen();
     let status = Resource::new(|| (), |_| load_two_factor_status());
+    let confirmation = confirmation();
     view! {
         <Modal title="Remove passkey" close_href=TAB>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -286,11 +288,11 @@ pub fn RemovePasskeyDialog() -> impl IntoView {
                                     }}
                                 </p>
                             })}
-                            <ConfirmWithProvider />
+                            <ConfirmWithProvider confirmation />
                             <ActionForm action=remove attr:class="stack">
                                 <input type="hidden" name="id" value=passkey.id />
                                 <CodeInput id="remove-code" label=if app { "Code from your app or a recovery code" } else { "A recovery code" } numeric=false describedby="remove-error" />
-                                <ConfirmPassword id="remove-password" describedby="remove-error" />
+                                <ConfirmPassword id="remove-password" describedby="remove-error" confirmation />
                                 <FormError id="remove-error" message=action_error(remove) />
                                 <div class="button-row">
                                     <button type="submit" class="button danger" disabled=move || remove.pending().get()>"Remove"</button>

@@ -14,7 +14,7 @@ use crate::{
     },
     components::{
         form::{action_error, FormError, LoadError},
-        providers::{ConfirmPassword, ConfirmWithProvider},
+        providers::{confirmation, ConfirmPassword, ConfirmWithProvider},
     },
     pages::sign_in_methods::{ChangePasswordForm, CodeIfOn},
 };
@@ -137,16 +137,17 @@ fn VerifyBanner(email: String) -> impl IntoView {
 #[component]
 fn ChangeEmailForm(two_factor_on: bool) -> impl IntoView {
     let change = ServerAction::<ChangeEmail>::new();
+    let confirmation = confirmation();
     view! {
         <p>"We send a link to the new address; the change happens when you open it."</p>
-        <ConfirmWithProvider />
+        <ConfirmWithProvider confirmation />
         <ActionForm action=change attr:class="stack">
             <div class="field">
                 <label for="new-email">"New email"</label>
                 <input id="new-email" name="new_email" type="email" autocomplete="email" required maxlength="254"
                     aria-describedby="change-email-error" />
             </div>
-            <ConfirmPassword id="change-email-password" describedby="change-email-error" />
+            <ConfirmPassword id="change-email-password" describedby="change-email-error" confirmation />
             <CodeIfOn two_factor_on id="change-email-code" describedby="change-email-error" />
             <FormError id="change-email-error" message=action_error(change) />
             <button type="submit" class="button" disabled=move || change.pending().get()>"Send the link"</button>

@@ -7,7 +7,7 @@ use crate::{
     components::{
         form::{action_error, FormError},
         passkeys::PasskeySignIn,
-        providers::{ProviderButtons, ProviderRefusal},
+        providers::{providers, ProviderButtons, ProviderRefusal},
     },
     error::sign_in_ended,
 };
@@ -16,6 +16,7 @@ use crate::{
 pub fn SignInPage() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let error = action_error(sign_in);
+    let providers = providers();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     // Sent here by the code prompt after too many wrong codes: say why, and until when.
@@ -51,7 +52,7 @@ pub fn SignInPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Sign in"</h1>
             {move || ended().map(|text| view! { <p id="sign-in-notice" class="notice" role="status">{text}</p> })}
-            <ProviderRefusal id="provider-error" />
+            <ProviderRefusal id="provider-error" providers />
             {move || done().map(|text| view! { <p class="notice ok" role="status">{text}</p> })}
             <ActionForm action=sign_in attr:class="stack" attr:aria-describedby="sign-in-error">
                 <input type="hidden" name="next" value=next />
@@ -70,7 +71,7 @@ pub fn SignInPage() -> impl IntoView {
                 </button>
             </ActionForm>
             <PasskeySignIn next=Signal::derive(next) autofill_from="email" />
-            <ProviderButtons />
+            <ProviderButtons providers />
             <p class="alt-action">"New to Gatehouse? " <a href="/signup">"Create an account"</a></p>
         </section>
     }

@@ -11,7 +11,7 @@ use crate::{
     components::{
         code_input::CodeInput,
         form::{action_error, FormError, LoadError},
-        providers::{ProviderForm, ProviderRefusal},
+        providers::{providers, ProviderForm, ProviderRefusal},
     },
 };
 
@@ -50,7 +50,7 @@ pub fn SignInMethodsTab() -> impl IntoView {
         <h2>"Sign-in methods"</h2>
         <p class="muted">"The ways you can sign in. Every one of them still asks for your second factor when two-factor authentication is on."</p>
         {move || done().map(|text| view! { <p class="notice ok" role="status">{text}</p> })}
-        <ProviderRefusal id="methods-error" />
+        <ProviderRefusal id="methods-error" providers=providers() />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match methods.await {

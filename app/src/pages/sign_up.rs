@@ -5,7 +5,7 @@ use crate::{
     api::account::SignUp,
     components::{
         form::{action_error, FormError},
-        providers::ProviderButtons,
+        providers::{providers, ProviderButtons},
     },
 };
 
@@ -36,7 +36,7 @@ pub fn SignUpPage() -> impl IntoView {
                     {move || if sign_up.pending().get() { "Creating account…" } else { "Create account" }}
                 </button>
             </ActionForm>
-            <ProviderButtons />
+            <ProviderButtons providers=providers() />
             <p class="alt-action">"Already have an account? " <a href="/signin">"Sign in"</a></p>
         </section>
     }

@@ -13,7 +13,7 @@ use crate::{
         code_input::CodeInput,
         dialog::{return_focus_here, Modal, ReturnFocus},
         form::{action_error, FormError, LoadError},
-        providers::{ConfirmPassword, ConfirmWithProvider},
+        providers::{confirmation, ConfirmPassword, ConfirmWithProvider},
         recovery_codes::RecoveryCodesList,
     },
     pages::passkeys::PasskeysSection,
@@ -229,14 +229,15 @@ fn EnrollStep(
     let current = protected.then(|| view! {
         <CodeInput id="current-code" name="current_code" label="A recovery code" numeric=false describedby="enable-error" />
     });
+    let confirmation = confirmation();
     let confirm = if switching {
         Either::Left(view! {
             <p>"Enter a code from your current app (or a recovery code), the 6-digit code the new app shows, and confirm it’s you."</p>
-            <ConfirmWithProvider />
+            <ConfirmWithProvider confirmation />
             <ActionForm action=switch attr:class="stack">
                 <CodeInput id="current-code" name="current_code" label="Code from your current app or a recovery code" numeric=false describedby="enable-error" />
                 <CodeInput id="enable-code" label="Code from the new app" numeric=true describedby="enable-error" />
-                <ConfirmPassword id="enable-password" describedby="enable-error" />
+                <ConfirmPassword id="enable-password" describedby="enable-error" confirmation />
                 <FormError id="enable-error" message=action_error(switch) />
                 <button type="submit" class="button" disabled=move || switch.pending().get()>"Switch"</button>
             </ActionForm>
@@ -244,11 +245,11 @@ fn EnrollStep(
     } else {
         Either::Right(view! {
             <p>"Enter the 6-digit code the app shows, and confirm it’s you."</p>
-            <ConfirmWithProvider />
+            <ConfirmWithProvider confirmation />
             <ActionForm action=enable attr:class="stack">
                 <CodeInput id="enable-code" label="Verification code" numeric=true describedby="enable-error" />
                 {current}
-                <ConfirmPassword id="enable-password" describedby="enable-error" />
+                <ConfirmPassword id="enable-password" describedby="enable-error" confirmation />
                 <FormError id="enable-error" message=action_error(enable) />
                 <button type="submit" class="button" disabled=move || enable.pending().get()>"Enable"</button>
             </ActionForm>
@@ -288,13 +289,14 @@ fn ExpiredSetup() -> impl IntoView {
 #[component]
 pub fn DisableDialog() -> impl IntoView {
     let disable = ServerAction::<DisableTwoFactor>::new();
+    let confirmation = confirmation();
     view! {
         <Modal title="Disable two-factor authentication" close_href=TAB>
             <p>"Signing in will ask only for your password. Your authenticator app’s entry and your recovery codes stop working."</p>
-            <ConfirmWithProvider />
+            <ConfirmWithProvider confirmation />
             <ActionForm action=disable attr:class="stack">
                 <CodeInput id="disable-code" label="Code from your app or a recovery code" numeric=false describedby="disable-error" />
-                <ConfirmPassword id="disable-password" describedby="disable-error" />
+                <ConfirmPassword id="disable-password" describedby="disable-error" confirmation />
                 <FormError id="disable-error" message=action_error(disable) />
                 <div class="button-row">
                     <button type="submit" class="button danger" disabled=move || disable.pending().get()>"Disable"</button>
@@ -309,6 +311,7 @@ pub fn DisableDialog() -> impl IntoView {
 pub fn RegenerateDialog() -> impl IntoView {
     let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
     let codes = Memo::new(move |_| regenerate.value().get().and_then(Result::ok));
+    let confirmation = confirmation();
     view! {
         <Modal title="New recovery codes" close_href=TAB>
             {move || match codes.get() {
@@ -319,10 +322,10 @@ pub fn RegenerateDialog() -> impl IntoView {
                 }),
                 _ => Either::Right(view! {
                     <p>"A new set replaces all your current recovery codes, used or not."</p>
-                    <ConfirmWithProvider />
+                    <ConfirmWithProvider confirmation />
                     <ActionForm action=regenerate attr:class="stack">
                         <CodeInput id="regenerate-code" label="Code from your app or a recovery code" numeric=false describedby="regenerate-error" />
-                        <ConfirmPassword id="regenerate-password" describedby="regenerate-error" />
+                        <ConfirmPassword id="regenerate-password" describedby="regenerate-error" confirmation />
                         <FormError id="regenerate-error" message=action_error(regenerate) />
                         <button type="submit" class="button" disabled=move || regenerate.pending().get()>"Generate new codes"</button>
                     </ActionForm>

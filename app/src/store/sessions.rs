@@ -24,6 +24,8 @@ pub struct SessionRow {
     pub two_factor_required: i64,
     /// 1 when the account has a second factor.
     pub has_second_factor: i64,
+    /// 1 when the account has a password.
+    pub has_password: i64,
 }
 
 pub struct NewSession<'a> {
@@ -42,7 +44,9 @@ const SELECT: &str = concat!(
      s.last_seen_at, s.expires_at, s.user_agent, s.ip, s.reauthenticated_at, s.first_factor, \
      u.two_factor_required, ",
     has_second_factor!("s.user_id"),
-    " AS has_second_factor FROM sessions s JOIN users u ON u.id = s.user_id"
+    " AS has_second_factor, \
+     CAST(CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password \
+     FROM sessions s JOIN users u ON u.id = s.user_id"
 );
 
 static FIND_ACTIVE: LazyLock<String> =
