@@ -1,5 +1,6 @@
-//! The HTTP layer under stress: panics, slow clients, a busy database and SIGTERM are
-//! answered or handled, never a dropped connection or a hung process.
+//! The HTTP layer: panics, slow clients, a busy database and SIGTERM are answered or
+//! handled, never a dropped connection or a hung process; and pages travel compressed
+//! to browsers that ask.
 
 mod common;
 
@@ -26,6 +27,46 @@ async fn hsts_is_sent_only_with_secure_cookies() {
     let plain = TestServer::start().await;
     let res = plain.browser().get("/signin").await;
     assert!(res.headers().get("strict-transport-security").is_none());
+}
+
+/// What Chrome sends.
+const BROWSER_ENCODINGS: &str = "gzip, deflate, br, zstd";
+
+#[tokio::test]
+async fn pages_travel_as_brotli_to_browsers_that_ask() {
+    let server = TestServer::start().await;
+    let browser = server.browser();
+    let url = format!("{}/signin", browser.base);
+    let res = browser
+        .client
+        .get(&url)
+        .header("accept-encoding", BROWSER_ENCODINGS)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(header(&res, "content-encoding"), "br");
+    let packed = res.bytes().await.expect("body");
+    let mut page = String::new();
+    std::io::Read::read_to_string(
+        &mut brotli_decompressor::Decompressor::new(&packed[..], 4096),
+        &mut page,
+    )
+    .expect("a brotli body");
+    assert!(page.contains("<h1>Sign in</h1>"), "{page}");
+    assert!(
+        packed.len() * 2 < page.len(),
+        "{} bytes packed from {}",
+        packed.len(),
+        page.len()
+    );
+
+    let plain = browser.get("/signin").await;
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert!(plain
+        .text()
+        .await
+        .expect("body")
+        .contains("<h1>Sign in</h1>"));
 }
 
 #[tokio::test]
