@@ -24,7 +24,7 @@ pub struct SessionRow {
     pub two_factor_required: i64,
     /// 1 when the account has a second factor.
     pub has_second_factor: i64,
-    /// 1 when the account has a password.
+    /// 1 when the account has a password (one without has an empty hash).
     pub has_password: i64,
 }
 
@@ -45,7 +45,7 @@ const SELECT: &str = concat!(
      u.two_factor_required, ",
     has_second_factor!("s.user_id"),
     " AS has_second_factor, \
-     CAST(CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password \
+     CAST(CASE WHEN u.password_hash <> '' THEN 1 ELSE 0 END AS BIGINT) AS has_password \
      FROM sessions s JOIN users u ON u.id = s.user_id"
 );
 
