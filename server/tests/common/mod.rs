@@ -343,6 +343,21 @@ pub struct CodeSet {
     pub codes: Vec<String>,
 }
 
+/// Two submits of one setup: one turned the app on, the other was told a twin used it.
+pub fn assert_used_by_a_twin(answers: [(StatusCode, String); 2]) {
+    let mut answers = answers;
+    answers.sort();
+    assert_eq!(answers[0].0, StatusCode::OK, "{answers:?}");
+    assert_eq!(
+        answers[1],
+        (
+            StatusCode::CONFLICT,
+            "This setup was already used. Press Enable to start again.".to_owned()
+        ),
+        "{answers:?}"
+    );
+}
+
 pub fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
