@@ -283,14 +283,16 @@ async fn an_account_that_must_enroll_reaches_no_other_route() {
 
 /// A switch that checks its setup only after a twin used it (held back here for a moment,
 /// as a slow core would) is told the setup was used, not that it expired, and nothing is
-/// counted as a wrong code. Whichever of the two reaches the check first is held back.
+/// counted as a wrong code. Whichever of the two reaches the check first is held back,
+/// long enough for the other's password check on a busy machine (see the same test in
+/// `two_factor.rs`).
 #[tokio::test]
 async fn a_switch_whose_twin_used_the_setup_first_is_told_so() {
     let server = TestServer::start_with(
         DataDir::new(),
         &[
             ("GATEHOUSE_REQUIRE_TWO_FACTOR", "true"),
-            ("FAILPOINTS", "switch.before_new_app_check=1*sleep(1500)"),
+            ("FAILPOINTS", "switch.before_new_app_check=1*sleep(5000)"),
         ],
     );
     let browser = server.browser();
