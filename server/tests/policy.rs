@@ -292,7 +292,7 @@ async fn a_switch_whose_twin_used_the_setup_first_is_told_so() {
         DataDir::new(),
         &[
             ("GATEHOUSE_REQUIRE_TWO_FACTOR", "true"),
-            ("FAILPOINTS", "switch.before_new_app_check=1*sleep(5000)"),
+            ("FAILPOINTS", "switch.before_new_app_check=1*return(5000)"),
         ],
     );
     let browser = server.browser();

@@ -204,6 +204,21 @@ fn qr_svg(uri: &str) -> Result<String, AuthError> {
         .build())
 }
 
+/// Holds the request at fail point `name` for the milliseconds a test set with
+/// `name=return(MS)`, and lets the thread serve other requests meanwhile: fail-rs's own
+/// `sleep` blocks a runtime worker, and the requests queued behind it on that worker.
+/// Without the `failpoints` feature this is nothing, and `name` goes unused.
+#[allow(unused_variables)]
+async fn hold_for_tests(name: &str) {
+    let hold = || -> Option<u64> {
+        fail::fail_point!(name, |ms: Option<String>| ms.and_then(|ms| ms.parse().ok()));
+        None
+    };
+    if let Some(ms) = hold() {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+}
+
 /// Confirms the pending secret with a code from the app and the password, turns 2FA on,
 /// and returns the recovery codes, which are never shown again. An account already
 /// protected by a passkey adds the app only with a current factor (`current`: a recovery
@@ -230,7 +245,7 @@ pub async fn enable(
     if protected && current.is_none() {
         return Err(FactorError::Empty.into());
     }
-    fail::fail_point!("enable.before_new_app_check");
+    hold_for_tests("enable.before_new_app_check").await;
     let new_app =
         check_new_app(services, session, &code, started, "while enabling", client).await?;
 
@@ -324,7 +339,7 @@ pub async fn switch_app(
     if !has_app(services, session.user_id).await? {
         return Err(AuthError::TwoFactorNotOn);
     }
-    fail::fail_point!("switch.before_new_app_check");
+    hold_for_tests("switch.before_new_app_check").await;
     // The new app's code is counted and checked first, so a wrong one spends nothing.
     let new_app = check_new_app(
         services,
