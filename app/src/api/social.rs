@@ -73,7 +73,7 @@ pub async fn list_providers() -> Result<Vec<ProviderView>, AppError> {
 #[server(endpoint = "load_sign_in_methods")]
 pub async fn load_sign_in_methods() -> Result<SignInMethods, AppError> {
     use super::ssr::*;
-    use crate::auth::{social, two_factor};
+    use crate::auth::social;
 
     let services = services()?;
     let session = require_full_session()?;
@@ -93,7 +93,7 @@ pub async fn load_sign_in_methods() -> Result<SignInMethods, AppError> {
         .collect();
     Ok(SignInMethods {
         has_password: methods.has_password,
-        two_factor_on: two_factor::is_enabled(&services, session.user_id).await?,
+        two_factor_on: session.has_second_factor,
         providers,
     })
 }
