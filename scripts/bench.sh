@@ -14,7 +14,7 @@ NPM_PREFIX="$(npm prefix -g)"
 export PATH="$HOME/.cargo/bin:$NPM_PREFIX/bin:$PATH"
 
 bash scripts/setup.sh >&2
-cargo leptos build --release --precompress >&2
+cargo leptos build --release --precompress --split >&2
 cargo build --quiet -p bench --profile server-release
 bench() {
   target/server-release/bench --server target/server-release/server --site-root target/site "$@"

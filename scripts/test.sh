@@ -67,7 +67,7 @@ cargo test --workspace --exclude frontend
 end
 
 begin leptos-build
-cargo leptos build --frontend-only
+cargo leptos build --frontend-only --split
 [ -x target/debug/server ] || {
   echo "target/debug/server missing after cargo leptos build" >&2
   exit 1

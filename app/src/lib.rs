@@ -29,19 +29,14 @@ use leptos_router::{
 use crate::{
     components::header::Header,
     pages::{
-        activity::ActivityTab,
         code_prompt::CodePromptPage,
         email_links::{ConfirmEmailChangePage, VerifyEmailPage},
         home::HomePage,
         not_found::NotFound,
-        passkeys::{AddPasskeyDialog, RemovePasskeyDialog, RenamePasskeyDialog},
         password_reset::{ForgotPasswordPage, ResetPasswordPage},
-        sessions::SessionsTab,
-        settings::{ProfileTab, SettingsPage},
+        settings_chunk::SettingsView,
         sign_in::SignInPage,
-        sign_in_methods::SignInMethodsTab,
         sign_up::SignUpPage,
-        two_factor::{DisableDialog, EnableDialog, NewCodesDialog, RegenerateDialog, TwoFactorTab},
     },
 };
 
@@ -134,21 +129,21 @@ fn Layout() -> impl IntoView {
                 <Route ssr=SsrMode::Async path=path!("/reset-password") view=ResetPasswordPage />
                 <Route ssr=SsrMode::Async path=path!("/verify-email") view=VerifyEmailPage />
                 <Route ssr=SsrMode::Async path=path!("/confirm-email") view=ConfirmEmailChangePage />
-                <ParentRoute ssr=SsrMode::Async path=path!("/settings") view=SettingsPage>
-                    <Route ssr=SsrMode::Async path=path!("") view=ProfileTab />
-                    <ParentRoute ssr=SsrMode::Async path=path!("two-factor") view=TwoFactorTab>
+                <ParentRoute ssr=SsrMode::Async path=path!("/settings") view=SettingsView::Frame>
+                    <Route ssr=SsrMode::Async path=path!("") view=SettingsView::Profile />
+                    <ParentRoute ssr=SsrMode::Async path=path!("two-factor") view=SettingsView::TwoFactor>
                         <Route ssr=SsrMode::Async path=path!("") view=|| () />
-                        <Route ssr=SsrMode::Async path=path!("enable") view=EnableDialog />
-                        <Route ssr=SsrMode::Async path=path!("disable") view=DisableDialog />
-                        <Route ssr=SsrMode::Async path=path!("recovery-codes") view=RegenerateDialog />
-                        <Route ssr=SsrMode::Async path=path!("new-codes") view=NewCodesDialog />
-                        <Route ssr=SsrMode::Async path=path!("passkeys/add") view=AddPasskeyDialog />
-                        <Route ssr=SsrMode::Async path=path!("passkeys/rename") view=RenamePasskeyDialog />
-                        <Route ssr=SsrMode::Async path=path!("passkeys/remove") view=RemovePasskeyDialog />
+                        <Route ssr=SsrMode::Async path=path!("enable") view=SettingsView::Enable />
+                        <Route ssr=SsrMode::Async path=path!("disable") view=SettingsView::Disable />
+                        <Route ssr=SsrMode::Async path=path!("recovery-codes") view=SettingsView::Regenerate />
+                        <Route ssr=SsrMode::Async path=path!("new-codes") view=SettingsView::NewCodes />
+                        <Route ssr=SsrMode::Async path=path!("passkeys/add") view=SettingsView::AddPasskey />
+                        <Route ssr=SsrMode::Async path=path!("passkeys/rename") view=SettingsView::RenamePasskey />
+                        <Route ssr=SsrMode::Async path=path!("passkeys/remove") view=SettingsView::RemovePasskey />
                     </ParentRoute>
-                    <Route ssr=SsrMode::Async path=path!("sign-in-methods") view=SignInMethodsTab />
-                    <Route ssr=SsrMode::Async path=path!("sessions") view=SessionsTab />
-                    <Route ssr=SsrMode::Async path=path!("activity") view=ActivityTab />
+                    <Route ssr=SsrMode::Async path=path!("sign-in-methods") view=SettingsView::SignInMethods />
+                    <Route ssr=SsrMode::Async path=path!("sessions") view=SettingsView::Sessions />
+                    <Route ssr=SsrMode::Async path=path!("activity") view=SettingsView::Activity />
                 </ParentRoute>
             </Routes>
         </main>

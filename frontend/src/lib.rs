@@ -1,7 +1,8 @@
-//! The browser entry point: hydrate the server-rendered page.
+//! The browser entry point: hydrate the server-rendered page. Lazily, because a Settings
+//! page hydrates only once its chunk of the WASM has arrived.
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_lazy(app::App);
 }

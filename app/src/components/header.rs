@@ -5,7 +5,10 @@ use leptos::{either::Either, prelude::*};
 
 use leptos_router::hooks::use_location;
 
-use crate::api::account::{signed_in_as, SignOut};
+use crate::{
+    api::account::{signed_in_as, SignOut},
+    pages::settings_chunk::fetch_settings_soon,
+};
 
 #[component]
 pub fn Header() -> impl IntoView {
@@ -17,6 +20,12 @@ pub fn Header() -> impl IntoView {
         move || (pathname.get(), sign_out.version().get()),
         |_| signed_in_as(),
     );
+    // Signed in, Settings is one click away: have its chunk ready.
+    Effect::new(move || {
+        if matches!(who.get(), Some(Ok(Some(_)))) {
+            fetch_settings_soon();
+        }
+    });
 
     view! {
         <header class="site-header">

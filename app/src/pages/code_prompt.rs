@@ -13,12 +13,15 @@ use crate::{
         passkeys::{passkeys_usable, PasskeyPrompt},
     },
     error::AppError,
+    pages::settings_chunk::fetch_settings_soon,
 };
 
 #[component]
 pub fn CodePromptPage() -> impl IntoView {
     let verify = ServerAction::<VerifySignInCode>::new();
     let error = action_error(verify);
+    // Settings is where a sign-in usually lands: fetch it while the code is typed.
+    Effect::new(fetch_settings_soon);
     // Once the session has ended, this prompt can do nothing more: go back to the password
     // step, which says why and when to try again.
     let navigate = use_navigate();

@@ -9,6 +9,7 @@ pub mod passkeys;
 pub mod password_reset;
 pub mod sessions;
 pub mod settings;
+pub mod settings_chunk;
 pub mod sign_in;
 pub mod sign_in_methods;
 pub mod sign_up;
