@@ -29,14 +29,9 @@ use leptos_router::{
 use crate::{
     components::header::Header,
     pages::{
-        code_prompt::CodePromptPage,
-        email_links::{ConfirmEmailChangePage, VerifyEmailPage},
-        home::HomePage,
+        chunks::{PublicView, SettingsView},
         not_found::NotFound,
-        password_reset::{ForgotPasswordPage, ResetPasswordPage},
-        settings_chunk::SettingsView,
         sign_in::SignInPage,
-        sign_up::SignUpPage,
     },
 };
 
@@ -121,14 +116,14 @@ fn Layout() -> impl IntoView {
             // Every route renders completely on the server before it is sent, so each page
             // works without JavaScript and a missing session can still redirect.
             <Routes fallback=NotFound>
-                <Route ssr=SsrMode::Async path=path!("/") view=HomePage />
+                <Route ssr=SsrMode::Async path=path!("/") view=PublicView::Home />
                 <Route ssr=SsrMode::Async path=path!("/signin") view=SignInPage />
-                <Route ssr=SsrMode::Async path=path!("/signin/code") view=CodePromptPage />
-                <Route ssr=SsrMode::Async path=path!("/signup") view=SignUpPage />
-                <Route ssr=SsrMode::Async path=path!("/forgot-password") view=ForgotPasswordPage />
-                <Route ssr=SsrMode::Async path=path!("/reset-password") view=ResetPasswordPage />
-                <Route ssr=SsrMode::Async path=path!("/verify-email") view=VerifyEmailPage />
-                <Route ssr=SsrMode::Async path=path!("/confirm-email") view=ConfirmEmailChangePage />
+                <Route ssr=SsrMode::Async path=path!("/signin/code") view=PublicView::CodePrompt />
+                <Route ssr=SsrMode::Async path=path!("/signup") view=PublicView::SignUp />
+                <Route ssr=SsrMode::Async path=path!("/forgot-password") view=PublicView::ForgotPassword />
+                <Route ssr=SsrMode::Async path=path!("/reset-password") view=PublicView::ResetPassword />
+                <Route ssr=SsrMode::Async path=path!("/verify-email") view=PublicView::VerifyEmail />
+                <Route ssr=SsrMode::Async path=path!("/confirm-email") view=PublicView::ConfirmEmailChange />
                 <ParentRoute ssr=SsrMode::Async path=path!("/settings") view=SettingsView::Frame>
                     <Route ssr=SsrMode::Async path=path!("") view=SettingsView::Profile />
                     <ParentRoute ssr=SsrMode::Async path=path!("two-factor") view=SettingsView::TwoFactor>

@@ -166,7 +166,14 @@ impl Bench {
 
         eprintln!("bench: first-visit download…");
         let bundle = self.bundle().await?;
-        let later_pages = self.later_pages(&bundle, &cookies[0]).await?;
+        let pending = fixtures::session(
+            &self.services,
+            &sign_in_codes.users()[0],
+            Stage::PendingSecondFactor,
+        )
+        .await?;
+        let pending = format!("{COOKIE}={}", pending.expose());
+        let later_pages = self.later_pages(&bundle, &pending, &cookies[0]).await?;
 
         eprintln!("bench: wrong-password flood…");
         let (flood, flood_peak_rss_kib) = self.flood().await;
@@ -385,16 +392,22 @@ impl Bench {
         Ok(downloads)
     }
 
-    /// What visiting Settings → Two-Factor Auth and opening the enable dialog adds to the
-    /// first visit: each page's HTML, and any asset it links that `/signin` did not.
+    /// What the code prompt (with a session `pending` its code), then Settings → Two-Factor
+    /// Auth and the enable dialog (signed in as `full`) add to the first visit: each page's
+    /// HTML, and any asset it links that an earlier page did not.
     async fn later_pages(
         &self,
         first_visit: &[Download],
-        cookie: &str,
+        pending: &str,
+        full: &str,
     ) -> anyhow::Result<Vec<LaterPage>> {
         let mut loaded: Vec<String> = first_visit.iter().map(|d| d.path.clone()).collect();
         let mut pages = Vec::new();
-        for path in ["/settings/two-factor", "/settings/two-factor/enable"] {
+        for (path, cookie) in [
+            ("/signin/code", pending),
+            ("/settings/two-factor", full),
+            ("/settings/two-factor/enable", full),
+        ] {
             let (html, assets) = self.page_and_assets(path, Some(cookie)).await?;
             let mut added = Vec::new();
             for asset in assets {

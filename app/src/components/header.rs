@@ -7,7 +7,7 @@ use leptos_router::hooks::use_location;
 
 use crate::{
     api::account::{signed_in_as, SignOut},
-    pages::settings_chunk::fetch_settings_soon,
+    pages::chunks::fetch_settings_soon,
 };
 
 #[component]

@@ -13,7 +13,7 @@ use crate::{
         passkeys::{passkeys_usable, PasskeyPrompt},
     },
     error::AppError,
-    pages::settings_chunk::fetch_settings_soon,
+    pages::chunks::fetch_settings_soon,
 };
 
 #[component]

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod activity;
+pub mod chunks;
 pub mod code_prompt;
 pub mod email_links;
 pub mod home;
@@ -9,7 +10,6 @@ pub mod passkeys;
 pub mod password_reset;
 pub mod sessions;
 pub mod settings;
-pub mod settings_chunk;
 pub mod sign_in;
 pub mod sign_in_methods;
 pub mod sign_up;

@@ -10,12 +10,19 @@ use crate::{
         providers::{providers, ProviderButtons, ProviderRefusal},
     },
     error::sign_in_ended,
+    pages::chunks::fetch_public_soon,
 };
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let error = action_error(sign_in);
+    // The code prompt comes next: fetch its chunk while the password is checked.
+    Effect::new(move || {
+        if sign_in.pending().get() {
+            fetch_public_soon();
+        }
+    });
     let providers = providers();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();

@@ -1,17 +1,24 @@
-//! Settings, with its tabs and dialogs, is a chunk of the WASM of its own: the browser
-//! fetches it the first time it shows a Settings page, so a visit to the sign-in page
-//! does not download it. The server renders Settings as always, and links the chunk from
-//! those pages so the browser fetches it alongside the main module.
+//! The pages that are not the sign-in page live in two chunks of the WASM of their own,
+//! which the browser fetches the first time it shows one of their pages, so a first visit
+//! to the sign-in page downloads neither: Settings with its tabs and dialogs, and the other
+//! signed-out pages (the code prompt, sign-up, password reset, the emailed links). The
+//! server renders every page as always, and links a page's chunk from its HTML so the
+//! browser fetches it alongside the main module.
 
 use leptos::prelude::*;
 use leptos_router::ChooseView;
 
 use crate::pages::{
     activity::ActivityTab,
+    code_prompt::CodePromptPage,
+    email_links::{ConfirmEmailChangePage, VerifyEmailPage},
+    home::HomePage,
     passkeys::{AddPasskeyDialog, RemovePasskeyDialog, RenamePasskeyDialog},
+    password_reset::{ForgotPasswordPage, ResetPasswordPage},
     sessions::SessionsTab,
     settings::{ProfileTab, SettingsPage},
     sign_in_methods::SignInMethodsTab,
+    sign_up::SignUpPage,
     two_factor::{DisableDialog, EnableDialog, NewCodesDialog, RegenerateDialog, TwoFactorTab},
 };
 
@@ -70,9 +77,54 @@ impl ChooseView for SettingsView {
     }
 }
 
+/// One signed-out page other than the sign-in page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum PublicView {
+    Home,
+    CodePrompt,
+    SignUp,
+    ForgotPassword,
+    ResetPassword,
+    VerifyEmail,
+    ConfirmEmailChange,
+}
+
+/// The signed-out pages' one split point, as [`settings_view`] is Settings'.
+#[leptos::lazy]
+fn public_view(view: PublicView) -> AnyView {
+    match view {
+        PublicView::Home => view! { <HomePage /> }.into_any(),
+        PublicView::CodePrompt => view! { <CodePromptPage /> }.into_any(),
+        PublicView::SignUp => view! { <SignUpPage /> }.into_any(),
+        PublicView::ForgotPassword => view! { <ForgotPasswordPage /> }.into_any(),
+        PublicView::ResetPassword => view! { <ResetPasswordPage /> }.into_any(),
+        PublicView::VerifyEmail => view! { <VerifyEmailPage /> }.into_any(),
+        PublicView::ConfirmEmailChange => view! { <ConfirmEmailChangePage /> }.into_any(),
+    }
+}
+
+impl ChooseView for PublicView {
+    async fn choose(self) -> AnyView {
+        public_view(self).await
+    }
+
+    async fn preload(&self) {
+        #[cfg(feature = "hydrate")]
+        __preload_public_view().await;
+    }
+}
+
 /// Starts fetching the Settings chunk in the background, for a page after which Settings
 /// is likely (the code prompt, or any page once signed in). Does nothing on the server.
 pub fn fetch_settings_soon() {
     #[cfg(feature = "hydrate")]
     leptos::task::spawn_local(__preload_settings_view());
+}
+
+/// Starts fetching the signed-out pages' chunk in the background: the sign-in page does
+/// once a password is sent, since the code prompt comes next.
+pub fn fetch_public_soon() {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(__preload_public_view());
 }
