@@ -382,19 +382,17 @@ impl Bench {
         .await
     }
 
-    /// The sign-in page and every asset it links from /pkg/, in each encoding.
+    /// The sign-in page and every asset it loads from /pkg/, in each encoding.
     async fn bundle(&self) -> anyhow::Result<Vec<Download>> {
-        let (html, first) = self.page_and_assets("/signin", None).await?;
+        let (html, body) = self.download_with_body("/signin", None).await?;
         let mut downloads = vec![html];
-        for path in first {
-            downloads.push(self.download(&path, None).await?);
-        }
+        downloads.extend(self.assets(&body, &[]).await?);
         Ok(downloads)
     }
 
     /// What the code prompt (with a session `pending` its code), then Settings → Two-Factor
     /// Auth and the enable dialog (signed in as `full`) add to the first visit: each page's
-    /// HTML, and any asset it links that an earlier page did not.
+    /// HTML, and any asset it loads that an earlier page did not.
     async fn later_pages(
         &self,
         first_visit: &[Download],
@@ -408,47 +406,42 @@ impl Bench {
             ("/settings/two-factor", full),
             ("/settings/two-factor/enable", full),
         ] {
-            let (html, assets) = self.page_and_assets(path, Some(cookie)).await?;
-            let mut added = Vec::new();
-            for asset in assets {
-                if !loaded.contains(&asset) {
-                    added.push(self.download(&asset, None).await?);
-                    loaded.push(asset);
-                }
-            }
+            let (html, body) = self.download_with_body(path, Some(cookie)).await?;
+            let added = self.assets(&body, &loaded).await?;
+            loaded.extend(added.iter().map(|d| d.path.clone()));
             pages.push(LaterPage { html, added });
         }
         Ok(pages)
     }
 
-    /// A page's download and the /pkg/ assets its HTML links.
-    async fn page_and_assets(
-        &self,
-        path: &str,
-        cookie: Option<&str>,
-    ) -> anyhow::Result<(Download, Vec<String>)> {
-        let (html, body) = self.download_with_body(path, cookie).await?;
-        let text = String::from_utf8_lossy(&body);
-        let mut assets: Vec<String> = Vec::new();
-        for piece in text.split("/pkg/").skip(1) {
-            let name: String = piece
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
-                .collect();
-            let asset = format!("/pkg/{name}");
-            if !name.is_empty() && !assets.contains(&asset) {
-                assets.push(asset);
+    /// The /pkg/ assets a page's HTML links, and the modules the JS among them imports (the
+    /// WASM glue imports the split loader, which only pages with a chunk link), leaving out
+    /// those in `loaded`.
+    async fn assets(&self, html: &[u8], loaded: &[String]) -> anyhow::Result<Vec<Download>> {
+        let mut queue = names_after(&String::from_utf8_lossy(html), "/pkg/");
+        let mut downloads: Vec<Download> = Vec::new();
+        let mut next = 0;
+        while let Some(name) = queue.get(next).cloned() {
+            next += 1;
+            let path = format!("/pkg/{name}");
+            if loaded.contains(&path) || downloads.iter().any(|d| d.path == path) {
+                continue;
             }
+            let (download, body) = self.download_with_body(&path, None).await?;
+            if name.ends_with(".js") {
+                // Static imports only: the split loader also names every chunk, in strings
+                // it fetches when a chunk is needed.
+                let text = String::from_utf8_lossy(&body);
+                for import in ["from\"./", "from \"./"] {
+                    queue.extend(names_after(&text, import));
+                }
+            }
+            downloads.push(download);
         }
-        Ok((html, assets))
+        Ok(downloads)
     }
 
-    /// One path in each encoding.
-    async fn download(&self, path: &str, cookie: Option<&str>) -> anyhow::Result<Download> {
-        Ok(self.download_with_body(path, cookie).await?.0)
-    }
-
-    /// [`Self::download`], with the uncompressed body.
+    /// One path in each encoding, with its uncompressed body.
     async fn download_with_body(
         &self,
         path: &str,
@@ -684,9 +677,25 @@ async fn expect_ok(res: reqwest::Response, what: &str) -> Result<(), String> {
     }
 }
 
+/// The file names that follow each `prefix` in `text`: the assets a page links
+/// (`/pkg/NAME`) or a module imports (`from "./NAME"`).
+fn names_after(text: &str, prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for piece in text.split(prefix).skip(1) {
+        let name: String = piece
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+            .collect();
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
-    use super::SignIns;
+    use super::{names_after, SignIns};
 
     #[test]
     fn each_run_is_held_against_the_bounds_measured_either_side_of_it() {
@@ -696,5 +705,20 @@ mod tests {
         };
         assert_eq!(sign_ins.bound(0), 90.0);
         assert_eq!(sign_ins.bound(1), 80.0);
+    }
+
+    #[test]
+    fn a_modules_static_imports_are_found_but_not_the_chunks_it_fetches_later() {
+        let glue = r#"import*as t from"./__wasm_split.js";import { initSync } from "./gatehouse.js";const c="./chunk_3.wasm";"#;
+        let imports: Vec<String> = ["from\"./", "from \"./"]
+            .iter()
+            .flat_map(|prefix| names_after(glue, prefix))
+            .collect();
+        assert_eq!(imports, ["__wasm_split.js", "gatehouse.js"]);
+        let html = r#"<link href="/pkg/gatehouse.js"><link href="/pkg/gatehouse.css"><a href="/pkg/gatehouse.js">"#;
+        assert_eq!(
+            names_after(html, "/pkg/"),
+            ["gatehouse.js", "gatehouse.css"]
+        );
     }
 }
