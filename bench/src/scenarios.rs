@@ -407,8 +407,9 @@ impl Bench {
             ("/settings/two-factor/enable", full),
         ] {
             // Leptos links the chunks a page used from its HTML, but 7 of 20 renders of
-            // Settings here came without those links (leptos_integration_utils 0.8.9; the
-            // cause is not found): five renders together name them.
+            // Settings here came without those links: leptos_integration_utils 0.8.9 looks
+            // the manifest up outside the request's owner, which the polling thread may or
+            // may not have current. Five renders together name them.
             let (html, mut body) = self.download_with_body(path, Some(cookie)).await?;
             for _ in 1..5 {
                 body.extend(self.download_with_body(path, Some(cookie)).await?.1);
