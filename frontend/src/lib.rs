@@ -1,5 +1,5 @@
-//! The browser entry point: hydrate the server-rendered page. Lazily, because a Settings
-//! page hydrates only once its chunk of the WASM has arrived.
+//! The browser entry point: hydrate the server-rendered page. Lazily, because a page
+//! outside the main module hydrates only once its chunk of the WASM has arrived.
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
