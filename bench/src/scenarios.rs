@@ -406,14 +406,7 @@ impl Bench {
             ("/settings/two-factor", full),
             ("/settings/two-factor/enable", full),
         ] {
-            // Leptos links the chunks a page used from its HTML, but 7 of 20 renders of
-            // Settings here came without those links: leptos_integration_utils 0.8.9 looks
-            // the manifest up outside the request's owner, which the polling thread may or
-            // may not have current. Five renders together name them.
-            let (html, mut body) = self.download_with_body(path, Some(cookie)).await?;
-            for _ in 1..5 {
-                body.extend(self.download_with_body(path, Some(cookie)).await?.1);
-            }
+            let (html, body) = self.download_with_body(path, Some(cookie)).await?;
             let added = self.assets(&body, &loaded).await?;
             loaded.extend(added.iter().map(|d| d.path.clone()));
             pages.push(LaterPage { html, added });

@@ -57,6 +57,12 @@ test('a first visit to Settings hydrates once its chunk is there', async ({ brow
   await fresh.goto('/settings/two-factor');
   await hydrated(fresh);
   expect(fetched()).toEqual(['gatehouse.wasm', 'settings_view', 'shared']);
+  // Every render links the chunk from the head, so the browser fetches it beside the main
+  // module (Leptos's own link was missing from about a third of them).
+  for (let render = 0; render < 5; render++) {
+    const html = await (await fresh.request.get('/settings/two-factor')).text();
+    expect(html).toMatch(/<link[^>]*href="\/pkg\/split_settings_view_\d+\.wasm"[^>]*>/);
+  }
   // A Rust handler answers: the enable dialog opens without a page load.
   await fresh.getByRole('button', { name: 'Enable' }).click();
   await expect(fresh).toHaveURL(/\/settings\/two-factor\/enable$/);
