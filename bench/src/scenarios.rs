@@ -429,12 +429,7 @@ impl Bench {
             }
             let (download, body) = self.download_with_body(&path, None).await?;
             if name.ends_with(".js") {
-                // Static imports only: the split loader also names every chunk, in strings
-                // it fetches when a chunk is needed.
-                let text = String::from_utf8_lossy(&body);
-                for import in ["from\"./", "from \"./"] {
-                    queue.extend(names_after(&text, import));
-                }
+                queue.extend(static_imports(&String::from_utf8_lossy(&body)));
             }
             downloads.push(download);
         }
@@ -693,9 +688,21 @@ fn names_after(text: &str, prefix: &str) -> Vec<String> {
     names
 }
 
+/// The files a JS module imports statically (`from "./NAME"`, minified or not). Not the
+/// other `"./NAME"` strings: the split loader names every chunk, to fetch when needed.
+fn static_imports(js: &str) -> Vec<String> {
+    let mut names = names_after(js, "from\"./");
+    for name in names_after(js, "from \"./") {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{names_after, SignIns};
+    use super::{names_after, static_imports, SignIns};
 
     #[test]
     fn each_run_is_held_against_the_bounds_measured_either_side_of_it() {
@@ -710,11 +717,7 @@ mod tests {
     #[test]
     fn a_modules_static_imports_are_found_but_not_the_chunks_it_fetches_later() {
         let glue = r#"import*as t from"./__wasm_split.js";import { initSync } from "./gatehouse.js";const c="./chunk_3.wasm";"#;
-        let imports: Vec<String> = ["from\"./", "from \"./"]
-            .iter()
-            .flat_map(|prefix| names_after(glue, prefix))
-            .collect();
-        assert_eq!(imports, ["__wasm_split.js", "gatehouse.js"]);
+        assert_eq!(static_imports(glue), ["__wasm_split.js", "gatehouse.js"]);
         let html = r#"<link href="/pkg/gatehouse.js"><link href="/pkg/gatehouse.css"><a href="/pkg/gatehouse.js">"#;
         assert_eq!(
             names_after(html, "/pkg/"),

@@ -5,20 +5,30 @@ import { expect, Page, test as base } from '@playwright/test';
 import { STRONG_PASSWORD, totp, uniqueEmail } from './helpers';
 
 /**
+ * Collects what `page` logs of Content Security Policy violations, hydration errors and
+ * panics; the returned function checks there were none.
+ */
+export function watchConsole(page: Page): () => void {
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to (load|execute|apply)|hydration error|panicked/i.test(message.text())) {
+      problems.push(message.text());
+    }
+  });
+  return () => expect(problems, 'CSP violations, hydration errors or panics in the console').toEqual([]);
+}
+
+/**
  * The test function every spec uses: it fails a test whose page logs a Content Security
  * Policy violation, a hydration error or a panic, so neither the CSP nor a mismatch
- * between server and WASM can silently turn the app into plain HTML forms.
+ * between server and WASM can silently turn the app into plain HTML forms. A spec that
+ * opens pages of its own watches them with `watchConsole`.
  */
 export const test = base.extend({
   page: async ({ page }, use) => {
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (/Content Security Policy|Refused to (load|execute|apply)|hydration error|panicked/i.test(message.text())) {
-        problems.push(message.text());
-      }
-    });
+    const noProblems = watchConsole(page);
     await use(page);
-    expect(problems, 'CSP violations, hydration errors or panics in the console').toEqual([]);
+    noProblems();
   },
 });
 

@@ -24,7 +24,6 @@ use crate::pages::{
 
 /// One view of Settings, as the router's tree places them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
 pub enum SettingsView {
     /// The frame: heading and tab list around the open tab.
     Frame,
@@ -83,7 +82,6 @@ impl ChooseView for SettingsView {
 
 /// One signed-out page other than the sign-in page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
 pub enum PublicView {
     Home,
     CodePrompt,
@@ -138,7 +136,8 @@ pub fn fetch_public_soon() {
 /// Links the files of the chunk whose split point is `split_point` from the page's head,
 /// so a browser landing on the page fetches them beside the main module instead of after
 /// it. Leptos links them too, but looks its manifest up outside the request's owner
-/// (leptos_integration_utils 0.8.9) and left them out of 7 of 20 renders of Settings here;
+/// (leptos_integration_utils 0.8.9) and left them out of 7 of 20 renders of Settings and
+/// 10 of 20 of sign-up here;
 /// a browser fetches a file preloaded twice once.
 #[cfg(feature = "ssr")]
 fn link_chunk(split_point: &str) {
