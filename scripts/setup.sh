@@ -81,7 +81,11 @@ if grep -qwF "$CARGO_LEPTOS_VERSION" <<<"$cl_version"; then
   log "ok: $cl_version"
 else
   log "installing: cargo-leptos $CARGO_LEPTOS_VERSION (found: '${cl_version:-none}'; takes several minutes)"
-  cargo install "cargo-leptos@$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+  # Its own release profile is fat LTO on one codegen unit: a 400-s link on one core for a
+  # build tool whose speed nobody notices. Config overrides take precedence over it.
+  cargo install "cargo-leptos@$CARGO_LEPTOS_VERSION" --locked --features no_downloads \
+    --config profile.release.lto=false --config profile.release.codegen-units=16 \
+    --config profile.release.opt-level=2
 fi
 
 # --- wasm-bindgen-cli, same version as the wasm-bindgen crate in Cargo.lock ----
@@ -100,7 +104,8 @@ if grep -qwF "$WASM_BINDGEN_VERSION" <<<"$wb_version"; then
   log "ok: $wb_version (matches Cargo.lock)"
 else
   log "installing: wasm-bindgen-cli $WASM_BINDGEN_VERSION (found: '${wb_version:-none}')"
-  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
+  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --locked --bin wasm-bindgen \
+    --config profile.release.lto=false --config profile.release.codegen-units=16
 fi
 
 # --- wasm-opt (binaryen), used by release builds ---------------------------------
