@@ -104,7 +104,8 @@ if grep -qwF "$WASM_BINDGEN_VERSION" <<<"$wb_version"; then
   log "ok: $wb_version (matches Cargo.lock)"
 else
   log "installing: wasm-bindgen-cli $WASM_BINDGEN_VERSION (found: '${wb_version:-none}')"
-  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --locked --bin wasm-bindgen \
+  # Not --locked: its lock file names a webpki-roots release the registry no longer has.
+  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --bin wasm-bindgen \
     --config profile.release.lto=false --config profile.release.codegen-units=16
 fi
 
