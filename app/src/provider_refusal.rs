@@ -35,9 +35,24 @@ pub enum Refusal {
     CannotConfirm,
     #[error("the last way to sign in")]
     LastMethod,
+    /// Connected during this session, so it may be the session's thief's.
+    #[error("the provider account was connected during this session")]
+    LinkedThisSession,
+    /// The password that confirms a new way in was wrong or missing.
+    #[error("wrong password")]
+    WrongPassword,
+    /// The two-factor code that confirms a new way in was wrong or malformed.
+    #[error("wrong code")]
+    WrongCode,
+    /// An account without a password confirms with a fresh provider sign-in first.
+    #[error("confirmation required")]
+    ConfirmFirst,
+    /// An account whose address is not proved adds no way in.
+    #[error("the address is not verified")]
+    VerifyEmailFirst,
 }
 
-const ALL: [Refusal; 13] = [
+const ALL: [Refusal; 18] = [
     Refusal::UnknownProvider,
     Refusal::Expired,
     Refusal::Declined,
@@ -51,6 +66,11 @@ const ALL: [Refusal; 13] = [
     Refusal::WrongAccount,
     Refusal::CannotConfirm,
     Refusal::LastMethod,
+    Refusal::LinkedThisSession,
+    Refusal::WrongPassword,
+    Refusal::WrongCode,
+    Refusal::ConfirmFirst,
+    Refusal::VerifyEmailFirst,
 ];
 
 impl Refusal {
@@ -70,6 +90,11 @@ impl Refusal {
             Refusal::WrongAccount => "wrong_account",
             Refusal::CannotConfirm => "cannot_confirm",
             Refusal::LastMethod => "last_method",
+            Refusal::LinkedThisSession => "linked_this_session",
+            Refusal::WrongPassword => "wrong_password",
+            Refusal::WrongCode => "wrong_code",
+            Refusal::ConfirmFirst => "confirm_first",
+            Refusal::VerifyEmailFirst => "verify_email_first",
         }
     }
 
@@ -119,6 +144,24 @@ impl Refusal {
             Refusal::LastMethod => format!(
                 "{provider} is your only way to sign in, so it cannot be disconnected. Set a \
                  password first."
+            ),
+            Refusal::LinkedThisSession => format!(
+                "{provider} was connected after you signed in, so it cannot confirm changes \
+                 yet. Confirm with a way in you had before, or sign out and in again."
+            ),
+            Refusal::WrongPassword => format!(
+                "That password is not right, so {provider} was not connected. Please try again."
+            ),
+            Refusal::WrongCode => format!(
+                "Enter the current code from your authenticator app, or a recovery code, to \
+                 connect {provider}."
+            ),
+            Refusal::ConfirmFirst => format!(
+                "Confirm it’s you with a sign-in method you already had, then connect {provider}."
+            ),
+            Refusal::VerifyEmailFirst => format!(
+                "Confirm your email address before connecting {provider}: open the link we \
+                 sent you, or ask for a new one under Settings → Profile."
             ),
         }
     }

@@ -98,7 +98,10 @@ pub async fn services(database_url: &str, master: &[u8; 32]) -> anyhow::Result<S
         .await
         .context("connecting to the benchmark database")?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let backend = app::store::Backend::from_url(database_url)
+        .ok_or_else(|| anyhow::anyhow!("not a SQLite or PostgreSQL URL: {database_url}"))?;
     Ok(Services {
+        backend,
         commits: app::store::group_commit::GroupCommit::separate(db.clone()),
         reads: app::store::reads::Reads::pooled(db.clone()),
         db,
@@ -180,7 +183,16 @@ pub async fn session(
         ip: "127.0.0.1".into(),
         user_agent: "gatehouse-bench".into(),
     };
-    sessions::start(services, user.id, stage, &client, "password")
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    let row = app::store::users::find_by_id(&services.db, user.id)
+        .await?
+        .context("a seeded account is gone")?;
+    sessions::start(
+        services,
+        sessions::Checked::of(&row),
+        stage,
+        &client,
+        "password",
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))
 }

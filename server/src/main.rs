@@ -92,13 +92,13 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                     Some(path) => format!("in the config file {}", path.display()),
                     None => "setting up sign-in providers".to_owned(),
                 })?;
-            let (services, backend) = services(config, public_url, providers).await?;
-            serve(config, listener, Arc::new(services), backend).await
+            let services = services(config, public_url, providers).await?;
+            serve(config, listener, Arc::new(services)).await
         }
         Command::Admin { action } => {
             let public_url = public_url(config, config.addr)?;
             // Operators' commands never send anyone to a provider.
-            let (services, _) = services(config, public_url, Providers::default()).await?;
+            let services = services(config, public_url, Providers::default()).await?;
             admin::run(&services, action).await
         }
     }
@@ -133,7 +133,7 @@ async fn services(
     config: &Config,
     public_url: PublicUrl,
     providers: Providers,
-) -> anyhow::Result<(Services, app::store::Backend)> {
+) -> anyhow::Result<Services> {
     let (db, commits, reads, backend) = db::connect(&config.database_url).await?;
     let accounts = db::account_count(&db).await?;
     let master = keyfile::load_or_create(&config.secret_key_file, accounts)?;
@@ -148,6 +148,7 @@ async fn services(
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let services = Services {
         db,
+        backend,
         commits,
         reads,
         keys,
@@ -169,15 +170,15 @@ async fn services(
         providers,
         passkeys: RelyingParty::for_public_url(&public_url, &config.issuer),
     };
-    Ok((services, backend))
+    Ok(services)
 }
 
 async fn serve(
     config: &Config,
     listener: tokio::net::TcpListener,
     services: Arc<Services>,
-    backend: app::store::Backend,
 ) -> anyhow::Result<()> {
+    let backend = services.backend;
     let addr = listener.local_addr()?;
     let leptos_options = LeptosOptions::builder()
         .output_name("gatehouse")

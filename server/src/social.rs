@@ -8,6 +8,7 @@ use app::{
         RequestSession,
     },
     auth::{
+        error::InvalidInput,
         sessions,
         social::{self, Callback, Completed, Purpose, Refusal, BINDING_COOKIE},
         AuthError, ClientInfo,
@@ -32,6 +33,11 @@ pub struct StartForm {
     purpose: String,
     #[serde(default)]
     next: Option<String>,
+    /// A link's confirmation, as every change of a way in asks for it.
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
 }
 
 /// `POST /auth/{provider}/start`: records the round trip and sends the browser to the
@@ -40,6 +46,7 @@ pub async fn start(
     State(state): State<AppState>,
     Path(provider_id): Path<String>,
     Extension(RequestSession(session)): Extension<RequestSession>,
+    Extension(client): Extension<ClientInfo>,
     headers: HeaderMap,
     Form(form): Form<StartForm>,
 ) -> Response {
@@ -65,6 +72,10 @@ pub async fn start(
         None => default_next.to_owned(),
     };
     let binding = cookie_value(&headers, BINDING_COOKIE);
+    let confirmation = social::Confirmation {
+        password: form.password,
+        code: form.code,
+    };
     match social::begin(
         services,
         &provider_id,
@@ -72,6 +83,8 @@ pub async fn start(
         session.as_ref(),
         &next,
         binding.as_deref(),
+        confirmation,
+        &client,
     )
     .await
     {
@@ -153,6 +166,21 @@ fn refused(
     err: AuthError,
 ) -> Response {
     let services = &state.services;
+    // A link's confirmation that failed is said on the page, like a provider's refusal.
+    let err = match err {
+        AuthError::WrongPassword
+        | AuthError::NoPassword
+        | AuthError::InvalidInput(InvalidInput::Password(_)) => {
+            AuthError::Social(Refusal::WrongPassword)
+        }
+        AuthError::InvalidCode
+        | AuthError::InvalidInput(InvalidInput::Factor(_) | InvalidInput::TotpCode(_)) => {
+            AuthError::Social(Refusal::WrongCode)
+        }
+        AuthError::ReauthenticationRequired => AuthError::Social(Refusal::ConfirmFirst),
+        AuthError::EmailNotVerified => AuthError::Social(Refusal::VerifyEmailFirst),
+        err => err,
+    };
     match err {
         AuthError::Social(refusal) => {
             let page = match purpose {

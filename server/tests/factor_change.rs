@@ -156,3 +156,155 @@ async fn a_crash_before_the_commit_of_disabling_leaves_two_factor_on() {
         "no part of the change happened, so the other session lives"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Nothing in flight outlives a factor change
+
+const NEW_PASSWORD: &str = "another-Horse-battery-staple-93";
+
+/// Changes the password from `browser`, which is signed in with `PASSWORD`. Sign-ins in
+/// flight hold the account's password attempts for a moment, so a change that meets
+/// them all taken is tried again, as its owner would.
+async fn change_password(browser: &Browser) {
+    for _ in 0..100 {
+        let res = browser
+            .call(
+                "change_password",
+                &[
+                    ("current_password", PASSWORD),
+                    ("password", NEW_PASSWORD),
+                    ("code", ""),
+                ],
+            )
+            .await;
+        match res.status() {
+            StatusCode::OK => return,
+            StatusCode::TOO_MANY_REQUESTS => tokio::time::sleep(Duration::from_millis(50)).await,
+            status => panic!("change_password: {status}"),
+        }
+    }
+    panic!("change_password was refused 100 times");
+}
+
+/// A sign-in with the old password, held after its check; the owner changes something
+/// meanwhile (`change`); the held sign-in must then get no session that works.
+async fn held_sign_in_across(tag: &str, change: impl AsyncFnOnce(&Browser)) {
+    let server = TestServer::start_with(
+        DataDir::new(),
+        &[("FAILPOINTS", "sign_in.before_session=1*return(4000)")],
+    );
+    let (owner, email) = (server.browser(), unique_email(tag));
+    assert_eq!(owner.sign_up(&email).await.status(), StatusCode::OK);
+    let attacker = server.browser();
+    let held = {
+        let email = email.clone();
+        async move {
+            let res = attacker.sign_in(&email, PASSWORD).await;
+            (attacker, res)
+        }
+    };
+    let held = tokio::spawn(held);
+    // The held sign-in checks its password well within this, then waits 4 s.
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    change(&owner).await;
+    let (attacker, res) = held.await.unwrap();
+    let (status, message) = error_message(res).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{message}");
+    assert!(
+        message.contains("changed while you were signing in"),
+        "{message}"
+    );
+    assert_eq!(
+        attacker.call("load_profile", &[]).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the held sign-in has no session"
+    );
+    assert_eq!(
+        attacker.get("/signin/code").await.status(),
+        StatusCode::SEE_OTHER,
+        "nor a pending one"
+    );
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM sessions").await,
+        1,
+        "only the owner's session"
+    );
+}
+
+#[tokio::test]
+async fn a_sign_in_checked_before_a_password_change_gets_no_session_after_it() {
+    held_sign_in_across("heldpw", async |owner: &Browser| {
+        change_password(owner).await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_sign_in_checked_before_two_factor_was_enabled_gets_no_full_session_after_it() {
+    held_sign_in_across("held2fa", async |owner: &Browser| {
+        owner.enable_two_factor().await;
+    })
+    .await;
+}
+
+/// The attack as it is made: sign-ins with the old password kept in flight, 24 at a
+/// time, while the owner changes it. Every session any of them got must be over.
+#[tokio::test]
+async fn sign_ins_in_flight_with_the_old_password_do_not_outlive_its_change() {
+    use std::sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    };
+    let server = Arc::new(TestServer::start().await);
+    let (owner, email) = (server.browser(), unique_email("inflight"));
+    assert_eq!(owner.sign_up(&email).await.status(), StatusCode::OK);
+    let stop = Arc::new(AtomicBool::new(false));
+    let signed_in: Arc<Mutex<Vec<Browser>>> = Arc::default();
+    let attackers: Vec<_> = (0..24)
+        .map(|_| {
+            let (server, stop, signed_in, email) = (
+                server.clone(),
+                stop.clone(),
+                signed_in.clone(),
+                email.clone(),
+            );
+            tokio::spawn(async move {
+                while !stop.load(Ordering::SeqCst) {
+                    let browser = server.browser();
+                    let res = browser.sign_in(&email, PASSWORD).await;
+                    if res.status() == StatusCode::OK {
+                        signed_in.lock().unwrap().push(browser);
+                    } else {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let the queue of password checks fill, change the password behind it, and let
+    // every check begun before the change come back.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    change_password(&owner).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, Ordering::SeqCst);
+    for attacker in attackers {
+        attacker.await.unwrap();
+    }
+    let signed_in = std::mem::take(&mut *signed_in.lock().unwrap());
+    assert!(
+        !signed_in.is_empty(),
+        "the old password signed in before the change"
+    );
+    for browser in &signed_in {
+        assert_eq!(
+            browser.call("load_profile", &[]).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "a session of the old password outlived its change ({} sign-ins)",
+            signed_in.len()
+        );
+    }
+    assert_eq!(
+        owner.call("load_profile", &[]).await.status(),
+        StatusCode::OK
+    );
+}

@@ -91,6 +91,7 @@ fn browser_with_cookie(server: &TestServer, name: &str, value: &str) -> Browser 
             .build()
             .unwrap(),
         base: server.url.clone(),
+        verify_sign_ups_in: None,
     }
 }
 

@@ -86,6 +86,11 @@ impl World {
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// Proves the account's address behind the API, as its link would.
+    async fn verify(&self, email: &str) {
+        mark_verified(&self.server.data.database_url, email).await;
+    }
+
     async fn user_id(&self, email: &str) -> i64 {
         sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(email)
@@ -134,19 +139,40 @@ fn with_param(url: &str, name: &str, value: &str) -> String {
     url.to_string()
 }
 
+/// `POST /auth/{provider}/start` with `form`, as the page's form sends it.
+async fn post_start(browser: &Browser, provider: &str, form: &[(&str, &str)]) -> Response {
+    browser
+        .client
+        .post(format!("{}/auth/{provider}/start", browser.base))
+        .form(form)
+        .send()
+        .await
+        .expect("POST start")
+}
+
 /// `POST /auth/{provider}/start`, as the provider button does: the provider's authorize URL.
+/// A link is confirmed with `PASSWORD` (an account without one has confirmed at a
+/// provider before, which the server then takes instead) and no code.
 async fn begin(browser: &Browser, provider: &str, purpose: &str, next: Option<&str>) -> String {
+    begin_confirmed(browser, provider, purpose, next, "").await
+}
+
+/// [`begin`], with `code` confirming a link of an account with two-factor authentication.
+async fn begin_confirmed(
+    browser: &Browser,
+    provider: &str,
+    purpose: &str,
+    next: Option<&str>,
+    code: &str,
+) -> String {
     let mut form = vec![("purpose", purpose)];
     if let Some(next) = next {
         form.push(("next", next));
     }
-    let res = browser
-        .client
-        .post(format!("{}/auth/{provider}/start", browser.base))
-        .form(&form)
-        .send()
-        .await
-        .expect("POST start");
+    if purpose == "link" {
+        form.extend([("password", PASSWORD), ("code", code)]);
+    }
+    let res = post_start(browser, provider, &form).await;
     let status = res.status();
     let binding = res.headers().get_all("set-cookie").iter().any(|v| {
         v.to_str()
@@ -187,13 +213,41 @@ async fn arrive(browser: &Browser, url: &str) -> Response {
 
 /// One whole round trip: start, sign in at the provider, come back.
 async fn round_trip(browser: &Browser, provider: &str, purpose: &str, login: &str) -> Response {
-    let authorize = begin(browser, provider, purpose, None).await;
+    round_trip_confirmed(browser, provider, purpose, login, "").await
+}
+
+/// [`round_trip`] with a code confirming a link.
+async fn round_trip_confirmed(
+    browser: &Browser,
+    provider: &str,
+    purpose: &str,
+    login: &str,
+    code: &str,
+) -> Response {
+    let authorize = begin_confirmed(browser, provider, purpose, None, code).await;
     let callback = at_provider(browser, provider, &authorize, login).await;
     assert!(
         callback.contains(&format!("/auth/{provider}/callback?")),
         "{callback}"
     );
     arrive(browser, &callback).await
+}
+
+/// Disconnects `provider`, confirmed with `PASSWORD` (or a confirmation at a provider
+/// before, for an account without one) and no code.
+async fn disconnect(browser: &Browser, provider: &str) -> Response {
+    browser
+        .call(
+            "disconnect_provider",
+            &[("provider", provider), ("password", PASSWORD), ("code", "")],
+        )
+        .await
+}
+
+/// Confirms the session's person with a fresh sign-in at `provider` as `login`.
+async fn confirm_at_provider(browser: &Browser, provider: &str, login: &str) {
+    let res = round_trip(browser, provider, "reauth", login).await;
+    assert_eq!(location(&res), METHODS_PAGE, "reauth at {provider}");
 }
 
 /// A new browser signed in through `provider` as `login`, with a full session.
@@ -593,9 +647,10 @@ async fn a_cancel_or_an_error_at_the_provider_is_said_on_the_sign_in_page() {
 // ---------------------------------------------------------------------------------------
 // 6, 7, 8. The second factor and confirmations
 
-/// Connects `provider` (as `login`) to the account `browser` is signed in to.
-async fn connect(browser: &Browser, provider: &str, login: &str) {
-    let res = round_trip(browser, provider, "link", login).await;
+/// Connects `provider` (as `login`) to the account `browser` is signed in to, confirmed
+/// with the password and `code` (empty when 2FA is off).
+async fn connect(browser: &Browser, provider: &str, login: &str, code: &str) {
+    let res = round_trip_confirmed(browser, provider, "link", login, code).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), METHODS_PAGE, "connect {provider}");
 }
@@ -604,7 +659,7 @@ async fn connect(browser: &Browser, provider: &str, login: &str) {
 async fn a_provider_sign_in_to_an_account_with_two_factor_waits_at_the_code_prompt() {
     let world = World::start();
     let (owner, email, key, codes) = account_with_two_factor(&world.server, "social2fa").await;
-    connect(&owner, "idp", "ivan").await;
+    connect(&owner, "idp", "ivan", &totp_at(&key, now() + STEP)).await;
 
     let browser = world.browser();
     let res = round_trip(&browser, "idp", "sign_in", "ivan").await;
@@ -767,7 +822,7 @@ async fn a_reauth_whose_provider_sign_in_is_old_is_refused() {
 async fn a_provider_sign_in_to_a_locked_account_is_told_to_wait() {
     let world = World::start();
     let (owner, _, key, _) = account_with_two_factor(&world.server, "sociallock").await;
-    connect(&owner, "idp", "milo").await;
+    connect(&owner, "idp", "milo", &totp_at(&key, now() + STEP)).await;
 
     // Control: before the lock, the provider leads to the code prompt; five wrong codes
     // there lock the account.
@@ -925,7 +980,7 @@ async fn a_password_account_connects_a_provider_signs_in_with_it_and_disconnects
     let owner = world.browser();
     let email = unique_email("connect");
     assert_eq!(owner.sign_up(&email).await.status(), StatusCode::OK);
-    connect(&owner, "idp", "nora").await;
+    connect(&owner, "idp", "nora", "").await;
 
     let methods = owner.json("load_sign_in_methods", &[]).await;
     assert_eq!(methods["has_password"], true);
@@ -938,9 +993,7 @@ async fn a_password_account_connects_a_provider_signs_in_with_it_and_disconnects
     let browser = signed_in_with(&world, "idp", "nora").await;
     assert_eq!(profile_email(&browser).await, email, "the same account");
 
-    let res = owner
-        .call("disconnect_provider", &[("provider", "idp")])
-        .await;
+    let res = disconnect(&owner, "idp").await;
     assert!(res.status().is_success(), "{}", res.status());
     let methods = owner.json("load_sign_in_methods", &[]).await;
     assert!(methods["providers"][0]["linked_on"].is_null(), "{methods}");
@@ -966,6 +1019,8 @@ async fn two_disconnects_at_once_never_leave_an_account_without_a_way_in() {
     let world = World::start();
     let browser = signed_in_with(&world, "idp", "otto").await;
     let user = world.user_id("otto@example.test").await;
+    world.verify("otto@example.test").await;
+    confirm_at_provider(&browser, "idp", "otto").await;
     let sentence = |name: &str| {
         format!(
             "{name} is your only way to sign in, so it cannot be disconnected. Set a password first."
@@ -975,15 +1030,11 @@ async fn two_disconnects_at_once_never_leave_an_account_without_a_way_in() {
     // Three rounds: connect the one missing, then disconnect both at once.
     let mut missing = "github";
     for round in 0..3 {
-        connect(&browser, missing, "otto").await;
+        connect(&browser, missing, "otto", "").await;
         assert_eq!(world.links(user).await.len(), 2, "round {round}");
         let answers = join_all(["idp", "github"].map(|p| {
             let browser = &browser;
-            async move {
-                browser
-                    .call("disconnect_provider", &[("provider", p)])
-                    .await
-            }
+            async move { disconnect(browser, p).await }
         }))
         .await;
         let mut ok = Vec::new();
@@ -1021,12 +1072,7 @@ async fn two_disconnects_at_once_never_leave_an_account_without_a_way_in() {
         );
 
         // The survivor, alone, cannot go.
-        let (status, message) = error_message(
-            browser
-                .call("disconnect_provider", &[("provider", survivor)])
-                .await,
-        )
-        .await;
+        let (status, message) = error_message(disconnect(&browser, survivor).await).await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert_eq!(message, sentence(name));
         missing = ok[0];
@@ -1229,8 +1275,234 @@ async fn a_provider_without_sign_up_signs_in_only_linked_accounts() {
     // Control: a password account that connects the provider signs in with it.
     let owner = world.browser();
     owner.sign_up("owner-13@example.com").await;
-    let res = round_trip(&owner, "idp", "link", "newcomer-13").await;
-    assert_eq!(location(&res), METHODS_PAGE);
+    connect(&owner, "idp", "newcomer-13", "").await;
     let browser = signed_in_with(&world, "idp", "newcomer-13").await;
     assert_eq!(profile_email(&browser).await, "owner-13@example.com");
+}
+
+// ---------------------------------------------------------------------------------------
+// Ways in: every change to how an account is entered is confirmed, announced, and final
+
+impl World {
+    /// Waits for the security notice `subject` in the server's log, where a server
+    /// without a mail server writes its mail.
+    async fn wait_for_notice(&self, subject: &str) {
+        let needle = format!("Security notice: {subject}");
+        for _ in 0..100 {
+            if self.server.server_log().contains(&needle) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("no notice {needle:?} in the log");
+    }
+
+    /// Signs in `email` (a password account) from a new browser.
+    async fn other_session(&self, email: &str) -> Browser {
+        let laptop = self.browser();
+        assert_eq!(
+            laptop.sign_in(email, PASSWORD).await.status(),
+            StatusCode::OK
+        );
+        laptop
+    }
+}
+
+async fn assert_signed_out(browser: &Browser, why: &str) {
+    assert_eq!(
+        browser.call("load_profile", &[]).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "{why}"
+    );
+}
+
+#[tokio::test]
+async fn connecting_a_provider_asks_for_the_password_and_a_code_and_is_a_factor_change() {
+    let world = World::start();
+    let (owner, email, key, codes) = account_with_two_factor(&world.server, "connect2fa").await;
+    let laptop = world.other_session(&email).await;
+    assert_eq!(laptop.verify_code(&codes[0]).await.status(), StatusCode::OK);
+
+    // A stolen session cookie alone starts no round trip: no password, a wrong one, or
+    // no code each come back to the tab saying so, and record no flow.
+    for (form, refusal) in [
+        (vec![("purpose", "link")], "wrong_password"),
+        (
+            vec![
+                ("purpose", "link"),
+                ("password", "not-the-Password-77"),
+                ("code", ""),
+            ],
+            "wrong_password",
+        ),
+        (
+            vec![("purpose", "link"), ("password", PASSWORD), ("code", "")],
+            "wrong_code",
+        ),
+    ] {
+        let res = post_start(&owner, "github", &form).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            location(&res),
+            format!("{METHODS_PAGE}?error={refusal}&provider=github"),
+            "{form:?}"
+        );
+    }
+    assert_eq!(world.count("SELECT COUNT(*) FROM social_flows").await, 0);
+
+    connect(&owner, "github", "gwen", &totp_at(&key, now() + STEP)).await;
+    let user = world.user_id(&email).await;
+    assert_eq!(world.links(user).await.len(), 1);
+    assert_signed_out(&laptop, "the other session ended with the new way in").await;
+    assert_eq!(
+        owner.call("load_profile", &[]).await.status(),
+        StatusCode::OK
+    );
+    world
+        .wait_for_notice("GitHub was connected to your account")
+        .await;
+}
+
+#[tokio::test]
+async fn a_stolen_session_cannot_disconnect_a_provider_or_set_a_first_password() {
+    let world = World::start();
+    // The owner, confirmed at the provider in one session, connects a second provider.
+    let owner = signed_in_with(&world, "idp", "vic").await;
+    world.verify("vic@example.test").await;
+    confirm_at_provider(&owner, "idp", "vic").await;
+    connect(&owner, "github", "vic", "").await;
+    // The thief holds the cookie of another session, which confirmed nothing.
+    let thief = signed_in_with(&world, "idp", "vic").await;
+
+    let (status, message) = error_message(disconnect(&thief, "github").await).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{message}");
+    assert!(message.contains("Confirm it's you"), "{message}");
+    let (status, message) = error_message(
+        thief
+            .call(
+                "set_password",
+                &[("password", "Attacker-Horse-battery-77"), ("code", "")],
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{message}");
+    let user = world.user_id("vic@example.test").await;
+    assert_eq!(world.links(user).await.len(), 2, "nothing was disconnected");
+    assert_eq!(
+        world
+            .count("SELECT COUNT(*) FROM users WHERE password_hash <> ''")
+            .await,
+        0,
+        "no password was set"
+    );
+
+    // Confirmed at the provider linked before this session, the owner's own changes go
+    // through, each a factor change.
+    confirm_at_provider(&thief, "idp", "vic").await;
+    assert_eq!(
+        thief
+            .call(
+                "set_password",
+                &[("password", "Owner-Horse-battery-77"), ("code", "")],
+            )
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    world
+        .wait_for_notice("A password was set for your account")
+        .await;
+    assert_signed_out(&owner, "the first password ended the other session").await;
+    assert!(disconnect(&thief, "github").await.status().is_success());
+    world
+        .wait_for_notice("GitHub was disconnected from your account")
+        .await;
+}
+
+#[tokio::test]
+async fn only_a_provider_connected_before_the_session_began_confirms_it() {
+    let world = World::start();
+    let browser = signed_in_with(&world, "idp", "lars").await;
+    world.verify("lars@example.test").await;
+    confirm_at_provider(&browser, "idp", "lars").await;
+    connect(&browser, "tamper", "lars", "").await;
+
+    // Connected in this session: it could be the thief's, so it confirms nothing.
+    let res = round_trip(&browser, "tamper", "reauth", "lars").await;
+    assert_refused(&res, METHODS_PAGE, "linked_this_session", "tamper");
+    let confirmation = browser.json("load_confirmation", &[]).await;
+    let offered: Vec<&str> = confirmation["Confirmed"]["provider"]
+        .as_str()
+        .into_iter()
+        .collect();
+    assert_eq!(offered, ["OpenID Test"], "{confirmation}");
+
+    // A session begun after it was connected takes its confirmation.
+    let later = signed_in_with(&world, "tamper", "lars").await;
+    let confirmation = later.json("load_confirmation", &[]).await;
+    assert_eq!(
+        confirmation["Reauthenticate"]["providers"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{confirmation}"
+    );
+    confirm_at_provider(&later, "tamper", "lars").await;
+}
+
+#[tokio::test]
+async fn a_provider_linked_by_its_trusted_verified_email_is_a_factor_change() {
+    let world = World::start_with(&[("idp", "trust_email", "true")]);
+    let owner = world.browser();
+    assert_eq!(
+        owner.sign_up("alice@example.test").await.status(),
+        StatusCode::OK
+    );
+    let laptop = world.other_session("alice@example.test").await;
+
+    let browser = signed_in_with(&world, "idp", "alice").await;
+    assert_eq!(profile_email(&browser).await, "alice@example.test");
+    assert_signed_out(&owner, "a new way in ends every other session").await;
+    assert_signed_out(&laptop, "a new way in ends every other session").await;
+    world
+        .wait_for_notice("OpenID Test was connected to your account")
+        .await;
+}
+
+#[tokio::test]
+async fn an_account_whose_address_is_not_proved_adds_no_way_in() {
+    let world = World::start();
+    let browser = world.browser();
+    let email = unique_email("unproved");
+    assert_eq!(
+        browser.sign_up_unverified(&email).await.status(),
+        StatusCode::OK
+    );
+    let (status, message) = error_message(browser.call("start_enrollment", &[]).await).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{message}");
+    assert!(message.contains("Confirm your email address"), "{message}");
+    let res = post_start(
+        &browser,
+        "github",
+        &[("purpose", "link"), ("password", PASSWORD), ("code", "")],
+    )
+    .await;
+    assert_eq!(
+        location(&res),
+        format!("{METHODS_PAGE}?error=verify_email_first&provider=github")
+    );
+    // A provider sign-up of its own has no proved address either.
+    let social = signed_in_with(&world, "idp", "uma").await;
+    assert_eq!(
+        social.call("start_enrollment", &[]).await.status(),
+        StatusCode::CONFLICT
+    );
+
+    // Control: once proved, the same account sets up two-factor authentication.
+    world.verify(&email).await;
+    assert_eq!(
+        browser.call("start_enrollment", &[]).await.status(),
+        StatusCode::OK
+    );
 }

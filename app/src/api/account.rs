@@ -29,11 +29,18 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
 
     let services = services()?;
     let client = client_info();
-    let user_id = accounts::sign_up(&services, &email, password, &client).await?;
-    audit::record(&services, user_id, audit::EventKind::SignedUp, &client, "").await?;
+    let account = accounts::sign_up(&services, &email, password, &client).await?;
+    audit::record(
+        &services,
+        account.user_id,
+        audit::EventKind::SignedUp,
+        &client,
+        "",
+    )
+    .await?;
     let token = sessions::start(
         &services,
-        user_id,
+        account,
         sessions::Stage::Full,
         &client,
         "password",
@@ -77,7 +84,7 @@ async fn password_step(
     next: Option<String>,
 ) -> Result<bool, AppError> {
     use super::ssr::*;
-    use crate::auth::{accounts, sign_in};
+    use crate::auth::{accounts, sessions::Checked, sign_in};
 
     let services = services()?;
     let client = client_info();
@@ -87,9 +94,14 @@ async fn password_step(
     }
     let next = safe_next(&services, next.as_deref());
     let device = request_device_token(&services);
-    let first_factor =
-        sign_in::first_factor_passed(&services, user.id, &client, "password", device.as_ref())
-            .await?;
+    let first_factor = sign_in::first_factor_passed(
+        &services,
+        Checked::of(&user),
+        &client,
+        "password",
+        device.as_ref(),
+    )
+    .await?;
     let pending = matches!(first_factor, sign_in::FirstFactor::Pending(_));
     continue_after_first_factor(&services, &first_factor, &next);
     Ok(pending)

@@ -100,7 +100,7 @@ pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
     use crate::auth::email_change;
 
     let services = services()?;
-    email_change::confirm(&services, &token, &client_info()).await?;
+    email_change::confirm(&services, &token, session().as_ref(), &client_info()).await?;
     leptos_axum::redirect(if session().is_some() {
         "/settings?email=changed"
     } else {

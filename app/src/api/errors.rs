@@ -11,6 +11,10 @@ impl From<AuthError> for AppError {
             AuthError::WrongPassword => AppError::WrongPassword,
             AuthError::InvalidCode => AppError::InvalidCode,
             AuthError::NotSignedIn => AppError::Unauthorized,
+            AuthError::CredentialsChanged => AppError::Conflict(
+                "This account’s sign-in details changed while you were signing in. Please sign in again."
+                    .into(),
+            ),
             AuthError::Throttled { retry_after_secs } => AppError::Throttled { retry_after_secs },
             AuthError::EmailTaken => AppError::EmailTaken,
             AuthError::TwoFactorAlreadyOn => {
@@ -45,6 +49,10 @@ impl From<AuthError> for AppError {
             ),
             AuthError::LinkExpired => AppError::Conflict(
                 "This link has expired or was already used. Ask for a new one.".into(),
+            ),
+            AuthError::EmailNotVerified => AppError::Conflict(
+                "Confirm your email address first: open the link we sent you, or ask for a new one under Settings → Profile."
+                    .into(),
             ),
             AuthError::AlreadyVerified => {
                 AppError::Conflict("Your email address is already confirmed.".into())

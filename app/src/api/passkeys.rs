@@ -266,19 +266,26 @@ async fn passkey_sign_in(
 
     let services = services()?;
     let client = client_info();
-    let user_id = passkeys::finish_sign_in(&services, &ceremony, &credential, &client).await?;
+    let account = passkeys::finish_sign_in(&services, &ceremony, &credential, &client).await?;
     if let Some(previous) = session() {
         sessions::end(&services, &previous).await?;
     }
     let token = sessions::start(
         &services,
-        user_id,
+        account,
         sessions::Stage::Full,
         &client,
         "passkey",
     )
     .await?;
-    audit::record(&services, user_id, EventKind::SignedIn, &client, "passkey").await?;
+    audit::record(
+        &services,
+        account.user_id,
+        EventKind::SignedIn,
+        &client,
+        "passkey",
+    )
+    .await?;
     set_session_cookie(&services, &token, sessions::Stage::Full);
     leptos_axum::redirect(&safe_next(&services, next.as_deref()));
     Ok(())

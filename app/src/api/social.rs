@@ -111,8 +111,10 @@ pub async fn load_confirmation() -> Result<Confirmation, AppError> {
         return Ok(Confirmation::Password);
     }
     let linked = social::linked(&services, session.user_id).await?;
+    // Only a provider connected before this session began confirms it.
     let linked: Vec<&crate::auth::social::Provider> = linked
         .iter()
+        .filter(|(_, linked_at)| *linked_at <= session.created_at)
         .filter_map(|(id, _)| services.providers.get(id))
         .filter(|p| p.can_confirm_fresh_sign_in())
         .collect();
@@ -140,13 +142,18 @@ pub async fn load_confirmation() -> Result<Confirmation, AppError> {
 pub const METHODS_PATH: &str = "/settings/sign-in-methods";
 
 #[server(endpoint = "disconnect_provider")]
-pub async fn disconnect_provider(provider: String) -> Result<(), AppError> {
+pub async fn disconnect_provider(
+    provider: String,
+    password: String,
+    code: String,
+) -> Result<(), AppError> {
     use super::ssr::*;
     use crate::auth::{social, AuthError};
 
     let services = services()?;
     let session = require_full_session()?;
-    match social::disconnect(&services, &session, &provider, &client_info()).await {
+    let confirmation = social::Confirmation { password, code };
+    match social::disconnect(&services, &session, &provider, confirmation, &client_info()).await {
         Err(AuthError::Social(refusal)) => {
             let name = services
                 .providers
@@ -157,6 +164,20 @@ pub async fn disconnect_provider(provider: String) -> Result<(), AppError> {
         other => other?,
     }
     leptos_axum::redirect(METHODS_PATH);
+    Ok(())
+}
+
+/// For an account whose providers cannot confirm a fresh sign-in: its first password is
+/// set through a link to its verified address instead.
+#[server(endpoint = "email_password_link")]
+pub async fn email_password_link() -> Result<(), AppError> {
+    use super::ssr::*;
+    use crate::auth::password_reset;
+
+    let services = services()?;
+    let session = require_full_session()?;
+    password_reset::send_to_account(&services, session.user_id, &client_info()).await?;
+    leptos_axum::redirect(&format!("{METHODS_PATH}?done=link_sent"));
     Ok(())
 }
 

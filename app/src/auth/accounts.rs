@@ -7,21 +7,22 @@ use super::{
     email::Email,
     error::AuthError,
     password::Password,
-    sessions::Session,
+    sessions::{Checked, Session},
     social,
     throttle::{self, Reservation},
     two_factor, verification, ClientInfo, Services,
 };
 use crate::store::{self, tx::Conn, users::UserRow, Tx};
 
-/// Creates an account and returns the new user's id. Each address may create only a few
-/// accounts an hour; the attempt is counted before the password is even hashed.
+/// Creates an account and returns it, as a session's start checks it. Each address may
+/// create only a few accounts an hour; the attempt is counted before the password is
+/// even hashed.
 pub async fn sign_up(
     services: &Services,
     email: &str,
     password: String,
     client: &ClientInfo,
-) -> Result<i64, AuthError> {
+) -> Result<Checked, AuthError> {
     let email = Email::parse(email)?;
     let password = new_password_for(email.as_str(), password)?;
     let hashing = services.hasher.admit()?;
@@ -36,7 +37,10 @@ pub async fn sign_up(
         };
     verification::send_in(&mut tx, services, user_id, email.as_str()).await?;
     tx.commit().await?;
-    Ok(user_id)
+    Ok(Checked {
+        user_id,
+        credentials_epoch: store::users::NEW_ACCOUNT_EPOCH,
+    })
 }
 
 /// Counts a sign-up against the client's address, before anything else is done for it.
@@ -195,8 +199,11 @@ pub async fn confirm_identity(
     }
 }
 
-/// Gives an account made through a provider its first password. With 2FA on, a code
-/// (or recovery code) is spent in the same commit.
+/// Gives an account made through a provider its first password: a new way in, so it is
+/// confirmed like every other change (a fresh sign-in at a provider linked before this
+/// session, and a code when 2FA is on, spent in the same commit) and is a factor change.
+/// An account whose providers cannot confirm a fresh sign-in sets it by an emailed link
+/// instead ([`super::password_reset::send_to_account`]).
 pub async fn set_password(
     services: &Services,
     session: &Session,
@@ -209,23 +216,16 @@ pub async fn set_password(
         return Err(AuthError::PasswordAlreadySet);
     }
     let password = new_password_for(&user.email, new_password)?;
+    if !social::recently_reauthenticated(services, session) {
+        return Err(AuthError::ReauthenticationRequired);
+    }
     let hash = services.hasher.hash(&password).await?;
     let mut tx = second_factor_if_on(services, session, code, client).await?;
     if !store::users::set_first_password_hash(&mut *tx, user.id, &hash).await? {
         return Err(AuthError::PasswordAlreadySet);
     }
-    super::remembered_devices::forget_all_in(&mut *tx, user.id).await?;
-    audit::record_in(
-        &mut *tx,
-        services,
-        user.id,
-        EventKind::PasswordSet,
-        client,
-        "",
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    two_factor::commit_factor_change(tx, services, session, EventKind::PasswordSet, "", client)
+        .await
 }
 
 /// Replaces the password after the current one (and a code when 2FA is on); every other
@@ -304,6 +304,20 @@ async fn log_wrong_password(
         .await?;
     }
     Ok(())
+}
+
+/// Refuses a new way in (a provider, a passkey, an authenticator app) until the account's
+/// address is proved: an account made with someone else's address must not keep a way
+/// in once its owner claims it.
+pub async fn require_verified_address<'c>(
+    ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    user_id: i64,
+) -> Result<(), AuthError> {
+    match store::users::find_by_id(ex, user_id).await? {
+        Some(user) if user.email_verified_at.is_some() => Ok(()),
+        Some(_) => Err(AuthError::EmailNotVerified),
+        None => Err(AuthError::NotSignedIn),
+    }
 }
 
 pub async fn by_id(services: &Services, user_id: i64) -> Result<UserRow, AuthError> {

@@ -9,6 +9,7 @@ use super::{
     mail::{messages, outbox, tokens},
     notices::{self, Notice},
     sessions::Session,
+    two_factor::{self, AccountChange},
     verification, ClientInfo, Services,
 };
 use crate::store;
@@ -70,10 +71,13 @@ pub async fn request(
 }
 
 /// Opens the link sent to the new address: the account moves there, and the old address
-/// is told.
+/// is told. The address is how the account is reset, so this is a factor change: every
+/// session but `session` (the browser that opened the link, if it is the account's)
+/// ends, and remembered devices are forgotten.
 pub async fn confirm(
     services: &Services,
     token: &str,
+    session: Option<&Session>,
     client: &ClientInfo,
 ) -> Result<(), AuthError> {
     let mut tx = Tx::begin(&services.db).await?;
@@ -97,15 +101,12 @@ pub async fn confirm(
         notices::notify_address_in(&mut tx, services, user_id, &user.email, &notice, client)
             .await?;
     }
-    audit::record_in(
-        &mut *tx,
-        services,
+    let change = AccountChange {
         user_id,
-        EventKind::EmailChanged,
-        client,
-        &new_email,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+        keep: session.filter(|s| s.user_id == user_id).map(|s| s.id),
+        kind: EventKind::EmailChanged,
+        detail: &new_email,
+        notice: None,
+    };
+    two_factor::commit_account_change(tx, services, change, client).await
 }

@@ -22,6 +22,10 @@ pub enum AuthError {
     InvalidCode,
     #[error("not signed in")]
     NotSignedIn,
+    /// The account's ways in changed while a sign-in was checking them: what it checked
+    /// no longer protects the account, so it earns no session.
+    #[error("the account's credentials changed during the sign-in")]
+    CredentialsChanged,
     #[error("throttled for {retry_after_secs} s")]
     Throttled { retry_after_secs: u64 },
     #[error("email taken")]
@@ -56,6 +60,10 @@ pub enum AuthError {
     LinkExpired,
     #[error("the address is already verified")]
     AlreadyVerified,
+    /// A new way in for an account whose address is not proved yet: until it is, the
+    /// address may be someone else's, who must be able to claim it back.
+    #[error("the address is not verified")]
+    EmailNotVerified,
     #[error("the new address is the current one")]
     SameEmail,
     /// A remembered device that is not (or no longer) the account's.

@@ -8,6 +8,7 @@ pub mod devices;
 pub mod email;
 pub mod email_change;
 pub mod error;
+pub mod fail_points;
 pub mod mail;
 pub mod metrics;
 pub mod notices;
@@ -39,7 +40,7 @@ use clock::Clock;
 use password::PasswordHasher;
 use sealing::ServerKeys;
 
-use crate::store::{group_commit::GroupCommit, reads::Reads, Db};
+use crate::store::{group_commit::GroupCommit, reads::Reads, Backend, Db};
 
 /// Settings the domain needs from the operator.
 #[derive(Debug, Clone)]
@@ -63,6 +64,8 @@ pub struct AuthConfig {
 /// Everything the domain depends on, built once by the host.
 pub struct Services {
     pub db: Db,
+    /// Which database `db` is: the few statements whose locking differs ask.
+    pub backend: Backend,
     /// Where the code prompt's writes commit: shared commits on SQLite.
     pub commits: GroupCommit,
     /// Where every request's session is read: on the calling thread on SQLite.

@@ -1,7 +1,7 @@
 //! "Forgot password?": a single-use link, valid 30 minutes, to the account's verified
 //! address. A reset ends every session and never touches two-factor authentication.
 
-use crate::store::Tx;
+use crate::store::{users::UserRow, Tx};
 use std::time::Duration;
 
 use super::{
@@ -11,7 +11,7 @@ use super::{
     error::AuthError,
     mail::{messages, outbox, tokens},
     notices::{self, Notice},
-    sessions, verification, ClientInfo, Services,
+    two_factor, verification, ClientInfo, Services,
 };
 use crate::store;
 
@@ -38,9 +38,29 @@ async fn send_link(services: &Services, email: &str, client: &ClientInfo) -> Res
     let Some(user) = store::users::find_by_email(&services.db, email.as_str()).await? else {
         return Ok(());
     };
+    issue(services, &user).await
+}
+
+/// Sends the signed-in account a link to set its password: for an account whose
+/// providers cannot confirm a fresh sign-in, the way to its first password. Only to a
+/// proved address, counted like every reset.
+pub async fn send_to_account(
+    services: &Services,
+    user_id: i64,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
+    let user = accounts::by_id(services, user_id).await?;
     if user.email_verified_at.is_none() {
-        return Ok(());
+        return Err(AuthError::EmailNotVerified);
     }
+    verification::count_mail(services, &format!("reset:{}", user.email), client).await?;
+    issue(services, &user).await
+}
+
+/// Queues the link. To an address not proved yet it is a claim: whoever receives mail
+/// there owns the address, so the link also removes every way in someone else may have
+/// given the account (see [`reset`]), and the message says so.
+async fn issue(services: &Services, user: &UserRow) -> Result<(), AuthError> {
     let mut tx = Tx::begin(&services.db).await?;
     let link = tokens::issue_in(
         &mut *tx,
@@ -50,13 +70,11 @@ async fn send_link(services: &Services, email: &str, client: &ClientInfo) -> Res
         &user.email,
     )
     .await?;
-    outbox::enqueue_in(
-        &mut *tx,
-        services,
-        user.id,
-        &messages::reset_password(&user.email, &link),
-    )
-    .await?;
+    let message = match user.email_verified_at {
+        Some(_) => messages::reset_password(&user.email, &link),
+        None => messages::claim_account(&user.email, &link),
+    };
+    outbox::enqueue_in(&mut *tx, services, user.id, &message).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -67,7 +85,11 @@ pub async fn link_works(services: &Services, token: &str) -> Result<bool, AuthEr
 }
 
 /// Sets the new password. The link is spent in the commit that sets it, with every
-/// session and every other link of the account ended, and the notice queued.
+/// session and every other link of the account ended, and the notice queued; it works
+/// only while the address it was sent to is still the account's. On an account whose
+/// address was not proved, the link proves it and claims the account: every way in it
+/// had (providers, passkeys, the authenticator app, recovery codes) goes too, since
+/// whoever made the account may not be the address's owner.
 pub async fn reset(
     services: &Services,
     token: &str,
@@ -82,12 +104,22 @@ pub async fn reset(
     let hash = services.hasher.hash(&password).await?;
     let mut tx = Tx::begin(&services.db).await?;
     match tokens::spend_in(&mut *tx, services, tokens::Purpose::Reset, token).await? {
-        Some((spent_by, _)) if spent_by == user_id => {}
+        Some((spent_by, sent_to)) if spent_by == user_id && sent_to == email => {}
         _ => return Err(AuthError::LinkExpired),
     }
+    let user = match store::users::find_by_id(&mut *tx, user_id).await? {
+        Some(user) if user.email == email => user,
+        _ => return Err(AuthError::LinkExpired),
+    };
     store::users::set_password_hash(&mut *tx, user_id, &hash).await?;
-    sessions::end_others(&mut *tx, user_id, None).await?;
-    super::remembered_devices::forget_all_in(&mut *tx, user_id).await?;
+    let notice = match user.email_verified_at {
+        Some(_) => Notice::PasswordReset,
+        None => {
+            let removed = claim_in(&mut tx, services, user_id, &email).await?;
+            Notice::AccountClaimed { removed }
+        }
+    };
+    two_factor::end_sessions_in(&mut tx, user_id, None).await?;
     store::email_tokens::delete_for_user(&mut *tx, user_id).await?;
     audit::record_in(
         &mut *tx,
@@ -98,7 +130,42 @@ pub async fn reset(
         "",
     )
     .await?;
-    notices::notify_in(&mut tx, services, user_id, &Notice::PasswordReset, client).await?;
+    notices::notify_in(&mut tx, services, user_id, &notice, client).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Proves the address and removes every way in but the new password; returns what was
+/// removed, in words for the notice.
+async fn claim_in(
+    tx: &mut Tx,
+    services: &Services,
+    user_id: i64,
+    email: &str,
+) -> Result<Vec<String>, AuthError> {
+    let mut removed = Vec::new();
+    for link in store::linked_identities::list_for_user(&mut **tx, user_id).await? {
+        let name = services
+            .providers
+            .get(&link.provider_id)
+            .map_or(link.provider_id.clone(), |p| p.name.clone());
+        removed.push(format!("the connected {name} account"));
+    }
+    store::linked_identities::delete_all_for_user(&mut **tx, user_id).await?;
+    let passkeys = store::passkeys::count_for_user(&mut **tx, user_id).await?;
+    if passkeys > 0 {
+        removed.push(match passkeys {
+            1 => "a passkey".to_owned(),
+            n => format!("{n} passkeys"),
+        });
+        store::passkeys::delete_all(&mut **tx, user_id).await?;
+    }
+    if store::totp::delete(&mut **tx, user_id).await? {
+        removed.push("two-factor authentication with an authenticator app".to_owned());
+    }
+    store::recovery_codes::delete_all(&mut **tx, user_id).await?;
+    if !store::users::mark_email_verified(&mut **tx, user_id, email, services.clock.now()).await? {
+        return Err(AuthError::LinkExpired);
+    }
+    Ok(removed)
 }

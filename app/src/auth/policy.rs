@@ -75,9 +75,19 @@ mod tests {
             .await
             .unwrap();
         let client = testing::client("203.0.113.9");
-        let token = sessions::start(&services, user, sessions::Stage::Full, &client, "password")
-            .await
-            .unwrap();
+        let account = sessions::Checked {
+            user_id: user,
+            credentials_epoch: 0,
+        };
+        let token = sessions::start(
+            &services,
+            account,
+            sessions::Stage::Full,
+            &client,
+            "password",
+        )
+        .await
+        .unwrap();
         let session = sessions::resolve(&services, &token).await.unwrap().unwrap();
         assert!(!session.must_enroll);
 

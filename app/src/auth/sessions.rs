@@ -139,42 +139,71 @@ fn hash_token(key: &[u8; 32], token: &SessionToken) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
+/// An account as a sign-in found it, before checking anything: the session the checks
+/// earn starts only while the account's ways in are still the ones checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked {
+    pub user_id: i64,
+    pub credentials_epoch: i64,
+}
+
+impl Checked {
+    pub fn of(user: &crate::store::users::UserRow) -> Self {
+        Checked {
+            user_id: user.id,
+            credentials_epoch: user.credentials_epoch,
+        }
+    }
+}
+
 /// Issues a new session and its token. Every change of stage goes through here or
-/// [`promote`], so a token never outlives the stage it was issued for. On SQLite the new
-/// session commits together with the writes of concurrent requests
-/// ([`crate::store::group_commit`]).
+/// [`promote`], so a token never outlives the stage it was issued for. A change to the
+/// account's ways in since `account` was read refuses it (`CredentialsChanged`): what the
+/// sign-in checked is no longer what protects the account. On SQLite the new session
+/// commits together with the writes of concurrent requests ([`crate::store::group_commit`]).
 pub async fn start(
     services: &Services,
-    user_id: i64,
+    account: Checked,
     stage: Stage,
     client: &ClientInfo,
     first_factor: &str,
 ) -> Result<SessionToken, AuthError> {
+    let Checked {
+        user_id,
+        credentials_epoch,
+    } = account;
+    let backend = services.backend;
     let token = SessionToken::generate();
     let token_hash = hash_token(&services.keys.hashing, &token);
     let now = services.clock.now();
     let expires_at = now + stage.ttl(services);
     let (user_agent, ip) = (client.user_agent.clone(), client.ip.clone());
     let first_factor = first_factor.to_owned();
-    services
+    let inserted = services
         .commits
-        .run_autocommit(move |conn: &mut Conn| -> BoxFuture<'_, sqlx::Result<i64>> {
-            Box::pin(async move {
-                let new = NewSession {
-                    token_hash: &token_hash,
-                    user_id,
-                    stage: stage.as_str(),
-                    now,
-                    expires_at,
-                    user_agent: &user_agent,
-                    ip: &ip,
-                    first_factor: &first_factor,
-                };
-                table::insert(conn, new).await
-            })
-        })
+        .run_autocommit(
+            move |conn: &mut Conn| -> BoxFuture<'_, sqlx::Result<Option<i64>>> {
+                Box::pin(async move {
+                    let new = NewSession {
+                        token_hash: &token_hash,
+                        user_id,
+                        credentials_epoch,
+                        stage: stage.as_str(),
+                        now,
+                        expires_at,
+                        user_agent: &user_agent,
+                        ip: &ip,
+                        first_factor: &first_factor,
+                    };
+                    table::insert(conn, backend, new).await
+                })
+            },
+        )
         .await?;
-    Ok(token)
+    match inserted {
+        Some(_) => Ok(token),
+        None => Err(AuthError::CredentialsChanged),
+    }
 }
 
 /// The live session behind a cookie, refreshing its idle expiry now and then, never past
@@ -278,6 +307,8 @@ pub async fn sign_out_everywhere_else(
     current: &Session,
 ) -> Result<(u64, u64), AuthError> {
     let mut tx = Tx::begin(&services.db).await?;
+    // A sign-in checked before this, still on its way, would otherwise outlive it.
+    crate::store::users::bump_credentials_epoch(&mut *tx, current.user_id).await?;
     let ended = end_others(&mut *tx, current.user_id, Some(current.id)).await?;
     let forgotten = super::remembered_devices::forget_all_in(&mut *tx, current.user_id).await?;
     tx.commit().await?;
@@ -294,10 +325,19 @@ mod tests {
     use super::*;
     use crate::auth::testing;
 
-    async fn account(services: &Services) -> i64 {
-        crate::store::users::insert(&services.db, "life@example.com", "x", services.clock.now())
-            .await
-            .unwrap()
+    async fn account(services: &Services) -> Checked {
+        let user_id = crate::store::users::insert(
+            &services.db,
+            "life@example.com",
+            "x",
+            services.clock.now(),
+        )
+        .await
+        .unwrap();
+        Checked {
+            user_id,
+            credentials_epoch: 0,
+        }
     }
 
     /// A new account's token for a session of `stage`.

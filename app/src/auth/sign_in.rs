@@ -6,7 +6,7 @@ use super::{
     audit::{self, EventKind},
     error::AuthError,
     remembered_devices::{self, DeviceToken},
-    sessions::{self, SessionToken, Stage},
+    sessions::{self, Checked, SessionToken, Stage},
     two_factor, ClientInfo, Services,
 };
 
@@ -24,40 +24,42 @@ pub enum FirstFactor {
 
 /// Starts the session a passed first factor earns. `method` is "password" or the
 /// provider's name, shown in the activity log. A browser the account remembers
-/// (`device`) skips the second step. An account whose second factor is locked gets the
-/// lock now, remembered or not: the prompt could check nothing yet.
+/// (`device`) skips the second step, after whichever first factor. An account whose
+/// second factor is locked gets the lock now, remembered or not: the prompt could check
+/// nothing yet. Everything here was decided on the account as `account` found it, so a
+/// change to its ways in since then refuses the session ([`sessions::start`]).
 pub async fn first_factor_passed(
     services: &Services,
-    user_id: i64,
+    account: Checked,
     client: &ClientInfo,
     method: &str,
     device: Option<&DeviceToken>,
 ) -> Result<FirstFactor, AuthError> {
-    if two_factor::is_enabled(services, user_id).await? {
+    let user_id = account.user_id;
+    let two_factor_on = two_factor::is_enabled(services, user_id).await?;
+    let (stage, how) = if two_factor_on {
         if let Some(retry_after_secs) = two_factor::locked_for(services, user_id).await? {
             return Err(AuthError::SecondFactorLocked { retry_after_secs });
         }
-        if let Some(device) = device {
-            if remembered_devices::recognise(services, user_id, device).await? {
-                let token = sessions::start(services, user_id, Stage::Full, client, method).await?;
-                let how = format!("{method} on a remembered device");
-                audit::record(services, user_id, EventKind::SignedIn, client, &how).await?;
-                return Ok(FirstFactor::Full(token));
-            }
+        let remembered = match device {
+            Some(device) => remembered_devices::recognise(services, user_id, device).await?,
+            None => false,
+        };
+        if remembered {
+            (Stage::Full, format!("{method} on a remembered device"))
+        } else {
+            (Stage::PendingSecondFactor, String::new())
         }
-        let token = sessions::start(
-            services,
-            user_id,
-            Stage::PendingSecondFactor,
-            client,
-            method,
-        )
-        .await?;
+    } else {
+        (Stage::Full, method.to_owned())
+    };
+    super::fail_points::hold("sign_in.before_session").await;
+    let token = sessions::start(services, account, stage, client, method).await?;
+    if stage == Stage::PendingSecondFactor {
         return Ok(FirstFactor::Pending(token));
     }
-    let token = sessions::start(services, user_id, Stage::Full, client, method).await?;
-    audit::record(services, user_id, EventKind::SignedIn, client, method).await?;
-    if super::policy::is_required(services, user_id).await? {
+    audit::record(services, user_id, EventKind::SignedIn, client, &how).await?;
+    if !two_factor_on && super::policy::is_required(services, user_id).await? {
         return Ok(FirstFactor::MustEnroll(token));
     }
     Ok(FirstFactor::Full(token))

@@ -39,6 +39,7 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
     let clock = Arc::new(ManualClock(AtomicI64::new(1_800_000_000)));
     let services = Services {
         db,
+        backend: crate::store::Backend::Sqlite,
         commits: crate::store::group_commit::GroupCommit::grouped(
             &dir.path().join("test.db"),
             SQLITE_PRAGMAS,

@@ -149,6 +149,7 @@ pub async fn begin_enrollment(
     if has_app(services, session.user_id).await? && !session.two_factor_required {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
+    accounts::require_verified_address(&services.db, session.user_id).await?;
     let secret = TotpSecret::generate(&mut os_rng());
     let sealed = seal(services, session.user_id, &secret)?;
     let expires_at = services.clock.now() + ENROLLMENT_TTL_SECS;
@@ -204,21 +205,6 @@ fn qr_svg(uri: &str) -> Result<String, AuthError> {
         .build())
 }
 
-/// Holds the request at fail point `name` for the milliseconds a test set with
-/// `name=return(MS)`, and lets the thread serve other requests meanwhile: fail-rs's own
-/// `sleep` blocks a runtime worker, and the requests queued behind it on that worker.
-/// Without the `failpoints` feature this is nothing, and `name` goes unused.
-#[allow(unused_variables)]
-async fn hold_for_tests(name: &str) {
-    let hold = || -> Option<u64> {
-        fail::fail_point!(name, |ms: Option<String>| ms.and_then(|ms| ms.parse().ok()));
-        None
-    };
-    if let Some(ms) = hold() {
-        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-    }
-}
-
 /// Confirms the pending secret with a code from the app and the password, turns 2FA on,
 /// and returns the recovery codes, which are never shown again. An account already
 /// protected by a passkey adds the app only with a current factor (`current`: a recovery
@@ -245,7 +231,7 @@ pub async fn enable(
     if protected && current.is_none() {
         return Err(FactorError::Empty.into());
     }
-    hold_for_tests("enable.before_new_app_check").await;
+    super::fail_points::hold("enable.before_new_app_check").await;
     let new_app =
         check_new_app(services, session, &code, started, "while enabling", client).await?;
 
@@ -339,7 +325,7 @@ pub async fn switch_app(
     if !has_app(services, session.user_id).await? {
         return Err(AuthError::TwoFactorNotOn);
     }
-    hold_for_tests("switch.before_new_app_check").await;
+    super::fail_points::hold("switch.before_new_app_check").await;
     // The new app's code is counted and checked first, so a wrong one spends nothing.
     let new_app = check_new_app(
         services,
@@ -428,8 +414,10 @@ impl NewApp {
     }
 
     /// Installs the confirmed secret in `tx`: the counted attempt is given back and the
-    /// pending enrollment taken, once. False when the account already has an app.
+    /// pending enrollment taken, once. False when the account already has an app. The
+    /// address, proved when the setup began, must still be.
     async fn install_in(self, tx: &mut Tx, session: &Session) -> Result<bool, AuthError> {
+        accounts::require_verified_address(&mut **tx, session.user_id).await?;
         throttle::succeeded_in(&mut **tx, self.attempt).await?;
         if !store::totp::take_enrollment(&mut **tx, session.id).await? {
             return Err(AuthError::SetupAlreadyUsed);
@@ -826,34 +814,65 @@ async fn attempt_in(
 /// account ends (taking its pending enrollments and code handoffs along), this session's
 /// leftovers go, and the change is logged. All of it commits together, or none of it.
 pub(crate) async fn commit_factor_change(
-    mut tx: Tx,
+    tx: Tx,
     services: &Services,
     session: &Session,
     kind: EventKind,
     detail: &str,
     client: &ClientInfo,
 ) -> Result<(), AuthError> {
-    let ended = end_sessions_in(&mut tx, session.user_id, Some(session.id)).await?;
-    audit::record_in(&mut *tx, services, session.user_id, kind, client, detail).await?;
-    let notice = match kind {
-        EventKind::TwoFactorEnabled => Some(Notice::TwoFactorEnabled),
-        EventKind::TwoFactorDisabled => Some(Notice::TwoFactorDisabled),
-        EventKind::RecoveryCodesRegenerated => Some(Notice::RecoveryCodesRegenerated),
-        EventKind::AuthenticatorSwitched => Some(Notice::AuthenticatorSwitched),
-        EventKind::PasskeyAdded => Some(Notice::PasskeyAdded),
-        EventKind::PasskeyRemoved => Some(Notice::PasskeyRemoved),
-        EventKind::PasswordChanged => Some(Notice::PasswordChanged),
-        _ => None,
+    let change = AccountChange {
+        user_id: session.user_id,
+        keep: Some(session.id),
+        kind,
+        detail,
+        notice: notice_for(kind),
     };
+    commit_account_change(tx, services, change, client).await
+}
+
+/// A change to how an account is entered, as [`commit_account_change`] finishes it.
+pub(crate) struct AccountChange<'a> {
+    pub user_id: i64,
+    /// The session that made the change, which stays signed in; `None` where the change
+    /// came from no session of the account's (a sign-in that linked a provider by email,
+    /// an emailed link opened elsewhere).
+    pub keep: Option<i64>,
+    pub kind: EventKind,
+    pub detail: &'a str,
+    /// The security notice to the account's verified address, if the change sends one.
+    pub notice: Option<Notice>,
+}
+
+/// [`commit_factor_change`] for any change to how the account is entered, with or
+/// without a session of the account's making it.
+pub(crate) async fn commit_account_change(
+    mut tx: Tx,
+    services: &Services,
+    change: AccountChange<'_>,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
+    let AccountChange {
+        user_id,
+        keep,
+        kind,
+        detail,
+        notice,
+    } = change;
+    let ended = end_sessions_in(&mut tx, user_id, keep).await?;
+    audit::record_in(&mut *tx, services, user_id, kind, client, detail).await?;
     if let Some(notice) = notice {
-        notices::notify_in(&mut tx, services, session.user_id, &notice, client).await?;
+        notices::notify_in(&mut tx, services, user_id, &notice, client).await?;
     }
     if ended > 0 {
-        let detail = format!("{ended} other session(s) signed out after a security change");
+        let detail = match keep {
+            Some(_) => format!("{ended} other session(s) signed out after a security change"),
+            None => format!("{ended} session(s) signed out after a security change"),
+        };
         audit::record_in(
             &mut *tx,
             services,
-            session.user_id,
+            user_id,
             EventKind::SessionEnded,
             client,
             &detail,
@@ -867,10 +886,33 @@ pub(crate) async fn commit_factor_change(
     Ok(())
 }
 
-/// Ends the account's sessions but `keep`, forgets its remembered devices, and drops
-/// every pending enrollment and code handoff of the account (the ended sessions' go with them by cascade; `keep`'s are
-/// stale after a change).
-async fn end_sessions_in(tx: &mut Tx, user_id: i64, keep: Option<i64>) -> Result<u64, AuthError> {
+/// The security notice a change made in Settings sends, if any.
+fn notice_for(kind: EventKind) -> Option<Notice> {
+    Some(match kind {
+        EventKind::TwoFactorEnabled => Notice::TwoFactorEnabled,
+        EventKind::TwoFactorDisabled => Notice::TwoFactorDisabled,
+        EventKind::RecoveryCodesRegenerated => Notice::RecoveryCodesRegenerated,
+        EventKind::AuthenticatorSwitched => Notice::AuthenticatorSwitched,
+        EventKind::PasskeyAdded => Notice::PasskeyAdded,
+        EventKind::PasskeyRemoved => Notice::PasskeyRemoved,
+        EventKind::PasswordChanged => Notice::PasswordChanged,
+        EventKind::PasswordSet => Notice::PasswordSet,
+        _ => return None,
+    })
+}
+
+/// Ends the account's sessions but `keep`, forgets its remembered devices, drops every
+/// pending enrollment and code handoff of the account (the ended sessions' go with them
+/// by cascade; `keep`'s are stale after a change), and moves the account's credentials
+/// epoch on, so that no sign-in checked before the change starts a session after it.
+pub(crate) async fn end_sessions_in(
+    tx: &mut Tx,
+    user_id: i64,
+    keep: Option<i64>,
+) -> Result<u64, AuthError> {
+    // First: once the row is locked, no session can be inserted under the old epoch, and
+    // every one inserted before is committed and ended below.
+    store::users::bump_credentials_epoch(&mut **tx, user_id).await?;
     let ended = sessions::end_others(&mut **tx, user_id, keep).await?;
     remembered_devices::forget_all_in(&mut **tx, user_id).await?;
     store::totp::delete_enrollments_of_user(&mut **tx, user_id).await?;

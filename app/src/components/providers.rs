@@ -101,11 +101,15 @@ fn refusal_sentence(query: &ParamsMap, providers: &[ProviderView]) -> Option<Str
 }
 
 /// What a dialog asks for in place of the password, outside the dialog's own form: a
-/// fresh sign-in at a provider, or setting a password first.
+/// fresh sign-in at a provider, or setting a password first. The sign-in comes back to
+/// `next`, by default this page.
 #[component]
-pub fn ConfirmWithProvider(confirmation: ConfirmationResource) -> impl IntoView {
+pub fn ConfirmWithProvider(
+    confirmation: ConfirmationResource,
+    #[prop(optional, into)] next: Option<Signal<String>>,
+) -> impl IntoView {
     let here = use_location().pathname;
-    let next = Signal::derive(move || here.get());
+    let next = next.unwrap_or_else(|| Signal::derive(move || here.get()));
     let query = use_query_map();
     view! {
         <Suspense>

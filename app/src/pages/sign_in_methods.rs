@@ -5,13 +5,16 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::social::{
-        load_sign_in_methods, ChangePassword, DisconnectProvider, ProviderMethod, ProviderView,
-        SetPassword, SignInMethods, METHODS_PATH,
+        load_sign_in_methods, ChangePassword, Confirmation, DisconnectProvider, EmailPasswordLink,
+        ProviderMethod, SetPassword, SignInMethods, METHODS_PATH,
     },
     components::{
         code_input::CodeInput,
         form::{action_error, FormError, LoadError},
-        providers::{providers, ProviderForm, ProviderRefusal},
+        providers::{
+            confirmation, providers, ConfirmPassword, ConfirmWithProvider, ConfirmationResource,
+            ProviderRefusal,
+        },
     },
 };
 
@@ -39,12 +42,19 @@ pub fn SignInMethodsTab() -> impl IntoView {
     provide_context(Changed(changed));
     let methods = Resource::new(move || changed.get(), |_| load_sign_in_methods());
     let query = use_query_map();
-    let done = move || match query.read().get("done").as_deref() {
-        Some("password_set") => Some("Your password is set. You can now sign in with it."),
+    let done = move || {
+        match query.read().get("done").as_deref() {
+        Some("password_set") => Some(
+            "Your password is set. You can now sign in with it. Your other sessions were signed out.",
+        ),
+        Some("link_sent") => Some(
+            "We sent a link to your email address. Open it to choose your password.",
+        ),
         Some("password_changed") => {
             Some("Your password is changed. Your other sessions were signed out.")
         }
         _ => None,
+    }
     };
     view! {
         <h2>"Sign-in methods"</h2>
@@ -66,25 +76,32 @@ pub fn SignInMethodsTab() -> impl IntoView {
 fn Methods(methods: SignInMethods) -> impl IntoView {
     let last = methods.count() <= 1;
     let two_factor_on = methods.two_factor_on;
+    // One read of how this session confirms a change, for every form on the tab.
+    let confirmation = confirmation();
     view! {
         <section class="method" aria-labelledby="password-heading">
             <h3 id="password-heading">"Password"</h3>
             {if methods.has_password {
                 Either::Left(view! { <ChangePasswordForm two_factor_on /> })
             } else {
-                Either::Right(view! { <SetPasswordForm two_factor_on /> })
+                Either::Right(view! { <SetPasswordForm two_factor_on confirmation /> })
             }}
         </section>
         {methods
             .providers
             .into_iter()
-            .map(|provider| view! { <ProviderRow provider last /> })
+            .map(|provider| view! { <ProviderRow provider last two_factor_on confirmation /> })
             .collect_view()}
     }
 }
 
 #[component]
-fn ProviderRow(provider: ProviderMethod, last: bool) -> impl IntoView {
+fn ProviderRow(
+    provider: ProviderMethod,
+    last: bool,
+    two_factor_on: bool,
+    confirmation: ConfirmationResource,
+) -> impl IntoView {
     let ProviderMethod {
         id,
         name,
@@ -92,48 +109,118 @@ fn ProviderRow(provider: ProviderMethod, last: bool) -> impl IntoView {
     } = provider;
     let heading = format!("provider-{id}");
     let labelled_by = heading.clone();
+    let query = use_query_map();
+    let open = {
+        let (id, key) = (
+            id.clone(),
+            if linked_on.is_some() {
+                "disconnect"
+            } else {
+                "connect"
+            },
+        );
+        move || query.read().get(key).as_deref() == Some(id.as_str())
+    };
+    let panel = {
+        let (id, name, linked) = (id.clone(), name.clone(), linked_on.is_some());
+        move || {
+            let (id, name) = (id.clone(), name.clone());
+            if linked {
+                Either::Left(view! { <DisconnectPanel id name two_factor_on confirmation /> })
+            } else {
+                Either::Right(view! { <ConnectPanel id name two_factor_on confirmation /> })
+            }
+        }
+    };
+    let action = {
+        let (id, name, linked) = (id.clone(), name.clone(), linked_on.is_some());
+        move || match (linked, last) {
+            (true, true) => Either::Left(view! {
+                <p class="muted">{format!("{name} is your only way to sign in, so it cannot be disconnected. Set a password first.")}</p>
+            }),
+            (true, false) => Either::Right(view! {
+                <a href=format!("{METHODS_PATH}?disconnect={id}") class="button secondary danger">{format!("Disconnect {name}")}</a>
+            }),
+            (false, _) => Either::Right(view! {
+                <a href=format!("{METHODS_PATH}?connect={id}") class="button secondary">{format!("Connect {name}")}</a>
+            }),
+        }
+    };
     view! {
         <section class="method" aria-labelledby=labelled_by>
             <h3 id=heading>{name.clone()}</h3>
             {match linked_on {
-                Some(date) => Either::Left(view! {
-                    <p>{format!("Connected on {date}.")}</p>
-                    {if last {
-                        Either::Left(view! {
-                            <p class="muted">{format!("{name} is your only way to sign in, so it cannot be disconnected. Set a password first.")}</p>
-                        })
-                    } else {
-                        Either::Right(view! { <DisconnectForm id name /> })
-                    }}
-                }),
-                None => Either::Right(view! {
-                    <p class="muted">"Not connected."</p>
-                    <ProviderForm
-                        provider=ProviderView { id, name: name.clone() }
-                        purpose="link"
-                        next=METHODS_PATH.to_owned()
-                        label=format!("Connect {name}")
-                        class="button secondary"
-                    />
-                }),
+                Some(date) => Either::Left(view! { <p>{format!("Connected on {date}.")}</p> }),
+                None => Either::Right(view! { <p class="muted">"Not connected."</p> }),
             }}
+            <Show when=open fallback=action>
+                {panel.clone()}
+            </Show>
         </section>
     }
 }
 
+/// Where a confirmation at a provider comes back to: this tab with `panel` open again.
+fn back_to(panel: &str, id: &str) -> Signal<String> {
+    let next = format!("{METHODS_PATH}?{panel}={id}");
+    Signal::derive(move || next.clone())
+}
+
+/// Connecting a provider adds a way in, so it is confirmed before the round trip begins.
+/// A plain form post: the browser goes on to the provider.
 #[component]
-fn DisconnectForm(id: String, name: String) -> impl IntoView {
+fn ConnectPanel(
+    id: String,
+    name: String,
+    two_factor_on: bool,
+    confirmation: ConfirmationResource,
+) -> impl IntoView {
+    let next = back_to("connect", &id);
+    view! {
+        <div class="confirm-panel stack">
+            <p>{format!("Confirm it’s you to connect {name}. Your other sessions will be signed out.")}</p>
+            <ConfirmWithProvider confirmation next />
+            <form method="post" action=format!("/auth/{id}/start") class="stack">
+                <input type="hidden" name="purpose" value="link" />
+                <input type="hidden" name="next" value=METHODS_PATH />
+                <ConfirmPassword id="connect-password" describedby="methods-error" confirmation />
+                <CodeIfOn two_factor_on id="connect-code" describedby="methods-error" />
+                <div class="button-row">
+                    <button type="submit" class="button" data-provider=id.clone()>{format!("Continue to {name}")}</button>
+                    <a href=METHODS_PATH class="button secondary">"Cancel"</a>
+                </div>
+            </form>
+        </div>
+    }
+}
+
+#[component]
+fn DisconnectPanel(
+    id: String,
+    name: String,
+    two_factor_on: bool,
+    confirmation: ConfirmationResource,
+) -> impl IntoView {
     let disconnect = ServerAction::<DisconnectProvider>::new();
     reload_when(move || disconnect.value().with(|v| matches!(v, Some(Ok(_)))));
-    let error_id = "disconnect-error";
+    let next = back_to("disconnect", &id);
     view! {
-        <ActionForm action=disconnect>
-            <input type="hidden" name="provider" value=id />
-            <button type="submit" class="button secondary danger" disabled=move || disconnect.pending().get()>
-                {format!("Disconnect {name}")}
-            </button>
-        </ActionForm>
-        <FormError id=error_id message=action_error(disconnect) />
+        <div class="confirm-panel stack">
+            <p>{format!("Confirm it’s you to disconnect {name}. You will no longer be able to sign in with it, and your other sessions will be signed out.")}</p>
+            <ConfirmWithProvider confirmation next />
+            <ActionForm action=disconnect attr:class="stack">
+                <input type="hidden" name="provider" value=id />
+                <ConfirmPassword id="disconnect-password" describedby="disconnect-error" confirmation />
+                <CodeIfOn two_factor_on id="disconnect-code" describedby="disconnect-error" />
+                <FormError id="disconnect-error" message=action_error(disconnect) />
+                <div class="button-row">
+                    <button type="submit" class="button danger" disabled=move || disconnect.pending().get()>
+                        {format!("Disconnect {name}")}
+                    </button>
+                    <a href=METHODS_PATH class="button secondary">"Cancel"</a>
+                </div>
+            </ActionForm>
+        </div>
     }
 }
 
@@ -149,22 +236,52 @@ pub fn CodeIfOn(two_factor_on: bool, id: &'static str, describedby: &'static str
     }
 }
 
+/// A first password is a new way in: confirmed with a fresh sign-in at a provider the
+/// account had before this session, or, where none can confirm one, set through a link
+/// to the verified address.
 #[component]
-fn SetPasswordForm(two_factor_on: bool) -> impl IntoView {
+fn SetPasswordForm(two_factor_on: bool, confirmation: ConfirmationResource) -> impl IntoView {
     let set = ServerAction::<SetPassword>::new();
     reload_when(move || set.value().with(|v| matches!(v, Some(Ok(_)))));
+    let form = move || {
+        view! {
+            <ConfirmWithProvider confirmation next=Signal::derive(|| METHODS_PATH.to_owned()) />
+            <ActionForm action=set attr:class="stack">
+                <div class="field">
+                    <label for="new-password">"New password"</label>
+                    <input id="new-password" name="password" type="password" autocomplete="new-password"
+                        required minlength="8" maxlength="128" aria-describedby="set-password-hint set-password-error" />
+                    <p id="set-password-hint" class="hint">"At least 8 characters. A few uncommon words make a strong password. Your other sessions will be signed out."</p>
+                </div>
+                <CodeIfOn two_factor_on id="set-password-code" describedby="set-password-error" />
+                <FormError id="set-password-error" message=action_error(set) />
+                <button type="submit" class="button" disabled=move || set.pending().get()>"Set password"</button>
+            </ActionForm>
+        }
+    };
     view! {
         <p>"Your account has no password: you sign in through a provider. A password is a second way in, and confirms changes in Settings."</p>
-        <ActionForm action=set attr:class="stack">
-            <div class="field">
-                <label for="new-password">"New password"</label>
-                <input id="new-password" name="password" type="password" autocomplete="new-password"
-                    required minlength="8" maxlength="128" aria-describedby="set-password-hint set-password-error" />
-                <p id="set-password-hint" class="hint">"At least 8 characters. A few uncommon words make a strong password."</p>
-            </div>
-            <CodeIfOn two_factor_on id="set-password-code" describedby="set-password-error" />
-            <FormError id="set-password-error" message=action_error(set) />
-            <button type="submit" class="button" disabled=move || set.pending().get()>"Set password"</button>
+        <Suspense>
+            {move || Suspend::new(async move {
+                match confirmation.await {
+                    Ok(Confirmation::SetPasswordFirst) => Either::Left(view! { <EmailPasswordLinkForm /> }),
+                    _ => Either::Right(form()),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// For an account whose providers cannot confirm a fresh sign-in: its first password is
+/// set through a link to its verified address.
+#[component]
+fn EmailPasswordLinkForm() -> impl IntoView {
+    let send = ServerAction::<EmailPasswordLink>::new();
+    view! {
+        <p>"Your sign-in provider cannot confirm a fresh sign-in, so a password is set through a link we email to you. Opening it signs you out everywhere; then sign in with the new password."</p>
+        <ActionForm action=send>
+            <FormError id="password-link-error" message=action_error(send) />
+            <button type="submit" class="button" disabled=move || send.pending().get()>"Email me a link"</button>
         </ActionForm>
     }
 }

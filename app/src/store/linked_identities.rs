@@ -10,10 +10,20 @@ pub struct LinkedIdentityRow {
     pub linked_at: i64,
 }
 
-/// The account a provider's subject signs in to.
-pub async fn find_user(db: &Db, provider_key: &str, subject: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
-        "SELECT user_id FROM linked_identities WHERE provider_key = $1 AND subject = $2",
+/// The account a provider's subject signs in to, as one statement reads it.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Owner {
+    pub user_id: i64,
+    pub linked_at: i64,
+    /// The account's epoch in the same read as the link, so a sign-in by this link
+    /// cannot outlive a disconnect that commits after it.
+    pub credentials_epoch: i64,
+}
+
+pub async fn find_owner(db: &Db, provider_key: &str, subject: &str) -> sqlx::Result<Option<Owner>> {
+    sqlx::query_as(
+        "SELECT l.user_id, l.linked_at, u.credentials_epoch FROM linked_identities l \
+         JOIN users u ON u.id = l.user_id WHERE l.provider_key = $1 AND l.subject = $2",
     )
     .bind(provider_key)
     .bind(subject)
@@ -75,4 +85,16 @@ pub async fn delete_unless_last<'c>(
     .execute(ex)
     .await?;
     Ok(deleted.rows_affected() > 0)
+}
+
+/// Removes every provider link of the account, when its address's owner claims it.
+pub async fn delete_all_for_user<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM linked_identities WHERE user_id = $1")
+        .bind(user_id)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected())
 }

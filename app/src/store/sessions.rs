@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use sqlx::{Any, Executor};
 
-use super::Db;
+use super::{Backend, Db};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {
@@ -31,6 +31,8 @@ pub struct SessionRow {
 pub struct NewSession<'a> {
     pub token_hash: &'a [u8],
     pub user_id: i64,
+    /// The account's `credentials_epoch` as the sign-in read it before its checks.
+    pub credentials_epoch: i64,
     pub stage: &'a str,
     pub now: i64,
     pub expires_at: i64,
@@ -59,24 +61,38 @@ static LIST_FOR_USER: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+const INSERT: &str = "INSERT INTO sessions (token_hash, user_id, stage, created_at, \
+     last_seen_at, expires_at, user_agent, ip, first_factor) \
+     SELECT $1, id, $3, $4, $4, $5, $6, $7, $8 FROM users WHERE id = $2 AND credentials_epoch = $9";
+/// On PostgreSQL the account's row is share-locked: an insert that meets a factor change
+/// still in flight waits for its commit and then reads its epoch. SQLite has one writer.
+static INSERT_POSTGRES: LazyLock<String> =
+    LazyLock::new(|| format!("{INSERT} FOR SHARE RETURNING id"));
+static INSERT_SQLITE: LazyLock<String> = LazyLock::new(|| format!("{INSERT} RETURNING id"));
+
+/// Inserts a session, unless the account's ways in changed since the sign-in read
+/// `new.credentials_epoch` (or the account is gone): then `None`.
 pub async fn insert<'c>(
     ex: impl Executor<'c, Database = Any>,
+    backend: Backend,
     new: NewSession<'_>,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO sessions (token_hash, user_id, stage, created_at, last_seen_at, expires_at, \
-         user_agent, ip, first_factor) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8) RETURNING id",
-    )
-    .bind(new.token_hash)
-    .bind(new.user_id)
-    .bind(new.stage)
-    .bind(new.now)
-    .bind(new.expires_at)
-    .bind(new.user_agent)
-    .bind(new.ip)
-    .bind(new.first_factor)
-    .fetch_one(ex)
-    .await
+) -> sqlx::Result<Option<i64>> {
+    let sql = match backend {
+        Backend::Postgres => INSERT_POSTGRES.as_str(),
+        Backend::Sqlite => INSERT_SQLITE.as_str(),
+    };
+    sqlx::query_scalar(sql)
+        .bind(new.token_hash)
+        .bind(new.user_id)
+        .bind(new.stage)
+        .bind(new.now)
+        .bind(new.expires_at)
+        .bind(new.user_agent)
+        .bind(new.ip)
+        .bind(new.first_factor)
+        .bind(new.credentials_epoch)
+        .fetch_optional(ex)
+        .await
 }
 
 /// The unexpired session whose token hashes to `token_hash`.

@@ -29,7 +29,10 @@ pub struct FlowRow {
     pub created_at: i64,
 }
 
-pub async fn insert(db: &Db, flow: NewFlow<'_>) -> sqlx::Result<()> {
+pub async fn insert<'c>(
+    ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    flow: NewFlow<'_>,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO social_flows (state_hash, binding_hash, provider_id, purpose, session_id, \
          pkce_verifier, nonce, next, created_at, expires_at) \
@@ -45,7 +48,7 @@ pub async fn insert(db: &Db, flow: NewFlow<'_>) -> sqlx::Result<()> {
     .bind(flow.next)
     .bind(flow.now)
     .bind(flow.expires_at)
-    .execute(db)
+    .execute(ex)
     .await
     .map(drop)
 }

@@ -15,13 +15,18 @@ pub struct UserRow {
     pub created_at: i64,
     /// When Gatehouse proved the person receives mail at `email`; `None` until then.
     pub email_verified_at: Option<i64>,
+    /// Moves on with every change to the account's ways in; see [`bump_credentials_epoch`].
+    pub credentials_epoch: i64,
 }
+
+/// The `credentials_epoch` every account starts with.
+pub const NEW_ACCOUNT_EPOCH: i64 = 0;
 
 /// The stored hash of an account without a password: no argon2 hash is ever empty.
 const NO_PASSWORD: &str = "";
 
 const COLUMNS: &str = "SELECT id, email, NULLIF(password_hash, '') AS password_hash, created_at, \
-                       email_verified_at FROM users";
+                       email_verified_at, credentials_epoch FROM users";
 static BY_EMAIL: LazyLock<String> = LazyLock::new(|| format!("{COLUMNS} WHERE email = $1"));
 static BY_ID: LazyLock<String> = LazyLock::new(|| format!("{COLUMNS} WHERE id = $1"));
 
@@ -105,6 +110,33 @@ pub async fn lock<'c>(ex: impl Executor<'c, Database = Any>, user_id: i64) -> sq
         .execute(ex)
         .await
         .map(drop)
+}
+
+/// The account's `credentials_epoch`, read where a sign-in's check begins.
+pub async fn credentials_epoch<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT credentials_epoch FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(ex)
+        .await
+}
+
+/// Marks a change to how the account is entered, and returns the new epoch. A session
+/// whose sign-in read an older one is never inserted (`sessions::insert`), and the row
+/// stays locked until the change commits, so such an insert waits for it and sees it.
+pub async fn bump_credentials_epoch<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "UPDATE users SET credentials_epoch = credentials_epoch + 1 WHERE id = $1 \
+         RETURNING credentials_epoch",
+    )
+    .bind(user_id)
+    .fetch_one(ex)
+    .await
 }
 
 /// Sets the first password of an account made through a provider; false if it has one.

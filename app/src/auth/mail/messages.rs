@@ -83,6 +83,20 @@ pub fn reset_password(to: &str, link: &str) -> Message {
     }
 }
 
+/// "Forgot password?" for an account whose address was never proved: whoever receives
+/// this owns the address, and may take the account over from whoever made it.
+pub fn claim_account(to: &str, link: &str) -> Message {
+    Message {
+        to: to.to_owned(),
+        subject: "Reset your Gatehouse password".into(),
+        paragraphs: vec![
+            format!("Someone asked to reset the password of the Gatehouse account {to}. This address was never confirmed for that account, so the link below also makes the account yours alone: it confirms the address, signs out every session, and removes every other way in (connected providers, passkeys and two-factor authentication). Open it within 30 minutes:"),
+            link.to_owned(),
+            "If you did not ask for this, ignore this message: nothing changes.".into(),
+        ],
+    }
+}
+
 pub fn confirm_new_email(to: &str, link: &str) -> Message {
     Message {
         to: to.to_owned(),
@@ -104,13 +118,32 @@ pub enum Notice {
     PasskeyAdded,
     PasskeyRemoved,
     RecoveryCodesRegenerated,
-    RecoveryCodeUsed { left: i64 },
+    RecoveryCodeUsed {
+        left: i64,
+    },
     PasswordChanged,
     PasswordReset,
-    EmailChangeRequested { new_email: String },
-    EmailChanged { new_email: String },
-    SecondFactorLocked { minutes: u64 },
+    EmailChangeRequested {
+        new_email: String,
+    },
+    EmailChanged {
+        new_email: String,
+    },
+    SecondFactorLocked {
+        minutes: u64,
+    },
     AdminReset,
+    /// An address's owner took the account over with a reset link.
+    AccountClaimed {
+        removed: Vec<String>,
+    },
+    ProviderConnected {
+        provider: String,
+    },
+    ProviderDisconnected {
+        provider: String,
+    },
+    PasswordSet,
 }
 
 /// The few recovery codes left at which a notice says to make new ones.
@@ -186,6 +219,30 @@ pub fn security_notice(to: &str, notice: &Notice, client: &ClientInfo, at: i64) 
             "An administrator turned off two-factor authentication".into(),
             "An administrator turned off two-factor authentication for your Gatehouse account and signed out every session.".into(),
             "contact your administrator at once.",
+        ),
+        Notice::AccountClaimed { removed } => (
+            "You claimed your account".into(),
+            if removed.is_empty() {
+                "Your email address is now confirmed for your Gatehouse account, its password was set with the link we sent, and every session was signed out. It had no other way in.".into()
+            } else {
+                format!("Your email address is now confirmed for your Gatehouse account, its password was set with the link we sent, and every session was signed out. These ways in, which someone else may have added, were removed: {}.", removed.join(", "))
+            },
+            "use \"Forgot password?\" on the sign-in page again at once.",
+        ),
+        Notice::ProviderConnected { provider } => (
+            format!("{provider} was connected to your account"),
+            format!("A {provider} account was connected to your Gatehouse account: it can now be used to sign in. Your other sessions were signed out."),
+            "sign in, disconnect it under Settings → Sign-in methods and change your password.",
+        ),
+        Notice::ProviderDisconnected { provider } => (
+            format!("{provider} was disconnected from your account"),
+            format!("{provider} was disconnected from your Gatehouse account and can no longer be used to sign in. Your other sessions were signed out."),
+            "sign in another way, connect it again under Settings → Sign-in methods and change your password.",
+        ),
+        Notice::PasswordSet => (
+            "A password was set for your account".into(),
+            "Your Gatehouse account, which signed in only through a provider, now has a password too. Your other sessions were signed out.".into(),
+            "use \"Forgot password?\" on the sign-in page to set a new one at once.",
         ),
     };
     let device = devices::describe(&client.user_agent);

@@ -22,7 +22,7 @@ use super::{
     error::AuthError,
     random::os_rng,
     recovery_codes::{self, RecoveryCode},
-    sessions::Session,
+    sessions::{Checked, Session},
     throttle,
     two_factor::{self, commit_factor_change},
     ClientInfo, Services,
@@ -160,6 +160,7 @@ pub async fn begin_registration(
     use webauthn_rs_proto::ResidentKeyRequirement;
 
     let rp = services.passkeys.get()?;
+    accounts::require_verified_address(&services.db, session.user_id).await?;
     let existing = store::passkeys::list_for_user(&services.db, session.user_id).await?;
     let exclude = existing
         .iter()
@@ -204,6 +205,8 @@ pub async fn finish_registration(
     let checked = two_factor::is_enabled(services, session.user_id).await?;
     let mut tx = accounts::second_factor_if_on(services, session, code, client).await?;
     store::users::lock(&mut *tx, session.user_id).await?;
+    // Checked when the ceremony began, and again where the passkey is added.
+    accounts::require_verified_address(&mut *tx, session.user_id).await?;
     let state: PasskeyRegistration = ceremonies::take_in(
         &mut *tx,
         services,
@@ -530,6 +533,9 @@ pub async fn begin_sign_in(
 }
 
 /// Checks a passwordless sign-in and returns the account it proves, both factors at once.
+/// The account's epoch is read after its passkey was found and before the passkey's use
+/// is recorded, which fails if the passkey went meanwhile; a removal after that read
+/// moves the epoch, which refuses the session.
 /// The attempt counts against the client's address and then the account's second-factor
 /// limit before the signature is checked; a refusal is logged as a wrong code.
 pub async fn finish_sign_in(
@@ -537,7 +543,7 @@ pub async fn finish_sign_in(
     ceremony: &str,
     credential: &str,
     client: &ClientInfo,
-) -> Result<i64, AuthError> {
+) -> Result<Checked, AuthError> {
     let credential: PublicKeyCredential = parse_json(credential)?;
     let rp = services.passkeys.get()?;
     let mut tx = Tx::begin(&services.db).await?;
@@ -567,6 +573,10 @@ pub async fn finish_sign_in(
     };
     let Some((state, row)) = owner else {
         tx.commit().await?;
+        return Err(AuthError::PasskeyRefused);
+    };
+    let Some(credentials_epoch) = store::users::credentials_epoch(&mut *tx, row.user_id).await?
+    else {
         return Err(AuthError::PasskeyRefused);
     };
     let attempt = match throttle::reserve_in(
@@ -611,7 +621,10 @@ pub async fn finish_sign_in(
     throttle::succeeded_in(&mut *tx, attempt).await?;
     throttle::succeeded_in(&mut *tx, address).await?;
     tx.commit().await?;
-    Ok(row.user_id)
+    Ok(Checked {
+        user_id: row.user_id,
+        credentials_epoch,
+    })
 }
 
 /// Removes every passkey of the account, in the transaction that turns 2FA off.

@@ -15,16 +15,19 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use super::{
+    accounts,
     audit::{self, EventKind},
     email::Email,
     error::AuthError,
+    notices::Notice,
     random,
     remembered_devices::DeviceToken,
-    sessions::Session,
+    sessions::{Checked, Session},
     sign_in::{self, FirstFactor},
+    two_factor::{self, AccountChange},
     ClientInfo, Services,
 };
-use crate::store::{self, social_flows::NewFlow};
+use crate::store::{self, linked_identities::Owner, social_flows::NewFlow};
 pub use providers::{Identity, Provider, ProviderError, Providers};
 
 /// A round trip to a provider must come back within ten minutes.
@@ -75,9 +78,20 @@ pub struct Begun {
     pub binding: String,
 }
 
+/// What confirms a new way in before its round trip begins: the password (empty for an
+/// account without one, which confirms with a fresh provider sign-in instead) and a
+/// code when two-factor authentication is on.
+#[derive(Default)]
+pub struct Confirmation {
+    pub password: String,
+    pub code: String,
+}
+
 /// Starts a round trip to `provider_id`. Links and confirmations need a full session,
 /// whose id the flow keeps; `binding` is the browser's existing binding cookie, if any,
-/// so two tabs can each have a flow under way.
+/// so two tabs can each have a flow under way. A link adds a way in, so it is confirmed
+/// here like every other change: the code is spent in the commit that records the flow,
+/// and the account's address must be proved.
 pub async fn begin(
     services: &Services,
     provider_id: &str,
@@ -85,6 +99,8 @@ pub async fn begin(
     session: Option<&Session>,
     next: &str,
     binding: Option<&str>,
+    confirmation: Confirmation,
+    client: &ClientInfo,
 ) -> Result<Begun, AuthError> {
     let provider = services
         .providers
@@ -97,6 +113,14 @@ pub async fn begin(
     if purpose == Purpose::Reauth && !provider.can_confirm_fresh_sign_in() {
         return Err(AuthError::Social(Refusal::CannotConfirm));
     }
+    let linking = match (purpose, session) {
+        (Purpose::Link, Some(session)) => {
+            accounts::require_verified_address(&services.db, session.user_id).await?;
+            accounts::confirm_identity(services, session, confirmation.password, client).await?;
+            Some(session)
+        }
+        _ => None,
+    };
     let authorization = provider
         .authorization(&services.providers, purpose == Purpose::Reauth)
         .await
@@ -105,22 +129,32 @@ pub async fn begin(
         .filter(|b| b.len() == 43 && BASE64URL_NOPAD.decode(b.as_bytes()).is_ok())
         .map_or_else(random_token, str::to_owned);
     let now = services.clock.now();
-    store::social_flows::insert(
-        &services.db,
-        NewFlow {
-            state_hash: &keyed_hash(services, "state", &authorization.state),
-            binding_hash: &keyed_hash(services, "binding", &binding),
-            provider_id: &provider.id,
-            purpose: purpose.as_str(),
-            session_id,
-            pkce_verifier: &authorization.pkce_verifier,
-            nonce: &authorization.nonce,
-            next,
-            now,
-            expires_at: now + FLOW_TTL_SECS,
-        },
-    )
-    .await?;
+    let (state_hash, binding_hash) = (
+        keyed_hash(services, "state", &authorization.state),
+        keyed_hash(services, "binding", &binding),
+    );
+    let flow = NewFlow {
+        state_hash: &state_hash,
+        binding_hash: &binding_hash,
+        provider_id: &provider.id,
+        purpose: purpose.as_str(),
+        session_id,
+        pkce_verifier: &authorization.pkce_verifier,
+        nonce: &authorization.nonce,
+        next,
+        now,
+        expires_at: now + FLOW_TTL_SECS,
+    };
+    match linking {
+        Some(session) => {
+            let mut tx =
+                accounts::second_factor_if_on(services, session, &confirmation.code, client)
+                    .await?;
+            store::social_flows::insert(&mut *tx, flow).await?;
+            tx.commit().await?;
+        }
+        None => store::social_flows::insert(&services.db, flow).await?,
+    }
     Ok(Begun {
         authorize_url: authorization.url,
         binding,
@@ -290,12 +324,21 @@ async fn sign_in_with(
     device: Option<&DeviceToken>,
     client: &ClientInfo,
 ) -> Result<FirstFactor, AuthError> {
-    let linked = owner_of(services, identity).await?;
-    let user_id = match linked {
-        Some(user_id) => user_id,
-        None => account_for_new_identity(services, provider, identity, client).await?,
+    let owner = match owner_of(services, identity).await? {
+        Some(owner) => owner,
+        None => {
+            account_for_new_identity(services, provider, identity, client).await?;
+            // Read again, with the epoch the new link left.
+            owner_of(services, identity)
+                .await?
+                .ok_or(AuthError::Social(Refusal::Expired))?
+        }
     };
-    sign_in::first_factor_passed(services, user_id, client, &provider.name, device).await
+    let account = Checked {
+        user_id: owner.user_id,
+        credentials_epoch: owner.credentials_epoch,
+    };
+    sign_in::first_factor_passed(services, account, client, &provider.name, device).await
 }
 
 async fn account_for_new_identity(
@@ -315,18 +358,19 @@ async fn account_for_new_identity(
         if !may_link {
             return refuse(Refusal::EmailExists);
         }
+        // A new way in like any other: every session ends, and the owner is told.
         let mut tx = Tx::begin(&services.db).await?;
         insert_link(&mut tx, services, existing.id, provider, identity).await?;
-        audit::record_in(
-            &mut *tx,
-            services,
-            existing.id,
-            EventKind::ProviderLinked,
-            client,
-            &format!("{} (by its verified email)", provider.name),
-        )
-        .await?;
-        tx.commit().await?;
+        let change = AccountChange {
+            user_id: existing.id,
+            keep: None,
+            kind: EventKind::ProviderLinked,
+            detail: &format!("{} (by its verified email)", provider.name),
+            notice: Some(Notice::ProviderConnected {
+                provider: provider.name.clone(),
+            }),
+        };
+        two_factor::commit_account_change(tx, services, change, client).await?;
         return Ok(existing.id);
     }
     if !provider.allow_signup {
@@ -383,7 +427,7 @@ async fn insert_link(
         Err(err) if store::is_unique_violation(&err) => {
             let owner = owner_of(services, identity).await?;
             refuse(match owner {
-                Some(owner) if owner != user_id => Refusal::LinkedElsewhere,
+                Some(owner) if owner.user_id != user_id => Refusal::LinkedElsewhere,
                 _ => Refusal::AlreadyLinked,
             })
         }
@@ -391,7 +435,9 @@ async fn insert_link(
     }
 }
 
-/// Connects the provider to the signed-in account; connecting it again is no change.
+/// Connects the provider to the signed-in account, confirmed when the round trip began;
+/// connecting it again is no change. A factor change: the other sessions end and the
+/// owner is told, in the commit that links it.
 async fn link(
     services: &Services,
     provider: &Provider,
@@ -401,47 +447,29 @@ async fn link(
 ) -> Result<(), AuthError> {
     let owner = owner_of(services, identity).await?;
     match owner {
-        Some(owner) if owner == session.user_id => return Ok(()),
+        Some(owner) if owner.user_id == session.user_id => return Ok(()),
         Some(_) => return refuse(Refusal::LinkedElsewhere),
         None => {}
     }
-    link_and_record(
-        services,
-        session.user_id,
-        provider,
-        identity,
-        client,
-        &provider.name,
-    )
-    .await
-}
-
-/// Links the identity to the account and logs it, in one commit.
-async fn link_and_record(
-    services: &Services,
-    user_id: i64,
-    provider: &Provider,
-    identity: &Identity,
-    client: &ClientInfo,
-    detail: &str,
-) -> Result<(), AuthError> {
     let mut tx = Tx::begin(&services.db).await?;
-    insert_link(&mut tx, services, user_id, provider, identity).await?;
-    audit::record_in(
-        &mut *tx,
-        services,
-        user_id,
-        EventKind::ProviderLinked,
-        client,
-        detail,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    // The address was proved when the round trip began; it must still be.
+    accounts::require_verified_address(&mut *tx, session.user_id).await?;
+    insert_link(&mut tx, services, session.user_id, provider, identity).await?;
+    let change = AccountChange {
+        user_id: session.user_id,
+        keep: Some(session.id),
+        kind: EventKind::ProviderLinked,
+        detail: &provider.name,
+        notice: Some(Notice::ProviderConnected {
+            provider: provider.name.clone(),
+        }),
+    };
+    two_factor::commit_account_change(tx, services, change, client).await
 }
 
 /// Accepts a fresh sign-in at an OpenID provider, by the identity linked to this account,
-/// in place of the password for the next few minutes.
+/// in place of the password for the next few minutes. Only an identity linked before
+/// this session began confirms it: one linked since could be the session's thief's.
 async fn reauthenticate(
     services: &Services,
     provider: &Provider,
@@ -450,8 +478,13 @@ async fn reauthenticate(
     began_at: i64,
 ) -> Result<(), AuthError> {
     let owner = owner_of(services, identity).await?;
-    if owner != Some(session.user_id) {
-        return refuse(Refusal::WrongAccount);
+    match owner {
+        Some(owner) if owner.user_id == session.user_id => {
+            if owner.linked_at > session.created_at {
+                return refuse(Refusal::LinkedThisSession);
+            }
+        }
+        _ => return refuse(Refusal::WrongAccount),
     }
     let fresh = provider.can_confirm_fresh_sign_in()
         && identity
@@ -494,15 +527,20 @@ pub async fn linked(services: &Services, user_id: i64) -> Result<Vec<(String, i6
     )
 }
 
-/// Disconnects a provider, unless it is the account's last way to sign in. The account's
-/// row is written first, so two disconnects at once take turns and see each other.
+/// Disconnects a provider, unless it is the account's last way to sign in: confirmed
+/// like every change of a way in, and a factor change. The account's row is written
+/// first, so two disconnects at once take turns and see each other. Nothing to
+/// disconnect spends nothing: the code's claim is rolled back.
 pub async fn disconnect(
     services: &Services,
     session: &Session,
     provider_id: &str,
+    confirmation: Confirmation,
     client: &ClientInfo,
 ) -> Result<(), AuthError> {
-    let mut tx = Tx::begin(&services.db).await?;
+    accounts::confirm_identity(services, session, confirmation.password, client).await?;
+    let mut tx =
+        accounts::second_factor_if_on(services, session, &confirmation.code, client).await?;
     store::users::lock(&mut *tx, session.user_id).await?;
     let linked = store::linked_identities::list_for_user(&mut *tx, session.user_id).await?;
     if !linked.iter().any(|l| l.provider_id == provider_id) {
@@ -516,17 +554,16 @@ pub async fn disconnect(
         .providers
         .get(provider_id)
         .map_or(provider_id, |p| p.name.as_str());
-    audit::record_in(
-        &mut *tx,
-        services,
-        session.user_id,
-        EventKind::ProviderUnlinked,
-        client,
-        name,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let change = AccountChange {
+        user_id: session.user_id,
+        keep: Some(session.id),
+        kind: EventKind::ProviderUnlinked,
+        detail: name,
+        notice: Some(Notice::ProviderDisconnected {
+            provider: name.to_owned(),
+        }),
+    };
+    two_factor::commit_account_change(tx, services, change, client).await
 }
 
 /// Whether the session's person proved themselves at a provider within the last few
@@ -538,15 +575,13 @@ pub fn recently_reauthenticated(services: &Services, session: &Session) -> bool 
 }
 
 /// The account this provider identity is linked to, if any.
-async fn owner_of(services: &Services, identity: &Identity) -> Result<Option<i64>, AuthError> {
-    Ok(
-        store::linked_identities::find_user(
-            &services.db,
-            &identity.provider_key,
-            &identity.subject,
-        )
-        .await?,
+async fn owner_of(services: &Services, identity: &Identity) -> Result<Option<Owner>, AuthError> {
+    Ok(store::linked_identities::find_owner(
+        &services.db,
+        &identity.provider_key,
+        &identity.subject,
     )
+    .await?)
 }
 
 fn random_token() -> String {
@@ -571,6 +606,20 @@ mod tests {
     use super::*;
     use crate::auth::{accounts, sessions, testing};
 
+    /// A password-less account linked to `providers`, signed in and just confirmed at one
+    /// of them, as a change asks.
+    async fn confirmed_social_account(services: &Services, providers: &[&str]) -> Session {
+        let session = social_account(services, providers).await;
+        let now = services.clock.now();
+        store::sessions::mark_reauthenticated(&services.db, session.id, now)
+            .await
+            .unwrap();
+        Session {
+            reauthenticated_at: Some(now),
+            ..session
+        }
+    }
+
     /// A password-less account linked to `providers`, signed in.
     async fn social_account(services: &Services, providers: &[&str]) -> Session {
         let now = services.clock.now();
@@ -590,7 +639,11 @@ mod tests {
             .unwrap();
         }
         let client = testing::client("203.0.113.9");
-        let token = sessions::start(services, user, sessions::Stage::Full, &client, "Google")
+        let account = sessions::Checked {
+            user_id: user,
+            credentials_epoch: 0,
+        };
+        let token = sessions::start(services, account, sessions::Stage::Full, &client, "Google")
             .await
             .unwrap();
         sessions::resolve(services, &token).await.unwrap().unwrap()
@@ -599,11 +652,23 @@ mod tests {
     #[tokio::test]
     async fn of_two_disconnects_at_once_only_one_leaves_the_account_a_way_in() {
         let (services, _clock, _dir) = testing::services().await;
-        let session = social_account(&services, &["google", "github"]).await;
+        let session = confirmed_social_account(&services, &["google", "github"]).await;
         let client = testing::client("203.0.113.9");
         let (a, b) = tokio::join!(
-            disconnect(&services, &session, "google", &client),
-            disconnect(&services, &session, "github", &client),
+            disconnect(
+                &services,
+                &session,
+                "google",
+                Confirmation::default(),
+                &client
+            ),
+            disconnect(
+                &services,
+                &session,
+                "github",
+                Confirmation::default(),
+                &client
+            ),
         );
         let refused = [&a, &b]
             .iter()
@@ -654,7 +719,7 @@ mod tests {
     #[tokio::test]
     async fn a_first_password_is_set_once_even_when_two_arrive_at_once() {
         let (services, _clock, _dir) = testing::services().await;
-        let session = social_account(&services, &["google"]).await;
+        let session = confirmed_social_account(&services, &["google"]).await;
         let client = testing::client("203.0.113.9");
         let (a, b) = tokio::join!(
             accounts::set_password(
