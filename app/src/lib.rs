@@ -120,6 +120,8 @@ fn Layout() -> impl IntoView {
                 <Route ssr=SsrMode::Async path=path!("/signin") view=SignInPage />
                 <Route ssr=SsrMode::Async path=path!("/signin/code") view=PublicView::CodePrompt />
                 <Route ssr=SsrMode::Async path=path!("/signup") view=PublicView::SignUp />
+                <Route ssr=SsrMode::Async path=path!("/signup/email") view=PublicView::ProviderSignUpEmail />
+                <Route ssr=SsrMode::Async path=path!("/signup/finish") view=PublicView::ProviderSignUpFinish />
                 <Route ssr=SsrMode::Async path=path!("/forgot-password") view=PublicView::ForgotPassword />
                 <Route ssr=SsrMode::Async path=path!("/reset-password") view=PublicView::ResetPassword />
                 <Route ssr=SsrMode::Async path=path!("/verify-email") view=PublicView::VerifyEmail />

@@ -21,8 +21,6 @@ pub enum Refusal {
     EmailExists,
     #[error("no account is linked and sign-up is closed")]
     NotLinked,
-    #[error("the provider shared no usable email")]
-    NoEmail,
     #[error("linked to another account")]
     LinkedElsewhere,
     #[error("another account of this provider is linked")]
@@ -52,14 +50,13 @@ pub enum Refusal {
     VerifyEmailFirst,
 }
 
-const ALL: [Refusal; 18] = [
+const ALL: [Refusal; 17] = [
     Refusal::UnknownProvider,
     Refusal::Expired,
     Refusal::Declined,
     Refusal::ProviderFailed,
     Refusal::EmailExists,
     Refusal::NotLinked,
-    Refusal::NoEmail,
     Refusal::LinkedElsewhere,
     Refusal::AlreadyLinked,
     Refusal::NotFresh,
@@ -83,7 +80,6 @@ impl Refusal {
             Refusal::ProviderFailed => "provider_failed",
             Refusal::EmailExists => "email_exists",
             Refusal::NotLinked => "not_linked",
-            Refusal::NoEmail => "no_email",
             Refusal::LinkedElsewhere => "linked_elsewhere",
             Refusal::AlreadyLinked => "already_linked",
             Refusal::NotFresh => "not_fresh",
@@ -120,10 +116,6 @@ impl Refusal {
             Refusal::NotLinked => format!(
                 "No account is connected to this {provider} account. Sign in with your \
                  password, then connect {provider} under Settings → Sign-in methods."
-            ),
-            Refusal::NoEmail => format!(
-                "{provider} did not share an email address, which a new account needs. \
-                 Sign up with your email instead."
             ),
             Refusal::LinkedElsewhere => {
                 format!("This {provider} account is already connected to another account.")

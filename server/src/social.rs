@@ -5,7 +5,7 @@
 use app::{
     api::ssr::{
         after_first_factor, cookie_value, device_token, safe_next, session_set_cookie,
-        RequestSession,
+        sign_up_set_cookie, RequestSession,
     },
     auth::{
         error::InvalidInput,
@@ -27,6 +27,8 @@ use crate::responses::error_response;
 
 /// Where a sign-in method page lives, for link failures.
 const METHODS_PAGE: &str = "/settings/sign-in-methods";
+/// Where a provider sign-up asks for the address its provider did not prove.
+const CONFIRM_EMAIL_PAGE: &str = "/signup/email";
 
 #[derive(Debug, serde::Deserialize)]
 pub struct StartForm {
@@ -144,6 +146,14 @@ pub async fn callback(
             let next = safe_next(services, Some(&next));
             let (cookie, location) = after_first_factor(services, &first_factor, &next);
             let mut res = Redirect::to(&location).into_response();
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().append(header::SET_COOKIE, value);
+            }
+            res
+        }
+        Ok(Completed::ConfirmEmail { binding }) => {
+            let mut res = Redirect::to(CONFIRM_EMAIL_PAGE).into_response();
+            let cookie = sign_up_set_cookie(services, Some(&binding));
             if let Ok(value) = HeaderValue::from_str(&cookie) {
                 res.headers_mut().append(header::SET_COOKIE, value);
             }

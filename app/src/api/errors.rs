@@ -54,6 +54,9 @@ impl From<AuthError> for AppError {
                 "Confirm your email address first: open the link we sent you, or ask for a new one under Settings → Profile."
                     .into(),
             ),
+            AuthError::SignUpExpired => AppError::Conflict(
+                "This sign-up expired. Sign in with your provider again to start over.".into(),
+            ),
             AuthError::AlreadyVerified => {
                 AppError::Conflict("Your email address is already confirmed.".into())
             }

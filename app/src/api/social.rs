@@ -217,3 +217,77 @@ pub async fn change_password(
     leptos_axum::redirect(&format!("{METHODS_PATH}?done=password_changed"));
     Ok(())
 }
+
+/// A provider sign-up waiting in this browser for its address, as its page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingSignUp {
+    pub provider: String,
+    /// What the provider said, unproved: a suggestion for the field.
+    pub email_hint: String,
+    /// Where the last link went.
+    pub sent_to: Option<String>,
+}
+
+/// Where a provider sign-up asks for the address its provider did not prove.
+pub const CONFIRM_EMAIL_PATH: &str = "/signup/email";
+
+#[server(endpoint = "load_pending_sign_up")]
+pub async fn load_pending_sign_up() -> Result<Option<PendingSignUp>, AppError> {
+    use super::ssr::*;
+    use crate::auth::social::sign_up;
+
+    let services = services()?;
+    let Some(binding) = sign_up_binding(&services) else {
+        return Ok(None);
+    };
+    Ok(sign_up::pending(&services, &binding)
+        .await?
+        .map(|pending| PendingSignUp {
+            provider: pending.provider,
+            email_hint: pending.email_hint,
+            sent_to: pending.sent_to,
+        }))
+}
+
+#[server(endpoint = "send_sign_up_link")]
+pub async fn send_sign_up_link(email: String) -> Result<(), AppError> {
+    use super::ssr::*;
+    use crate::auth::{social::sign_up, AuthError};
+
+    let services = services()?;
+    let binding = sign_up_binding(&services).ok_or(AuthError::SignUpExpired)?;
+    sign_up::send_link(&services, &binding, &email, &client_info()).await?;
+    leptos_axum::redirect(&format!("{CONFIRM_EMAIL_PATH}?sent=1"));
+    Ok(())
+}
+
+/// The link from the mail, opened in the browser the sign-up waits in.
+#[server(endpoint = "finish_sign_up")]
+pub async fn finish_sign_up(token: String) -> Result<(), AppError> {
+    use super::ssr::*;
+    use crate::auth::{sessions, sign_in, social::sign_up};
+
+    let services = services()?;
+    let client = client_info();
+    let Some(binding) = sign_up_binding(&services) else {
+        return Err(AppError::Conflict(
+            "Open this link in the browser you signed up in, within 30 minutes of signing up."
+                .into(),
+        ));
+    };
+    let finished = sign_up::finish(&services, &binding, &token, &client).await?;
+    clear_sign_up_cookie(&services);
+    if let Some(previous) = session() {
+        sessions::end(&services, &previous).await?;
+    }
+    let first_factor = sign_in::first_factor_passed(
+        &services,
+        finished.account,
+        &client,
+        &finished.provider,
+        None,
+    )
+    .await?;
+    continue_after_first_factor(&services, &first_factor, "/settings");
+    Ok(())
+}

@@ -148,6 +148,41 @@ pub fn session_set_cookie(services: &Services, session: Option<(&SessionToken, S
         .to_string()
 }
 
+/// The `Set-Cookie` value that binds a provider sign-up waiting for its address to this
+/// browser, or removes it (`None`).
+pub fn sign_up_set_cookie(services: &Services, binding: Option<&str>) -> String {
+    use crate::auth::social::sign_up;
+
+    let secure = services.config.secure_cookies;
+    let max_age = if binding.is_some() {
+        sign_up::PENDING_TTL_SECS
+    } else {
+        0
+    };
+    cookie::Cookie::build((
+        sign_up::cookie_name(secure),
+        binding.unwrap_or_default().to_owned(),
+    ))
+    .path("/")
+    .http_only(true)
+    .secure(secure)
+    // Lax: the provider's redirect back, and the link from the mail, are navigations.
+    .same_site(cookie::SameSite::Lax)
+    .max_age(cookie::time::Duration::seconds(max_age))
+    .build()
+    .to_string()
+}
+
+/// The waiting sign-up's cookie value of this request, if any.
+pub fn sign_up_binding(services: &Services) -> Option<String> {
+    let name = crate::auth::social::sign_up::cookie_name(services.config.secure_cookies);
+    parts().and_then(|p| cookie_value(&p.headers, name))
+}
+
+pub fn clear_sign_up_cookie(services: &Services) {
+    append_set_cookie(&sign_up_set_cookie(services, None));
+}
+
 fn append_set_cookie(cookie: &str) {
     if let (Some(res), Ok(value)) = (
         use_context::<ResponseOptions>(),

@@ -64,6 +64,9 @@ pub enum AuthError {
     /// address may be someone else's, who must be able to claim it back.
     #[error("the address is not verified")]
     EmailNotVerified,
+    /// A sign-up through a provider that waited too long for its address, or none.
+    #[error("the provider sign-up expired")]
+    SignUpExpired,
     #[error("the new address is the current one")]
     SameEmail,
     /// A remembered device that is not (or no longer) the account's.

@@ -37,7 +37,9 @@ pub async fn run(services: &Services) -> Result<Swept, AuthError> {
         throttles: throttle::sweep(services).await?,
         enrollments: store::totp::delete_expired_enrollments(&services.db, now).await?,
         handoffs: store::code_handoffs::delete_expired(&services.db, now).await?,
-        social_flows: store::social_flows::delete_expired(&services.db, now).await?,
+        // Round trips to providers, and sign-ups waiting for their address.
+        social_flows: store::social_flows::delete_expired(&services.db, now).await?
+            + store::pending_sign_ups::delete_expired(&services.db, now).await?,
         // Links that expired, and the records of mail sent or given up on a month ago.
         mail: store::email_tokens::delete_expired(&services.db, now).await?
             + store::outbox::delete_done(&services.db, now - 30 * 24 * 3600).await?,

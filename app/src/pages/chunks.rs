@@ -15,6 +15,7 @@ use crate::pages::{
     home::HomePage,
     passkeys::{AddPasskeyDialog, RemovePasskeyDialog, RenamePasskeyDialog},
     password_reset::{ForgotPasswordPage, ResetPasswordPage},
+    provider_sign_up::{ConfirmEmailPage, FinishSignUpPage},
     sessions::SessionsTab,
     settings::{ProfileTab, SettingsPage},
     sign_in_methods::SignInMethodsTab,
@@ -90,6 +91,9 @@ pub enum PublicView {
     ResetPassword,
     VerifyEmail,
     ConfirmEmailChange,
+    /// A provider sign-up asks for the address its provider did not prove.
+    ProviderSignUpEmail,
+    ProviderSignUpFinish,
 }
 
 /// The signed-out pages' one split point, as [`settings_view`] is Settings'.
@@ -103,6 +107,8 @@ fn public_view(view: PublicView) -> AnyView {
         PublicView::ResetPassword => view! { <ResetPasswordPage /> }.into_any(),
         PublicView::VerifyEmail => view! { <VerifyEmailPage /> }.into_any(),
         PublicView::ConfirmEmailChange => view! { <ConfirmEmailChangePage /> }.into_any(),
+        PublicView::ProviderSignUpEmail => view! { <ConfirmEmailPage /> }.into_any(),
+        PublicView::ProviderSignUpFinish => view! { <FinishSignUpPage /> }.into_any(),
     }
 }
 

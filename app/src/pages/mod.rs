@@ -8,6 +8,7 @@ pub mod home;
 pub mod not_found;
 pub mod passkeys;
 pub mod password_reset;
+pub mod provider_sign_up;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;

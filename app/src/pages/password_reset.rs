@@ -23,9 +23,9 @@ pub fn ForgotPasswordPage() -> impl IntoView {
             {move || if sent() {
                 Either::Left(view! {
                     <p class="notice ok" role="status">
-                        "If an account with a confirmed email address matches, we sent it a link to choose a new password. The link works for 30 minutes."
+                        "If an account has this email address, we sent it a link to choose a new password. The link works for 30 minutes."
                     </p>
-                    <p>"No message? Check your spam folder, or make sure you typed the address you confirmed."</p>
+                    <p>"No message? Check your spam folder, or make sure you typed your account’s address."</p>
                 })
             } else {
                 Either::Right(view! {

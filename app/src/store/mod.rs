@@ -27,6 +27,7 @@ pub mod group_commit;
 pub mod linked_identities;
 pub mod outbox;
 pub mod passkeys;
+pub mod pending_sign_ups;
 pub mod reads;
 pub mod recovery_codes;
 pub mod remembered_devices;

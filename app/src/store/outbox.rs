@@ -10,9 +10,14 @@ use super::{Backend, Db};
 /// How long a claim holds before another instance may take the message again.
 pub const CLAIM_SECS: i64 = 60;
 
+/// The `user_id` of a message to an address with no account yet (a provider sign-up's
+/// link): stored as NULL, and the sealing's associated data. No account has id 0.
+pub const NO_ACCOUNT: i64 = 0;
+
 #[derive(Debug, sqlx::FromRow)]
 pub struct Claimed {
     pub id: i64,
+    /// [`NO_ACCOUNT`] for a message to an address alone.
     pub user_id: i64,
     pub kind: String,
     pub sealed_message: Option<Vec<u8>>,
@@ -29,7 +34,7 @@ pub async fn insert<'c>(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO outbox (user_id, kind, sealed_message, created_at, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $4)",
+         VALUES (NULLIF($1, 0), $2, $3, $4, $4)",
     )
     .bind(user_id)
     .bind(kind)
@@ -58,7 +63,7 @@ fn claim_sql(lock: &str) -> String {
         "UPDATE outbox SET claimed_until = $1 + {CLAIM_SECS}, attempts = attempts + 1 \
          WHERE id = (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL \
            AND next_attempt_at <= $1 AND claimed_until <= $1 ORDER BY id LIMIT 1{lock}) \
-         RETURNING id, user_id, kind, sealed_message, created_at, attempts"
+         RETURNING id, COALESCE(user_id, 0) AS user_id, kind, sealed_message, created_at, attempts"
     )
 }
 
@@ -105,7 +110,7 @@ pub async fn all_sealed<'c>(
     ex: impl Executor<'c, Database = Any>,
 ) -> sqlx::Result<Vec<(i64, i64, Vec<u8>)>> {
     sqlx::query_as(
-        "SELECT id, user_id, sealed_message FROM outbox WHERE sealed_message IS NOT NULL",
+        "SELECT id, COALESCE(user_id, 0), sealed_message FROM outbox WHERE sealed_message IS NOT NULL",
     )
     .fetch_all(ex)
     .await

@@ -317,8 +317,10 @@ pub async fn mark_verified(database_url: &str, email: &str) {
     let db = sqlx::AnyPool::connect(database_url)
         .await
         .expect("connect to the test database");
+    // As the server keeps it: trimmed and lower-case.
+    let email = email.trim().to_lowercase();
     let done = sqlx::query("UPDATE users SET email_verified_at = created_at WHERE email = $1")
-        .bind(email)
+        .bind(&email)
         .execute(&db)
         .await
         .expect("mark the address verified");

@@ -97,6 +97,32 @@ pub fn claim_account(to: &str, link: &str) -> Message {
     }
 }
 
+/// The link that finishes a sign-up through a provider that did not prove the address.
+pub fn finish_sign_up(to: &str, provider: &str, link: &str) -> Message {
+    Message {
+        to: to.to_owned(),
+        subject: "Confirm your email address to finish signing up".into(),
+        paragraphs: vec![
+            format!("To finish creating your Gatehouse account with {provider}, open this link within 30 minutes, in the browser you signed up in:"),
+            link.to_owned(),
+            format!("If you did not just sign up with {provider}, ignore this message: no account is made."),
+        ],
+    }
+}
+
+/// To the owner of an address someone tried to sign up with through a provider.
+pub fn sign_up_attempted(to: &str, provider: &str) -> Message {
+    Message {
+        to: to.to_owned(),
+        subject: "Someone tried to sign up with your email address".into(),
+        paragraphs: vec![
+            format!("Someone signing up with {provider} gave this address, which already belongs to your Gatehouse account. Nothing changed, and no account was made."),
+            format!("If it was you: sign in as usual, and connect {provider} under Settings → Sign-in methods."),
+            "If it was not you, you need not do anything.".into(),
+        ],
+    }
+}
+
 pub fn confirm_new_email(to: &str, link: &str) -> Message {
     Message {
         to: to.to_owned(),

@@ -16,8 +16,8 @@ pub const GIVE_UP_AFTER_SECS: i64 = 24 * 3600;
 const FIRST_BACKOFF_SECS: i64 = 5;
 const MAX_BACKOFF_SECS: i64 = 30 * 60;
 
-/// Queues `message` for account `user_id` inside the caller's transaction: it is sent if
-/// and only if what caused it commits.
+/// Queues `message` for account `user_id` (or [`store::outbox::NO_ACCOUNT`]) inside the
+/// caller's transaction: it is sent if and only if what caused it commits.
 pub async fn enqueue_in<'c>(
     ex: impl Executor<'c, Database = Any>,
     services: &Services,

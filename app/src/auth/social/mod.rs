@@ -8,6 +8,7 @@
 //! it, and gone after ten minutes.
 
 pub mod providers;
+pub mod sign_up;
 
 use crate::store::Tx;
 use data_encoding::BASE64URL_NOPAD;
@@ -177,6 +178,11 @@ pub enum Completed {
         first_factor: FirstFactor,
         next: String,
     },
+    /// The provider did not prove the person's address: they give one, and the sign-up
+    /// waits for its link in this browser, bound by this cookie value.
+    ConfirmEmail {
+        binding: String,
+    },
     Linked {
         next: String,
     },
@@ -270,12 +276,9 @@ pub async fn complete(
         Err(err) => return returned(purpose, next, Err(provider_failed(provider, err))),
     };
     let result = match (purpose, session) {
-        (Purpose::SignIn, _) => sign_in_with(services, provider, &identity, device, client)
-            .await
-            .map(|first_factor| Completed::SignedIn {
-                first_factor,
-                next: next.clone(),
-            }),
+        (Purpose::SignIn, _) => {
+            sign_in_with(services, provider, &identity, device, client, next.clone()).await
+        }
         // Until it has a second factor, an account that must have one adds no way in.
         (Purpose::Link, Some(session)) if session.must_enroll => Err(AuthError::EnrollmentRequired),
         (Purpose::Link, Some(session)) => link(services, provider, &identity, session, client)
@@ -316,18 +319,24 @@ fn provider_failed(provider: &Provider, err: ProviderError) -> AuthError {
 
 /// The account this identity signs in to: the one it is linked to; or, where the
 /// operator trusts the provider's email and both sides have verified it, the account
-/// with that email; or a new account where sign-up is open.
+/// with that email; or a new account where sign-up is open, which waits for its address
+/// to be proved when the provider did not prove it.
 async fn sign_in_with(
     services: &Services,
     provider: &Provider,
     identity: &Identity,
     device: Option<&DeviceToken>,
     client: &ClientInfo,
-) -> Result<FirstFactor, AuthError> {
+    next: String,
+) -> Result<Completed, AuthError> {
     let owner = match owner_of(services, identity).await? {
         Some(owner) => owner,
         None => {
-            account_for_new_identity(services, provider, identity, client).await?;
+            if let NewIdentity::ConfirmEmail(binding) =
+                account_for_new_identity(services, provider, identity, client).await?
+            {
+                return Ok(Completed::ConfirmEmail { binding });
+            }
             // Read again, with the epoch the new link left.
             owner_of(services, identity)
                 .await?
@@ -338,7 +347,17 @@ async fn sign_in_with(
         user_id: owner.user_id,
         credentials_epoch: owner.credentials_epoch,
     };
-    sign_in::first_factor_passed(services, account, client, &provider.name, device).await
+    let first_factor =
+        sign_in::first_factor_passed(services, account, client, &provider.name, device).await?;
+    Ok(Completed::SignedIn { first_factor, next })
+}
+
+/// What a provider's account with no link comes to.
+enum NewIdentity {
+    /// Linked to an account, new or found by its trusted email.
+    Linked,
+    /// Waiting for an address, in the browser bound by this cookie value.
+    ConfirmEmail(String),
 }
 
 async fn account_for_new_identity(
@@ -346,15 +365,19 @@ async fn account_for_new_identity(
     provider: &Provider,
     identity: &Identity,
     client: &ClientInfo,
-) -> Result<i64, AuthError> {
+) -> Result<NewIdentity, AuthError> {
     let email = identity.email.as_deref().and_then(|e| Email::parse(e).ok());
-    let existing = match &email {
-        Some(email) => store::users::find_by_email(&services.db, email.as_str()).await?,
-        None => None,
+    let Some(email) = email.filter(|_| identity.email_verified) else {
+        if !provider.allow_signup {
+            return refuse(Refusal::NotLinked);
+        }
+        return Ok(NewIdentity::ConfirmEmail(
+            sign_up::hold(services, provider, identity).await?,
+        ));
     };
+    let existing = store::users::find_by_email(&services.db, email.as_str()).await?;
     if let Some(existing) = existing {
-        let may_link =
-            provider.trust_email && identity.email_verified && existing.email_verified_at.is_some();
+        let may_link = provider.trust_email && existing.email_verified_at.is_some();
         if !may_link {
             return refuse(Refusal::EmailExists);
         }
@@ -371,14 +394,11 @@ async fn account_for_new_identity(
             }),
         };
         two_factor::commit_account_change(tx, services, change, client).await?;
-        return Ok(existing.id);
+        return Ok(NewIdentity::Linked);
     }
     if !provider.allow_signup {
         return refuse(Refusal::NotLinked);
     }
-    let Some(email) = email else {
-        return refuse(Refusal::NoEmail);
-    };
     super::accounts::count_sign_up(services, client).await?;
     let mut tx = Tx::begin(&services.db).await?;
     let user_id =
@@ -400,9 +420,15 @@ async fn account_for_new_identity(
         &detail,
     )
     .await?;
-    super::verification::send_in(&mut tx, services, user_id, email.as_str()).await?;
+    // The provider proved the address; where the operator trusts that, so does Gatehouse.
+    if provider.trust_email {
+        store::users::mark_email_verified(&mut *tx, user_id, email.as_str(), services.clock.now())
+            .await?;
+    } else {
+        super::verification::send_in(&mut tx, services, user_id, email.as_str()).await?;
+    }
     tx.commit().await?;
-    Ok(user_id)
+    Ok(NewIdentity::Linked)
 }
 
 async fn insert_link(
