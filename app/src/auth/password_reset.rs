@@ -81,9 +81,15 @@ pub async fn reset(
     let password = accounts::new_password_for(&email, new_password)?;
     let hash = services.hasher.hash(&password).await?;
     let mut tx = Tx::begin(&services.db).await?;
-    match tokens::spend_in(&mut *tx, services, tokens::Purpose::Reset, token).await? {
-        Some((spent_by, _)) if spent_by == user_id => {}
-        _ => return Err(AuthError::LinkExpired),
+    let Some((spent_by, sent_to)) =
+        tokens::spend_in(&mut *tx, services, tokens::Purpose::Reset, token).await?
+    else {
+        return Err(AuthError::LinkExpired);
+    };
+    // The link proves the mailbox it was sent to, which must still be the account's.
+    let current = store::users::find_by_id(&mut *tx, user_id).await?;
+    if spent_by != user_id || current.is_none_or(|user| user.email != sent_to) {
+        return Err(AuthError::LinkExpired);
     }
     store::users::set_password_hash(&mut *tx, user_id, &hash).await?;
     sessions::end_others(&mut *tx, user_id, None).await?;

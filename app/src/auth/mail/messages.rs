@@ -83,6 +83,20 @@ pub fn reset_password(to: &str, link: &str) -> Message {
     }
 }
 
+/// To the owner of an address another account asked to move to. It says nothing of the
+/// other account or of who asked: the asker learns nothing, and neither does the owner.
+pub fn address_taken(to: &str) -> Message {
+    Message {
+        to: to.to_owned(),
+        subject: "Someone tried to move another Gatehouse account to this address".into(),
+        paragraphs: vec![
+            format!("Someone signed in to another Gatehouse account asked to change that account's email address to {to}. This address already belongs to your Gatehouse account, so the request was refused."),
+            "Nothing was changed: your account, its password and its email address stay as they are, and no one can take this address from you this way.".into(),
+            "If you asked for this yourself, from a second account, give that account another address. Otherwise there is nothing to do.".into(),
+        ],
+    }
+}
+
 pub fn confirm_new_email(to: &str, link: &str) -> Message {
     Message {
         to: to.to_owned(),
