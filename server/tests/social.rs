@@ -47,6 +47,11 @@ impl World {
 
     /// `overrides` change the generated config, as `Providers::write_config` takes them.
     fn start_with(overrides: &[(&str, &str, &str)]) -> World {
+        Self::start_with_env(overrides, &[])
+    }
+
+    /// As `start_with`, with extra environment variables for Gatehouse.
+    fn start_with_env(overrides: &[(&str, &str, &str)], env: &[(&str, &str)]) -> World {
         let port = free_port();
         let origin = format!("http://127.0.0.1:{port}");
         let dir = tempfile::tempdir().expect("temp dir");
@@ -56,13 +61,13 @@ impl World {
         } else {
             providers.write_config("variant.toml", overrides)
         };
-        let server = TestServer::start_with(
-            DataDir::new(),
-            &[
-                ("GATEHOUSE_ADDR", &format!("127.0.0.1:{port}")),
-                ("GATEHOUSE_CONFIG", config.to_str().expect("UTF-8 path")),
-            ],
-        );
+        let addr = format!("127.0.0.1:{port}");
+        let mut env_with = vec![
+            ("GATEHOUSE_ADDR", addr.as_str()),
+            ("GATEHOUSE_CONFIG", config.to_str().expect("UTF-8 path")),
+        ];
+        env_with.extend_from_slice(env);
+        let server = TestServer::start_with(DataDir::new(), &env_with);
         assert_eq!(server.url.trim_end_matches('/'), origin);
         World {
             server,
@@ -1107,6 +1112,30 @@ async fn no_provider_token_code_or_state_is_kept_in_the_database() {
         let found = find_token(&dump, prefix.as_bytes(), len, base64url);
         assert_eq!(found, None, "{what} is in the database");
     }
+}
+
+#[tokio::test]
+async fn a_failed_graph_api_call_logs_neither_the_facebook_token_nor_its_proof() {
+    // Port 9 (discard) is closed on loopback: the token exchange works, `/me` cannot connect.
+    let world = World::start_with_env(
+        &[("facebook", "api_url", "\"http://127.0.0.1:9/v19.0\"")],
+        &[("RUST_LOG", "trace")],
+    );
+    let browser = world.browser();
+    let res = round_trip(&browser, "facebook", "sign_in", "finn").await;
+    assert_refused(&res, "/signin", "provider_failed", "facebook");
+
+    let log = world.server.server_log();
+    assert!(
+        log.contains("social sign-in failed at the provider"),
+        "the failure is logged:\n{log}"
+    );
+    for word in ["access_token", "appsecret_proof"] {
+        let line = log.lines().find(|l| l.contains(word));
+        assert_eq!(line, None, "{word} is in the log");
+    }
+    let token = find_token(log.as_bytes(), b"EAA", 30, base64url);
+    assert_eq!(token, None, "the Facebook token is in the log");
 }
 
 // ---------------------------------------------------------------------------------------
