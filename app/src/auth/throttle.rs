@@ -74,9 +74,11 @@ pub const MAIL_PER_IP: Policy = Policy {
     shared: false,
 };
 
-/// Passwordless passkey requests begun from one address, every one counted: far more
-/// than people signing in use, and a bound on the rows anyone may cause.
-pub const PASSKEY_REQUESTS_PER_IP: Policy = Policy {
+/// Requests that leave a row behind before anyone has signed in (a passwordless passkey
+/// ceremony, a round trip to a provider), begun from one address, each kind under its
+/// own key and every one counted: far more than people signing in use, and a bound on
+/// the rows anyone may cause.
+pub const REQUESTS_BEGUN_PER_IP: Policy = Policy {
     max_failures: 300,
     base_lock_secs: 3600,
     max_lock_secs: DAY,

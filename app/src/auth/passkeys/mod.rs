@@ -513,7 +513,7 @@ pub async fn begin_sign_in(
     let counted = throttle::reserve(
         services,
         throttle::address_key("passkey-begin", &client.ip),
-        throttle::PASSKEY_REQUESTS_PER_IP,
+        throttle::REQUESTS_BEGUN_PER_IP,
     )
     .await?;
     throttle::stands(services, &counted).await?;
