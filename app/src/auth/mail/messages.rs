@@ -117,6 +117,7 @@ pub enum Notice {
     AuthenticatorSwitched,
     PasskeyAdded,
     PasskeyRemoved,
+    PasskeyDisabled { name: String },
     RecoveryCodesRegenerated,
     RecoveryCodeUsed { left: i64 },
     PasswordChanged,
@@ -156,6 +157,11 @@ pub fn security_notice(to: &str, notice: &Notice, client: &ClientInfo, at: i64) 
             "A passkey was removed".into(),
             "A passkey or security key was removed from your Gatehouse account.".into(),
             "sign in, change your password and check your two-factor settings.",
+        ),
+        Notice::PasskeyDisabled { name } => (
+            "A passkey was disabled".into(),
+            format!("The passkey “{name}” of your Gatehouse account answered with a signature counter lower than one it had already sent. That happens when a copy of the passkey is used, so it was disabled: it no longer signs you in, and your recovery codes answer in its place."),
+            "sign in with a recovery code, remove the passkey under Settings → Two-Factor Auth, change your password and add your passkey again.",
         ),
         Notice::RecoveryCodesRegenerated => (
             "New recovery codes were made".into(),
