@@ -10,7 +10,7 @@ use app::{
     auth::{
         error::InvalidInput,
         sessions,
-        social::{self, Callback, Completed, Purpose, Refusal, BINDING_COOKIE},
+        social::{self, binding_cookie_name, Callback, Completed, Purpose, Refusal},
         AuthError, ClientInfo,
     },
     error::AppError,
@@ -49,7 +49,6 @@ pub async fn start(
     Path(provider_id): Path<String>,
     Extension(RequestSession(session)): Extension<RequestSession>,
     Extension(client): Extension<ClientInfo>,
-    headers: HeaderMap,
     Form(form): Form<StartForm>,
 ) -> Response {
     let services = &state.services;
@@ -73,7 +72,6 @@ pub async fn start(
         Some(next) => safe_next(services, Some(next)),
         None => default_next.to_owned(),
     };
-    let binding = cookie_value(&headers, BINDING_COOKIE);
     let confirmation = social::Confirmation {
         password: form.password,
         code: form.code,
@@ -84,7 +82,6 @@ pub async fn start(
         purpose,
         session.as_ref(),
         &next,
-        binding.as_deref(),
         confirmation,
         &client,
     )
@@ -92,15 +89,8 @@ pub async fn start(
     {
         Ok(begun) => {
             let mut res = Redirect::to(&begun.authorize_url).into_response();
-            let cookie = cookie::Cookie::build((BINDING_COOKIE, begun.binding))
-                .path("/auth/")
-                .http_only(true)
-                .secure(services.config.secure_cookies)
-                // Lax: the provider's redirect back is a top-level navigation.
-                .same_site(cookie::SameSite::Lax)
-                .max_age(cookie::time::Duration::seconds(social::FLOW_TTL_SECS))
-                .build();
-            if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+            let cookie = binding_set_cookie(services.config.secure_cookies, begun.binding);
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
                 res.headers_mut().append(header::SET_COOKIE, value);
             }
             res
@@ -108,6 +98,20 @@ pub async fn start(
         Err(AuthError::NotSignedIn) => Redirect::to("/signin").into_response(),
         Err(err) => refused(&state, purpose, &next, &provider_id, err),
     }
+}
+
+/// The `Set-Cookie` value for a round trip's binding. Behind TLS it is a `__Host-` cookie,
+/// which must have `Path=/`; otherwise only the callback, under `/auth/`, needs it.
+fn binding_set_cookie(secure: bool, binding: String) -> String {
+    cookie::Cookie::build((binding_cookie_name(secure), binding))
+        .path(if secure { "/" } else { "/auth/" })
+        .http_only(true)
+        .secure(secure)
+        // Lax: the provider's redirect back is a top-level navigation.
+        .same_site(cookie::SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(social::FLOW_TTL_SECS))
+        .build()
+        .to_string()
 }
 
 /// `GET /auth/{provider}/callback`: finishes the round trip its `state` names.
@@ -120,7 +124,10 @@ pub async fn callback(
     Query(query): Query<Callback>,
 ) -> Response {
     let services = &state.services;
-    let binding = cookie_value(&headers, BINDING_COOKIE);
+    let binding = cookie_value(
+        &headers,
+        binding_cookie_name(services.config.secure_cookies),
+    );
     let device = device_token(&headers, services.config.secure_cookies);
     let current = session
         .as_ref()

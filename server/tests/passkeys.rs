@@ -247,7 +247,7 @@ async fn answers_that_must_not_work_are_refused() {
     );
 
     // A counter that goes backwards: the stored one is ahead of what the key says, as
-    // when a copy of the key has been used.
+    // when a copy of the key has been used. The passkey is disabled for it.
     let db = server.db().await;
     let (id, record): (i64, String) = sqlx::query_as(
         "SELECT id, passkey FROM passkeys WHERE name = 'Test key' ORDER BY id LIMIT 1",
@@ -274,14 +274,12 @@ async fn answers_that_must_not_work_are_refused() {
             .fetch_all(&db)
             .await
             .unwrap();
-    assert!(
-        kinds.contains(&"passkey_clone_suspected".to_owned()),
-        "{kinds:?}"
-    );
+    assert!(kinds.contains(&"passkey_disabled".to_owned()), "{kinds:?}");
+    // Disabled, it is offered no more.
+    let (status, _) = error_message(browser.call("begin_passkey_prompt", &[]).await).await;
+    assert_eq!(status, StatusCode::CONFLICT);
     // Four refusals so far, each counted: the fifth ends the pending session.
-    let c = challenge(&browser, "begin_passkey_prompt").await;
-    let res = prompt_with(&browser, &c.ceremony, &bobs).await;
-    assert_ne!(res.status(), StatusCode::OK);
+    assert_ne!(browser.verify_code("000000").await.status(), StatusCode::OK);
     assert_eq!(
         browser.call("begin_passkey_prompt", &[]).await.status(),
         StatusCode::UNAUTHORIZED
@@ -578,5 +576,271 @@ async fn adding_the_app_beside_a_passkey_three_times_at_once_is_not_counted_as_w
     assert_eq!(
         (status["app"].clone(), status["codes_left"].clone()),
         (true.into(), 10.into())
+    );
+}
+
+/// `answer` naming a credential that no account has (well-formed, never checkable).
+fn with_unknown_credential(answer: &str, n: u8) -> String {
+    let mut answer: PublicKeyCredential = serde_json::from_str(answer).unwrap();
+    answer.raw_id = vec![n; 32];
+    answer.id = data_encoding::BASE64URL_NOPAD.encode(&answer.raw_id);
+    serde_json::to_string(&answer).unwrap()
+}
+
+/// Marks the account's address proved, so it is sent security notices.
+async fn verify_address(server: &TestServer, email: &str) {
+    sqlx::query("UPDATE users SET email_verified_at = 1 WHERE email = $1")
+        .bind(email)
+        .execute(&server.db().await)
+        .await
+        .unwrap();
+}
+
+async fn count(server: &TestServer, sql: &str, email: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(email)
+        .fetch_one(&server.db().await)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+#[tokio::test]
+async fn a_passwordless_success_gives_back_only_its_own_attempt_on_the_address() {
+    let (server, origin) = passkey_server();
+    let (_, _, mut own) = account_with_passkey(&server, &origin, "wipe").await;
+    let handle = own.user_handle.clone();
+
+    // 29 wrong answers at once, one short of the address's limit of 30.
+    let mut wrong = Vec::new();
+    for n in 0..29 {
+        let c = challenge(&server.browser(), "begin_passkey_sign_in").await;
+        let answer = own.answer_discoverable(&c.options, &handle);
+        wrong.push((c.ceremony, with_unknown_credential(&answer, n)));
+    }
+    let browsers: Vec<Browser> = (0..29).map(|_| server.browser()).collect();
+    let results = futures::future::join_all(
+        browsers
+            .iter()
+            .zip(&wrong)
+            .map(|(b, (ceremony, answer))| passwordless(b, ceremony, answer)),
+    )
+    .await;
+    let statuses: Vec<StatusCode> = results.iter().map(|r| r.status()).collect();
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+
+    // The attacker's own genuine sign-in gives back its own attempt, not the 29.
+    let c = challenge(&server.browser(), "begin_passkey_sign_in").await;
+    let answer = own.answer_discoverable(&c.options, &handle);
+    let res = passwordless(&server.browser(), &c.ceremony, &answer).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let failures: i64 =
+        sqlx::query_scalar("SELECT failures FROM throttle WHERE key = 'passkey:127.0.0.1'")
+            .fetch_one(&server.db().await)
+            .await
+            .unwrap();
+    assert_eq!(failures, 29);
+
+    // The 30th failure fills the limit and starts the address's lock.
+    let mut next = Vec::new();
+    for n in 100..102 {
+        let c = challenge(&server.browser(), "begin_passkey_sign_in").await;
+        let answer = own.answer_discoverable(&c.options, &handle);
+        let wrong = with_unknown_credential(&answer, n);
+        next.push(
+            passwordless(&server.browser(), &c.ceremony, &wrong)
+                .await
+                .status(),
+        );
+    }
+    assert_eq!(
+        next,
+        [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS]
+    );
+    let c = challenge(&server.browser(), "begin_passkey_sign_in").await;
+    let answer = own.answer_discoverable(&c.options, &handle);
+    let res = passwordless(&server.browser(), &c.ceremony, &answer).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked: even a right answer waits"
+    );
+    assert!(
+        header(&res, "retry-after").parse::<u64>().unwrap() > 60,
+        "a lock, not a retry"
+    );
+}
+
+#[tokio::test]
+async fn wrong_passwordless_answers_at_once_never_lock_the_owners_password_sign_in() {
+    let (server, origin) = passkey_server();
+    let (_, email, mut victim) = account_with_passkey(&server, &origin, "victim").await;
+    verify_address(&server, &email).await;
+    let handle = victim.user_handle.clone();
+
+    // The credential id and user handle are not secret; the signature is. Each answer here
+    // names the victim's credential and handle but signs another ceremony's challenge.
+    let mut answers = Vec::new();
+    for _ in 0..12 {
+        let c = challenge(&server.browser(), "begin_passkey_sign_in").await;
+        let other = challenge(&server.browser(), "begin_passkey_sign_in").await;
+        answers.push((
+            c.ceremony,
+            victim.answer_discoverable(&other.options, &handle),
+        ));
+    }
+    let browsers: Vec<Browser> = (0..12).map(|_| server.browser()).collect();
+    let results = futures::future::join_all(
+        browsers
+            .iter()
+            .zip(&answers)
+            .map(|(b, (ceremony, answer))| passwordless(b, ceremony, answer)),
+    )
+    .await;
+    let statuses: Vec<StatusCode> = results.iter().map(|r| r.status()).collect();
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "passwordless sign-in of the account is limited: {statuses:?}"
+    );
+
+    // The password and the passkey at the code prompt still work.
+    let browser = server.browser();
+    let res = browser.sign_in(&email, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK, "the password is not locked");
+    assert!(header(&res, "location").starts_with("/signin/code"));
+    let c = challenge(&browser, "begin_passkey_prompt").await;
+    let answer = victim.answer(&c.options, &origin);
+    assert_eq!(
+        prompt_with(&browser, &c.ceremony, &answer).await.status(),
+        StatusCode::OK
+    );
+
+    // Nobody was told that someone knew the password.
+    let notices = count(
+        &server,
+        "SELECT COUNT(*) FROM outbox o JOIN users u ON u.id = o.user_id \
+         WHERE u.email = $1 AND o.kind = 'notice'",
+        &email,
+    )
+    .await;
+    assert_eq!(notices, 0, "no lock notice");
+    let second_factor_locks = count(
+        &server,
+        "SELECT COUNT(*) FROM security_events e JOIN users u ON u.id = e.user_id \
+         WHERE u.email = $1 AND e.kind IN ('second_factor_failed', 'locked_out') \
+         AND e.detail NOT LIKE 'passkey sign-in%'",
+        &email,
+    )
+    .await;
+    assert_eq!(
+        second_factor_locks, 0,
+        "no wrong code, no second-factor lock"
+    );
+}
+
+#[tokio::test]
+async fn a_passkey_whose_counter_goes_backwards_is_disabled_and_its_owner_told() {
+    let mail = common::mail::MailServer::start();
+    let smtp = mail.smtp_url();
+    let (server, origin) = passkey_server_with(&[("GATEHOUSE_SMTP_URL", &smtp)]);
+    let browser = server.browser();
+    let email = unique_email("clone");
+    browser.sign_up(&email).await;
+    verify_address(&server, &email).await;
+    let (mut key, res) = add_passkey(&browser, &origin, None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let codes = res.json::<Option<CodeSet>>().await.unwrap().unwrap().codes;
+    let handle = key.user_handle.clone();
+
+    // An answer kept back, as a copy of the key would make it; then a newer one is used.
+    let kept = challenge(&server.browser(), "begin_passkey_sign_in").await;
+    let old = key.answer_discoverable(&kept.options, &handle);
+    let c = challenge(&server.browser(), "begin_passkey_sign_in").await;
+    let newer = key.answer_discoverable(&c.options, &handle);
+    let res = passwordless(&server.browser(), &c.ceremony, &newer).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // The kept answer's counter is behind the stored one: refused, and the passkey is
+    // disabled, so not even the genuine key's next answer works.
+    let res = passwordless(&server.browser(), &kept.ceremony, &old).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let c = challenge(&server.browser(), "begin_passkey_sign_in").await;
+    let next = key.answer_discoverable(&c.options, &handle);
+    let res = passwordless(&server.browser(), &c.ceremony, &next).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "disabled for good");
+
+    // Nor at the code prompt, which the password still meets: the account keeps its
+    // second step, and a recovery code answers it.
+    let laptop = server.browser();
+    let res = laptop.sign_in(&email, PASSWORD).await;
+    assert!(header(&res, "location").starts_with("/signin/code"));
+    let options = laptop.json("load_prompt_options", &[]).await;
+    assert_eq!(options["passkey"], false, "{options}");
+    let (status, _) = error_message(laptop.call("begin_passkey_prompt", &[]).await).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(laptop.verify_code(&codes[0]).await.status(), StatusCode::OK);
+
+    // The list says so, and why; the owner is told, and the activity shows it.
+    let list = laptop.json("load_passkeys", &[]).await;
+    let listed = &list["list"][0];
+    assert!(listed["disabled"].is_string(), "{list}");
+    let notice = mail
+        .wait_for(
+            &email,
+            "Security notice: A passkey was disabled",
+            std::time::Duration::from_secs(15),
+        )
+        .await;
+    assert!(notice.text.contains("Test key"), "{}", notice.text);
+    let kinds = laptop.activity_kinds().await;
+    assert!(
+        kinds.iter().any(|k| k.starts_with("Passkey disabled")),
+        "{kinds:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_code_prompt_answer_older_than_the_passkeys_last_use_disables_it() {
+    let (server, origin) = passkey_server();
+    let (browser, email, mut key) = account_with_passkey(&server, &origin, "stale").await;
+
+    // Two code prompts begin; the second is answered first, so the first one's answer,
+    // though newer than its own challenge, is behind the counter stored since.
+    let first = server.browser();
+    first.sign_in(&email, PASSWORD).await;
+    let c1 = challenge(&first, "begin_passkey_prompt").await;
+    let kept = key.answer(&c1.options, &origin);
+    let second = server.browser();
+    second.sign_in(&email, PASSWORD).await;
+    let c2 = challenge(&second, "begin_passkey_prompt").await;
+    let newer = key.answer(&c2.options, &origin);
+    assert_eq!(
+        prompt_with(&second, &c2.ceremony, &newer).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        prompt_with(&first, &c1.ceremony, &kept).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let list = browser.json("load_passkeys", &[]).await;
+    assert!(list["list"][0]["disabled"].is_string(), "{list}");
+    let c = challenge(&server.browser(), "begin_passkey_sign_in").await;
+    let handle = key.user_handle.clone();
+    let answer = key.answer_discoverable(&c.options, &handle);
+    assert_eq!(
+        passwordless(&server.browser(), &c.ceremony, &answer)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "disabled for every purpose"
     );
 }

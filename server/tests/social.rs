@@ -47,6 +47,11 @@ impl World {
 
     /// `overrides` change the generated config, as `Providers::write_config` takes them.
     fn start_with(overrides: &[(&str, &str, &str)]) -> World {
+        Self::start_with_env(overrides, &[])
+    }
+
+    /// As `start_with`, with extra environment variables for Gatehouse.
+    fn start_with_env(overrides: &[(&str, &str, &str)], env: &[(&str, &str)]) -> World {
         let port = free_port();
         let origin = format!("http://127.0.0.1:{port}");
         let dir = tempfile::tempdir().expect("temp dir");
@@ -56,13 +61,13 @@ impl World {
         } else {
             providers.write_config("variant.toml", overrides)
         };
-        let server = TestServer::start_with(
-            DataDir::new(),
-            &[
-                ("GATEHOUSE_ADDR", &format!("127.0.0.1:{port}")),
-                ("GATEHOUSE_CONFIG", config.to_str().expect("UTF-8 path")),
-            ],
-        );
+        let addr = format!("127.0.0.1:{port}");
+        let mut env_with = vec![
+            ("GATEHOUSE_ADDR", addr.as_str()),
+            ("GATEHOUSE_CONFIG", config.to_str().expect("UTF-8 path")),
+        ];
+        env_with.extend_from_slice(env);
+        let server = TestServer::start_with(DataDir::new(), &env_with);
         assert_eq!(server.url.trim_end_matches('/'), origin);
         World {
             server,
@@ -498,6 +503,160 @@ async fn a_state_is_spent_once_and_only_by_the_browser_that_began_it() {
         1,
         "one session"
     );
+}
+
+/// `POST /auth/{provider}/start` with `cookie` as the request's only Cookie header (none
+/// when empty): the response, and the binding cookie it set (the whole `Set-Cookie`).
+async fn start_with_cookie(
+    browser: &Browser,
+    provider: &str,
+    cookie: &str,
+) -> (Response, Option<String>) {
+    let mut req = browser
+        .client
+        .post(format!("{}/auth/{provider}/start", browser.base))
+        .form(&[("purpose", "sign_in")]);
+    if !cookie.is_empty() {
+        req = req.header(reqwest::header::COOKIE, cookie);
+    }
+    let res = req.send().await.expect("POST start");
+    let set = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("gatehouse_oauth="))
+        .map(str::to_owned);
+    (res, set)
+}
+
+/// The value of a `Set-Cookie` header.
+fn cookie_value_of(set_cookie: &str) -> &str {
+    let pair = set_cookie.split(';').next().unwrap_or_default();
+    pair.split_once('=').map_or("", |(_, v)| v)
+}
+
+#[tokio::test]
+async fn a_start_mints_its_own_binding_so_a_planted_cookie_completes_nothing() {
+    let world = World::start();
+    let planted = "A".repeat(43);
+    let cookie = format!("gatehouse_oauth={planted}");
+
+    // Mallory starts a round trip holding a binding of her choosing.
+    let mallory = world.browser();
+    let (res, set) = start_with_cookie(&mallory, "idp", &cookie).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let set = set.expect("a binding cookie");
+    let minted = cookie_value_of(&set);
+    assert_eq!(minted.len(), 43, "{set}");
+    assert_ne!(minted, planted, "the server adopted the planted binding");
+    let callback = oidc_login(&mallory.client, &location(&res), "mallory").await;
+
+    // The victim's browser holds only the planted value, and is led to Mallory's callback.
+    let victim = world.browser();
+    let res = victim
+        .client
+        .get(&callback)
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .await
+        .expect("GET callback");
+    assert_refused(&res, "/signin", "expired", "idp");
+    assert_eq!(world.count("SELECT COUNT(*) FROM users").await, 0);
+
+    // Control: each start mints anew, and the binding it minted completes the round trip.
+    let (_, again) = start_with_cookie(&mallory, "idp", &format!("gatehouse_oauth={minted}")).await;
+    assert_ne!(cookie_value_of(&again.expect("a binding cookie")), minted);
+    let res = round_trip(&mallory, "idp", "sign_in", "mallory").await;
+    assert_signed_in(&res, "/settings");
+}
+
+#[tokio::test]
+async fn behind_tls_the_binding_cookie_is_host_only() {
+    let world = World::start_with_env(&[], &[("GATEHOUSE_SECURE_COOKIES", "true")]);
+    let browser = world.browser();
+    let (res, set) = start_with_cookie(&browser, "github", "").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let set = set.expect("a binding cookie");
+    assert!(
+        set.starts_with("__Host-gatehouse_oauth="),
+        "not a __Host- cookie: {set}"
+    );
+    let attributes: Vec<&str> = set.split(';').map(str::trim).collect();
+    for attribute in ["Path=/", "Secure", "HttpOnly", "SameSite=Lax"] {
+        assert!(attributes.contains(&attribute), "{attribute}: {set}");
+    }
+    assert!(!set.contains("Domain="), "{set}");
+    let binding = cookie_value_of(&set).to_owned();
+
+    // The same value under the unprefixed name, which any sibling host could have set,
+    // does not complete the round trip.
+    let callback = standin_login(&browser.client, &location(&res), "una").await;
+    let res = browser
+        .client
+        .get(&callback)
+        .header(
+            reqwest::header::COOKIE,
+            format!("gatehouse_oauth={binding}"),
+        )
+        .send()
+        .await
+        .expect("GET callback");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/signin?error=expired&provider=github");
+
+    // Under its own name it does.
+    let (res, set) = start_with_cookie(&browser, "github", "").await;
+    let binding = cookie_value_of(&set.expect("a binding cookie")).to_owned();
+    let callback = standin_login(&browser.client, &location(&res), "una").await;
+    let res = browser
+        .client
+        .get(&callback)
+        .header(
+            reqwest::header::COOKIE,
+            format!("__Host-gatehouse_oauth={binding}"),
+        )
+        .send()
+        .await
+        .expect("GET callback");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/settings");
+    let session = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.starts_with("__Host-gatehouse_session="));
+    assert!(session, "signed in");
+}
+
+#[tokio::test]
+async fn starts_from_one_address_are_limited_and_so_are_the_flows_they_keep() {
+    let world = World::start();
+    let browser = world.browser();
+    let start = || async {
+        browser
+            .client
+            .post(format!("{}/auth/github/start", browser.base))
+            .form(&[("purpose", "sign_in")])
+            .send()
+            .await
+            .expect("POST start")
+            .status()
+    };
+    let statuses = join_all((0..320).map(|_| start())).await;
+    let begun = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SEE_OTHER)
+        .count();
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((begun, limited), (300, 20), "{statuses:?}");
+    assert_eq!(world.count("SELECT COUNT(*) FROM social_flows").await, 300);
+    assert_eq!(start().await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(world.count("SELECT COUNT(*) FROM social_flows").await, 300);
 }
 
 #[tokio::test]
@@ -1153,6 +1312,30 @@ async fn no_provider_token_code_or_state_is_kept_in_the_database() {
         let found = find_token(&dump, prefix.as_bytes(), len, base64url);
         assert_eq!(found, None, "{what} is in the database");
     }
+}
+
+#[tokio::test]
+async fn a_failed_graph_api_call_logs_neither_the_facebook_token_nor_its_proof() {
+    // Port 9 (discard) is closed on loopback: the token exchange works, `/me` cannot connect.
+    let world = World::start_with_env(
+        &[("facebook", "api_url", "\"http://127.0.0.1:9/v19.0\"")],
+        &[("RUST_LOG", "trace")],
+    );
+    let browser = world.browser();
+    let res = round_trip(&browser, "facebook", "sign_in", "finn").await;
+    assert_refused(&res, "/signin", "provider_failed", "facebook");
+
+    let log = world.server.server_log();
+    assert!(
+        log.contains("social sign-in failed at the provider"),
+        "the failure is logged:\n{log}"
+    );
+    for word in ["access_token", "appsecret_proof"] {
+        let line = log.lines().find(|l| l.contains(word));
+        assert_eq!(line, None, "{word} is in the log");
+    }
+    let token = find_token(log.as_bytes(), b"EAA", 30, base64url);
+    assert_eq!(token, None, "the Facebook token is in the log");
 }
 
 // ---------------------------------------------------------------------------------------

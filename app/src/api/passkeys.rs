@@ -26,6 +26,8 @@ pub struct PasskeyView {
     pub last_used: Option<String>,
     /// Backed up by its provider (a synced passkey) rather than bound to one device.
     pub synced: bool,
+    /// The date it was disabled, for a counter that went backwards.
+    pub disabled: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +64,7 @@ pub async fn load_passkeys() -> Result<PasskeysView, AppError> {
                 added: long_date(p.created_at),
                 last_used: p.last_used_at.map(long_date),
                 synced: p.synced,
+                disabled: p.disabled_at.map(long_date),
             })
             .collect(),
     })

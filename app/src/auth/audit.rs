@@ -33,7 +33,7 @@ pub enum EventKind {
     PasskeyUsed,
     PasskeyRenamed,
     PasskeyRemoved,
-    PasskeyCloneSuspected,
+    PasskeyDisabled,
 }
 
 impl EventKind {
@@ -67,7 +67,7 @@ impl EventKind {
             EventKind::PasskeyUsed => "passkey_used",
             EventKind::PasskeyRenamed => "passkey_renamed",
             EventKind::PasskeyRemoved => "passkey_removed",
-            EventKind::PasskeyCloneSuspected => "passkey_clone_suspected",
+            EventKind::PasskeyDisabled => "passkey_disabled",
         }
     }
 }
@@ -103,9 +103,11 @@ fn describe(kind: &str) -> &'static str {
         "passkey_used" => "Passkey used",
         "passkey_renamed" => "Passkey renamed",
         "passkey_removed" => "Passkey removed",
+        // Stored by versions that refused such a passkey without disabling it.
         "passkey_clone_suspected" => {
             "Passkey refused: its counter went backwards (possibly cloned)"
         }
+        "passkey_disabled" => "Passkey disabled: its counter went backwards (possibly copied)",
         _ => "Account activity",
     }
 }

@@ -15,8 +15,12 @@ use super::{
 use crate::store;
 use crate::store::Tx;
 
-/// Sends the confirmation link to `new_email` and the notice to the current address. The
-/// address changes only when the link is opened.
+/// Sends the confirmation link to `new_email` (ending any earlier one) and the notice to
+/// the current address. The address changes only when the link is opened.
+///
+/// An address that already has an account is answered exactly as a free one, after the
+/// same count and the same second factor, so this is no way to learn who has an account:
+/// its owner is told someone tried, and no link is sent.
 pub async fn request(
     services: &Services,
     session: &Session,
@@ -31,24 +35,30 @@ pub async fn request(
         return Err(AuthError::SameEmail);
     }
     accounts::confirm_identity(services, session, password, client).await?;
-    if store::users::find_by_email(&services.db, new_email.as_str())
-        .await?
-        .is_some()
-    {
-        return Err(AuthError::EmailTaken);
-    }
     verification::count_mail(services, &format!("change:{}", user.id), client).await?;
     let mut tx = accounts::second_factor_if_on(services, session, code, client).await?;
-    let link = tokens::issue_in(
-        &mut *tx,
-        services,
-        user.id,
-        tokens::Purpose::ChangeEmail,
-        new_email.as_str(),
-    )
-    .await?;
-    let confirm = messages::confirm_new_email(new_email.as_str(), &link);
-    outbox::enqueue_in(&mut *tx, services, user.id, &confirm).await?;
+    tokens::revoke_in(&mut *tx, user.id, tokens::Purpose::ChangeEmail).await?;
+    match store::users::find_by_email(&mut *tx, new_email.as_str()).await? {
+        Some(owner) => {
+            // Only a proved address is told: an unproved one may be someone else's.
+            if owner.email_verified_at.is_some() {
+                let word = messages::address_taken(&owner.email);
+                outbox::enqueue_in(&mut *tx, services, owner.id, &word).await?;
+            }
+        }
+        None => {
+            let link = tokens::issue_in(
+                &mut *tx,
+                services,
+                user.id,
+                tokens::Purpose::ChangeEmail,
+                new_email.as_str(),
+            )
+            .await?;
+            let confirm = messages::confirm_new_email(new_email.as_str(), &link);
+            outbox::enqueue_in(&mut *tx, services, user.id, &confirm).await?;
+        }
+    }
     let notice = Notice::EmailChangeRequested {
         new_email: new_email.as_str().to_owned(),
     };
@@ -70,10 +80,10 @@ pub async fn request(
     Ok(())
 }
 
-/// Opens the link sent to the new address: the account moves there, and the old address
-/// is told. The address is how the account is reset, so this is a factor change: every
-/// session but `session` (the browser that opened the link, if it is the account's)
-/// ends, and remembered devices are forgotten.
+/// Opens the link sent to the new address: the account moves there, every other link it
+/// was sent ends, and the old address is told. The address is how the account is reset,
+/// so this is a factor change: every session but `session` (the browser that opened the
+/// link, if it is the account's) ends, and remembered devices are forgotten.
 pub async fn confirm(
     services: &Services,
     token: &str,
@@ -94,6 +104,8 @@ pub async fn confirm(
         Err(err) if store::is_unique_violation(&err) => return Err(AuthError::EmailTaken),
         Err(err) => return Err(err.into()),
     }
+    // A reset link or another pending move sent before now would act on the old address.
+    store::email_tokens::delete_for_user(&mut *tx, user_id).await?;
     let notice = Notice::EmailChanged {
         new_email: new_email.clone(),
     };

@@ -47,6 +47,19 @@ pub const PASSWORD_PER_ACCOUNT: Policy = Policy {
     decay_secs: DAY,
     shared: false,
 };
+/// Passwordless passkey answers for one account that did not check out. Not the second
+/// factor's counter: anyone may send them, since the credential id and user handle they
+/// name are not secret, so they must not lock the password's way in. Nor can they be
+/// guesses, as no one forges a signature; the limit only bounds what one account can be
+/// made to check and log. Ten leave an owner with a confused browser room to retry, and
+/// a lock pauses only this way in.
+pub const PASSWORDLESS_PER_ACCOUNT: Policy = Policy {
+    max_failures: 10,
+    base_lock_secs: 15 * 60,
+    max_lock_secs: DAY,
+    decay_secs: DAY,
+    shared: false,
+};
 /// Wrong passwords from one address, across accounts: room for an office behind one NAT,
 /// none for spraying.
 pub const PASSWORD_PER_IP: Policy = Policy {
@@ -74,9 +87,11 @@ pub const MAIL_PER_IP: Policy = Policy {
     shared: false,
 };
 
-/// Passwordless passkey requests begun from one address, every one counted: far more
-/// than people signing in use, and a bound on the rows anyone may cause.
-pub const PASSKEY_REQUESTS_PER_IP: Policy = Policy {
+/// Requests that leave a row behind before anyone has signed in (a passwordless passkey
+/// ceremony, a round trip to a provider), begun from one address, each kind under its
+/// own key and every one counted: far more than people signing in use, and a bound on
+/// the rows anyone may cause.
+pub const REQUESTS_BEGUN_PER_IP: Policy = Policy {
     max_failures: 300,
     base_lock_secs: 3600,
     max_lock_secs: DAY,
@@ -224,8 +239,20 @@ where
 
 /// Seconds until a key may try again, if it is locked now.
 pub async fn locked_for(services: &Services, key: &str) -> Result<Option<u64>, AuthError> {
+    locked_for_in(&mut *services.reads.connection()?, services, key).await
+}
+
+/// [`locked_for`] inside the caller's transaction, without counting an attempt.
+pub async fn locked_for_in<C>(
+    conn: &mut C,
+    services: &Services,
+    key: &str,
+) -> Result<Option<u64>, AuthError>
+where
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let now = services.clock.now();
-    let until = table::locked_until(&mut *services.reads.connection()?, key).await?;
+    let until = table::locked_until(&mut *conn, key).await?;
     Ok(until
         .filter(|until| *until > now)
         .map(|until| (until - now) as u64))
@@ -282,16 +309,25 @@ pub async fn touch_in<'c>(
 /// Removes counters that hold nothing back any more; returns how many.
 pub async fn sweep(services: &Services) -> Result<u64, AuthError> {
     let now = services.clock.now();
-    let longest_decay = [SECOND_FACTOR, PASSWORD_PER_ACCOUNT, PASSWORD_PER_IP]
-        .iter()
-        .map(|p| p.decay_secs)
-        .max()
-        .unwrap_or(DAY);
+    let longest_decay = [
+        SECOND_FACTOR,
+        PASSWORD_PER_ACCOUNT,
+        PASSWORD_PER_IP,
+        PASSWORDLESS_PER_ACCOUNT,
+    ]
+    .iter()
+    .map(|p| p.decay_secs)
+    .max()
+    .unwrap_or(DAY);
     Ok(table::sweep(&services.db, now, now - longest_decay, now - FORGET_SECS).await?)
 }
 
 pub fn second_factor_key(user_id: i64) -> String {
     format!("2fa:{user_id}")
+}
+
+pub fn passwordless_key(user_id: i64) -> String {
+    format!("passwordless:{user_id}")
 }
 
 pub fn password_key(email: &str) -> String {

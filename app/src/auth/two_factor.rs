@@ -44,7 +44,7 @@ pub struct Status {
     pub enabled_at: Option<i64>,
     /// An authenticator app is set up.
     pub app: bool,
-    /// How many passkeys and security keys are registered.
+    /// How many passkeys and security keys can be used (disabled ones cannot).
     pub passkeys: usize,
     pub codes_left: i64,
     pub any_code_used: bool,
@@ -110,7 +110,7 @@ pub async fn status(services: &Services, user_id: i64) -> Result<Status, AuthErr
     Ok(Status {
         enabled_at,
         app: credential.is_some(),
-        passkeys: keys.len(),
+        passkeys: keys.iter().filter(|k| k.disabled_at.is_none()).count(),
         codes_left,
         any_code_used,
     })

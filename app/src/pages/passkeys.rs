@@ -74,6 +74,7 @@ fn PasskeyItem(passkey: PasskeyView) -> impl IntoView {
         added,
         last_used,
         synced,
+        disabled,
     } = passkey;
     let used = last_used.map_or_else(|| "never used".to_owned(), |d| format!("last used {d}"));
     view! {
@@ -82,8 +83,14 @@ fn PasskeyItem(passkey: PasskeyView) -> impl IntoView {
                 <p class="session-device">
                     {name}
                     {synced.then(|| view! { <span class="badge">"Synced"</span> })}
+                    {disabled.is_some().then(|| view! { <span class="badge warn">"Disabled"</span> })}
                 </p>
                 <p class="muted">{format!("Added {added} · {used}")}</p>
+                {disabled.map(|on| view! {
+                    <p class="warning" data-testid="passkey-disabled">
+                        {format!("Disabled on {on}: it answered with a signature counter lower than before, which happens when a copy of it is used. It no longer signs you in. Remove it, and add your passkey again.")}
+                    </p>
+                })}
             </div>
             <div class="button-row">
                 <a href=format!("/settings/two-factor/passkeys/rename?id={id}") class="button secondary">"Rename"</a>

@@ -62,13 +62,27 @@ pub async fn find(
     .await
 }
 
-/// Ends every link the account was sent: a password change makes them all stale.
+/// Ends every link the account was sent: a password or address change makes them all stale.
 pub async fn delete_for_user<'c>(
     ex: impl Executor<'c, Database = Any>,
     user_id: i64,
 ) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM email_tokens WHERE user_id = $1")
         .bind(user_id)
+        .execute(ex)
+        .await
+        .map(drop)
+}
+
+/// Ends the account's links of one purpose: a new one replaces them.
+pub async fn delete_for_user_and_purpose<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+    purpose: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM email_tokens WHERE user_id = $1 AND purpose = $2")
+        .bind(user_id)
+        .bind(purpose)
         .execute(ex)
         .await
         .map(drop)

@@ -7,8 +7,10 @@
 //! this assembles it once rather than on every call.
 
 /// SQL for 1 when the account `$user` (a column or a placeholder) has a second factor,
-/// an authenticator app or a passkey, and 0 otherwise. A macro, so statements that use it
-/// stay `&'static str`.
+/// an authenticator app or a passkey, and 0 otherwise. A disabled passkey counts: losing
+/// it to a suspected copy must not drop the account to the password alone, so sign-in
+/// keeps meeting the code prompt, where recovery codes answer. A macro, so statements
+/// that use it stay `&'static str`.
 macro_rules! has_second_factor {
     ($user:literal) => {
         concat!(

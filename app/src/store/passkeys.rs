@@ -18,10 +18,12 @@ pub struct PasskeyRow {
     pub backup_state: i64,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// When its counter went backwards; a disabled passkey is refused for every purpose.
+    pub disabled_at: Option<i64>,
 }
 
 const COLUMNS: &str = "SELECT id, user_id, name, passkey, counter, backup_eligible, backup_state, \
-                       created_at, last_used_at FROM passkeys";
+                       created_at, last_used_at, disabled_at FROM passkeys";
 static FOR_USER: LazyLock<String> =
     LazyLock::new(|| format!("{COLUMNS} WHERE user_id = $1 ORDER BY id"));
 static BY_CREDENTIAL_ID: LazyLock<String> =
@@ -80,6 +82,8 @@ pub async fn find_by_credential_id<'c>(
         .await
 }
 
+/// Disabled ones too: as in `has_second_factor!`, they hold
+/// the account's second step until their owner removes them.
 pub async fn count_for_user<'c>(
     ex: impl Executor<'c, Database = Any>,
     user_id: i64,
@@ -91,7 +95,8 @@ pub async fn count_for_user<'c>(
 }
 
 /// Records a use: the new counter, flags and record, only if the stored counter is still
-/// the one the check compared against, so two uses at once cannot both move it.
+/// the one the check compared against, so two uses at once cannot both move it, and only
+/// while the passkey is not disabled.
 pub async fn record_use<'c>(
     ex: impl Executor<'c, Database = Any>,
     id: i64,
@@ -100,7 +105,7 @@ pub async fn record_use<'c>(
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE passkeys SET passkey = $3, counter = $4, backup_eligible = $5, backup_state = $6, \
-         last_used_at = $7 WHERE id = $1 AND counter = $2",
+         last_used_at = $7 WHERE id = $1 AND counter = $2 AND disabled_at IS NULL",
     )
     .bind(id)
     .bind(expected_counter)
@@ -120,6 +125,22 @@ pub struct UsedPasskey<'a> {
     pub backup_eligible: bool,
     pub backup_state: bool,
     pub now: i64,
+}
+
+/// Disables a credential; false if it was disabled already, so only one of several
+/// refusals at once tells its owner.
+pub async fn disable<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: i64,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done =
+        sqlx::query("UPDATE passkeys SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(ex)
+            .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Renames one of the account's credentials; false if it has no such credential.

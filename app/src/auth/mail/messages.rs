@@ -123,6 +123,20 @@ pub fn sign_up_attempted(to: &str, provider: &str) -> Message {
     }
 }
 
+/// To the owner of an address another account asked to move to. It says nothing of the
+/// other account or of who asked: the asker learns nothing, and neither does the owner.
+pub fn address_taken(to: &str) -> Message {
+    Message {
+        to: to.to_owned(),
+        subject: "Someone tried to move another Gatehouse account to this address".into(),
+        paragraphs: vec![
+            format!("Someone signed in to another Gatehouse account asked to change that account's email address to {to}. This address already belongs to your Gatehouse account, so the request was refused."),
+            "Nothing was changed: your account, its password and its email address stay as they are, and no one can take this address from you this way.".into(),
+            "If you asked for this yourself, from a second account, give that account another address. Otherwise there is nothing to do.".into(),
+        ],
+    }
+}
+
 pub fn confirm_new_email(to: &str, link: &str) -> Message {
     Message {
         to: to.to_owned(),
@@ -143,6 +157,9 @@ pub enum Notice {
     AuthenticatorSwitched,
     PasskeyAdded,
     PasskeyRemoved,
+    PasskeyDisabled {
+        name: String,
+    },
     RecoveryCodesRegenerated,
     RecoveryCodeUsed {
         left: i64,
@@ -201,6 +218,11 @@ pub fn security_notice(to: &str, notice: &Notice, client: &ClientInfo, at: i64) 
             "A passkey was removed".into(),
             "A passkey or security key was removed from your Gatehouse account.".into(),
             "sign in, change your password and check your two-factor settings.",
+        ),
+        Notice::PasskeyDisabled { name } => (
+            "A passkey was disabled".into(),
+            format!("The passkey “{name}” of your Gatehouse account answered with a signature counter lower than one it had already sent. That happens when a copy of the passkey is used, so it was disabled: it no longer signs you in, and your recovery codes answer in its place."),
+            "sign in with a recovery code, remove the passkey under Settings → Two-Factor Auth, change your password and add your passkey again.",
         ),
         Notice::RecoveryCodesRegenerated => (
             "New recovery codes were made".into(),

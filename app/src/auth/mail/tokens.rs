@@ -78,6 +78,16 @@ pub async fn issue_in<'c>(
     Ok(format!("{base}{}?token={token}", purpose.path()))
 }
 
+/// Ends the account's earlier links of `purpose` in the caller's transaction, so only the
+/// newest one works.
+pub async fn revoke_in<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: i64,
+    purpose: Purpose,
+) -> Result<(), AuthError> {
+    Ok(store::email_tokens::delete_for_user_and_purpose(ex, user_id, purpose.as_str()).await?)
+}
+
 /// Spends a token in the caller's transaction: the account and address it was for, or
 /// `None` when it is unknown, used, expired or for another purpose.
 pub async fn spend_in<'c>(

@@ -20,6 +20,7 @@ use super::{
     accounts,
     audit::{self, EventKind},
     error::AuthError,
+    notices::{self, Notice},
     random::os_rng,
     recovery_codes::{self, RecoveryCode},
     sessions::{Checked, Session},
@@ -88,6 +89,8 @@ pub struct Listed {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub synced: bool,
+    /// When it was disabled for a counter that went backwards.
+    pub disabled_at: Option<i64>,
 }
 
 /// The stable, opaque user handle authenticators store: derived from the account id with
@@ -146,6 +149,7 @@ pub async fn list(services: &Services, user_id: i64) -> Result<Vec<Listed>, Auth
             created_at: row.created_at,
             last_used_at: row.last_used_at,
             synced: row.backup_state != 0,
+            disabled_at: row.disabled_at,
         })
         .collect())
 }
@@ -361,17 +365,22 @@ pub async fn remove(
     Ok(())
 }
 
-/// Options for the code prompt's "Use your passkey": the account's own credentials.
+/// Options for the code prompt's "Use your passkey": the account's own credentials that
+/// are not disabled.
 pub async fn begin_second_factor(
     services: &Services,
     session: &Session,
 ) -> Result<Challenge, AuthError> {
     let rp = services.passkeys.get()?;
     let rows = store::passkeys::list_for_user(&services.db, session.user_id).await?;
-    if rows.is_empty() {
+    let passkeys = rows
+        .iter()
+        .filter(|row| row.disabled_at.is_none())
+        .map(stored)
+        .collect::<Result<Vec<_>, _>>()?;
+    if passkeys.is_empty() {
         return Err(AuthError::PasskeyNotFound);
     }
-    let passkeys = rows.iter().map(stored).collect::<Result<Vec<_>, _>>()?;
     let (options, state) = rp
         .start_passkey_authentication(&passkeys)
         .map_err(AuthError::internal)?;
@@ -403,8 +412,8 @@ impl Assertion {
 }
 
 /// Checks a passkey at the code prompt, in the transaction that counted the attempt.
-/// Returns the passkey's name, or `None` for any refusal (logged when it looks like a
-/// cloned authenticator).
+/// Returns the passkey's name, or `None` for any refusal (a passkey that looks copied is
+/// disabled by it).
 pub(crate) async fn check_second_factor_in(
     tx: &mut Tx,
     services: &Services,
@@ -424,32 +433,37 @@ pub(crate) async fn check_second_factor_in(
     else {
         return Ok(None);
     };
+    let Some(row) =
+        store::passkeys::find_by_credential_id(&mut **tx, assertion.credential.get_credential_id())
+            .await?
+    else {
+        return Ok(None);
+    };
     let result = rp.finish_passkey_authentication(&assertion.credential, &state);
-    settle_in(tx, services, user_id, result, client).await
+    settle_in(tx, services, user_id, &row, result, client).await
 }
 
-/// Records a checked assertion: the new counter and flags on success, the event when the
-/// counter went backwards. `None` when refused.
+/// Records a checked assertion of the passkey `row`: the new counter and flags on
+/// success. A counter that went backwards disables the passkey. `None` when refused.
 async fn settle_in(
     tx: &mut Tx,
     services: &Services,
     user_id: i64,
+    row: &PasskeyRow,
     result: Result<AuthenticationResult, WebauthnError>,
     client: &ClientInfo,
 ) -> Result<Option<String>, AuthError> {
+    if row.user_id != user_id {
+        return Ok(None);
+    }
+    if row.disabled_at.is_some() {
+        tracing::info!(user_id, "a disabled passkey was refused");
+        return Ok(None);
+    }
     let result = match result {
         Ok(result) => result,
         Err(WebauthnError::CredentialPossibleCompromise) => {
-            tracing::warn!(user_id, "a passkey's signature counter went backwards");
-            audit::record_in(
-                &mut **tx,
-                services,
-                user_id,
-                EventKind::PasskeyCloneSuspected,
-                client,
-                "",
-            )
-            .await?;
+            disable_in(tx, services, row, client).await?;
             return Ok(None);
         }
         Err(err) => {
@@ -457,30 +471,14 @@ async fn settle_in(
             return Ok(None);
         }
     };
-    let Some(row) = store::passkeys::find_by_credential_id(&mut **tx, result.cred_id()).await?
-    else {
-        return Ok(None);
-    };
-    if row.user_id != user_id {
-        return Ok(None);
-    }
     // The ceremony's state holds the counter from when it began; a use since then has
     // moved the stored one, and an answer behind it is a copy's.
     let counter = i64::from(result.counter());
     if (counter > 0 || row.counter > 0) && counter <= row.counter {
-        tracing::warn!(user_id, "a passkey's signature counter went backwards");
-        audit::record_in(
-            &mut **tx,
-            services,
-            user_id,
-            EventKind::PasskeyCloneSuspected,
-            client,
-            &row.name,
-        )
-        .await?;
+        disable_in(tx, services, row, client).await?;
         return Ok(None);
     }
-    let mut passkey = stored(&row)?;
+    let mut passkey = stored(row)?;
     passkey.update_credential(&result);
     let record = serde_json::to_string(&passkey)
         .map_err(|err| AuthError::internal(format!("cannot store a passkey: {err}")))?;
@@ -503,7 +501,38 @@ async fn settle_in(
         &row.name,
     )
     .await?;
-    Ok(Some(row.name))
+    Ok(Some(row.name.clone()))
+}
+
+/// Disables a passkey whose counter went backwards, in `tx`: a copy of it exists, and
+/// either answer may be the copy's. Its owner is told, once.
+async fn disable_in(
+    tx: &mut Tx,
+    services: &Services,
+    row: &PasskeyRow,
+    client: &ClientInfo,
+) -> Result<(), AuthError> {
+    tracing::warn!(
+        user_id = row.user_id,
+        passkey = row.id,
+        "a passkey's signature counter went backwards; it is disabled"
+    );
+    if !store::passkeys::disable(&mut **tx, row.id, services.clock.now()).await? {
+        return Ok(());
+    }
+    audit::record_in(
+        &mut **tx,
+        services,
+        row.user_id,
+        EventKind::PasskeyDisabled,
+        client,
+        &row.name,
+    )
+    .await?;
+    let notice = Notice::PasskeyDisabled {
+        name: row.name.clone(),
+    };
+    notices::notify_in(tx, services, row.user_id, &notice, client).await
 }
 
 /// Options for "Sign in with a passkey": any discoverable credential for this site. Each
@@ -516,7 +545,7 @@ pub async fn begin_sign_in(
     let counted = throttle::reserve(
         services,
         throttle::address_key("passkey-begin", &client.ip),
-        throttle::PASSKEY_REQUESTS_PER_IP,
+        throttle::REQUESTS_BEGUN_PER_IP,
     )
     .await?;
     throttle::stands(services, &counted).await?;
@@ -533,11 +562,14 @@ pub async fn begin_sign_in(
 }
 
 /// Checks a passwordless sign-in and returns the account it proves, both factors at once.
+/// The attempt counts against the client's address, and then against the account's own
+/// passwordless limit, before the signature is checked. That limit is not the second
+/// factor's: the credential id and user handle it needs are not secret, so failures
+/// here must not lock the password's way in, nor tell the owner that someone knew the
+/// password. A lock of the second factor still pauses this way in too.
 /// The account's epoch is read after its passkey was found and before the passkey's use
 /// is recorded, which fails if the passkey went meanwhile; a removal after that read
 /// moves the epoch, which refuses the session.
-/// The attempt counts against the client's address and then the account's second-factor
-/// limit before the signature is checked; a refusal is logged as a wrong code.
 pub async fn finish_sign_in(
     services: &Services,
     ceremony: &str,
@@ -573,58 +605,101 @@ pub async fn finish_sign_in(
     };
     let Some((state, row)) = owner else {
         tx.commit().await?;
-        return Err(AuthError::PasskeyRefused);
+        return refuse_address(services, address, AuthError::PasskeyRefused).await;
     };
     let Some(credentials_epoch) = store::users::credentials_epoch(&mut *tx, row.user_id).await?
     else {
         return Err(AuthError::PasskeyRefused);
     };
+    let second_factor = throttle::second_factor_key(row.user_id);
+    if let Some(retry_after_secs) =
+        throttle::locked_for_in(&mut *tx, services, &second_factor).await?
+    {
+        throttle::release_in(&mut *tx, address).await?;
+        tx.commit().await?;
+        return Err(AuthError::SecondFactorLocked { retry_after_secs });
+    }
     let attempt = match throttle::reserve_in(
         &mut *tx,
         services,
-        throttle::second_factor_key(row.user_id),
-        throttle::SECOND_FACTOR,
+        throttle::passwordless_key(row.user_id),
+        throttle::PASSWORDLESS_PER_ACCOUNT,
     )
     .await
     {
         Ok(attempt) => attempt,
-        Err(AuthError::Throttled { retry_after_secs }) => {
+        // Locked: nothing is checked, so the address is not charged either.
+        Err(refused) => {
+            throttle::release_in(&mut *tx, address).await?;
             tx.commit().await?;
-            return Err(AuthError::SecondFactorLocked { retry_after_secs });
+            return Err(refused);
         }
-        Err(err) => return Err(err),
     };
     let passkey = stored(&row)?;
     let result = rp.finish_discoverable_authentication_v2(&credential, state, &passkey);
-    if settle_in(&mut tx, services, row.user_id, result, client)
+    if settle_in(&mut tx, services, row.user_id, &row, result, client)
         .await?
         .is_none()
     {
-        let refusal = two_factor::second_factor_failed_in(
-            &mut tx,
-            services,
-            row.user_id,
-            client,
-            "passkey",
-            attempt,
-        )
-        .await?;
+        let refusal =
+            passwordless_failed_in(&mut tx, services, row.user_id, client, attempt).await?;
         tx.commit().await?;
-        return Err(match refusal {
-            AuthError::InvalidCode => AuthError::PasskeyRefused,
-            AuthError::Throttled { retry_after_secs } => {
-                AuthError::SecondFactorLocked { retry_after_secs }
-            }
-            other => other,
-        });
+        return refuse_address(services, address, refusal).await;
     }
     throttle::succeeded_in(&mut *tx, attempt).await?;
-    throttle::succeeded_in(&mut *tx, address).await?;
+    throttle::release_in(&mut *tx, address).await?;
     tx.commit().await?;
     Ok(Checked {
         user_id: row.user_id,
         credentials_epoch,
     })
+}
+
+/// A refused passwordless sign-in, committed: its attempt stands on the address, whose
+/// lock it starts when it filled the limit (the next attempt is told, as with passwords).
+async fn refuse_address<T>(
+    services: &Services,
+    address: throttle::Reservation,
+    refusal: AuthError,
+) -> Result<T, AuthError> {
+    throttle::stands(services, &address).await?;
+    Err(refusal)
+}
+
+/// A passwordless answer for a known credential that did not check out, already counted
+/// in `tx` against the account's passwordless limit: logged there, and answered with the
+/// lock when it started one. No notice: the owner has nothing to do about a signature
+/// nobody could forge.
+async fn passwordless_failed_in(
+    tx: &mut Tx,
+    services: &Services,
+    user_id: i64,
+    client: &ClientInfo,
+    attempt: throttle::Reservation,
+) -> Result<AuthError, AuthError> {
+    let locked = throttle::stands(services, &attempt).await?;
+    audit::record_in(
+        &mut **tx,
+        services,
+        user_id,
+        EventKind::SignInFailed,
+        client,
+        "passkey",
+    )
+    .await?;
+    let Some(retry_after_secs) = locked else {
+        return Ok(AuthError::PasskeyRefused);
+    };
+    audit::record_lock_in(
+        &mut **tx,
+        services,
+        user_id,
+        client,
+        "passkey sign-in",
+        retry_after_secs,
+    )
+    .await?;
+    Ok(AuthError::Throttled { retry_after_secs })
 }
 
 /// Removes every passkey of the account, in the transaction that turns 2FA off.

@@ -25,6 +25,7 @@ use super::{
     remembered_devices::DeviceToken,
     sessions::{Checked, Session},
     sign_in::{self, FirstFactor},
+    throttle,
     two_factor::{self, AccountChange},
     ClientInfo, Services,
 };
@@ -37,8 +38,16 @@ pub const FLOW_TTL_SECS: i64 = 10 * 60;
 pub const REAUTH_WINDOW_SECS: i64 = 5 * 60;
 /// How far a provider's clock may run behind ours when it says when the person signed in.
 const AUTH_TIME_SKEW_SECS: i64 = 60;
-/// The cookie that ties a round trip to the browser that began it.
-pub const BINDING_COOKIE: &str = "gatehouse_oauth";
+/// The cookie that ties a round trip to the browser that began it. Behind TLS its
+/// `__Host-` prefix makes browsers refuse one set by any other host, a sibling subdomain
+/// included, or sent without Secure.
+pub fn binding_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-gatehouse_oauth"
+    } else {
+        "gatehouse_oauth"
+    }
+}
 
 /// What a round trip is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,17 +98,17 @@ pub struct Confirmation {
 }
 
 /// Starts a round trip to `provider_id`. Links and confirmations need a full session,
-/// whose id the flow keeps; `binding` is the browser's existing binding cookie, if any,
-/// so two tabs can each have a flow under way. A link adds a way in, so it is confirmed
-/// here like every other change: the code is spent in the commit that records the flow,
-/// and the account's address must be proved.
+/// whose id the flow keeps. Every start mints its own binding: one the browser brings may
+/// have been planted, to finish someone else's round trip in it. Each start is a row
+/// anyone may cause, so every one counts against the client's address. A link adds a way
+/// in, so it is confirmed here like every other change: the code is spent in the commit
+/// that records the flow, and the account's address must be proved.
 pub async fn begin(
     services: &Services,
     provider_id: &str,
     purpose: Purpose,
     session: Option<&Session>,
     next: &str,
-    binding: Option<&str>,
     confirmation: Confirmation,
     client: &ClientInfo,
 ) -> Result<Begun, AuthError> {
@@ -107,6 +116,13 @@ pub async fn begin(
         .providers
         .get(provider_id)
         .ok_or(AuthError::Social(Refusal::UnknownProvider))?;
+    let counted = throttle::reserve(
+        services,
+        throttle::address_key("social-start", &client.ip),
+        throttle::REQUESTS_BEGUN_PER_IP,
+    )
+    .await?;
+    throttle::stands(services, &counted).await?;
     let session_id = match purpose {
         Purpose::SignIn => None,
         Purpose::Link | Purpose::Reauth => Some(session.ok_or(AuthError::NotSignedIn)?.id),
@@ -126,9 +142,7 @@ pub async fn begin(
         .authorization(&services.providers, purpose == Purpose::Reauth)
         .await
         .map_err(|err| provider_failed(provider, err))?;
-    let binding = binding
-        .filter(|b| b.len() == 43 && BASE64URL_NOPAD.decode(b.as_bytes()).is_ok())
-        .map_or_else(random_token, str::to_owned);
+    let binding = random_token();
     let now = services.clock.now();
     let (state_hash, binding_hash) = (
         keyed_hash(services, "state", &authorization.state),

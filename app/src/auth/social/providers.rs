@@ -358,10 +358,10 @@ async fn discover(
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
-        .map_err(|err| err.to_string())?
+        .map_err(|err| error_chain(&err.without_url()))?
         .json()
         .await
-        .map_err(|err| err.to_string())?;
+        .map_err(|err| error_chain(&err.without_url()))?;
     let client = CoreClient::from_provider_metadata(
         metadata,
         client_id.clone(),
@@ -611,15 +611,29 @@ where
     }
 }
 
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
+/// An error and its causes, as text for the log.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = own_text(err);
     let mut source = err.source();
     while let Some(cause) = source {
         text.push_str(": ");
-        text.push_str(&cause.to_string());
+        text.push_str(&own_text(cause));
         source = cause.source();
     }
     text
+}
+
+/// An error's own text. reqwest's names the URL, whose query may carry a token; inside
+/// the oauth2 crates' errors it cannot be taken off with `without_url`, so it is cut here.
+fn own_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let text = err.to_string();
+    match err
+        .downcast_ref::<reqwest::Error>()
+        .and_then(reqwest::Error::url)
+    {
+        Some(url) => text.replace(&format!(" for url ({url})"), ""),
+        None => text,
+    }
 }
 
 async fn api_get<T: serde::de::DeserializeOwned>(
@@ -628,7 +642,7 @@ async fn api_get<T: serde::de::DeserializeOwned>(
     let response = request
         .send()
         .await
-        .map_err(|err| ProviderError::Unreachable(error_chain(&err)))?;
+        .map_err(|err| ProviderError::Unreachable(error_chain(&err.without_url())))?;
     let status = response.status();
     if !status.is_success() {
         let body = response.text().await.unwrap_or_default();
@@ -640,7 +654,7 @@ async fn api_get<T: serde::de::DeserializeOwned>(
     response
         .json()
         .await
-        .map_err(|err| ProviderError::Refused(format!("API answer: {err}")))
+        .map_err(|err| ProviderError::Refused(format!("API answer: {}", err.without_url())))
 }
 
 /// GitHub's `/user` for the numeric id and `/user/emails` for the primary address and
@@ -679,7 +693,8 @@ async fn github_identity(
     })
 }
 
-/// The Graph API's `/me`, with the `appsecret_proof` Facebook asks servers to send.
+/// The Graph API's `/me`, with the `appsecret_proof` Facebook asks servers to send. The
+/// token travels in a header, never in a URL, which errors and proxies write down.
 /// Facebook does not say whether it verified the address, so it never counts as verified.
 async fn facebook_identity(
     provider_id: &str,
@@ -697,11 +712,11 @@ async fn facebook_identity(
         .expect("HMAC takes any key length");
     mac.update(token.expose_secret().as_bytes());
     let proof = data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes());
-    let me: Me = api_get(http.get(format!("{api}/me")).query(&[
-        ("fields", "id,name,email"),
-        ("access_token", token.expose_secret()),
-        ("appsecret_proof", &proof),
-    ]))
+    let me: Me = api_get(
+        http.get(format!("{api}/me"))
+            .bearer_auth(token.expose_secret())
+            .query(&[("fields", "id,name,email"), ("appsecret_proof", &proof)]),
+    )
     .await?;
     if me.id.is_empty() || !me.id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ProviderError::Refused(
