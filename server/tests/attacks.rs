@@ -160,6 +160,8 @@ async fn pending_session_reaches_no_other_route() {
         "/reset-password",
         "/verify-email",
         "/confirm-email",
+        "/signup/email",
+        "/signup/finish",
     ];
     let pages = app_pages();
     assert!(

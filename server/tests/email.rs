@@ -306,7 +306,7 @@ async fn forgot_password_resets_ends_every_session_and_keeps_two_factor() {
     assert_eq!(fresh.get("/settings").await.status(), StatusCode::OK);
     assert_eq!(profile(&fresh).await["two_factor_on"], true);
 
-    // An unverified account is sent nothing, and is answered byte for byte the same.
+    // An unverified account is sent a claim instead, and is answered byte for byte the same.
     let unverified = unique_email("unverified");
     world.server.browser().sign_up(&unverified).await;
     world.mail.wait_for(&unverified, VERIFY, MAIL_WAIT).await;
@@ -330,10 +330,11 @@ async fn forgot_password_resets_ends_every_session_and_keeps_two_factor() {
         assert!(Instant::now() < deadline, "second reset mail");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(
-        world.mail.subjects_to(&unverified).await,
-        vec![VERIFY.to_owned()],
-        "no reset link to an unproved address"
+    let claim = world.mail.wait_for(&unverified, RESET, MAIL_WAIT).await;
+    assert!(
+        claim.text.contains("never confirmed"),
+        "an unproved address is told the link claims the account: {}",
+        claim.text
     );
 }
 
@@ -1205,4 +1206,97 @@ async fn a_taken_address_is_answered_like_a_free_one_and_its_owner_is_told() {
     .await
     .unwrap();
     assert_eq!(links, 0);
+}
+
+#[tokio::test]
+async fn forgot_password_to_an_unproved_address_claims_the_account_from_whoever_made_it() {
+    let world = World::start();
+    let address = unique_email("claimed");
+    // Someone else made an account with the address first, and gave it a way in of its
+    // own (as an earlier Gatehouse let an account with an unproved address do).
+    let squatter = world.server.browser();
+    assert_eq!(squatter.sign_up(&address).await.status(), StatusCode::OK);
+    let db = world.server.db().await;
+    let id = user_id(&db, &address).await;
+    sqlx::query(
+        "INSERT INTO linked_identities (user_id, provider_id, provider_key, subject, linked_at) \
+         VALUES ($1, 'github', 'github', 'squatter', 0)",
+    )
+    .bind(id)
+    .execute(&db)
+    .await
+    .unwrap();
+
+    // The address's owner asks for a reset: the link comes, and says it claims.
+    let owner = world.server.browser();
+    assert_eq!(
+        request_reset(&owner, "203.0.113.20", &address).await,
+        StatusCode::OK
+    );
+    let mail = world.mail.wait_for(&address, RESET, MAIL_WAIT).await;
+    assert!(mail.text.contains("never confirmed"), "{}", mail.text);
+    let mine = "Owners-Horse-battery-77";
+    let res = owner
+        .call(
+            "reset_password",
+            &[("token", &token_in(&mail)), ("password", mine)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    assert_eq!(
+        squatter.call("load_profile", &[]).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "whoever made the account is signed out"
+    );
+    assert_eq!(
+        squatter.sign_in(&address, PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let links: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM linked_identities WHERE user_id = $1")
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(links, 0, "the way in someone else added is gone");
+    assert_eq!(owner.sign_in(&address, mine).await.status(), StatusCode::OK);
+    assert_eq!(profile(&owner).await["verified"], true);
+    let notice = world
+        .mail
+        .wait_for(
+            &address,
+            "Security notice: You claimed your account",
+            MAIL_WAIT,
+        )
+        .await;
+    assert!(
+        notice.text.contains("the connected github account"),
+        "{}",
+        notice.text
+    );
+}
+
+#[tokio::test]
+async fn changing_the_address_signs_out_every_other_session() {
+    let world = World::start();
+    let (owner, email) = world.verified_account("moving").await;
+    let laptop = world.server.browser();
+    assert_eq!(
+        laptop.sign_in(&email, PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    let new = unique_email("moved");
+    assert_eq!(change_email(&owner, &new).await, StatusCode::OK);
+    let link = token_in(&world.mail.wait_for(&new, NEW_ADDRESS, MAIL_WAIT).await);
+    let res = owner
+        .call("confirm_email_change", &[("token", &link)])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(profile(&owner).await["email"], new.as_str());
+    assert_eq!(
+        laptop.call("load_profile", &[]).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the other session ended with the move"
+    );
 }

@@ -32,6 +32,7 @@ use reqwest::{header::LOCATION, Client, Response, StatusCode, Url};
 
 const STEP: u64 = 30;
 const METHODS_PAGE: &str = "/settings/sign-in-methods";
+const CONFIRM_EMAIL_PAGE: &str = "/signup/email";
 
 /// A Gatehouse on the port its providers know, with the providers' config.
 struct World {
@@ -387,12 +388,17 @@ async fn a_provider_account_signs_up_once_and_signs_in_to_the_same_account_by_su
     );
 
     // GitHub and Facebook through their stand-ins: an account each, found again by id.
+    // Facebook proves no address, so its sign-up proves one by mail first.
     for (provider, login, name) in [
         ("github", "gwen", "GitHub"),
         ("facebook", "finn", "Facebook"),
     ] {
         let email = format!("{login}@example.test");
-        let first = signed_in_with(&world, provider, login).await;
+        let first = if provider == "facebook" {
+            signed_up_by_link(&world, provider, login, &email).await
+        } else {
+            signed_in_with(&world, provider, login).await
+        };
         assert_eq!(profile_email(&first).await, email);
         let again = signed_in_with(&world, provider, login).await;
         assert_eq!(profile_email(&again).await, email);
@@ -818,7 +824,8 @@ async fn connect(browser: &Browser, provider: &str, login: &str, code: &str) {
 async fn a_provider_sign_in_to_an_account_with_two_factor_waits_at_the_code_prompt() {
     let world = World::start();
     let (owner, email, key, codes) = account_with_two_factor(&world.server, "social2fa").await;
-    connect(&owner, "idp", "ivan", &totp_at(&key, now() + STEP)).await;
+    // A recovery code confirms the link, so the app's next code is left for the prompt.
+    connect(&owner, "idp", "ivan", &codes[1]).await;
 
     let browser = world.browser();
     let res = round_trip(&browser, "idp", "sign_in", "ivan").await;
@@ -832,7 +839,10 @@ async fn a_provider_sign_in_to_an_account_with_two_factor_waits_at_the_code_prom
     for (function, form) in [
         ("load_profile", vec![]),
         ("load_sign_in_methods", vec![]),
-        ("disconnect_provider", vec![("provider", "idp")]),
+        (
+            "disconnect_provider",
+            vec![("provider", "idp"), ("password", PASSWORD), ("code", "")],
+        ),
     ] {
         let (status, _) = error_message(browser.call(function, &form).await).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{function}");
@@ -875,19 +885,16 @@ async fn enable_without_password(browser: &Browser, key: &str) -> Response {
 async fn an_account_without_a_password_confirms_two_factor_with_a_fresh_provider_sign_in() {
     let world = World::start();
     let browser = signed_in_with(&world, "idp", "jade").await;
+    world.verify("jade@example.test").await;
 
     // Control: without prompt=login the provider signs this browser in by itself.
-    let authorize = begin(&browser, "idp", "link", None).await;
+    let authorize = begin(&browser, "idp", "sign_in", None).await;
     assert_eq!(query_param(&authorize, "prompt"), None);
     let callback = provider_answer(&browser.client, &authorize)
         .await
         .expect("a silent sign-in at the provider");
     let res = arrive(&browser, &callback).await;
-    assert_eq!(
-        location(&res),
-        METHODS_PAGE,
-        "connecting it again is no change"
-    );
+    assert_signed_in(&res, "/settings");
 
     let confirmation = browser.json("load_confirmation", &[]).await;
     assert_eq!(
@@ -1022,16 +1029,18 @@ async fn an_existing_email_is_never_linked_by_default() {
         owner.sign_up("alice-9@example.test").await.status(),
         StatusCode::OK
     );
-    let attempts = [
-        ("idp", "alice-9"),
-        ("idp", "unverified:alice-9"),
-        ("github", "alice-9"),
-        ("facebook", "alice-9"),
-    ];
+    let attempts = [("idp", "alice-9"), ("github", "alice-9")];
     for (provider, login) in attempts {
         let browser = world.browser();
         let res = round_trip(&browser, provider, "sign_in", login).await;
         assert_refused(&res, "/signin", "email_exists", provider);
+    }
+    // An address the provider did not prove is not taken as said: it is asked for, and
+    // whether it has an account is not told.
+    for (provider, login) in [("idp", "unverified:alice-9"), ("facebook", "alice-9")] {
+        let browser = world.browser();
+        let res = round_trip(&browser, provider, "sign_in", login).await;
+        assert_eq!(location(&res), CONFIRM_EMAIL_PAGE, "{provider}");
     }
     // Even with the address verified here: the default config trusts no provider's email.
     world
@@ -1064,17 +1073,18 @@ async fn a_trusted_provider_links_by_email_only_when_both_sides_verified_it() {
     ]);
     let owner = world.browser();
     assert_eq!(
-        owner.sign_up("alice-9@example.test").await.status(),
+        owner
+            .sign_up_unverified("alice-9@example.test")
+            .await
+            .status(),
         StatusCode::OK
     );
     let user = world.user_id("alice-9@example.test").await;
 
     // The local address is not verified: nobody links.
-    for login in ["alice-9", "unverified:alice-9"] {
-        let browser = world.browser();
-        let res = round_trip(&browser, "idp", "sign_in", login).await;
-        assert_refused(&res, "/signin", "email_exists", "idp");
-    }
+    let browser = world.browser();
+    let res = round_trip(&browser, "idp", "sign_in", "alice-9").await;
+    assert_refused(&res, "/signin", "email_exists", "idp");
 
     world
         .db()
@@ -1085,11 +1095,12 @@ async fn a_trusted_provider_links_by_email_only_when_both_sides_verified_it() {
         ))
         .await;
 
-    // Verified here, but not at the provider: Facebook never says, the OpenID provider says no.
+    // Verified here, but not at the provider (Facebook never says, the OpenID provider
+    // says no): the address is asked for instead, as for anyone.
     for (provider, login) in [("idp", "unverified:alice-9"), ("facebook", "alice-9")] {
         let browser = world.browser();
         let res = round_trip(&browser, provider, "sign_in", login).await;
-        assert_refused(&res, "/signin", "email_exists", provider);
+        assert_eq!(location(&res), CONFIRM_EMAIL_PAGE, "{provider}");
     }
     assert!(world.links(user).await.is_empty());
 
@@ -1277,7 +1288,21 @@ async fn no_provider_token_code_or_state_is_kept_in_the_database() {
         let authorize = begin(&browser, provider, "sign_in", None).await;
         let callback = at_provider(&browser, provider, &authorize, login).await;
         let res = arrive(&browser, &callback).await;
-        assert_signed_in(&res, "/settings");
+        if provider == "facebook" {
+            // It proves no address: the sign-up proves one by mail first.
+            assert_eq!(location(&res), CONFIRM_EMAIL_PAGE);
+            let email = format!("{login}@example.test");
+            let res = browser
+                .call("send_sign_up_link", &[("email", &email)])
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+            let token = new_link_in_log(&world, "/signup/finish", None).await;
+            let res = browser.call("finish_sign_up", &[("token", &token)]).await;
+            assert_eq!(res.status(), StatusCode::OK);
+            secrets.push(("sign-up link".into(), token));
+        } else {
+            assert_signed_in(&res, "/settings");
+        }
         for name in ["code", "state"] {
             secrets.push((
                 format!("{provider} {name}"),
@@ -1450,9 +1475,9 @@ async fn a_provider_without_sign_up_signs_in_only_linked_accounts() {
     assert_refused(&res, "/signin", "not_linked", "idp");
     assert_eq!(world.count("SELECT COUNT(*) FROM users").await, 0);
 
-    // A provider that shares no address cannot make an account either.
+    // A provider that shares no address makes no account either: it is asked for one.
     let res = round_trip(&world.browser(), "github", "sign_in", "noemail:dan-13").await;
-    assert_refused(&res, "/signin", "no_email", "github");
+    assert_eq!(location(&res), CONFIRM_EMAIL_PAGE);
     assert_eq!(world.count("SELECT COUNT(*) FROM users").await, 0);
 
     // Control: a password account that connects the provider signs in with it.
@@ -1470,14 +1495,19 @@ impl World {
     /// Waits for the security notice `subject` in the server's log, where a server
     /// without a mail server writes its mail.
     async fn wait_for_notice(&self, subject: &str) {
-        let needle = format!("Security notice: {subject}");
+        self.wait_for_log(&format!("Security notice: {subject}"))
+            .await;
+    }
+
+    /// Waits for `needle` in the server's log.
+    async fn wait_for_log(&self, needle: &str) {
         for _ in 0..100 {
-            if self.server.server_log().contains(&needle) {
+            if self.server.server_log().contains(needle) {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        panic!("no notice {needle:?} in the log");
+        panic!("no {needle:?} in the log");
     }
 
     /// Signs in `email` (a password account) from a new browser.
@@ -1597,7 +1627,17 @@ async fn a_stolen_session_cannot_disconnect_a_provider_or_set_a_first_password()
         .wait_for_notice("A password was set for your account")
         .await;
     assert_signed_out(&owner, "the first password ended the other session").await;
-    assert!(disconnect(&thief, "github").await.status().is_success());
+    let res = thief
+        .call(
+            "disconnect_provider",
+            &[
+                ("provider", "github"),
+                ("password", "Owner-Horse-battery-77"),
+                ("code", ""),
+            ],
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
     world
         .wait_for_notice("GitHub was disconnected from your account")
         .await;
@@ -1687,5 +1727,133 @@ async fn an_account_whose_address_is_not_proved_adds_no_way_in() {
     assert_eq!(
         browser.call("start_enrollment", &[]).await.status(),
         StatusCode::OK
+    );
+}
+
+/// The last link to `path` the server wrote to its log, where it writes its mail.
+fn last_link_in_log(world: &World, path: &str) -> Option<String> {
+    let log = world.server.server_log();
+    let needle = format!("{path}?token=");
+    let at = log.rfind(&needle)? + needle.len();
+    let token: String = log[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    (token.len() == 43).then_some(token)
+}
+
+/// Waits for a new link to `path` in the log (one that is not `old`).
+async fn new_link_in_log(world: &World, path: &str, old: Option<&str>) -> String {
+    for _ in 0..100 {
+        match last_link_in_log(world, path) {
+            Some(token) if Some(token.as_str()) != old => return token,
+            _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    panic!("no new {path} link in the log");
+}
+
+/// A sign-up through `provider` as `login`, whose address the provider did not prove:
+/// the address `email` is given, and the link sent there opened in the same browser.
+async fn signed_up_by_link(world: &World, provider: &str, login: &str, email: &str) -> Browser {
+    let browser = world.browser();
+    let res = round_trip(&browser, provider, "sign_in", login).await;
+    assert_eq!(location(&res), CONFIRM_EMAIL_PAGE);
+    let old = last_link_in_log(world, "/signup/finish");
+    let res = browser.call("send_sign_up_link", &[("email", email)]).await;
+    assert_eq!(res.status(), StatusCode::OK, "send_sign_up_link");
+    let token = new_link_in_log(world, "/signup/finish", old.as_deref()).await;
+    let res = browser.call("finish_sign_up", &[("token", &token)]).await;
+    assert_eq!(res.status(), StatusCode::OK, "finish_sign_up");
+    browser
+}
+
+#[tokio::test]
+async fn a_sign_up_whose_address_the_provider_did_not_prove_waits_for_its_link_in_that_browser() {
+    let world = World::start();
+    let browser = world.browser();
+    let res = round_trip(&browser, "facebook", "sign_in", "fay").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(&res),
+        CONFIRM_EMAIL_PAGE,
+        "the address is asked for"
+    );
+    assert!(session_cookie(&res).is_none(), "nobody is signed in yet");
+    assert_eq!(world.count("SELECT COUNT(*) FROM users").await, 0);
+    let pending = browser.json("load_pending_sign_up", &[]).await;
+    assert_eq!(pending["provider"], "Facebook", "{pending}");
+    assert_eq!(pending["email_hint"], "fay@example.test", "{pending}");
+
+    let chosen = unique_email("fay");
+    let res = browser
+        .call("send_sign_up_link", &[("email", &chosen)])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let token = new_link_in_log(&world, "/signup/finish", None).await;
+    assert_eq!(
+        world.count("SELECT COUNT(*) FROM users").await,
+        0,
+        "no account before the link"
+    );
+
+    // The link works only in the browser that signed up, once.
+    let elsewhere = world.browser();
+    let (status, message) =
+        error_message(elsewhere.call("finish_sign_up", &[("token", &token)]).await).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{message}");
+    assert!(message.contains("browser you signed up in"), "{message}");
+    let res = browser.call("finish_sign_up", &[("token", &token)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let profile = browser.json("load_profile", &[]).await;
+    assert_eq!(profile["email"], chosen.as_str());
+    assert_eq!(profile["verified"], true, "the address is proved");
+    let user = world.user_id(&chosen).await;
+    assert_eq!(world.links(user).await.len(), 1);
+    assert_eq!(
+        browser
+            .call("finish_sign_up", &[("token", &token)])
+            .await
+            .status(),
+        StatusCode::CONFLICT,
+        "spent"
+    );
+    // The same Facebook account signs in to it from now on.
+    let again = signed_in_with(&world, "facebook", "fay").await;
+    assert_eq!(profile_email(&again).await, chosen);
+}
+
+#[tokio::test]
+async fn a_provider_sign_up_to_a_taken_address_is_answered_alike_and_tells_its_owner() {
+    let world = World::start();
+    let owner = world.browser();
+    let taken = unique_email("owned");
+    assert_eq!(owner.sign_up(&taken).await.status(), StatusCode::OK);
+
+    let mut answers = Vec::new();
+    for (login, email) in [("gus", taken.clone()), ("hal", unique_email("free"))] {
+        let browser = world.browser();
+        let res = round_trip(&browser, "facebook", "sign_in", login).await;
+        assert_eq!(location(&res), CONFIRM_EMAIL_PAGE);
+        let res = browser
+            .call("send_sign_up_link", &[("email", &email)])
+            .await;
+        answers.push((
+            res.status(),
+            header(&res, "location"),
+            res.text().await.unwrap(),
+        ));
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "a taken address is answered like a free one"
+    );
+    world
+        .wait_for_log("Someone tried to sign up with your email address")
+        .await;
+    assert_eq!(
+        world.count("SELECT COUNT(*) FROM users").await,
+        1,
+        "no account is made for either before its link"
     );
 }

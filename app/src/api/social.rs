@@ -87,8 +87,8 @@ pub async fn load_sign_in_methods() -> Result<SignInMethods, AppError> {
             linked_on: methods
                 .linked
                 .iter()
-                .find(|(id, _)| *id == p.id)
-                .map(|(_, at)| crate::dates::long_date(*at)),
+                .find(|link| link.provider_id == p.id)
+                .map(|link| crate::dates::long_date(link.linked_at)),
         })
         .collect();
     Ok(SignInMethods {
@@ -114,8 +114,8 @@ pub async fn load_confirmation() -> Result<Confirmation, AppError> {
     // Only a provider connected before this session began confirms it.
     let linked: Vec<&crate::auth::social::Provider> = linked
         .iter()
-        .filter(|(_, linked_at)| *linked_at <= session.created_at)
-        .filter_map(|(id, _)| services.providers.get(id))
+        .filter(|link| social::linked_before(link.linked_epoch, &session))
+        .filter_map(|link| services.providers.get(&link.provider_id))
         .filter(|p| p.can_confirm_fresh_sign_in())
         .collect();
     if social::recently_reauthenticated(&services, &session) {

@@ -81,6 +81,9 @@ pub struct Session {
     pub has_second_factor: bool,
     /// The account has a password, as of this request: what confirms its changes.
     pub has_password: bool,
+    /// The account's credentials epoch when this session began: a provider linked at a
+    /// later one was linked during this session.
+    pub credentials_epoch: i64,
 }
 
 impl Session {
@@ -91,6 +94,7 @@ impl Session {
             must_enroll: two_factor_required && row.has_second_factor == 0,
             has_second_factor: row.has_second_factor != 0,
             has_password: row.has_password != 0,
+            credentials_epoch: row.credentials_epoch,
             id: row.id,
             user_id: row.user_id,
             email: row.email,

@@ -8,13 +8,15 @@ use super::Db;
 pub struct LinkedIdentityRow {
     pub provider_id: String,
     pub linked_at: i64,
+    /// The account's credentials epoch the link was made at.
+    pub linked_epoch: i64,
 }
 
 /// The account a provider's subject signs in to, as one statement reads it.
 #[derive(Debug, Clone, Copy, sqlx::FromRow)]
 pub struct Owner {
     pub user_id: i64,
-    pub linked_at: i64,
+    pub linked_epoch: i64,
     /// The account's epoch in the same read as the link, so a sign-in by this link
     /// cannot outlive a disconnect that commits after it.
     pub credentials_epoch: i64,
@@ -22,7 +24,7 @@ pub struct Owner {
 
 pub async fn find_owner(db: &Db, provider_key: &str, subject: &str) -> sqlx::Result<Option<Owner>> {
     sqlx::query_as(
-        "SELECT l.user_id, l.linked_at, u.credentials_epoch FROM linked_identities l \
+        "SELECT l.user_id, l.linked_epoch, u.credentials_epoch FROM linked_identities l \
          JOIN users u ON u.id = l.user_id WHERE l.provider_key = $1 AND l.subject = $2",
     )
     .bind(provider_key)
@@ -31,8 +33,8 @@ pub async fn find_owner(db: &Db, provider_key: &str, subject: &str) -> sqlx::Res
     .await
 }
 
-/// Links a subject to an account; a subject linked elsewhere, or a second link to the
-/// same provider, surfaces as a unique violation.
+/// Links a subject to an account at the account's current credentials epoch; a subject
+/// linked elsewhere, or a second link to the same provider, surfaces as a unique violation.
 pub async fn insert<'c>(
     ex: impl Executor<'c, Database = Any>,
     user_id: i64,
@@ -42,8 +44,8 @@ pub async fn insert<'c>(
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO linked_identities (user_id, provider_id, provider_key, subject, linked_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO linked_identities (user_id, provider_id, provider_key, subject, linked_at, \
+         linked_epoch) SELECT $1, $2, $3, $4, $5, credentials_epoch FROM users WHERE id = $1",
     )
     .bind(user_id)
     .bind(provider_id)
@@ -60,7 +62,7 @@ pub async fn list_for_user<'c>(
     user_id: i64,
 ) -> sqlx::Result<Vec<LinkedIdentityRow>> {
     sqlx::query_as(
-        "SELECT provider_id, linked_at FROM linked_identities WHERE user_id = $1 \
+        "SELECT provider_id, linked_at, linked_epoch FROM linked_identities WHERE user_id = $1 \
          ORDER BY linked_at, id",
     )
     .bind(user_id)

@@ -26,6 +26,8 @@ pub struct SessionRow {
     pub has_second_factor: i64,
     /// 1 when the account has a password (one without has an empty hash).
     pub has_password: i64,
+    /// The account's epoch when the session began.
+    pub credentials_epoch: i64,
 }
 
 pub struct NewSession<'a> {
@@ -47,8 +49,8 @@ const SELECT: &str = concat!(
      u.two_factor_required, ",
     has_second_factor!("s.user_id"),
     " AS has_second_factor, \
-     CAST(CASE WHEN u.password_hash <> '' THEN 1 ELSE 0 END AS BIGINT) AS has_password \
-     FROM sessions s JOIN users u ON u.id = s.user_id"
+     CAST(CASE WHEN u.password_hash <> '' THEN 1 ELSE 0 END AS BIGINT) AS has_password, \
+     s.credentials_epoch FROM sessions s JOIN users u ON u.id = s.user_id"
 );
 
 static FIND_ACTIVE: LazyLock<String> =
@@ -62,8 +64,9 @@ static LIST_FOR_USER: LazyLock<String> = LazyLock::new(|| {
 });
 
 const INSERT: &str = "INSERT INTO sessions (token_hash, user_id, stage, created_at, \
-     last_seen_at, expires_at, user_agent, ip, first_factor) \
-     SELECT $1, id, $3, $4, $4, $5, $6, $7, $8 FROM users WHERE id = $2 AND credentials_epoch = $9";
+     last_seen_at, expires_at, user_agent, ip, first_factor, credentials_epoch) \
+     SELECT $1, id, $3, $4, $4, $5, $6, $7, $8, credentials_epoch FROM users \
+     WHERE id = $2 AND credentials_epoch = $9";
 /// On PostgreSQL the account's row is share-locked: an insert that meets a factor change
 /// still in flight waits for its commit and then reads its epoch. SQLite has one writer.
 static INSERT_POSTGRES: LazyLock<String> =

@@ -674,7 +674,7 @@ pub fn server_functions() -> Vec<String> {
 /// Server functions any session, or none, may call: signing in and out, the code
 /// prompt's own (which a pending session needs), the passwordless sign-in, the
 /// providers' names the sign-in page shows, and the emailed links' functions (the token
-/// is the proof, not the session).
+/// is the proof, not the session), a provider sign-up's among them (its cookie too).
 pub const OPEN_FUNCTIONS: &[&str] = &[
     "/api/sign_in",
     "/api/sign_up",
@@ -693,6 +693,9 @@ pub const OPEN_FUNCTIONS: &[&str] = &[
     "/api/reset_password",
     "/api/verify_email",
     "/api/confirm_email_change",
+    "/api/load_pending_sign_up",
+    "/api/send_sign_up_link",
+    "/api/finish_sign_up",
 ];
 
 impl Browser {

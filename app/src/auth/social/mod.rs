@@ -29,7 +29,11 @@ use super::{
     two_factor::{self, AccountChange},
     ClientInfo, Services,
 };
-use crate::store::{self, linked_identities::Owner, social_flows::NewFlow};
+use crate::store::{
+    self,
+    linked_identities::{LinkedIdentityRow, Owner},
+    social_flows::NewFlow,
+};
 pub use providers::{Identity, Provider, ProviderError, Providers};
 
 /// A round trip to a provider must come back within ten minutes.
@@ -445,6 +449,8 @@ async fn account_for_new_identity(
     Ok(NewIdentity::Linked)
 }
 
+/// Links the identity to the account in `tx`, at a credentials epoch of its own: no
+/// session begun before the link counts it as linked before it began.
 async fn insert_link(
     tx: &mut Tx,
     services: &Services,
@@ -452,6 +458,7 @@ async fn insert_link(
     provider: &Provider,
     identity: &Identity,
 ) -> Result<(), AuthError> {
+    store::users::bump_credentials_epoch(&mut **tx, user_id).await?;
     match store::linked_identities::insert(
         &mut **tx,
         user_id,
@@ -520,7 +527,7 @@ async fn reauthenticate(
     let owner = owner_of(services, identity).await?;
     match owner {
         Some(owner) if owner.user_id == session.user_id => {
-            if owner.linked_at > session.created_at {
+            if !linked_before(owner.linked_epoch, session) {
                 return refuse(Refusal::LinkedThisSession);
             }
         }
@@ -545,7 +552,7 @@ async fn reauthenticate(
 pub struct Methods {
     pub has_password: bool,
     /// Linked providers by id, with when each was linked.
-    pub linked: Vec<(String, i64)>,
+    pub linked: Vec<LinkedIdentityRow>,
 }
 
 pub async fn methods(services: &Services, user_id: i64) -> Result<Methods, AuthError> {
@@ -556,15 +563,18 @@ pub async fn methods(services: &Services, user_id: i64) -> Result<Methods, AuthE
     })
 }
 
-/// The providers linked to the account, by id, with when each was linked.
-pub async fn linked(services: &Services, user_id: i64) -> Result<Vec<(String, i64)>, AuthError> {
-    Ok(
-        store::linked_identities::list_for_user(&services.db, user_id)
-            .await?
-            .into_iter()
-            .map(|row| (row.provider_id, row.linked_at))
-            .collect(),
-    )
+/// The providers linked to the account, with when each was linked.
+pub async fn linked(
+    services: &Services,
+    user_id: i64,
+) -> Result<Vec<LinkedIdentityRow>, AuthError> {
+    Ok(store::linked_identities::list_for_user(&services.db, user_id).await?)
+}
+
+/// Whether a link made at `linked_epoch` was made before `session` began, so that it
+/// confirms the session's changes.
+pub fn linked_before(linked_epoch: i64, session: &Session) -> bool {
+    linked_epoch <= session.credentials_epoch
 }
 
 /// Disconnects a provider, unless it is the account's last way to sign in: confirmed

@@ -158,6 +158,8 @@ pub async fn finish(
         Err(err) => return Err(err.into()),
     };
     store::users::mark_email_verified(&mut *tx, user_id, &email, now).await?;
+    // The link's own epoch, as every link has; the session starts at it.
+    let credentials_epoch = store::users::bump_credentials_epoch(&mut *tx, user_id).await?;
     let linked = store::linked_identities::insert(
         &mut *tx,
         user_id,
@@ -189,7 +191,7 @@ pub async fn finish(
     Ok(Finished {
         account: Checked {
             user_id,
-            credentials_epoch: store::users::NEW_ACCOUNT_EPOCH,
+            credentials_epoch,
         },
         provider,
     })
