@@ -4,7 +4,7 @@
 
 use app::{
     api::ssr::{
-        after_first_factor, cookie_value, device_token, safe_next, session_set_cookie,
+        after_first_factor, cookie_value, device_token, safe_next, session_set_cookie, set_cookie,
         sign_up_set_cookie, RequestSession,
     },
     auth::{
@@ -89,7 +89,8 @@ pub async fn start(
     {
         Ok(begun) => {
             let mut res = Redirect::to(&begun.authorize_url).into_response();
-            let cookie = binding_set_cookie(services.config.secure_cookies, begun.binding);
+            let name = binding_cookie_name(services.config.secure_cookies);
+            let cookie = set_cookie(services, name, &begun.binding, social::FLOW_TTL_SECS);
             if let Ok(value) = HeaderValue::from_str(&cookie) {
                 res.headers_mut().append(header::SET_COOKIE, value);
             }
@@ -98,20 +99,6 @@ pub async fn start(
         Err(AuthError::NotSignedIn) => Redirect::to("/signin").into_response(),
         Err(err) => refused(&state, purpose, &next, &provider_id, err),
     }
-}
-
-/// The `Set-Cookie` value for a round trip's binding. Behind TLS it is a `__Host-` cookie,
-/// which must have `Path=/`; otherwise only the callback, under `/auth/`, needs it.
-fn binding_set_cookie(secure: bool, binding: String) -> String {
-    cookie::Cookie::build((binding_cookie_name(secure), binding))
-        .path(if secure { "/" } else { "/auth/" })
-        .http_only(true)
-        .secure(secure)
-        // Lax: the provider's redirect back is a top-level navigation.
-        .same_site(cookie::SameSite::Lax)
-        .max_age(cookie::time::Duration::seconds(social::FLOW_TTL_SECS))
-        .build()
-        .to_string()
 }
 
 /// `GET /auth/{provider}/callback`: finishes the round trip its `state` names.
@@ -183,8 +170,10 @@ fn refused(
     err: AuthError,
 ) -> Response {
     let services = &state.services;
-    // A link's confirmation that failed is said on the page, like a provider's refusal.
+    // A link's confirmation that failed is said on the page, like a provider's refusal,
+    // and so is a sign-in whose account changed its ways in meanwhile: it starts again.
     let err = match err {
+        AuthError::CredentialsChanged => AuthError::Social(Refusal::Expired),
         AuthError::WrongPassword
         | AuthError::NoPassword
         | AuthError::InvalidInput(InvalidInput::Password(_)) => {

@@ -1857,3 +1857,29 @@ async fn a_provider_sign_up_to_a_taken_address_is_answered_alike_and_tells_its_o
         "no account is made for either before its link"
     );
 }
+
+#[tokio::test]
+async fn a_provider_sign_in_checked_before_its_disconnect_gets_no_session_after_it() {
+    let world = World::start_with_env(
+        &[],
+        &[("FAILPOINTS", "sign_in.before_session=1*return(4000)")],
+    );
+    let owner = world.browser();
+    let email = unique_email("held");
+    assert_eq!(owner.sign_up(&email).await.status(), StatusCode::OK);
+    connect(&owner, "github", "gil", "").await;
+
+    // Whoever holds the GitHub account signs in; the sign-in is held after its checks.
+    let attacker = world.browser();
+    let authorize = begin(&attacker, "github", "sign_in", None).await;
+    let callback = at_provider(&attacker, "github", &authorize, "gil").await;
+    let held = tokio::spawn(async move {
+        let res = arrive(&attacker, &callback).await;
+        (attacker, res)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+    assert!(disconnect(&owner, "github").await.status().is_success());
+    let (attacker, res) = held.await.unwrap();
+    assert_refused(&res, "/signin", "expired", "github");
+    assert_signed_out(&attacker, "the held sign-in got no session").await;
+}

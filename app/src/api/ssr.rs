@@ -101,24 +101,31 @@ pub fn request_device_token(services: &Services) -> Option<DeviceToken> {
     parts().and_then(|p| device_token(&p.headers, services.config.secure_cookies))
 }
 
+/// Every cookie Gatehouse sets: for this host and every path, never read by scripts,
+/// `Secure` behind TLS, and sent on top-level navigations from elsewhere (a provider's
+/// redirect back, a link from a mail) but not on other sites' requests. `max_age` 0
+/// removes it.
+pub fn set_cookie(services: &Services, name: &'static str, value: &str, max_age: i64) -> String {
+    cookie::Cookie::build((name, value.to_owned()))
+        .path("/")
+        .http_only(true)
+        .secure(services.config.secure_cookies)
+        .same_site(cookie::SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .build()
+        .to_string()
+}
+
 /// Gives the browser its remembered-device cookie, for as long as the device is
-/// remembered. It is sent only to Gatehouse, never read by scripts.
+/// remembered.
 pub fn set_device_cookie(services: &Services, token: &DeviceToken) {
-    let secure = services.config.secure_cookies;
-    let cookie = cookie::Cookie::build((
-        remembered_devices::cookie_name(secure),
-        token.expose().to_owned(),
-    ))
-    .path("/")
-    .http_only(true)
-    .secure(secure)
-    .same_site(cookie::SameSite::Lax)
-    .max_age(cookie::time::Duration::seconds(
+    let name = remembered_devices::cookie_name(services.config.secure_cookies);
+    append_set_cookie(&set_cookie(
+        services,
+        name,
+        token.expose(),
         remembered_devices::REMEMBER_SECS,
-    ))
-    .build()
-    .to_string();
-    append_set_cookie(&cookie);
+    ));
 }
 
 pub fn set_session_cookie(services: &Services, token: &SessionToken, stage: Stage) {
@@ -137,15 +144,8 @@ pub fn session_set_cookie(services: &Services, session: Option<(&SessionToken, S
         Some((token, Stage::PendingSecondFactor)) => (token.expose(), sessions::PENDING_TTL_SECS),
         None => ("", 0),
     };
-    let secure = services.config.secure_cookies;
-    cookie::Cookie::build((sessions::cookie_name(secure), value.to_owned()))
-        .path("/")
-        .http_only(true)
-        .secure(secure)
-        .same_site(cookie::SameSite::Lax)
-        .max_age(cookie::time::Duration::seconds(max_age))
-        .build()
-        .to_string()
+    let name = sessions::cookie_name(services.config.secure_cookies);
+    set_cookie(services, name, value, max_age)
 }
 
 /// The `Set-Cookie` value that binds a provider sign-up waiting for its address to this
@@ -153,24 +153,11 @@ pub fn session_set_cookie(services: &Services, session: Option<(&SessionToken, S
 pub fn sign_up_set_cookie(services: &Services, binding: Option<&str>) -> String {
     use crate::auth::social::sign_up;
 
-    let secure = services.config.secure_cookies;
-    let max_age = if binding.is_some() {
-        sign_up::PENDING_TTL_SECS
-    } else {
-        0
-    };
-    cookie::Cookie::build((
-        sign_up::cookie_name(secure),
-        binding.unwrap_or_default().to_owned(),
-    ))
-    .path("/")
-    .http_only(true)
-    .secure(secure)
-    // Lax: the provider's redirect back, and the link from the mail, are navigations.
-    .same_site(cookie::SameSite::Lax)
-    .max_age(cookie::time::Duration::seconds(max_age))
-    .build()
-    .to_string()
+    let name = sign_up::cookie_name(services.config.secure_cookies);
+    match binding {
+        Some(binding) => set_cookie(services, name, binding, sign_up::PENDING_TTL_SECS),
+        None => set_cookie(services, name, "", 0),
+    }
 }
 
 /// The waiting sign-up's cookie value of this request, if any.
