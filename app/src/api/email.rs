@@ -14,7 +14,9 @@ pub async fn resend_verification() -> Result<(), AppError> {
     use crate::auth::verification;
 
     let services = services()?;
-    let session = require_full_session()?;
+    // Also for an account that must set up two-factor authentication: it needs the address
+    // proved first.
+    let session = require_session_for_enrollment()?;
     verification::resend(&services, session.user_id, &client_info()).await?;
     leptos_axum::redirect("/settings?verification=sent");
     Ok(())

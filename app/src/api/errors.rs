@@ -51,7 +51,7 @@ impl From<AuthError> for AppError {
                 "This link has expired or was already used. Ask for a new one.".into(),
             ),
             AuthError::EmailNotVerified => AppError::Conflict(
-                "Confirm your email address first: open the link we sent you, or ask for a new one under Settings → Profile."
+                "Confirm your email address first: open the link we sent you, or ask for a new one with “Send again”."
                     .into(),
             ),
             AuthError::SignUpExpired => AppError::Conflict(

@@ -18,6 +18,9 @@ pub struct TwoFactorStatus {
     pub required: bool,
     /// An authenticator app is set up (two-factor authentication may be on by passkeys alone).
     pub app: bool,
+    /// The account's address while it is not proved: until it is, no second factor can be
+    /// added.
+    pub email_to_confirm: Option<String>,
 }
 
 /// The enable dialog's first step.
@@ -75,12 +78,14 @@ pub async fn load_two_factor_status() -> Result<TwoFactorStatus, AppError> {
     let services = services()?;
     let session = require_session_for_enrollment()?;
     let status = two_factor::status(&services, session.user_id).await?;
+    let user = crate::auth::accounts::by_id(&services, session.user_id).await?;
     Ok(TwoFactorStatus {
         enabled_since: status.enabled_at.map(crate::dates::long_date),
         codes_left: status.codes_left,
         any_code_used: status.any_code_used,
         required: session.two_factor_required,
         app: status.app,
+        email_to_confirm: user.email_verified_at.is_none().then_some(user.email),
     })
 }
 

@@ -118,13 +118,13 @@ fn ProfileDetails(profile: Profile) -> impl IntoView {
 
 /// Until the address is proved: say so, and offer the link again.
 #[component]
-fn VerifyBanner(email: String) -> impl IntoView {
+pub fn VerifyBanner(email: String) -> impl IntoView {
     let resend = ServerAction::<ResendVerification>::new();
     view! {
         <div class="banner" role="status">
             <p>
                 <strong>"Confirm your email address."</strong>
-                {format!(" We sent a link to {email}. Until you open it, password reset links cannot be sent to you.")}
+                {format!(" We sent a link to {email}. Until you open it, you cannot add two-factor authentication, passkeys or sign-in providers.")}
             </p>
             <ActionForm action=resend>
                 <button type="submit" class="button secondary" disabled=move || resend.pending().get()>"Send again"</button>

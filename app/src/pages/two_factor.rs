@@ -16,7 +16,7 @@ use crate::{
         providers::{confirmation, ConfirmPassword, ConfirmWithProvider},
         recovery_codes::RecoveryCodesList,
     },
-    pages::passkeys::PasskeysSection,
+    pages::{passkeys::PasskeysSection, settings::VerifyBanner},
 };
 
 const TAB: &str = "/settings/two-factor";
@@ -39,7 +39,9 @@ pub fn TwoFactorTab() -> impl IntoView {
             {move || Suspend::new(async move {
                 match status.await {
                     Ok(status) if status.enabled_since.is_some() => Either::Left(view! { <EnabledPanel status /> }),
-                    Ok(status) => Either::Right(Either::Left(view! { <DisabledPanel start required=status.required /> })),
+                    Ok(status) => Either::Right(Either::Left(view! {
+                        <DisabledPanel start required=status.required email_to_confirm=status.email_to_confirm />
+                    })),
                     Err(error) => Either::Right(Either::Right(view! { <LoadError error /> })),
                 }
             })}
@@ -50,7 +52,11 @@ pub fn TwoFactorTab() -> impl IntoView {
 }
 
 #[component]
-fn DisabledPanel(start: ServerAction<StartEnrollment>, required: bool) -> impl IntoView {
+fn DisabledPanel(
+    start: ServerAction<StartEnrollment>,
+    required: bool,
+    email_to_confirm: Option<String>,
+) -> impl IntoView {
     let panel = NodeRef::new();
     return_focus_here(panel, HEADING);
     let required = required.then(|| {
@@ -61,10 +67,12 @@ fn DisabledPanel(start: ServerAction<StartEnrollment>, required: bool) -> impl I
             </p>
         }
     });
+    let unverified = email_to_confirm.map(|email| view! { <VerifyBanner email /> });
     view! {
         <div node_ref=panel>
         <p class="status-line"><span class="badge off">"Off"</span></p>
         {required}
+        {unverified}
         <p>
             "Make your account more secure with two-factor authentication. After your password, "
             "Gatehouse will ask for a 6-digit code from an authenticator app on your phone, so a "
