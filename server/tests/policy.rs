@@ -270,6 +270,8 @@ async fn an_account_that_must_enroll_reaches_no_other_route() {
         "/api/load_passkeys",
         "/api/begin_passkey_registration",
         "/api/finish_passkey_registration",
+        // A second factor needs a proved address first.
+        "/api/resend_verification",
     ];
     let functions = server_functions();
     for path in functions
