@@ -20,7 +20,12 @@ pub enum MailConfigError {
 /// A password may travel only over TLS, or to this machine.
 fn refuse_password_in_the_clear(url: &str) -> Result<(), MailConfigError> {
     let parsed = url::Url::parse(url).map_err(|err| MailConfigError::SmtpUrl(err.to_string()))?;
-    let encrypted = parsed.scheme() == "smtps" || parsed.query_pairs().any(|(k, _)| k == "tls");
+    // `tls=opportunistic` falls back to plain text when the server offers no STARTTLS,
+    // which whoever sits on the path can arrange: only `required` counts.
+    let encrypted = parsed.scheme() == "smtps"
+        || parsed
+            .query_pairs()
+            .any(|(k, v)| k == "tls" && v == "required");
     let loopback = match parsed.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -136,6 +141,14 @@ mod tests {
         let from = "Gatehouse <no-reply@example.com>";
         assert!(Mailer::new(Some("smtp://u:p@mail.example.com:587"), from).is_err());
         assert!(Mailer::new(Some("smtp://u:p@mail.example.com:587?tls=required"), from).is_ok());
+        assert!(
+            Mailer::new(
+                Some("smtp://u:p@mail.example.com:587?tls=opportunistic"),
+                from
+            )
+            .is_err(),
+            "opportunistic TLS can fall back to plain text"
+        );
         assert!(Mailer::new(Some("smtps://u:p@mail.example.com"), from).is_ok());
         assert!(Mailer::new(Some("smtp://u:p@127.0.0.1:1025"), from).is_ok());
         assert!(Mailer::new(Some("smtp://relay.internal:25"), from).is_ok());
