@@ -18,6 +18,7 @@ import {
 } from './flows';
 import { STRONG_PASSWORD, totp, uniqueEmail } from './helpers';
 import { expectNoMail, linkIn, Mail, waitForMail } from './mail';
+import { emailOf, expectSignedInAs, methodRow, OIDC, uniqueLogin, viaOidc } from './social-flows';
 
 /** A second strong password, for resets and changes. */
 const NEW_PASSWORD = 'lantern-Orbit-shelf-meadow-47';
@@ -163,7 +164,7 @@ test.describe('with JavaScript', () => {
     expectNoticeDetails(told);
   });
 
-  test('3. a used or unknown reset link gets a clear message, and unknown or unconfirmed addresses get no mail', async ({ page, browser, baseURL }) => {
+  test('3. a used or unknown reset link gets a clear message; an unknown address gets no mail, an unconfirmed one a link that claims it', async ({ page, browser, baseURL }) => {
     const email = await verifiedAccount(page, 'used');
     await signOut(page);
     await page.goto('/forgot-password');
@@ -365,6 +366,44 @@ test.describe('with JavaScript', () => {
     expect(locked.text).toContain('paused for 15 minutes');
     expect(locked.text).toContain('Whoever tried knew your password.');
     expectNoticeDetails(locked);
+  });
+  test('7. forgot password to an address never confirmed: the link claims the account and removes its other ways in', async ({ page }) => {
+    // Made through the provider: the address is the provider's word, not proved here.
+    const login = uniqueLogin('claim');
+    const email = emailOf(login);
+    await viaOidc(page, login, { path: '/signup' });
+    await expectSignedInAs(page, email);
+    await expect(page.getByText('Not confirmed', { exact: true })).toBeVisible();
+    await signOut(page);
+
+    await page.goto('/forgot-password');
+    await hydrated(page);
+    await page.getByLabel('Email').fill(email);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await expect(page.getByRole('status')).toContainText('If an account has this email address, we sent it a link');
+    const mail = await waitForMail(email, RESET);
+    expect(mail.text).toContain('removes every other way in (connected providers, passkeys and two-factor authentication)');
+    await page.goto(linkIn(mail, '/reset-password'));
+    await hydrated(page);
+    await page.getByLabel('New password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await expect(page).toHaveURL(/\/signin\?reset=1$/);
+
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expectSignedInAs(page, email);
+    await expect(page.getByText('Not confirmed', { exact: true })).toHaveCount(0);
+    await page.goto('/settings/sign-in-methods');
+    await expect(methodRow(page, OIDC).getByText('Not connected.')).toBeVisible();
+    const told = await waitForMail(email, notice('You claimed your account'));
+    expect(told.text).toContain(`These ways in, which someone else may have added, were removed: the connected ${OIDC} account.`);
+
+    // The provider's account no longer opens this one.
+    await hydrated(page);
+    await signOut(page);
+    await viaOidc(page, null);
+    await expect(page).toHaveURL(/\/signin\?error=email_exists&provider=idp$/);
   });
 });
 
