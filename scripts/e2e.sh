@@ -192,9 +192,11 @@ run() {
     sleep 0.5
   done
   echo "server healthy: $url (database ${database:-SQLite})"
-  # The policy spec starts a server of its own (with --require-two-factor) from these.
+  # The policy spec starts a server of its own (with --require-two-factor) from these,
+  # mailing through the same maildev.
   (cd end2end && GATEHOUSE_URL="$url" MAILDEV_URL="http://127.0.0.1:$MAIL_WEB_PORT" \
     GATEHOUSE_BIN="$ROOT/target/debug/server" GATEHOUSE_SITE_ROOT="$ROOT/target/site" \
+    GATEHOUSE_SMTP_URL="smtp://127.0.0.1:$MAIL_SMTP_PORT" \
     npx --no-install playwright test "$@") 2>&1 | tee "$PLAYWRIGHT_LOG"
 }
 

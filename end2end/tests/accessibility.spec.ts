@@ -1,6 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import {
+  confirmEmail,
   enableTwoFactor,
   enterCode,
   expect,
@@ -35,7 +36,15 @@ test('every page and dialog passes axe', async ({ page }) => {
   }
 
   const email = await signUp(page);
-  for (const path of ['/settings', '/settings/sign-in-methods', '/settings/two-factor', '/settings/sessions', '/settings/activity']) {
+  for (const path of [
+    '/settings',
+    '/settings/sign-in-methods',
+    '/settings/sign-in-methods?connect=idp',
+    '/settings/sign-in-methods?error=wrong_password&provider=idp',
+    '/settings/two-factor',
+    '/settings/sessions',
+    '/settings/activity',
+  ]) {
     await page.goto(path);
     await hydrated(page);
     await noSeriousViolations(page, path);
@@ -100,6 +109,8 @@ test('an account without a password: its Sign-in methods and the provider confir
   const login = uniqueLogin('axe');
   await viaOidc(page, login, { path: '/signup' });
   await expectSignedInAs(page, emailOf(login));
+  // 2FA needs a confirmed address.
+  await confirmEmail(page, emailOf(login));
   await page.goto('/settings/sign-in-methods');
   await hydrated(page);
   await expect(page.getByRole('button', { name: 'Set password' })).toBeVisible();
@@ -120,6 +131,8 @@ test('the email pages pass axe: forgot and reset password, the emailed links, th
     '/verify-email?token=not-a-real-token',
     '/confirm-email?token=not-a-real-token',
     '/signin?reset=1',
+    '/signup/email',
+    '/signup/finish?token=not-a-real-token',
   ]) {
     await page.goto(path);
     await hydrated(page);
@@ -127,7 +140,7 @@ test('the email pages pass axe: forgot and reset password, the emailed links, th
   }
 
   // Profile with the "Confirm your email address" banner, then the link's page used.
-  const email = await signUp(page);
+  const email = await signUp(page, undefined, { verify: false });
   await expect(page.getByRole('button', { name: 'Send again' })).toBeVisible();
   await noSeriousViolations(page, 'Profile with the verification banner');
   await page.goto(linkIn(await waitForMail(email, 'Confirm your email address'), '/verify-email'));

@@ -18,6 +18,7 @@ import {
 } from './flows';
 import { STRONG_PASSWORD, totp, uniqueEmail } from './helpers';
 import { expectNoMail, linkIn, Mail, waitForMail } from './mail';
+import { emailOf, expectSignedInAs, methodRow, OIDC, uniqueLogin, viaOidc } from './social-flows';
 
 /** A second strong password, for resets and changes. */
 const NEW_PASSWORD = 'lantern-Orbit-shelf-meadow-47';
@@ -39,12 +40,7 @@ async function follow(page: Page, link: string, button: string, { js = true } = 
 
 /** Signs up (signed in afterwards) and confirms the address with the emailed link. */
 async function verifiedAccount(page: Page, prefix = 'mail'): Promise<string> {
-  const email = await signUp(page, uniqueEmail(prefix));
-  const mail = await waitForMail(email, VERIFY);
-  await follow(page, linkIn(mail, '/verify-email'), 'Confirm my email address');
-  await expect(page).toHaveURL(/\/settings\?verification=done$/);
-  await expect(page.getByRole('status').filter({ hasText: 'Your email address is confirmed.' })).toBeVisible();
-  return email;
+  return signUp(page, uniqueEmail(prefix));
 }
 
 /** What every security notice says besides what happened: when, where, what to do. */
@@ -62,7 +58,7 @@ async function newSignedInContext(browser: Browser, baseURL: string | undefined)
 
 test.describe('with JavaScript', () => {
   test('1. sign up, receive the verification link, open it and press the button: the address is confirmed', async ({ page }) => {
-    const email = await signUp(page, uniqueEmail('verify'));
+    const email = await signUp(page, uniqueEmail('verify'), { verify: false });
     const first = await waitForMail(email, VERIFY);
     expect(first.text).toContain('Open this link within 24 hours');
 
@@ -118,7 +114,7 @@ test.describe('with JavaScript', () => {
     await page.getByLabel('Email').fill(email);
     await page.getByRole('button', { name: 'Send the link' }).click();
     await expect(page.getByRole('status')).toHaveText(
-      'If an account with a confirmed email address matches, we sent it a link to choose a new password. The link works for 30 minutes.',
+      'If an account has this email address, we sent it a link to choose a new password. The link works for 30 minutes.',
     );
 
     const mail = await waitForMail(email, RESET);
@@ -168,7 +164,7 @@ test.describe('with JavaScript', () => {
     expectNoticeDetails(told);
   });
 
-  test('3. a used or unknown reset link gets a clear message, and unknown or unconfirmed addresses get no mail', async ({ page, browser, baseURL }) => {
+  test('3. a used or unknown reset link gets a clear message; an unknown address gets no mail, an unconfirmed one a link that claims it', async ({ page, browser, baseURL }) => {
     const email = await verifiedAccount(page, 'used');
     await signOut(page);
     await page.goto('/forgot-password');
@@ -215,9 +211,10 @@ test.describe('with JavaScript', () => {
     await hydrated(page);
     await signOut(page);
 
-    // An unknown address and an unconfirmed one get the same answer, and no mail.
+    // An unknown address and an unconfirmed one get the same answer; only the account
+    // gets mail, and to an unconfirmed address the link says it claims the account.
     const unconfirmed = await (await browser.newContext({ baseURL })).newPage();
-    const unconfirmedEmail = await signUp(unconfirmed, uniqueEmail('unconfirmed'));
+    const unconfirmedEmail = await signUp(unconfirmed, uniqueEmail('unconfirmed'), { verify: false });
     await unconfirmed.context().close();
     const unknown = uniqueEmail('unknown');
     for (const address of [unknown, unconfirmedEmail]) {
@@ -226,11 +223,13 @@ test.describe('with JavaScript', () => {
       await page.getByLabel('Email').fill(address);
       await page.getByRole('button', { name: 'Send the link' }).click();
       await expect(page.getByRole('status')).toHaveText(
-        'If an account with a confirmed email address matches, we sent it a link to choose a new password. The link works for 30 minutes.',
+        'If an account has this email address, we sent it a link to choose a new password. The link works for 30 minutes.',
       );
     }
-    await expectNoMail(unknown, RESET);
-    await expectNoMail(unconfirmedEmail, RESET, 0);
+    const claim = await waitForMail(unconfirmedEmail, RESET);
+    expect(claim.text).toContain('This address was never confirmed for that account');
+    expect(claim.text).toContain('removes every other way in');
+    await expectNoMail(unknown, RESET, 0);
   });
 
   test('4. change the password on Profile: other sessions end, the notice arrives', async ({ page, browser, baseURL }) => {
@@ -367,6 +366,44 @@ test.describe('with JavaScript', () => {
     expect(locked.text).toContain('paused for 15 minutes');
     expect(locked.text).toContain('Whoever tried knew your password.');
     expectNoticeDetails(locked);
+  });
+  test('7. forgot password to an address never confirmed: the link claims the account and removes its other ways in', async ({ page }) => {
+    // Made through the provider: the address is the provider's word, not proved here.
+    const login = uniqueLogin('claim');
+    const email = emailOf(login);
+    await viaOidc(page, login, { path: '/signup' });
+    await expectSignedInAs(page, email);
+    await expect(page.getByText('Not confirmed', { exact: true })).toBeVisible();
+    await signOut(page);
+
+    await page.goto('/forgot-password');
+    await hydrated(page);
+    await page.getByLabel('Email').fill(email);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await expect(page.getByRole('status')).toContainText('If an account has this email address, we sent it a link');
+    const mail = await waitForMail(email, RESET);
+    expect(mail.text).toContain('removes every other way in (connected providers, passkeys and two-factor authentication)');
+    await page.goto(linkIn(mail, '/reset-password'));
+    await hydrated(page);
+    await page.getByLabel('New password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await expect(page).toHaveURL(/\/signin\?reset=1$/);
+
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expectSignedInAs(page, email);
+    await expect(page.getByText('Not confirmed', { exact: true })).toHaveCount(0);
+    await page.goto('/settings/sign-in-methods');
+    await expect(methodRow(page, OIDC).getByText('Not connected.')).toBeVisible();
+    const told = await waitForMail(email, notice('You claimed your account'));
+    expect(told.text).toContain(`These ways in, which someone else may have added, were removed: the connected ${OIDC} account.`);
+
+    // The provider's account no longer opens this one.
+    await hydrated(page);
+    await signOut(page);
+    await viaOidc(page, null);
+    await expect(page).toHaveURL(/\/signin\?error=email_exists&provider=idp$/);
   });
 });
 

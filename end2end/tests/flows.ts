@@ -3,6 +3,7 @@
  */
 import { expect, Page, test as base } from '@playwright/test';
 import { STRONG_PASSWORD, totp, uniqueEmail } from './helpers';
+import { linkIn, waitForMail } from './mail';
 
 /**
  * Collects what `page` logs of Content Security Policy violations, hydration errors and
@@ -43,13 +44,36 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
 }
 
-export async function signUp(page: Page, email = uniqueEmail()): Promise<string> {
+/** The subject of the mail whose link confirms an account's address. */
+export const VERIFY_SUBJECT = 'Confirm your email address';
+
+/**
+ * Confirms the account's address as its owner does: opens the link of the `count`th
+ * "Confirm your email address" mail and presses the page's button. Ends on Profile,
+ * told so. Without JavaScript too (`js: false`).
+ */
+export async function confirmEmail(page: Page, email: string, { js = true, count = 1 } = {}): Promise<void> {
+  const mail = await waitForMail(email, VERIFY_SUBJECT, { count });
+  await page.goto(linkIn(mail, '/verify-email'));
+  if (js) await hydrated(page);
+  await page.getByRole('button', { name: 'Confirm my email address', exact: true }).click();
+  await expect(page).toHaveURL(/\/settings\?verification=done$/);
+  await expect(page.getByRole('status').filter({ hasText: 'Your email address is confirmed.' })).toBeVisible();
+}
+
+/**
+ * Signs up with a password and, unless `verify: false`, confirms the address with the
+ * mailed link: an account whose address is not confirmed can add no way in (2FA, a
+ * passkey, a provider). Ends signed in on Profile.
+ */
+export async function signUp(page: Page, email = uniqueEmail(), { verify = true } = {}): Promise<string> {
   await page.goto('/signup');
   await hydrated(page);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(STRONG_PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(/\/settings$/);
+  if (verify) await confirmEmail(page, email);
   return email;
 }
 

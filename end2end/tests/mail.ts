@@ -68,15 +68,15 @@ export async function expectNoMail(address: string, subject: string | RegExp, wa
 /**
  * The one link to `path` in a message, checked to be the same in its text and its HTML.
  * Returns it relative (path and query), so the test opens it against its own base URL
- * (which is also the server's --public-url).
+ * (which is also the server's --public-url), or against `origin` for another server.
  */
-export function linkIn(mail: Mail, path: string): string {
+export function linkIn(mail: Mail, path: string, origin = process.env.GATEHOUSE_URL!): string {
   const pattern = new RegExp(`https?://[^\\s"<>]+${path.replace(/[/?]/g, '\\$&')}\\?token=[\\w-]+`, 'g');
   const inText = mail.text.match(pattern) ?? [];
   expect(inText, `one ${path} link in the text of "${mail.subject}"`).toHaveLength(1);
   const inHtml = (mail.html.match(pattern) ?? []).map((l) => l.replace(/&amp;/g, '&'));
   expect(new Set(inHtml), `the same link in the HTML of "${mail.subject}"`).toEqual(new Set(inText));
   const url = new URL(inText[0]!);
-  expect(url.origin, 'links are built from the public URL').toBe(new URL(process.env.GATEHOUSE_URL!).origin);
+  expect(url.origin, 'links are built from the public URL').toBe(new URL(origin).origin);
   return `${url.pathname}${url.search}`;
 }

@@ -16,9 +16,11 @@ async function fillAndSend(page: Page, path: string, email: string, button: stri
   await page.getByRole('button', { name: button, exact: true }).click();
 }
 
+/** Signs up and confirms the address with the mailed link, as 2FA needs a confirmed one. */
 async function signUp(page: Page, email: string): Promise<void> {
   await fillAndSend(page, '/signup', email, 'Create account');
   await expect(page).toHaveURL(/\/settings$/);
+  await flows.confirmEmail(page, email, { js: false });
 }
 
 async function signInWithPassword(page: Page, email: string): Promise<void> {

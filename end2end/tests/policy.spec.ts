@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect, hydrated, shot, test } from './flows';
 import { STRONG_PASSWORD, totp, uniqueEmail } from './helpers';
+import { linkIn, waitForMail } from './mail';
 
 let server: ChildProcess | undefined;
 let url = '';
@@ -20,6 +21,7 @@ test.beforeAll(async () => {
   if (!bin || !siteRoot) throw new Error('GATEHOUSE_BIN and GATEHOUSE_SITE_ROOT come from scripts/e2e.sh');
   dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-policy-'));
   server = spawn(bin, [], {
+    // GATEHOUSE_SMTP_URL comes from scripts/e2e.sh: the same maildev as the main server.
     env: {
       ...process.env,
       GATEHOUSE_ADDR: '127.0.0.1:0',
@@ -53,9 +55,10 @@ test.afterAll(async () => {
 });
 
 test('--require-two-factor: a new account must enroll before anything else, and cannot turn it off', async ({ page }) => {
+  const email = uniqueEmail('policy');
   await page.goto(`${url}/signup`);
   await hydrated(page);
-  await page.getByLabel('Email').fill(uniqueEmail('policy'));
+  await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(STRONG_PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(/\/settings\/two-factor$/);
@@ -67,6 +70,15 @@ test('--require-two-factor: a new account must enroll before anything else, and 
     await page.goto(`${url}${path}`);
     await expect(page).toHaveURL(/\/settings\/two-factor$/);
   }
+
+  // A second factor is a way in, so the address comes first: its link opens here too.
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Enable' }).click();
+  await expect(page.locator('#start-error')).toContainText('Confirm your email address first');
+  await page.goto(`${url}${linkIn(await waitForMail(email, 'Confirm your email address'), '/verify-email', url)}`);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Confirm my email address' }).click();
+  await expect(page).toHaveURL(/\/settings\/two-factor$/);
 
   await hydrated(page);
   await page.getByRole('button', { name: 'Enable' }).click();

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Page } from '@playwright/test';
 import { expect, hydrated } from './flows';
-import { totp } from './helpers';
+import { STRONG_PASSWORD, totp } from './helpers';
 
 export const OIDC = 'OpenID Test';
 
@@ -76,6 +76,60 @@ export async function viaOidc(page: Page, login: string | null, { path = '/signi
 /** The row of one provider on Settings → Sign-in methods. */
 export function methodRow(page: Page, name: string) {
   return page.getByRole('region', { name, exact: true });
+}
+
+/** Where Settings → Sign-in methods lives. */
+export const METHODS = '/settings/sign-in-methods';
+
+export interface Confirm {
+  /** The password typed in the panel (`null`: the account has none, type nothing). */
+  password?: string | null;
+  /** A code from the app or a recovery code, for an account with 2FA on. */
+  code?: string;
+  js?: boolean;
+}
+
+/**
+ * Settings → Sign-in methods → "Connect NAME" (a link that opens the confirmation panel
+ * in place), the password and `code` typed there, then "Continue to NAME", which goes on
+ * to the provider.
+ */
+export async function connectFromMethods(
+  page: Page,
+  name: string,
+  { password = STRONG_PASSWORD, code, js = true }: Confirm = {},
+): Promise<void> {
+  const row = await openPanel(page, name, 'connect', js);
+  await fillConfirmation(row, { password, code });
+  await row.getByRole('button', { name: `Continue to ${name}`, exact: true }).click();
+}
+
+/** Settings → Sign-in methods → "Disconnect NAME", confirmed in its panel. */
+export async function disconnectFromMethods(
+  page: Page,
+  name: string,
+  { password = STRONG_PASSWORD, code, js = true }: Confirm = {},
+): Promise<void> {
+  const row = await openPanel(page, name, 'disconnect', js);
+  await fillConfirmation(row, { password, code });
+  await row.getByRole('button', { name: `Disconnect ${name}`, exact: true }).click();
+}
+
+/** Opens the tab, and the Connect or Disconnect panel of `name`'s row; returns the row. */
+export async function openPanel(page: Page, name: string, which: 'connect' | 'disconnect', js = true) {
+  await page.goto(METHODS);
+  if (js) await hydrated(page);
+  const row = methodRow(page, name);
+  const verb = which === 'connect' ? 'Connect' : 'Disconnect';
+  await row.getByRole('link', { name: `${verb} ${name}`, exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`\\?${which}=\\w+$`));
+  await expect(row.getByRole('link', { name: 'Cancel' })).toBeVisible();
+  return row;
+}
+
+async function fillConfirmation(row: ReturnType<typeof methodRow>, { password, code }: Confirm): Promise<void> {
+  if (password !== null && password !== undefined) await row.getByLabel('Password', { exact: true }).fill(password);
+  if (code !== undefined) await row.getByLabel('Code from your app or a recovery code').fill(code);
 }
 
 export interface TwoFactor {

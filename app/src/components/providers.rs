@@ -107,6 +107,9 @@ fn refusal_sentence(query: &ParamsMap, providers: &[ProviderView]) -> Option<Str
 pub fn ConfirmWithProvider(
     confirmation: ConfirmationResource,
     #[prop(optional, into)] next: Option<Signal<String>>,
+    /// What the buttons are for, said above them.
+    #[prop(default = "Your account has no password, so confirm it’s you by signing in again.")]
+    prompt: &'static str,
 ) -> impl IntoView {
     let here = use_location().pathname;
     let next = next.unwrap_or_else(|| Signal::derive(move || here.get()));
@@ -122,7 +125,7 @@ pub fn ConfirmWithProvider(
                         let refusal = refusal_sentence(&query.read(), &providers);
                         Some(Either::Left(view! {
                             <div class="confirm-provider">
-                                <p>"Your account has no password, so confirm it’s you by signing in again."</p>
+                                <p>{prompt}</p>
                                 {providers
                                     .into_iter()
                                     .map(|provider| {

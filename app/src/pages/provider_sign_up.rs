@@ -12,8 +12,13 @@ use crate::{
 
 #[component]
 pub fn ConfirmEmailPage() -> impl IntoView {
-    let pending = Resource::new(|| (), |_| load_pending_sign_up());
     let query = use_query_map();
+    // Read again when `?sent` comes or goes: with JavaScript, "Send the link" reaches
+    // `?sent=1` without loading the page, and the link just sent must be shown.
+    let pending = Resource::new(
+        move || query.read().get("sent").is_some(),
+        |_| load_pending_sign_up(),
+    );
     view! {
         <Title text="Confirm your email address" />
         <section class="card narrow">

@@ -243,9 +243,13 @@ pub fn CodeIfOn(two_factor_on: bool, id: &'static str, describedby: &'static str
 fn SetPasswordForm(two_factor_on: bool, confirmation: ConfirmationResource) -> impl IntoView {
     let set = ServerAction::<SetPassword>::new();
     reload_when(move || set.value().with(|v| matches!(v, Some(Ok(_)))));
-    let form = move || {
+    let form = move |confirmed: Option<String>| {
         view! {
-            <ConfirmWithProvider confirmation next=Signal::derive(|| METHODS_PATH.to_owned()) />
+            <ConfirmWithProvider confirmation next=Signal::derive(|| METHODS_PATH.to_owned())
+                prompt="To set one, first confirm it’s you by signing in again." />
+            {confirmed.map(|provider| view! {
+                <p class="confirmed" role="status">{format!("✓ Confirmed with {provider}")}</p>
+            })}
             <ActionForm action=set attr:class="stack">
                 <div class="field">
                     <label for="new-password">"New password"</label>
@@ -265,7 +269,8 @@ fn SetPasswordForm(two_factor_on: bool, confirmation: ConfirmationResource) -> i
             {move || Suspend::new(async move {
                 match confirmation.await {
                     Ok(Confirmation::SetPasswordFirst) => Either::Left(view! { <EmailPasswordLinkForm /> }),
-                    _ => Either::Right(form()),
+                    Ok(Confirmation::Confirmed { provider }) => Either::Right(form(Some(provider))),
+                    _ => Either::Right(form(None)),
                 }
             })}
         </Suspense>

@@ -95,26 +95,23 @@ pub async fn send_link(
     };
     verification::count_mail(services, &format!("signup:{}", email.as_str()), client).await?;
     let provider = provider_name(services, &row.provider_id);
+    let token = random_token();
+    let link_hash = keyed_hash(services, "signup-link", &token);
     let mut tx = Tx::begin(&services.db).await?;
+    // Recorded for a taken address too, with a link nobody receives: the page then says
+    // "We sent a link to …" as it does for a free address, and an earlier link stops
+    // working either way.
+    if !store::pending_sign_ups::set_link(&mut *tx, &binding_hash, email.as_str(), &link_hash, now)
+        .await?
+    {
+        return Err(AuthError::SignUpExpired);
+    }
     match store::users::find_by_email(&mut *tx, email.as_str()).await? {
         Some(owner) => {
             let message = messages::sign_up_attempted(email.as_str(), &provider);
             outbox::enqueue_in(&mut *tx, services, owner.id, &message).await?;
         }
         None => {
-            let token = random_token();
-            let link_hash = keyed_hash(services, "signup-link", &token);
-            if !store::pending_sign_ups::set_link(
-                &mut *tx,
-                &binding_hash,
-                email.as_str(),
-                &link_hash,
-                now,
-            )
-            .await?
-            {
-                return Err(AuthError::SignUpExpired);
-            }
             let base = services.config.public_url.as_url().as_str();
             let link = format!("{}/signup/finish?token={token}", base.trim_end_matches('/'));
             let message = messages::finish_sign_up(email.as_str(), &provider, &link);
