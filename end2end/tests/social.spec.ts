@@ -325,7 +325,7 @@ test.describe('with JavaScript', () => {
 
     await press(page, '/settings/two-factor', 'Enable');
     await expect(page.locator('#start-error')).toHaveText(
-      'Confirm your email address first: open the link we sent you, or ask for a new one under Settings → Profile.',
+      'Confirm your email address first: open the link we sent you, or ask for a new one with “Send again”.',
     );
     await expect(page.getByRole('dialog')).toHaveCount(0);
 
