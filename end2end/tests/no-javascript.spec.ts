@@ -50,7 +50,7 @@ test('sign up, enable 2FA, sign in with a code and a recovery code, disable: all
   await dialog.getByLabel('Verification code').fill(wrong);
   await dialog.getByLabel('Password').fill(STRONG_PASSWORD);
   await dialog.getByRole('button', { name: 'Enable' }).click();
-  await expect(page.getByRole('alert')).toHaveText(
+  await expect(dialog.getByRole('alert')).toHaveText(
     'That code is not valid. Check your authenticator app and try again.',
   );
 

@@ -217,6 +217,18 @@ async fn arrive(browser: &Browser, url: &str) -> Response {
     res
 }
 
+/// The browser arrives at the callback `url` sending only `cookie`, as one whose jar
+/// holds what was planted in it.
+async fn arrive_with_cookie(browser: &Browser, url: &str, cookie: &str) -> Response {
+    browser
+        .client
+        .get(url)
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .expect("GET callback")
+}
+
 /// One whole round trip: start, sign in at the provider, come back.
 async fn round_trip(browser: &Browser, provider: &str, purpose: &str, login: &str) -> Response {
     round_trip_confirmed(browser, provider, purpose, login, "").await
@@ -560,13 +572,7 @@ async fn a_start_mints_its_own_binding_so_a_planted_cookie_completes_nothing() {
 
     // The victim's browser holds only the planted value, and is led to Mallory's callback.
     let victim = world.browser();
-    let res = victim
-        .client
-        .get(&callback)
-        .header(reqwest::header::COOKIE, &cookie)
-        .send()
-        .await
-        .expect("GET callback");
+    let res = arrive_with_cookie(&victim, &callback, &cookie).await;
     assert_refused(&res, "/signin", "expired", "idp");
     assert_eq!(world.count("SELECT COUNT(*) FROM users").await, 0);
 
@@ -598,16 +604,7 @@ async fn behind_tls_the_binding_cookie_is_host_only() {
     // The same value under the unprefixed name, which any sibling host could have set,
     // does not complete the round trip.
     let callback = standin_login(&browser.client, &location(&res), "una").await;
-    let res = browser
-        .client
-        .get(&callback)
-        .header(
-            reqwest::header::COOKIE,
-            format!("gatehouse_oauth={binding}"),
-        )
-        .send()
-        .await
-        .expect("GET callback");
+    let res = arrive_with_cookie(&browser, &callback, &format!("gatehouse_oauth={binding}")).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/signin?error=expired&provider=github");
 
@@ -615,16 +612,12 @@ async fn behind_tls_the_binding_cookie_is_host_only() {
     let (res, set) = start_with_cookie(&browser, "github", "").await;
     let binding = cookie_value_of(&set.expect("a binding cookie")).to_owned();
     let callback = standin_login(&browser.client, &location(&res), "una").await;
-    let res = browser
-        .client
-        .get(&callback)
-        .header(
-            reqwest::header::COOKIE,
-            format!("__Host-gatehouse_oauth={binding}"),
-        )
-        .send()
-        .await
-        .expect("GET callback");
+    let res = arrive_with_cookie(
+        &browser,
+        &callback,
+        &format!("__Host-gatehouse_oauth={binding}"),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/settings");
     let session = res
