@@ -401,7 +401,14 @@ async fn account_for_new_identity(
         }
         // A new way in like any other: every session ends, and the owner is told.
         let mut tx = Tx::begin(&services.db).await?;
-        insert_link(&mut tx, services, existing.id, provider, identity).await?;
+        insert_link(
+            &mut tx,
+            services,
+            existing.id,
+            &provider.id,
+            &identity.key(),
+        )
+        .await?;
         let change = AccountChange {
             user_id: existing.id,
             keep: None,
@@ -427,7 +434,7 @@ async fn account_for_new_identity(
             Err(err) if store::is_unique_violation(&err) => return refuse(Refusal::EmailExists),
             Err(err) => return Err(err.into()),
         };
-    insert_link(&mut tx, services, user_id, provider, identity).await?;
+    insert_link(&mut tx, services, user_id, &provider.id, &identity.key()).await?;
     let detail = format!("with {}", provider.name);
     audit::record_in(
         &mut *tx,
@@ -449,30 +456,30 @@ async fn account_for_new_identity(
     Ok(NewIdentity::Linked)
 }
 
-/// Links the identity to the account in `tx`, at a credentials epoch of its own: no
-/// session begun before the link counts it as linked before it began.
+/// Links the identity to the account in `tx`, at a credentials epoch of its own, which it
+/// returns: no session begun before the link counts it as linked before it began.
 async fn insert_link(
     tx: &mut Tx,
     services: &Services,
     user_id: i64,
-    provider: &Provider,
-    identity: &Identity,
-) -> Result<(), AuthError> {
-    store::users::bump_credentials_epoch(&mut **tx, user_id).await?;
+    provider_id: &str,
+    identity: &IdentityKey<'_>,
+) -> Result<i64, AuthError> {
+    let epoch = store::users::bump_credentials_epoch(&mut **tx, user_id).await?;
     match store::linked_identities::insert(
         &mut **tx,
         user_id,
-        &provider.id,
-        &identity.provider_key,
-        &identity.subject,
+        provider_id,
+        identity.provider_key,
+        identity.subject,
         services.clock.now(),
     )
     .await
     {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(epoch),
         // Linked elsewhere a moment ago, or this account has another one of this provider.
         Err(err) if store::is_unique_violation(&err) => {
-            let owner = owner_of(services, identity).await?;
+            let owner = owner_by_key(services, identity).await?;
             refuse(match owner {
                 Some(owner) if owner.user_id != user_id => Refusal::LinkedElsewhere,
                 _ => Refusal::AlreadyLinked,
@@ -501,7 +508,14 @@ async fn link(
     let mut tx = Tx::begin(&services.db).await?;
     // The address was proved when the round trip began; it must still be.
     accounts::require_verified_address(&mut *tx, session.user_id).await?;
-    insert_link(&mut tx, services, session.user_id, provider, identity).await?;
+    insert_link(
+        &mut tx,
+        services,
+        session.user_id,
+        &provider.id,
+        &identity.key(),
+    )
+    .await?;
     let change = AccountChange {
         user_id: session.user_id,
         keep: Some(session.id),
@@ -626,12 +640,29 @@ pub fn recently_reauthenticated(services: &Services, session: &Session) -> bool 
 
 /// The account this provider identity is linked to, if any.
 async fn owner_of(services: &Services, identity: &Identity) -> Result<Option<Owner>, AuthError> {
-    Ok(store::linked_identities::find_owner(
-        &services.db,
-        &identity.provider_key,
-        &identity.subject,
-    )
-    .await?)
+    owner_by_key(services, &identity.key()).await
+}
+
+/// What names a provider's account: its issuer (or provider id) and its subject.
+struct IdentityKey<'a> {
+    provider_key: &'a str,
+    subject: &'a str,
+}
+
+impl Identity {
+    fn key(&self) -> IdentityKey<'_> {
+        IdentityKey {
+            provider_key: &self.provider_key,
+            subject: &self.subject,
+        }
+    }
+}
+
+async fn owner_by_key(
+    services: &Services,
+    key: &IdentityKey<'_>,
+) -> Result<Option<Owner>, AuthError> {
+    Ok(store::linked_identities::find_owner(&services.db, key.provider_key, key.subject).await?)
 }
 
 fn random_token() -> String {

@@ -8,7 +8,7 @@
 
 use crate::store::{self, outbox::NO_ACCOUNT, pending_sign_ups::NewPending, Tx};
 
-use super::{keyed_hash, random_token, Identity, Provider, Refusal};
+use super::{insert_link, keyed_hash, random_token, Identity, IdentityKey, Provider};
 use crate::auth::{
     accounts,
     audit::{self, EventKind},
@@ -155,24 +155,12 @@ pub async fn finish(
         Err(err) => return Err(err.into()),
     };
     store::users::mark_email_verified(&mut *tx, user_id, &email, now).await?;
-    // The link's own epoch, as every link has; the session starts at it.
-    let credentials_epoch = store::users::bump_credentials_epoch(&mut *tx, user_id).await?;
-    let linked = store::linked_identities::insert(
-        &mut *tx,
-        user_id,
-        &row.provider_id,
-        &row.provider_key,
-        &row.subject,
-        now,
-    )
-    .await;
-    match linked {
-        Ok(()) => {}
-        Err(err) if store::is_unique_violation(&err) => {
-            return Err(AuthError::Social(Refusal::LinkedElsewhere))
-        }
-        Err(err) => return Err(err.into()),
-    }
+    // The session starts at the link's own epoch.
+    let key = IdentityKey {
+        provider_key: &row.provider_key,
+        subject: &row.subject,
+    };
+    let credentials_epoch = insert_link(&mut tx, services, user_id, &row.provider_id, &key).await?;
     let provider = provider_name(services, &row.provider_id);
     let detail = format!("with {provider}");
     audit::record_in(
