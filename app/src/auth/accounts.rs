@@ -2,7 +2,7 @@
 
 use futures::future::BoxFuture;
 
-use super::{
+use crate::auth::{
     audit::{self, EventKind},
     email::Email,
     error::AuthError,
@@ -203,7 +203,7 @@ pub async fn confirm_identity(
 /// confirmed like every other change (a fresh sign-in at a provider linked before this
 /// session, and a code when 2FA is on, spent in the same commit) and is a factor change.
 /// An account whose providers cannot confirm a fresh sign-in sets it by an emailed link
-/// instead ([`super::password_reset::send_to_account`]).
+/// instead ([`crate::auth::password_reset::send_to_account`]).
 pub async fn set_password(
     services: &Services,
     session: &Session,

@@ -1,6 +1,6 @@
 //! The security activity log each person can read about their own account.
 
-use super::{devices, error::AuthError, ClientInfo, Services};
+use crate::auth::{devices, error::AuthError, ClientInfo, Services};
 use crate::store::security_events as table;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

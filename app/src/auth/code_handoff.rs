@@ -5,7 +5,7 @@
 //! and bound to the session, until the page shows them and the person downloads them
 //! (once) or moves on, or ten minutes pass.
 
-use super::{
+use crate::auth::{
     error::AuthError, random::os_rng, recovery_codes::RecoveryCode, sessions::Session, Services,
 };
 use crate::store;

@@ -13,7 +13,7 @@ pub fn describe(user_agent: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::describe;
+    use crate::auth::devices::describe;
 
     #[test]
     fn common_browsers_are_named() {

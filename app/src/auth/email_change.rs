@@ -1,7 +1,7 @@
 //! Changing the account's address: confirmed like any security change, proved by a link
 //! sent to the new address, and told to the old one.
 
-use super::{
+use crate::auth::{
     accounts,
     audit::{self, EventKind},
     email::Email,

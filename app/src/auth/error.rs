@@ -1,7 +1,7 @@
 //! What can go wrong in the domain, named for what happened. The api layer decides what
 //! a person is told and with which status; see `api::errors`.
 
-use super::{
+use crate::auth::{
     email::EmailError, passkeys::PasskeyInputError, password::PasswordError, totp::TotpCodeError,
     two_factor::FactorError,
 };
@@ -46,7 +46,7 @@ pub enum AuthError {
     SecondFactorLocked { retry_after_secs: u64 },
     /// A round trip to an identity provider ended without what it was for.
     #[error("social sign-in: {0}")]
-    Social(#[from] super::social::Refusal),
+    Social(#[from] crate::auth::social::Refusal),
     /// A change that needs the password, on an account that has none and has not just
     /// confirmed itself at a provider.
     #[error("reauthentication required")]

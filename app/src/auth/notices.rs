@@ -3,7 +3,7 @@
 
 use crate::store::Tx;
 
-use super::{
+use crate::auth::{
     error::AuthError,
     mail::{messages, outbox},
     ClientInfo, Services,

@@ -20,7 +20,7 @@ use argon2::{
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::oneshot;
 
-use super::error::AuthError;
+use crate::auth::error::AuthError;
 
 /// NIST SP 800-63B: at least 8 characters; we accept up to 128 (ASVS 6.2.9).
 pub const MIN_LEN: usize = 8;
@@ -150,7 +150,7 @@ impl HashThreads {
         job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, AuthError> {
         let (answer, answered) = oneshot::channel();
-        let queued = super::metrics::QueuedHash::enter();
+        let queued = crate::auth::metrics::QueuedHash::enter();
         self.jobs
             .send(Box::new(move |memory: &mut Vec<Block>| {
                 drop(queued);
@@ -245,7 +245,7 @@ impl PasswordHasher {
         let admitted = Admitted { hasher: self };
         let wait = self.queue.expected_wait(ahead);
         if wait > self.queue.max_wait {
-            super::metrics::password_check_shed();
+            crate::auth::metrics::password_check_shed();
             return Err(AuthError::HasherBusy {
                 retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
             });

@@ -4,7 +4,7 @@
 use crate::store::{users::UserRow, Tx};
 use std::time::Duration;
 
-use super::{
+use crate::auth::{
     accounts,
     audit::{self, EventKind},
     email::Email,

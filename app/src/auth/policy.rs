@@ -3,7 +3,7 @@
 //! without a second factor reaches only the enrollment (see `Session::must_enroll`), and
 //! cannot turn two-factor authentication off.
 
-use super::{
+use crate::auth::{
     audit::{self, EventKind},
     email::Email,
     error::AuthError,
@@ -50,7 +50,7 @@ pub async fn require_for_account(
     )
     .await?;
     tx.commit().await?;
-    let has_second_factor = super::two_factor::is_enabled(services, user.id).await?;
+    let has_second_factor = crate::auth::two_factor::is_enabled(services, user.id).await?;
     Ok(Some(Required::Now { has_second_factor }))
 }
 

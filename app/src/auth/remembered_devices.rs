@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use sqlx::{Any, Executor};
 
-use super::{
+use crate::auth::{
     audit::{self, EventKind},
     devices,
     error::AuthError,

@@ -8,8 +8,8 @@
 
 use zeroize::Zeroizing;
 
-use super::random::os_rng;
-use super::sealing::{KeyId, SealingError, SealingKey, ServerKeys};
+use crate::auth::random::os_rng;
+use crate::auth::sealing::{KeyId, SealingError, SealingKey, ServerKeys};
 use crate::store::{self, Db};
 
 const HASHING: &str = "hashing";

@@ -11,7 +11,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
-use super::{error::AuthError, random, ClientInfo, Services};
+use crate::auth::{error::AuthError, random, ClientInfo, Services};
 use crate::store::sessions::{self as table, NewSession, SessionRow};
 
 /// A full session ends after 30 days without use (and, however active, at the end of the
@@ -314,7 +314,8 @@ pub async fn sign_out_everywhere_else(
     // A sign-in checked before this, still on its way, would otherwise outlive it.
     crate::store::users::bump_credentials_epoch(&mut *tx, current.user_id).await?;
     let ended = end_others(&mut *tx, current.user_id, Some(current.id)).await?;
-    let forgotten = super::remembered_devices::forget_all_in(&mut *tx, current.user_id).await?;
+    let forgotten =
+        crate::auth::remembered_devices::forget_all_in(&mut *tx, current.user_id).await?;
     tx.commit().await?;
     Ok((ended, forgotten))
 }

@@ -2,7 +2,7 @@
 //! the code prompt when the account has two-factor authentication on (and the browser is
 //! not one it remembers).
 
-use super::{
+use crate::auth::{
     audit::{self, EventKind},
     error::AuthError,
     remembered_devices::{self, DeviceToken},
@@ -53,13 +53,13 @@ pub async fn first_factor_passed(
     } else {
         (Stage::Full, method.to_owned())
     };
-    super::fail_points::hold("sign_in.before_session").await;
+    crate::auth::fail_points::hold("sign_in.before_session").await;
     let token = sessions::start(services, account, stage, client, method).await?;
     if stage == Stage::PendingSecondFactor {
         return Ok(FirstFactor::Pending(token));
     }
     audit::record(services, user_id, EventKind::SignedIn, client, &how).await?;
-    if !two_factor_on && super::policy::is_required(services, user_id).await? {
+    if !two_factor_on && crate::auth::policy::is_required(services, user_id).await? {
         return Ok(FirstFactor::MustEnroll(token));
     }
     Ok(FirstFactor::Full(token))

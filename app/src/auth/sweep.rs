@@ -1,7 +1,7 @@
 //! Housekeeping: what has expired or stopped counting is deleted, so no table grows
 //! without bound.
 
-use super::{error::AuthError, throttle, Services};
+use crate::auth::{error::AuthError, throttle, Services};
 use crate::store;
 
 /// How many rows one sweep removed, by kind.

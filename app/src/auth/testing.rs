@@ -6,7 +6,7 @@ use std::sync::{
     Arc,
 };
 
-use super::{
+use crate::auth::{
     clock::Clock, password::PasswordHasher, sealing::ServerKeys, AuthConfig, ClientInfo, Services,
 };
 use crate::store::Db;
@@ -59,8 +59,8 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
                 .expect("public URL"),
             require_two_factor: false,
         },
-        providers: super::social::Providers::default(),
-        passkeys: super::passkeys::RelyingParty::default(),
+        providers: crate::auth::social::Providers::default(),
+        passkeys: crate::auth::passkeys::RelyingParty::default(),
     };
     (services, clock, dir)
 }

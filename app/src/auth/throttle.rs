@@ -8,7 +8,7 @@
 
 use futures::future::BoxFuture;
 
-use super::{error::AuthError, Services};
+use crate::auth::{error::AuthError, Services};
 use crate::store::{
     throttle::{self as table, Limits, ThrottleRow},
     tx::Conn,
@@ -172,7 +172,7 @@ pub async fn stands(
         reservation.started_lock()
     };
     if lock.is_some() {
-        super::metrics::lockout(&reservation.key);
+        crate::auth::metrics::lockout(&reservation.key);
     }
     Ok(lock)
 }

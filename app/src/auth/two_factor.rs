@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use super::{
+use crate::auth::{
     accounts,
     audit::{self, EventKind},
     error::AuthError,
@@ -231,7 +231,7 @@ pub async fn enable(
     if protected && current.is_none() {
         return Err(FactorError::Empty.into());
     }
-    super::fail_points::hold("enable.before_new_app_check").await;
+    crate::auth::fail_points::hold("enable.before_new_app_check").await;
     let new_app =
         check_new_app(services, session, &code, started, "while enabling", client).await?;
 
@@ -325,7 +325,7 @@ pub async fn switch_app(
     if !has_app(services, session.user_id).await? {
         return Err(AuthError::TwoFactorNotOn);
     }
-    super::fail_points::hold("switch.before_new_app_check").await;
+    crate::auth::fail_points::hold("switch.before_new_app_check").await;
     // The new app's code is counted and checked first, so a wrong one spends nothing.
     let new_app = check_new_app(
         services,
@@ -924,7 +924,7 @@ pub(crate) async fn end_sessions_in(
 /// the second-factor lock and ends every session, in one commit with its event. Returns
 /// how many sessions ended, or `None` for an unknown email.
 pub async fn admin_reset(services: &Services, email: &str) -> Result<Option<u64>, AuthError> {
-    let email = super::email::Email::parse(email)?;
+    let email = crate::auth::email::Email::parse(email)?;
     let Some(user) = store::users::find_by_email(&services.db, email.as_str()).await? else {
         return Ok(None);
     };

@@ -1,7 +1,7 @@
 //! Proving an address: a single-use link, valid 24 hours, sent after sign-up and again on
 //! request (a few times an hour at most).
 
-use super::{
+use crate::auth::{
     accounts,
     error::AuthError,
     mail::{messages, outbox, tokens},

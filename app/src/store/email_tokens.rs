@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Executor};
 
-use super::Db;
+use crate::store::Db;
 
 pub async fn insert<'c>(
     ex: impl Executor<'c, Database = Any>,

@@ -12,7 +12,7 @@
 //! as a 503, like any database failure.
 //!
 //! The writer is a thread of its own with its own connection, on which statements run
-//! where they are issued ([`super::tx`]), so a batch costs SQLite's work and one `fsync`,
+//! where they are issued ([`crate::store::tx`]), so a batch costs SQLite's work and one `fsync`,
 //! not a thread hand-off per statement. Nor does it checkpoint: SQLite's automatic
 //! checkpoint would run on the committing thread, copying the log into the database file
 //! and flushing it, and under load one batch in eighteen stalled 11–13 ms behind one.
@@ -29,7 +29,7 @@ use std::{panic::AssertUnwindSafe, path::Path, sync::mpsc as std_mpsc, time::Dur
 use futures::{future::BoxFuture, FutureExt};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{
+use crate::store::{
     tx::{database_error, Conn, Tx},
     Db,
 };

@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Executor};
 
-use super::Db;
+use crate::store::Db;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LinkedIdentityRow {

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use sqlx::{Any, Executor};
 
-use super::{Backend, Db};
+use crate::store::{Backend, Db};
 
 /// How long a claim holds before another instance may take the message again.
 pub const CLAIM_SECS: i64 = 60;

@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use sqlx::{Any, Executor};
 
-use super::Db;
+use crate::store::Db;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PasskeyRow {

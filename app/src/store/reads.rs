@@ -17,7 +17,7 @@ use std::{
 
 use rusqlite::OpenFlags;
 
-use super::{
+use crate::store::{
     tx::{database_error, Conn},
     Db,
 };

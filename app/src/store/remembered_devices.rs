@@ -3,7 +3,7 @@
 
 use sqlx::{Any, Executor};
 
-use super::Db;
+use crate::store::Db;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeviceRow {

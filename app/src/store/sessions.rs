@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use sqlx::{Any, Executor};
 
-use super::{Backend, Db};
+use crate::store::{Backend, Db};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {

@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Executor};
 
-use super::Db;
+use crate::store::Db;
 
 pub struct NewFlow<'a> {
     pub state_hash: &'a [u8],

@@ -6,7 +6,7 @@
 
 use sqlx::{Any, Executor};
 
-use super::Db;
+use crate::store::Db;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct ThrottleRow {

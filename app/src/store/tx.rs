@@ -1,10 +1,10 @@
 //! The transaction a write runs in: one of the pool's, or the SQLite writer's own
-//! connection ([`super::group_commit`]).
+//! connection ([`crate::store::group_commit`]).
 //!
 //! sqlx runs every SQLite connection on a thread of its own, so each statement is two
 //! thread wake-ups, and on a shared writer those hand-offs, not SQLite, bound how many
 //! code checks commit per second. The writer therefore runs its statements on its own
-//! thread through `rusqlite`, and so do the reads of [`super::reads`]. The store's
+//! thread through `rusqlite`, and so do the reads of [`crate::store::reads`]. The store's
 //! functions do not know the difference: both kinds are a sqlx [`Executor`] of the `Any`
 //! database, run the same SQL text and give back the same rows.
 
@@ -28,7 +28,7 @@ use sqlx_core::{
     sql_str::SqlStr,
 };
 
-use super::Db;
+use crate::store::Db;
 
 /// An open transaction. Statements run in it through `&mut *tx`; dropping it uncommitted
 /// rolls it back.
@@ -43,7 +43,7 @@ enum Inner {
     /// itself begins and commits each batch's transaction, or a reader's.
     Direct(rusqlite::Connection),
     /// No transaction: reads from the pool, where a connection of one's own gains
-    /// nothing (PostgreSQL; see [`super::reads`]).
+    /// nothing (PostgreSQL; see [`crate::store::reads`]).
     Pool(Db),
 }
 
@@ -458,15 +458,15 @@ mod tests {
             .await
             .expect_err("a duplicate");
         assert!(
-            super::super::is_unique_violation(&duplicate),
+            crate::store::is_unique_violation(&duplicate),
             "{duplicate:?}"
         );
-        assert!(!super::super::is_transient(&duplicate));
+        assert!(!crate::store::is_transient(&duplicate));
         let wrong = sqlx::query("SELECT nothing FROM t")
             .execute(&mut *tx)
             .await
             .expect_err("no such column");
-        assert!(!super::super::is_unique_violation(&wrong));
+        assert!(!crate::store::is_unique_violation(&wrong));
         let missing = sqlx::query("SELECT name FROM t WHERE id = $2")
             .bind(1_i64)
             .execute(&mut *tx)
@@ -493,7 +493,7 @@ mod tests {
             .execute(&mut *tx)
             .await
             .expect_err("the lock is held");
-        assert!(super::super::is_transient(&busy), "{busy:?}");
+        assert!(crate::store::is_transient(&busy), "{busy:?}");
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Executor};
 
-use super::Db;
+use crate::store::Db;
 
 pub struct NewCeremony<'a> {
     pub id_hash: &'a [u8],

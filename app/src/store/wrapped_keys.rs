@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Executor};
 
-use super::Db;
+use crate::store::Db;
 
 pub async fn find(db: &Db, purpose: &str) -> sqlx::Result<Option<Vec<u8>>> {
     sqlx::query_scalar("SELECT sealed_key FROM wrapped_keys WHERE purpose = $1")

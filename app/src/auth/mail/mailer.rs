@@ -7,7 +7,7 @@ use lettre::{
     AsyncSmtpTransport, AsyncTransport, Tokio1Executor,
 };
 
-use super::Message;
+use crate::auth::mail::Message;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailConfigError {

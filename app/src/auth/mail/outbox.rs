@@ -3,7 +3,7 @@
 
 use sqlx::{Any, Executor};
 
-use super::{messages, Mailer, Message};
+use crate::auth::mail::{messages, Mailer, Message};
 use crate::{
     auth::{error::AuthError, random::os_rng, Services},
     store::{self, Backend},

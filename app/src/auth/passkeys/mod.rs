@@ -16,7 +16,7 @@ use webauthn_rs::prelude::{
     RegisterPublicKeyCredential, Uuid, Webauthn, WebauthnBuilder, WebauthnError,
 };
 
-use super::{
+use crate::auth::{
     accounts,
     audit::{self, EventKind},
     error::AuthError,
@@ -287,7 +287,7 @@ pub async fn finish_registration(
         client,
     )
     .await?;
-    super::metrics::two_factor_change(super::metrics::Change::Enabled);
+    crate::auth::metrics::two_factor_change(crate::auth::metrics::Change::Enabled);
     Ok(Some(codes))
 }
 
@@ -361,7 +361,7 @@ pub async fn remove(
         client,
     )
     .await?;
-    super::metrics::two_factor_change(super::metrics::Change::Disabled);
+    crate::auth::metrics::two_factor_change(crate::auth::metrics::Change::Disabled);
     Ok(())
 }
 

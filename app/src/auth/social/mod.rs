@@ -15,7 +15,7 @@ use data_encoding::BASE64URL_NOPAD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use super::{
+use crate::auth::{
     accounts,
     audit::{self, EventKind},
     email::Email,
@@ -424,7 +424,7 @@ async fn account_for_new_identity(
     if !provider.allow_signup {
         return refuse(Refusal::NotLinked);
     }
-    super::accounts::count_sign_up(services, client).await?;
+    crate::auth::accounts::count_sign_up(services, client).await?;
     let mut tx = Tx::begin(&services.db).await?;
     let user_id =
         match store::users::insert_without_password(&mut *tx, email.as_str(), services.clock.now())
@@ -450,7 +450,7 @@ async fn account_for_new_identity(
         store::users::mark_email_verified(&mut *tx, user_id, email.as_str(), services.clock.now())
             .await?;
     } else {
-        super::verification::send_in(&mut tx, services, user_id, email.as_str()).await?;
+        crate::auth::verification::send_in(&mut tx, services, user_id, email.as_str()).await?;
     }
     tx.commit().await?;
     Ok(NewIdentity::Linked)
@@ -570,7 +570,7 @@ pub struct Methods {
 }
 
 pub async fn methods(services: &Services, user_id: i64) -> Result<Methods, AuthError> {
-    let user = super::accounts::by_id(services, user_id).await?;
+    let user = crate::auth::accounts::by_id(services, user_id).await?;
     Ok(Methods {
         has_password: user.password_hash.is_some(),
         linked: linked(services, user_id).await?,

@@ -77,7 +77,7 @@ fn invalid(provider: &str, problem: impl Into<String>) -> ProviderConfigError {
 }
 
 /// Why a round trip to a provider did not identify anyone. The text is for the log; the
-/// person is told [`super::Refusal`]'s sentence.
+/// person is told [`crate::auth::social::Refusal`]'s sentence.
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
     /// The person said no at the provider.

@@ -8,7 +8,7 @@
 
 use crate::store::{self, outbox::NO_ACCOUNT, pending_sign_ups::NewPending, Tx};
 
-use super::{insert_link, keyed_hash, random_token, Identity, IdentityKey, Provider};
+use crate::auth::social::{insert_link, keyed_hash, random_token, Identity, IdentityKey, Provider};
 use crate::auth::{
     accounts,
     audit::{self, EventKind},
