@@ -8,7 +8,7 @@ use app::{
     auth::{
         clock::SystemClock,
         password::{Password, PasswordHasher},
-        random::os_rng,
+        random::OsEntropy,
         sealing::ServerKeys,
         sessions::{self, SessionToken, Stage},
         totp::{self, TotpSecret},
@@ -108,6 +108,7 @@ pub async fn services(database_url: &str, master: &[u8; 32]) -> anyhow::Result<S
         keys: ServerKeys::derive(master),
         hasher: PasswordHasher::new(cores).map_err(|e| anyhow::anyhow!("{e}"))?,
         clock: Arc::new(SystemClock),
+        random: Arc::new(OsEntropy),
         config: AuthConfig {
             issuer: "Gatehouse".into(),
             secure_cookies: false,
@@ -142,11 +143,11 @@ pub async fn seed_users(
         for i in chunk {
             let email = format!("bench-{tag}-{i}@example.com");
             let id = store::users::insert(&mut *tx, &email, &hash, created).await?;
-            let secret = TotpSecret::generate(&mut os_rng());
+            let secret = TotpSecret::generate(&mut services.rng());
             let sealed = services
                 .keys
                 .sealing
-                .seal(id, secret.as_bytes(), &mut os_rng())
+                .seal(id, secret.as_bytes(), &mut services.rng())
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             store::totp::insert(&mut *tx, id, &sealed, 0, created).await?;
             users.push(BenchUser { id, email, secret });

@@ -46,9 +46,10 @@ pub async fn run(services: &Services, command: AdminCommand) -> anyhow::Result<(
         }
         AdminCommand::RotateKey { new_file } => {
             let new_master = crate::keyfile::load_or_create_new(&new_file)?;
-            let rotated = server_key::rotate(&services.db, &services.keys, &new_master)
-                .await
-                .context("rotating the server key")?;
+            let rotated =
+                server_key::rotate(&services.db, &services.keys, &new_master, &*services.random)
+                    .await
+                    .context("rotating the server key")?;
             println!(
                 "Re-sealed {} TOTP secret(s), {} pending setup(s) and {} set(s) of waiting codes \
                  under the key in {}. Start every instance with --secret-key-file {} now; \

@@ -20,6 +20,7 @@ use app::{
         mail::Mailer,
         passkeys::RelyingParty,
         password::PasswordHasher,
+        random::OsEntropy,
         social::Providers,
         AuthConfig, Services,
     },
@@ -137,7 +138,7 @@ async fn services(
     let (db, commits, reads, backend) = db::connect(&config.database_url).await?;
     let accounts = db::account_count(&db).await?;
     let master = keyfile::load_or_create(&config.secret_key_file, accounts)?;
-    let keys = app::auth::server_key::load(&db, &master, SystemClock.now())
+    let keys = app::auth::server_key::load(&db, &master, SystemClock.now(), &OsEntropy)
         .await
         .with_context(|| {
             format!(
@@ -158,6 +159,7 @@ async fn services(
         )
         .context("setting up password hashing")?,
         clock: Arc::new(SystemClock),
+        random: Arc::new(OsEntropy),
         config: AuthConfig {
             issuer: config.issuer.clone(),
             secure_cookies: config.secure_cookies,

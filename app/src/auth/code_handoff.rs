@@ -5,9 +5,7 @@
 //! and bound to the session, until the page shows them and the person downloads them
 //! (once) or moves on, or ten minutes pass.
 
-use crate::auth::{
-    error::AuthError, random::os_rng, recovery_codes::RecoveryCode, sessions::Session, Services,
-};
+use crate::auth::{error::AuthError, recovery_codes::RecoveryCode, sessions::Session, Services};
 use crate::store;
 
 pub const HANDOFF_TTL_SECS: i64 = 10 * 60;
@@ -32,7 +30,7 @@ pub async fn keep(
     let sealed = services
         .keys
         .handoff
-        .seal(session.user_id, text.as_bytes(), &mut os_rng())
+        .seal(session.user_id, text.as_bytes(), &mut services.rng())
         .map_err(|err| AuthError::internal(format!("cannot seal recovery codes: {err}")))?;
     let now = services.clock.now();
     store::code_handoffs::put(

@@ -28,6 +28,7 @@ pub mod sweep;
 #[cfg(test)]
 pub mod testing;
 pub mod throttle;
+pub mod tokens;
 pub mod totp;
 pub mod two_factor;
 pub mod verification;
@@ -38,6 +39,7 @@ pub use error::AuthError;
 
 use clock::Clock;
 use password::PasswordHasher;
+use random::{Draw, Entropy};
 use sealing::ServerKeys;
 
 use crate::store::{group_commit::GroupCommit, reads::Reads, Backend, Db};
@@ -73,11 +75,20 @@ pub struct Services {
     pub keys: ServerKeys,
     pub hasher: PasswordHasher,
     pub clock: Arc<dyn Clock>,
+    /// Where keys, tokens and codes get their randomness: the OS outside tests.
+    pub random: Arc<dyn Entropy>,
     pub config: AuthConfig,
     /// The identity providers people may sign in with; none unless configured.
     pub providers: social::Providers,
     /// Gatehouse as a WebAuthn relying party, where its public URL allows passkeys.
     pub passkeys: passkeys::RelyingParty,
+}
+
+impl Services {
+    /// The injected randomness as the `CryptoRng` generic code takes.
+    pub fn rng(&self) -> Draw<'_> {
+        Draw::from(&*self.random)
+    }
 }
 
 /// Where a request came from, as recorded on sessions and security events.

@@ -1,9 +1,7 @@
 //! One-time recovery codes, the way back in when the authenticator is lost.
 
-use hmac::{Hmac, KeyInit, Mac};
 use rand::{CryptoRng, RngExt};
 use secrecy::{ExposeSecret, ExposeSecretMut, SecretString};
-use sha2::Sha256;
 
 /// Digits 2-9 and letters without I, L, O and U: nothing that can be misread as
 /// another symbol when copied from paper (U is dropped as in Crockford's base32).
@@ -84,9 +82,7 @@ pub fn generate_set<R: CryptoRng + ?Sized>(rng: &mut R) -> Vec<RecoveryCode> {
 /// brute-forced without the server key, yet equal codes hash equally so the
 /// database can look a code up by equality.
 pub fn hash(key: &[u8; 32], code: &RecoveryCode) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of every length");
-    mac.update(code.0.expose_secret().as_bytes());
-    mac.finalize().into_bytes().to_vec()
+    crate::auth::tokens::keyed_hash(key, &[code.0.expose_secret().as_bytes()])
 }
 
 #[cfg(test)]

@@ -5,17 +5,15 @@
 //! factor of the account changes.
 
 use crate::store::Tx;
-use data_encoding::BASE64URL_NOPAD;
-use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha256;
 use sqlx::{Any, Executor};
 
 use crate::auth::{
     audit::{self, EventKind},
     devices,
     error::AuthError,
-    random, ClientInfo, Services,
+    random::Entropy,
+    tokens, ClientInfo, Services,
 };
 use crate::store::remembered_devices::{self as table, NewDevice};
 
@@ -36,15 +34,12 @@ pub fn cookie_name(secure: bool) -> &'static str {
 pub struct DeviceToken(SecretString);
 
 impl DeviceToken {
-    fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        random::fill(&mut bytes);
-        DeviceToken(BASE64URL_NOPAD.encode(&bytes).into())
+    fn generate(entropy: &dyn Entropy) -> Self {
+        DeviceToken(tokens::generate(entropy).into())
     }
 
     pub fn from_cookie(value: &str) -> Option<Self> {
-        (value.len() == 43 && BASE64URL_NOPAD.decode(value.as_bytes()).is_ok())
-            .then(|| DeviceToken(value.into()))
+        tokens::is_well_formed(value).then(|| DeviceToken(value.into()))
     }
 
     pub fn expose(&self) -> &str {
@@ -53,11 +48,10 @@ impl DeviceToken {
 }
 
 fn hash(services: &Services, token: &DeviceToken) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&services.keys.hashing[..])
-        .expect("HMAC takes any key length");
-    mac.update(b"remembered-device/");
-    mac.update(token.expose().as_bytes());
-    mac.finalize().into_bytes().to_vec()
+    tokens::keyed_hash(
+        &services.keys.hashing,
+        &[b"remembered-device/", token.expose().as_bytes()],
+    )
 }
 
 /// Remembers this browser for the account, in the transaction that proved its second
@@ -68,7 +62,7 @@ pub async fn remember_in(
     user_id: i64,
     client: &ClientInfo,
 ) -> Result<DeviceToken, AuthError> {
-    let token = DeviceToken::generate();
+    let token = DeviceToken::generate(&*services.random);
     let now = services.clock.now();
     table::insert(
         &mut **tx,
@@ -178,7 +172,7 @@ mod tests {
 
         assert!(recognise(&services, alice, &token).await.unwrap());
         assert!(!recognise(&services, bob, &token).await.unwrap());
-        let forged = DeviceToken::generate();
+        let forged = DeviceToken::generate(&crate::auth::random::OsEntropy);
         assert!(!recognise(&services, alice, &forged).await.unwrap());
 
         clock.advance(REMEMBER_SECS);

@@ -8,7 +8,7 @@
 
 use zeroize::Zeroizing;
 
-use crate::auth::random::os_rng;
+use crate::auth::random::{Draw, Entropy};
 use crate::auth::sealing::{KeyId, SealingError, SealingKey, ServerKeys};
 use crate::store::{self, Db};
 
@@ -46,7 +46,12 @@ fn opened(result: Result<Vec<u8>, SealingError>, ours: KeyId) -> Result<Vec<u8>,
 /// The keys for `master`, checked against the database: a key file that is not the one
 /// the database was sealed with is refused before anything is served. On the first start
 /// the hashing key is derived from `master`, as before keys were kept, and stored.
-pub async fn load(db: &Db, master: &[u8; 32], now: i64) -> Result<ServerKeys, KeyError> {
+pub async fn load(
+    db: &Db,
+    master: &[u8; 32],
+    now: i64,
+    entropy: &dyn Entropy,
+) -> Result<ServerKeys, KeyError> {
     let derived = ServerKeys::derive(master);
     let ours = derived.key_id();
     if store::wrapped_keys::find(db, HASHING).await?.is_none() {
@@ -58,7 +63,7 @@ pub async fn load(db: &Db, master: &[u8; 32], now: i64) -> Result<ServerKeys, Ke
                 .open(user_id, &sealed)
                 .map_err(|_| KeyError::DoesNotOpen { ours })?;
         }
-        let sealed = seal(&derived.wrapping, &derived.hashing[..])?;
+        let sealed = seal(entropy, &derived.wrapping, &derived.hashing[..])?;
         store::wrapped_keys::insert_if_absent(db, HASHING, &sealed, now).await?;
     }
     // Read back: another instance starting at the same moment may have stored its own.
@@ -79,51 +84,61 @@ pub struct Rotated {
 
 /// Re-seals everything sealed under `old` under `new_master`, in one transaction: after
 /// it, only the new key opens the database, and sessions and recovery codes still work.
-pub async fn rotate(db: &Db, old: &ServerKeys, new_master: &[u8; 32]) -> Result<Rotated, KeyError> {
+pub async fn rotate(
+    db: &Db,
+    old: &ServerKeys,
+    new_master: &[u8; 32],
+    entropy: &dyn Entropy,
+) -> Result<Rotated, KeyError> {
     let new = ServerKeys::with_hashing(new_master, old.hashing.clone());
     let ours = old.key_id();
     if new.key_id() == ours {
         return Err(KeyError::SameKey(ours));
     }
     let mut tx = db.begin().await?;
-    let wrapped = seal(&new.wrapping, &old.hashing[..])?;
+    let wrapped = seal(entropy, &new.wrapping, &old.hashing[..])?;
     if !store::wrapped_keys::replace(&mut *tx, HASHING, &wrapped).await? {
         return Err(KeyError::Database(sqlx::Error::RowNotFound));
     }
     let mut rotated = Rotated::default();
     for (user_id, sealed) in store::totp::all_sealed_credentials(&mut *tx).await? {
         let secret = Zeroizing::new(opened(old.sealing.open(user_id, &sealed), ours)?);
-        let resealed = seal_for(&new.sealing, user_id, &secret)?;
+        let resealed = seal_for(entropy, &new.sealing, user_id, &secret)?;
         store::totp::reseal_credential(&mut *tx, user_id, &sealed, &resealed).await?;
         rotated.secrets += 1;
     }
     for (session_id, user_id, sealed) in store::totp::all_sealed_enrollments(&mut *tx).await? {
         let secret = Zeroizing::new(opened(old.sealing.open(user_id, &sealed), ours)?);
-        let resealed = seal_for(&new.sealing, user_id, &secret)?;
+        let resealed = seal_for(entropy, &new.sealing, user_id, &secret)?;
         store::totp::reseal_enrollment(&mut *tx, session_id, &sealed, &resealed).await?;
         rotated.enrollments += 1;
     }
     for (session_id, user_id, sealed) in store::code_handoffs::all_sealed(&mut *tx).await? {
         let codes = Zeroizing::new(opened(old.handoff.open(user_id, &sealed), ours)?);
-        let resealed = seal_for(&new.handoff, user_id, &codes)?;
+        let resealed = seal_for(entropy, &new.handoff, user_id, &codes)?;
         store::code_handoffs::reseal(&mut *tx, session_id, &sealed, &resealed).await?;
         rotated.handoffs += 1;
     }
     for (id, user_id, sealed) in store::outbox::all_sealed(&mut *tx).await? {
         let message = Zeroizing::new(opened(old.outbox.open(user_id, &sealed), ours)?);
-        let resealed = seal_for(&new.outbox, user_id, &message)?;
+        let resealed = seal_for(entropy, &new.outbox, user_id, &message)?;
         store::outbox::reseal(&mut *tx, id, &resealed).await?;
     }
     tx.commit().await?;
     Ok(rotated)
 }
 
-fn seal(key: &SealingKey, bytes: &[u8]) -> Result<Vec<u8>, KeyError> {
-    seal_for(key, NO_USER, bytes)
+fn seal(entropy: &dyn Entropy, key: &SealingKey, bytes: &[u8]) -> Result<Vec<u8>, KeyError> {
+    seal_for(entropy, key, NO_USER, bytes)
 }
 
-fn seal_for(key: &SealingKey, user_id: i64, bytes: &[u8]) -> Result<Vec<u8>, KeyError> {
-    key.seal(user_id, bytes, &mut os_rng())
+fn seal_for(
+    entropy: &dyn Entropy,
+    key: &SealingKey,
+    user_id: i64,
+    bytes: &[u8],
+) -> Result<Vec<u8>, KeyError> {
+    key.seal(user_id, bytes, &mut Draw::from(entropy))
         .map_err(KeyError::Damaged)
 }
 
@@ -144,6 +159,7 @@ fn unwrap_key(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::random::OsEntropy;
     use crate::auth::testing;
 
     #[tokio::test]
@@ -151,28 +167,28 @@ mod tests {
         let (services, _clock, _dir) = testing::services().await;
         let db = &services.db;
         let old_master = [7u8; 32];
-        let old = load(db, &old_master, 1).await.unwrap();
+        let old = load(db, &old_master, 1, &OsEntropy).await.unwrap();
         let user = store::users::insert(db, "rotate@example.com", "x", 1)
             .await
             .unwrap();
         let sealed = old
             .sealing
-            .seal(user, b"twenty bytes secret!", &mut os_rng())
+            .seal(user, b"twenty bytes secret!", &mut Draw::from(&OsEntropy))
             .unwrap();
         store::totp::insert(db, user, &sealed, 1, 1).await.unwrap();
 
         let new_master = [8u8; 32];
-        let rotated = rotate(db, &old, &new_master).await.unwrap();
+        let rotated = rotate(db, &old, &new_master, &OsEntropy).await.unwrap();
         assert_eq!(rotated.secrets, 1);
 
-        let new = load(db, &new_master, 2).await.unwrap();
+        let new = load(db, &new_master, 2, &OsEntropy).await.unwrap();
         assert_eq!(*new.hashing, *old.hashing, "hashes made before still match");
         let credential = store::totp::find(db, user).await.unwrap().unwrap();
         assert_eq!(
             new.sealing.open(user, &credential.sealed_secret).unwrap(),
             b"twenty bytes secret!"
         );
-        match load(db, &old_master, 3).await {
+        match load(db, &old_master, 3, &OsEntropy).await {
             Err(KeyError::WrongKey { found, ours }) => {
                 assert_eq!((found, ours), (new.key_id(), old.key_id()));
             }
@@ -191,11 +207,11 @@ mod tests {
         let right = ServerKeys::derive(&[7u8; 32]);
         let sealed = right
             .sealing
-            .seal(user, b"twenty bytes secret!", &mut os_rng())
+            .seal(user, b"twenty bytes secret!", &mut Draw::from(&OsEntropy))
             .unwrap();
         store::totp::insert(db, user, &sealed, 1, 1).await.unwrap();
 
-        match load(db, &[9u8; 32], 1).await {
+        match load(db, &[9u8; 32], 1, &OsEntropy).await {
             Err(KeyError::DoesNotOpen { .. }) => {}
             other => panic!("a wrong key must be refused before it is kept, got {other:?}"),
         }
@@ -203,11 +219,11 @@ mod tests {
             .await
             .unwrap()
             .is_none());
-        let keys = load(db, &[7u8; 32], 2)
+        let keys = load(db, &[7u8; 32], 2, &OsEntropy)
             .await
             .expect("the right key still starts");
         assert!(matches!(
-            rotate(db, &keys, &[7u8; 32]).await,
+            rotate(db, &keys, &[7u8; 32], &OsEntropy).await,
             Err(KeyError::SameKey(_))
         ));
     }

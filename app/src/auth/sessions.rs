@@ -5,13 +5,10 @@
 //! factor, which grants nothing but the code prompt, or full.
 
 use crate::store::{tx::Conn, Tx};
-use data_encoding::BASE64URL_NOPAD;
 use futures::future::BoxFuture;
-use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha256;
 
-use crate::auth::{error::AuthError, random, ClientInfo, Services};
+use crate::auth::{error::AuthError, random::Entropy, tokens, ClientInfo, Services};
 use crate::store::sessions::{self as table, NewSession, SessionRow};
 
 /// A full session ends after 30 days without use (and, however active, at the end of the
@@ -119,16 +116,12 @@ impl Session {
 pub struct SessionToken(SecretString);
 
 impl SessionToken {
-    fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        random::fill(&mut bytes);
-        SessionToken(BASE64URL_NOPAD.encode(&bytes).into())
+    fn generate(entropy: &dyn Entropy) -> Self {
+        SessionToken(tokens::generate(entropy).into())
     }
 
     pub fn from_cookie(value: &str) -> Option<Self> {
-        // 32 bytes encode to 43 characters; anything else was never issued by us.
-        (value.len() == 43 && BASE64URL_NOPAD.decode(value.as_bytes()).is_ok())
-            .then(|| SessionToken(value.into()))
+        tokens::is_well_formed(value).then(|| SessionToken(value.into()))
     }
 
     pub fn expose(&self) -> &str {
@@ -137,10 +130,7 @@ impl SessionToken {
 }
 
 fn hash_token(key: &[u8; 32], token: &SessionToken) -> Vec<u8> {
-    let mut mac =
-        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(token.expose().as_bytes());
-    mac.finalize().into_bytes().to_vec()
+    tokens::keyed_hash(key, &[token.expose().as_bytes()])
 }
 
 /// An account as a sign-in found it, before checking anything: the session the checks
@@ -177,7 +167,7 @@ pub async fn start(
         credentials_epoch,
     } = account;
     let backend = services.backend;
-    let token = SessionToken::generate();
+    let token = SessionToken::generate(&*services.random);
     let token_hash = hash_token(&services.keys.hashing, &token);
     let now = services.clock.now();
     let expires_at = now + stage.ttl(services);
@@ -238,7 +228,7 @@ pub async fn promote<'c>(
     services: &Services,
     session: &Session,
 ) -> Result<SessionToken, AuthError> {
-    let token = SessionToken::generate();
+    let token = SessionToken::generate(&*services.random);
     let now = services.clock.now();
     let hash = hash_token(&services.keys.hashing, &token);
     let expires_at = now + Stage::Full.ttl(services);
@@ -327,6 +317,8 @@ pub async fn end(services: &Services, session: &Session) -> Result<(), AuthError
 
 #[cfg(test)]
 mod tests {
+    use data_encoding::BASE64URL_NOPAD;
+
     use super::*;
     use crate::auth::testing;
 
@@ -406,8 +398,8 @@ mod tests {
 
     #[test]
     fn tokens_carry_256_bits_and_differ() {
-        let a = SessionToken::generate();
-        let b = SessionToken::generate();
+        let a = SessionToken::generate(&crate::auth::random::OsEntropy);
+        let b = SessionToken::generate(&crate::auth::random::OsEntropy);
         assert_eq!(
             BASE64URL_NOPAD.decode(a.expose().as_bytes()).unwrap().len(),
             32
@@ -417,7 +409,7 @@ mod tests {
 
     #[test]
     fn only_well_formed_cookies_become_tokens() {
-        let token = SessionToken::generate();
+        let token = SessionToken::generate(&crate::auth::random::OsEntropy);
         assert!(SessionToken::from_cookie(token.expose()).is_some());
         assert!(SessionToken::from_cookie("short").is_none());
         assert!(SessionToken::from_cookie(&"!".repeat(43)).is_none());
@@ -425,14 +417,14 @@ mod tests {
 
     #[test]
     fn token_hash_is_keyed() {
-        let token = SessionToken::generate();
+        let token = SessionToken::generate(&crate::auth::random::OsEntropy);
         assert_ne!(hash_token(&[1; 32], &token), hash_token(&[2; 32], &token));
         assert_eq!(hash_token(&[1; 32], &token), hash_token(&[1; 32], &token));
     }
 
     #[test]
     fn debug_output_hides_the_token() {
-        let token = SessionToken::generate();
+        let token = SessionToken::generate(&crate::auth::random::OsEntropy);
         assert!(!format!("{token:?}").contains(token.expose()));
     }
 }

@@ -7,7 +7,8 @@ use std::sync::{
 };
 
 use crate::auth::{
-    clock::Clock, password::PasswordHasher, sealing::ServerKeys, AuthConfig, ClientInfo, Services,
+    clock::Clock, password::PasswordHasher, random::Entropy, sealing::ServerKeys, AuthConfig,
+    ClientInfo, Services,
 };
 use crate::store::Db;
 
@@ -23,6 +24,27 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> i64 {
         self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Randomness a test fixes: the same seed draws the same tokens, keys and codes.
+pub struct SeededEntropy(std::sync::Mutex<rand::rngs::StdRng>);
+
+impl SeededEntropy {
+    pub fn new(seed: u64) -> Self {
+        SeededEntropy(std::sync::Mutex::new(rand::SeedableRng::seed_from_u64(
+            seed,
+        )))
+    }
+}
+
+impl Entropy for SeededEntropy {
+    fn fill(&self, bytes: &mut [u8]) {
+        use rand::Rng as _;
+        self.0
+            .lock()
+            .expect("the test's generator")
+            .fill_bytes(bytes);
     }
 }
 
@@ -49,6 +71,7 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
         keys: ServerKeys::derive(&[7; 32]),
         hasher: PasswordHasher::new(2).expect("hasher"),
         clock: clock.clone(),
+        random: Arc::new(SeededEntropy::new(1)),
         config: AuthConfig {
             issuer: "Gatehouse".into(),
             secure_cookies: false,

@@ -15,7 +15,6 @@ use crate::auth::{
     metrics::{self, Change},
     notices::{self, Notice},
     passkeys,
-    random::os_rng,
     recovery_codes::{self, RecoveryCode},
     remembered_devices::{self, DeviceToken},
     sessions::{self, Session},
@@ -150,7 +149,7 @@ pub async fn begin_enrollment(
         return Err(AuthError::TwoFactorAlreadyOn);
     }
     accounts::require_verified_address(&services.db, session.user_id).await?;
-    let secret = TotpSecret::generate(&mut os_rng());
+    let secret = TotpSecret::generate(&mut services.rng());
     let sealed = seal(services, session.user_id, &secret)?;
     let expires_at = services.clock.now() + ENROLLMENT_TTL_SECS;
     store::totp::put_enrollment(&services.db, session.id, &sealed, expires_at).await?;
@@ -235,7 +234,7 @@ pub async fn enable(
     let new_app =
         check_new_app(services, session, &code, started, "while enabling", client).await?;
 
-    let codes = recovery_codes::generate_set(&mut os_rng());
+    let codes = recovery_codes::generate_set(&mut services.rng());
     let hashes = hash_all(services, &codes);
     let (tx, new_app) = new_app.begin(services, session).await?;
     let mut tx = match (&current, protected) {
@@ -336,7 +335,7 @@ pub async fn switch_app(
         client,
     )
     .await?;
-    let codes = recovery_codes::generate_set(&mut os_rng());
+    let codes = recovery_codes::generate_set(&mut services.rng());
     let hashes = hash_all(services, &codes);
     let (tx, new_app) = new_app.begin(services, session).await?;
     let mut accepted = accept_in(tx, services, session.user_id, &current, client).await?;
@@ -369,7 +368,7 @@ pub async fn regenerate_recovery_codes(
     if !is_enabled(services, session.user_id).await? {
         return Err(AuthError::TwoFactorNotOn);
     }
-    let codes = recovery_codes::generate_set(&mut os_rng());
+    let codes = recovery_codes::generate_set(&mut services.rng());
     let hashes = hash_all(services, &codes);
     let mut accepted = accept(services, session.user_id, &factor, client).await?;
     store::recovery_codes::replace_all(accepted.tx(), session.user_id, &hashes).await?;
@@ -964,7 +963,7 @@ fn seal(services: &Services, user_id: i64, secret: &TotpSecret) -> Result<Vec<u8
     services
         .keys
         .sealing
-        .seal(user_id, secret.as_bytes(), &mut os_rng())
+        .seal(user_id, secret.as_bytes(), &mut services.rng())
         .map_err(|err| AuthError::internal(format!("cannot seal a TOTP secret: {err}")))
 }
 
@@ -1005,9 +1004,11 @@ mod tests {
 
     #[test]
     fn recovery_codes_are_recognised_in_any_case() {
-        let code = recovery_codes::generate_set(&mut os_rng())
-            .remove(0)
-            .display();
+        let code = recovery_codes::generate_set(&mut crate::auth::random::Draw::from(
+            &crate::auth::random::OsEntropy,
+        ))
+        .remove(0)
+        .display();
         assert!(matches!(
             Factor::parse(&code.to_lowercase()).unwrap(),
             Factor::Recovery(_)

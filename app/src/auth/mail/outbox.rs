@@ -5,7 +5,7 @@ use sqlx::{Any, Executor};
 
 use crate::auth::mail::{messages, Mailer, Message};
 use crate::{
-    auth::{error::AuthError, random::os_rng, Services},
+    auth::{error::AuthError, Services},
     store::{self, Backend},
 };
 
@@ -28,7 +28,7 @@ pub async fn enqueue_in<'c>(
     let sealed = services
         .keys
         .outbox
-        .seal(user_id, &json, &mut os_rng())
+        .seal(user_id, &json, &mut services.rng())
         .map_err(AuthError::internal)?;
     let kind = messages::kind_of(&message.subject);
     store::outbox::insert(ex, user_id, kind, &sealed, services.clock.now()).await?;

@@ -1,13 +1,10 @@
 //! The single-use links mail carries: 256 random bits, stored only as keyed hashes, spent
 //! with one atomic statement, and ended by a password change.
 
-use data_encoding::BASE64URL_NOPAD;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 use sqlx::{Any, Executor};
 
 use crate::{
-    auth::{error::AuthError, random, Services},
+    auth::{error::AuthError, tokens, Services},
     store,
 };
 
@@ -56,9 +53,7 @@ pub async fn issue_in<'c>(
     purpose: Purpose,
     email: &str,
 ) -> Result<String, AuthError> {
-    let mut bytes = [0u8; 32];
-    random::fill(&mut bytes);
-    let token = BASE64URL_NOPAD.encode(&bytes);
+    let token = tokens::generate(&*services.random);
     let expires_at = services.clock.now() + purpose.ttl_secs();
     store::email_tokens::insert(
         ex,
@@ -96,7 +91,7 @@ pub async fn spend_in<'c>(
     purpose: Purpose,
     token: &str,
 ) -> Result<Option<(i64, String)>, AuthError> {
-    if !well_formed(token) {
+    if !tokens::is_well_formed(token) {
         return Ok(None);
     }
     Ok(store::email_tokens::take(
@@ -115,22 +110,14 @@ pub async fn is_live(
     purpose: Purpose,
     token: &str,
 ) -> Result<bool, AuthError> {
-    if !well_formed(token) {
+    if !tokens::is_well_formed(token) {
         return Ok(false);
     }
     Ok(peek(services, purpose, token).await?.is_some())
 }
 
-fn well_formed(token: &str) -> bool {
-    token.len() == 43 && BASE64URL_NOPAD.decode(token.as_bytes()).is_ok()
-}
-
 fn hash(services: &Services, token: &str) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&services.keys.hashing[..])
-        .expect("HMAC takes any key length");
-    mac.update(b"email-token/");
-    mac.update(token.as_bytes());
-    mac.finalize().into_bytes().to_vec()
+    tokens::keyed_hash(&services.keys.hashing, &[b"email-token/", token.as_bytes()])
 }
 
 /// The account and address a live token is for, without spending it.
@@ -139,7 +126,7 @@ pub async fn peek(
     purpose: Purpose,
     token: &str,
 ) -> Result<Option<(i64, String)>, AuthError> {
-    if !well_formed(token) {
+    if !tokens::is_well_formed(token) {
         return Ok(None);
     }
     Ok(store::email_tokens::find(

@@ -8,14 +8,11 @@
 //! passwordless sign-in) to the session that began it, for five minutes, and taken by one
 //! atomic delete, so each challenge is answered at most once.
 
-use data_encoding::BASE64URL_NOPAD;
-use hmac::{Hmac, KeyInit, Mac};
 use serde::{de::DeserializeOwned, Serialize};
-use sha2::Sha256;
 use sqlx::{Any, Executor};
 
 use crate::{
-    auth::{error::AuthError, random, Services},
+    auth::{error::AuthError, tokens, Services},
     store::{self, webauthn_ceremonies::NewCeremony},
 };
 
@@ -40,11 +37,10 @@ impl Purpose {
 }
 
 fn hash(services: &Services, id: &str) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&services.keys.hashing[..])
-        .expect("HMAC takes any key length");
-    mac.update(b"webauthn-ceremony/");
-    mac.update(id.as_bytes());
-    mac.finalize().into_bytes().to_vec()
+    tokens::keyed_hash(
+        &services.keys.hashing,
+        &[b"webauthn-ceremony/", id.as_bytes()],
+    )
 }
 
 /// Stores `state` and returns the id the browser sends back with its answer.
@@ -54,9 +50,7 @@ pub async fn put<S: Serialize>(
     session_id: Option<i64>,
     state: &S,
 ) -> Result<String, AuthError> {
-    let mut bytes = [0u8; 32];
-    random::fill(&mut bytes);
-    let id = BASE64URL_NOPAD.encode(&bytes);
+    let id = tokens::generate(&*services.random);
     let state = serde_json::to_string(state)
         .map_err(|err| AuthError::internal(format!("cannot store a WebAuthn state: {err}")))?;
     store::webauthn_ceremonies::insert(

@@ -9,8 +9,6 @@
 pub mod ceremonies;
 
 use crate::store::Tx;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 use webauthn_rs::prelude::{
     AuthenticationResult, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
     RegisterPublicKeyCredential, Uuid, Webauthn, WebauthnBuilder, WebauthnError,
@@ -21,10 +19,9 @@ use crate::auth::{
     audit::{self, EventKind},
     error::AuthError,
     notices::{self, Notice},
-    random::os_rng,
     recovery_codes::{self, RecoveryCode},
     sessions::{Checked, Session},
-    throttle,
+    throttle, tokens,
     two_factor::{self, commit_factor_change},
     ClientInfo, Services,
 };
@@ -96,11 +93,10 @@ pub struct Listed {
 /// The stable, opaque user handle authenticators store: derived from the account id with
 /// the hashing key, so it reveals neither the id nor the email.
 fn user_handle(services: &Services, user_id: i64) -> Uuid {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&services.keys.hashing[..])
-        .expect("HMAC takes any key length");
-    mac.update(b"webauthn-user/");
-    mac.update(&user_id.to_be_bytes());
-    let digest = mac.finalize().into_bytes();
+    let digest = tokens::keyed_hash(
+        &services.keys.hashing,
+        &[b"webauthn-user/", &user_id.to_be_bytes()],
+    );
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     Uuid::from_bytes(bytes)
@@ -275,7 +271,7 @@ pub async fn finish_registration(
         &name,
     )
     .await?;
-    let codes = recovery_codes::generate_set(&mut os_rng());
+    let codes = recovery_codes::generate_set(&mut services.rng());
     let hashes = two_factor::hash_all(services, &codes);
     store::recovery_codes::replace_all(&mut tx, session.user_id, &hashes).await?;
     commit_factor_change(

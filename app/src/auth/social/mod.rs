@@ -11,9 +11,6 @@ pub mod providers;
 pub mod sign_up;
 
 use crate::store::Tx;
-use data_encoding::BASE64URL_NOPAD;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 
 use crate::auth::{
     accounts,
@@ -21,11 +18,10 @@ use crate::auth::{
     email::Email,
     error::AuthError,
     notices::Notice,
-    random,
     remembered_devices::DeviceToken,
     sessions::{Checked, Session},
     sign_in::{self, FirstFactor},
-    throttle,
+    throttle, tokens,
     two_factor::{self, AccountChange},
     ClientInfo, Services,
 };
@@ -146,7 +142,7 @@ pub async fn begin(
         .authorization(&services.providers, purpose == Purpose::Reauth)
         .await
         .map_err(|err| provider_failed(provider, err))?;
-    let binding = random_token();
+    let binding = tokens::generate(&*services.random);
     let now = services.clock.now();
     let (state_hash, binding_hash) = (
         keyed_hash(services, "state", &authorization.state),
@@ -665,25 +661,18 @@ async fn owner_by_key(
     Ok(store::linked_identities::find_owner(&services.db, key.provider_key, key.subject).await?)
 }
 
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    random::fill(&mut bytes);
-    BASE64URL_NOPAD.encode(&bytes)
-}
-
 /// States and binding cookies are stored only as keyed hashes, each under its own label.
 fn keyed_hash(services: &Services, label: &str, value: &str) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&services.keys.hashing[..])
-        .expect("HMAC takes any key length");
-    mac.update(b"social-flow/");
-    mac.update(label.as_bytes());
-    mac.update(b"/");
-    mac.update(value.as_bytes());
-    mac.finalize().into_bytes().to_vec()
+    tokens::keyed_hash(
+        &services.keys.hashing,
+        &[b"social-flow/", label.as_bytes(), b"/", value.as_bytes()],
+    )
 }
 
 #[cfg(test)]
 mod tests {
+    use data_encoding::BASE64URL_NOPAD;
+
     use super::*;
     use crate::auth::{accounts, sessions, testing};
 
@@ -851,7 +840,7 @@ mod tests {
     #[tokio::test]
     async fn states_and_bindings_are_hashed_under_their_own_labels() {
         let (services, _clock, _dir) = testing::services().await;
-        let token = random_token();
+        let token = tokens::generate(&*services.random);
         assert_eq!(BASE64URL_NOPAD.decode(token.as_bytes()).unwrap().len(), 32);
         assert_ne!(
             keyed_hash(&services, "state", &token),

@@ -8,7 +8,7 @@
 
 use crate::store::{self, outbox::NO_ACCOUNT, pending_sign_ups::NewPending, Tx};
 
-use crate::auth::social::{insert_link, keyed_hash, random_token, Identity, IdentityKey, Provider};
+use crate::auth::social::{insert_link, keyed_hash, Identity, IdentityKey, Provider};
 use crate::auth::{
     accounts,
     audit::{self, EventKind},
@@ -16,7 +16,7 @@ use crate::auth::{
     error::AuthError,
     mail::{messages, outbox},
     sessions::Checked,
-    verification, ClientInfo, Services,
+    tokens, verification, ClientInfo, Services,
 };
 
 /// The address must be given, and its link opened, within half an hour of the
@@ -49,7 +49,7 @@ pub(super) async fn hold(
     provider: &Provider,
     identity: &Identity,
 ) -> Result<String, AuthError> {
-    let binding = random_token();
+    let binding = tokens::generate(&*services.random);
     let now = services.clock.now();
     store::pending_sign_ups::insert(
         &services.db,
@@ -95,7 +95,7 @@ pub async fn send_link(
     };
     verification::count_mail(services, &format!("signup:{}", email.as_str()), client).await?;
     let provider = provider_name(services, &row.provider_id);
-    let token = random_token();
+    let token = tokens::generate(&*services.random);
     let link_hash = keyed_hash(services, "signup-link", &token);
     let mut tx = Tx::begin(&services.db).await?;
     // Recorded for a taken address too, with a link nobody receives: the page then says
