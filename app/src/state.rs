@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
-use crate::auth::Services;
+use crate::auth::services::Services;
 
 /// Cloned for every layer of every request, so cloning it only counts references.
 #[derive(Clone)]

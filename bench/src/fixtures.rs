@@ -6,13 +6,15 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use app::{
     auth::{
-        clock::SystemClock,
-        password::{Password, PasswordHasher},
-        random::OsEntropy,
-        sealing::ServerKeys,
-        sessions::{self, SessionToken, Stage},
-        totp::{self, TotpSecret},
-        AuthConfig, ClientInfo, Services,
+        adapters::password_hasher::PasswordHasher,
+        credentials::{
+            password::Password,
+            sealing::ServerKeys,
+            totp::{self, TotpSecret},
+        },
+        guards::sessions::{self, SessionToken, Stage},
+        kernel::{client::ClientInfo, clock::SystemClock, random::OsEntropy},
+        services::{AuthConfig, Services},
     },
     store,
 };
@@ -115,11 +117,11 @@ pub async fn services(database_url: &str, master: &[u8; 32]) -> anyhow::Result<S
             trusted_proxies: Vec::new(),
             session_max_age_secs: 30 * 24 * 3600,
             sign_ups_per_hour: 20,
-            public_url: app::redirect::PublicUrl::parse("http://127.0.0.1:3000")?,
+            public_url: app::auth::kernel::public_url::PublicUrl::parse("http://127.0.0.1:3000")?,
             require_two_factor: false,
         },
-        providers: app::auth::social::Providers::default(),
-        passkeys: app::auth::passkeys::RelyingParty::default(),
+        providers: app::auth::adapters::providers::Providers::default(),
+        passkeys: app::auth::adapters::relying_party::RelyingParty::default(),
     })
 }
 

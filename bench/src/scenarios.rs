@@ -11,7 +11,11 @@ use std::{
 };
 
 use anyhow::Context;
-use app::auth::{password::Password, sessions::Stage, totp, Services};
+use app::auth::{
+    credentials::{password::Password, totp},
+    guards::sessions::Stage,
+    services::Services,
+};
 use reqwest::{header, Client, StatusCode};
 
 use crate::{

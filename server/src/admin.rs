@@ -2,16 +2,18 @@
 
 use anyhow::{bail, Context};
 use app::auth::{
-    policy::{self, Required},
-    server_key, two_factor, Services,
+    flows::two_factor_policy::{self, Required},
+    guards::server_key,
+    services::Services,
 };
 
 use crate::config::AdminCommand;
+use app::auth::flows::admin;
 
 pub async fn run(services: &Services, command: AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::ResetTwoFactor { email } => {
-            match two_factor::admin_reset(services, &email).await {
+            match admin::admin_reset(services, &email).await {
                 Ok(Some(ended)) => {
                     println!(
                     "Two-factor authentication is now off for {email}, and its recovery codes are deleted. \
@@ -24,7 +26,7 @@ pub async fn run(services: &Services, command: AdminCommand) -> anyhow::Result<(
             }
         }
         AdminCommand::RequireTwoFactor { email } => {
-            match policy::require_for_account(services, &email).await {
+            match two_factor_policy::require_for_account(services, &email).await {
                 Ok(Some(Required::Now {
                     has_second_factor: true,
                 })) => println!(

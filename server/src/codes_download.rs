@@ -2,8 +2,11 @@
 //! A form POST (so no link prefetcher can spend it), answered once and never cached.
 
 use app::{
-    api::{ssr::RequestSession, two_factor::RecoveryCodeSet, two_factor::NEW_CODES_PATH},
-    auth::{code_handoff, sessions::Stage},
+    api::{
+        ssr::RequestSession,
+        two_factor::{RecoveryCodeSet, NEW_CODES_PATH},
+    },
+    auth::guards::{code_handoff, sessions::Stage},
     components::recovery_codes::{codes_file, DOWNLOAD_NAME},
     dates,
     state::AppState,

@@ -5,7 +5,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use app::auth::social::providers::ProviderSettings;
+use app::auth::adapters::provider_settings::ProviderSettings;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
 

@@ -8,9 +8,11 @@ use std::{
 
 use app::{
     api::ssr::{token_from_headers, RequestSession},
-    auth::{sessions, sessions::Stage, ClientInfo},
+    auth::{
+        guards::sessions::{self, Stage},
+        kernel::{client::ClientInfo, public_url::PublicUrl},
+    },
     error::AppError,
-    redirect::PublicUrl,
     shell,
     state::AppState,
     App,

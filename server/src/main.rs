@@ -16,15 +16,17 @@ use std::{io::IsTerminal, net::SocketAddr, process::ExitCode, sync::Arc, time::D
 use anyhow::Context;
 use app::{
     auth::{
-        clock::{Clock, SystemClock},
-        mail::Mailer,
-        passkeys::RelyingParty,
-        password::PasswordHasher,
-        random::OsEntropy,
-        social::Providers,
-        AuthConfig, Services,
+        adapters::{
+            mailer::Mailer, password_hasher::PasswordHasher, providers::Providers,
+            relying_party::RelyingParty,
+        },
+        kernel::{
+            clock::{Clock, SystemClock},
+            public_url::PublicUrl,
+            random::OsEntropy,
+        },
+        services::{AuthConfig, Services},
     },
-    redirect::PublicUrl,
     state::AppState,
 };
 use clap::Parser;
@@ -138,7 +140,7 @@ async fn services(
     let (db, commits, reads, backend) = db::connect(&config.database_url).await?;
     let accounts = db::account_count(&db).await?;
     let master = keyfile::load_or_create(&config.secret_key_file, accounts)?;
-    let keys = app::auth::server_key::load(&db, &master, SystemClock.now(), &OsEntropy)
+    let keys = app::auth::guards::server_key::load(&db, &master, SystemClock.now(), &OsEntropy)
         .await
         .with_context(|| {
             format!(
@@ -276,7 +278,7 @@ async fn sweep(services: Arc<Services>) {
     let mut tick = tokio::time::interval(Duration::from_secs(300));
     loop {
         tick.tick().await;
-        match app::auth::sweep::run(&services).await {
+        match app::auth::guards::sweep::run(&services).await {
             Ok(swept) if swept.total() == 0 => {}
             Ok(swept) => tracing::info!(
                 sessions = swept.sessions,
@@ -301,7 +303,7 @@ async fn send_mail(services: Arc<Services>, backend: app::store::Backend, mailer
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match app::auth::mail::outbox::deliver_due(&services, backend, &mailer).await {
+        match app::auth::guards::outbox::deliver_due(&services, backend, &mailer).await {
             Ok(pass) if pass.sent + pass.failed > 0 => {
                 tracing::info!(sent = pass.sent, failed = pass.failed, "mail sent")
             }

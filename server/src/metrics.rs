@@ -1,5 +1,5 @@
 //! Prometheus metrics: per-route request counts and latencies here, the domain's series
-//! in `app::auth::metrics`. Off unless `--metrics-addr` is given; then they are served on
+//! in `app::auth::kernel::metrics`. Off unless `--metrics-addr` is given; then they are served on
 //! that separate address, which operators keep off the public internet.
 
 use std::{net::SocketAddr, time::Instant};

@@ -8,12 +8,15 @@ use app::{
         sign_up_set_cookie, RequestSession,
     },
     auth::{
-        error::InvalidInput,
-        sessions,
-        social::{self, binding_cookie_name, Callback, Completed, Purpose, Refusal},
-        AuthError, ClientInfo,
+        flows::social::{self, binding_cookie_name, Callback, Completed, Purpose},
+        guards::sessions,
+        kernel::{
+            client::ClientInfo,
+            error::{AuthError, InvalidInput},
+        },
     },
     error::AppError,
+    provider_refusal::Refusal,
     state::AppState,
 };
 use axum::{
@@ -24,6 +27,7 @@ use axum::{
 };
 
 use crate::responses::error_response;
+use app::auth::capabilities::step_up;
 
 /// Where a sign-in method page lives, for link failures.
 const METHODS_PAGE: &str = "/settings/sign-in-methods";
@@ -72,7 +76,7 @@ pub async fn start(
         Some(next) => safe_next(services, Some(next)),
         None => default_next.to_owned(),
     };
-    let confirmation = social::Confirmation {
+    let confirmation = step_up::StepUp {
         password: form.password,
         code: form.code,
     };

@@ -1,5 +1,7 @@
 //! Signing up, in and out, and what the header and profile show.
 
+#[cfg(feature = "ssr")]
+use crate::auth::guards::account::by_id;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +27,10 @@ pub struct Profile {
 #[server(endpoint = "sign_up")]
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::{accounts, audit, sessions};
+    use crate::auth::{
+        flows::accounts,
+        guards::{audit, sessions},
+    };
 
     let services = services()?;
     let client = client_info();
@@ -65,7 +70,7 @@ pub async fn sign_in(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::auth::metrics::{self, SignInStep};
+    use crate::auth::kernel::metrics::{self, SignInStep};
 
     let result = password_step(email, password, next).await;
     metrics::sign_in(
@@ -84,13 +89,16 @@ async fn password_step(
     next: Option<String>,
 ) -> Result<bool, AppError> {
     use super::ssr::*;
-    use crate::auth::{accounts, sessions::Checked, sign_in};
+    use crate::auth::{
+        flows::{accounts, sign_in},
+        guards::sessions::Checked,
+    };
 
     let services = services()?;
     let client = client_info();
     let user = accounts::authenticate(&services, &email, password, &client).await?;
     if let Some(previous) = session() {
-        crate::auth::sessions::end(&services, &previous).await?;
+        crate::auth::guards::sessions::end(&services, &previous).await?;
     }
     let next = safe_next(&services, next.as_deref());
     let device = request_device_token(&services);
@@ -110,7 +118,7 @@ async fn password_step(
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::{audit, sessions};
+    use crate::auth::guards::{audit, sessions};
 
     let services = services()?;
     if let Some(session) = session() {
@@ -133,7 +141,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[server(endpoint = "signed_in_as")]
 pub async fn signed_in_as() -> Result<Option<Viewer>, AppError> {
     use super::ssr::*;
-    use crate::auth::sessions::Stage;
+    use crate::auth::guards::sessions::Stage;
 
     Ok(session()
         .filter(|s| s.stage == Stage::Full)
@@ -143,11 +151,10 @@ pub async fn signed_in_as() -> Result<Option<Viewer>, AppError> {
 #[server(endpoint = "load_profile")]
 pub async fn load_profile() -> Result<Profile, AppError> {
     use super::ssr::*;
-    use crate::auth::accounts;
 
     let services = services()?;
     let session = require_full_session()?;
-    let user = accounts::by_id(&services, session.user_id).await?;
+    let user = by_id(&services, session.user_id).await?;
     Ok(Profile {
         email: user.email,
         created: crate::dates::long_date(user.created_at),

@@ -28,7 +28,7 @@ pub struct ActivityPage {
 #[server(endpoint = "list_activity")]
 pub async fn list_activity(before: Option<i64>) -> Result<ActivityPage, AppError> {
     use super::ssr::*;
-    use crate::{auth::audit, dates::date_time};
+    use crate::{auth::guards::audit, dates::date_time};
 
     let services = services()?;
     let session = require_full_session()?;

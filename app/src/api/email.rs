@@ -11,7 +11,7 @@ pub const RESET_SENT_PATH: &str = "/forgot-password?sent=1";
 #[server(endpoint = "resend_verification")]
 pub async fn resend_verification() -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::verification;
+    use crate::auth::flows::email::verification;
 
     let services = services()?;
     // Also for an account that must set up two-factor authentication: it needs the address
@@ -25,7 +25,7 @@ pub async fn resend_verification() -> Result<(), AppError> {
 #[server(endpoint = "verify_email")]
 pub async fn verify_email(token: String) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::verification;
+    use crate::auth::flows::email::verification;
 
     let services = services()?;
     verification::confirm(&services, &token).await?;
@@ -41,7 +41,7 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
 #[server(endpoint = "request_password_reset")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::password_reset;
+    use crate::auth::flows::email::password_reset;
 
     let services = services()?;
     password_reset::request(&services, &email, &client_info()).await?;
@@ -52,7 +52,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 #[server(endpoint = "reset_link_works")]
 pub async fn reset_link_works(token: String) -> Result<bool, AppError> {
     use super::ssr::*;
-    use crate::auth::password_reset;
+    use crate::auth::flows::email::password_reset;
 
     let services = services()?;
     no_store();
@@ -62,7 +62,7 @@ pub async fn reset_link_works(token: String) -> Result<bool, AppError> {
 #[server(endpoint = "reset_password")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::password_reset;
+    use crate::auth::flows::email::password_reset;
 
     let services = services()?;
     password_reset::reset(&services, &token, password, &client_info()).await?;
@@ -79,11 +79,11 @@ pub async fn change_email(
     code: String,
 ) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::email_change;
+    use crate::auth::flows::email::address_change;
 
     let services = services()?;
     let session = require_full_session()?;
-    email_change::request(
+    address_change::request(
         &services,
         &session,
         &new_email,
@@ -99,10 +99,10 @@ pub async fn change_email(
 #[server(endpoint = "confirm_email_change")]
 pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::email_change;
+    use crate::auth::flows::email::address_change;
 
     let services = services()?;
-    email_change::confirm(&services, &token, session().as_ref(), &client_info()).await?;
+    address_change::confirm(&services, &token, session().as_ref(), &client_info()).await?;
     leptos_axum::redirect(if session().is_some() {
         "/settings?email=changed"
     } else {

@@ -1,7 +1,7 @@
 //! What a person is told when the domain refuses: each [`AuthError`] becomes the wire
 //! error with its status and sentence. Internal causes are logged here and go no further.
 
-use crate::{auth::AuthError, error::AppError, store};
+use crate::{auth::kernel::error::AuthError, error::AppError, store};
 
 impl From<AuthError> for AppError {
     fn from(err: AuthError) -> Self {
@@ -119,7 +119,9 @@ pub fn sign_in_outcome<T>(result: &Result<T, AppError>, needs_second_factor: boo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::{email::EmailError, two_factor::FactorError};
+    use crate::auth::{
+        capabilities::second_factor::FactorError, kernel::email_address::EmailError,
+    };
 
     #[test]
     fn refused_input_reads_as_its_reason() {

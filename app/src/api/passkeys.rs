@@ -38,7 +38,7 @@ pub struct PasskeysView {
 }
 
 #[cfg(feature = "ssr")]
-fn challenge(c: crate::auth::passkeys::Challenge) -> PasskeyChallenge {
+fn challenge(c: crate::auth::flows::passkeys::Challenge) -> PasskeyChallenge {
     super::ssr::no_store();
     PasskeyChallenge {
         ceremony: c.ceremony,
@@ -49,11 +49,11 @@ fn challenge(c: crate::auth::passkeys::Challenge) -> PasskeyChallenge {
 #[server(endpoint = "load_passkeys")]
 pub async fn load_passkeys() -> Result<PasskeysView, AppError> {
     use super::ssr::*;
-    use crate::{auth::passkeys, dates::long_date};
+    use crate::{auth::flows::passkeys, dates::long_date};
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
-    let list = passkeys::list(&services, session.user_id).await?;
+    let list = passkeys::registration::list(&services, session.user_id).await?;
     Ok(PasskeysView {
         available: services.passkeys.available(),
         list: list
@@ -73,12 +73,12 @@ pub async fn load_passkeys() -> Result<PasskeysView, AppError> {
 #[server(endpoint = "begin_passkey_registration")]
 pub async fn begin_passkey_registration() -> Result<PasskeyChallenge, AppError> {
     use super::ssr::*;
-    use crate::auth::passkeys;
+    use crate::auth::flows::passkeys;
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
     Ok(challenge(
-        passkeys::begin_registration(&services, &session).await?,
+        passkeys::registration::begin_registration(&services, &session).await?,
     ))
 }
 
@@ -93,11 +93,11 @@ pub async fn finish_passkey_registration(
     code: Option<String>,
 ) -> Result<Option<RecoveryCodeSet>, AppError> {
     use super::ssr::*;
-    use crate::auth::passkeys;
+    use crate::auth::flows::passkeys;
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
-    let codes = passkeys::finish_registration(
+    let codes = passkeys::registration::finish_registration(
         &services,
         &session,
         &ceremony,
@@ -119,11 +119,11 @@ pub async fn finish_passkey_registration(
 #[server(endpoint = "rename_passkey")]
 pub async fn rename_passkey(id: i64, name: String) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::passkeys;
+    use crate::auth::flows::passkeys;
 
     let services = services()?;
     let session = require_full_session()?;
-    passkeys::rename(&services, &session, id, &name, &client_info()).await?;
+    passkeys::registration::rename(&services, &session, id, &name, &client_info()).await?;
     leptos_axum::redirect(TAB);
     Ok(())
 }
@@ -135,11 +135,11 @@ pub async fn remove_passkey(
     code: Option<String>,
 ) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::passkeys;
+    use crate::auth::flows::passkeys;
 
     let services = services()?;
     let session = require_full_session()?;
-    passkeys::remove(
+    passkeys::registration::remove(
         &services,
         &session,
         id,
@@ -165,11 +165,11 @@ pub struct PromptOptions {
 #[server(endpoint = "load_prompt_options")]
 pub async fn load_prompt_options() -> Result<PromptOptions, AppError> {
     use super::ssr::*;
-    use crate::auth::two_factor;
+    use crate::auth::flows::totp_enrollment;
 
     let services = services()?;
     let session = require_pending_session()?;
-    let status = two_factor::status(&services, session.user_id).await?;
+    let status = totp_enrollment::status(&services, session.user_id).await?;
     Ok(PromptOptions {
         passkey: status.passkeys > 0 && services.passkeys.available(),
         app: status.app,
@@ -179,12 +179,12 @@ pub async fn load_prompt_options() -> Result<PromptOptions, AppError> {
 #[server(endpoint = "begin_passkey_prompt")]
 pub async fn begin_passkey_prompt() -> Result<PasskeyChallenge, AppError> {
     use super::ssr::*;
-    use crate::auth::passkeys;
+    use crate::auth::flows::passkeys;
 
     let services = services()?;
     let session = require_pending_session()?;
     Ok(challenge(
-        passkeys::begin_second_factor(&services, &session).await?,
+        passkeys::sign_in::begin_second_factor(&services, &session).await?,
     ))
 }
 
@@ -196,10 +196,12 @@ pub async fn finish_passkey_prompt(
     next: Option<String>,
     remember: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::auth::metrics::{self, SignInStep};
+    use crate::auth::kernel::metrics::{self, SignInStep};
 
     let result = async {
-        use crate::auth::{passkeys::Assertion, two_factor::Factor};
+        use crate::auth::{
+            capabilities::second_factor::Factor, guards::passkey_assertion::Assertion,
+        };
         let session = super::ssr::require_pending_session()?;
         let assertion = Assertion::parse(&ceremony, &credential, session.id)?;
         match super::two_factor::second_factor_step(
@@ -230,11 +232,11 @@ pub async fn passkeys_available() -> Result<bool, AppError> {
 #[server(endpoint = "begin_passkey_sign_in")]
 pub async fn begin_passkey_sign_in() -> Result<PasskeyChallenge, AppError> {
     use super::ssr::*;
-    use crate::auth::passkeys;
+    use crate::auth::flows::passkeys;
 
     let services = services()?;
     Ok(challenge(
-        passkeys::begin_sign_in(&services, &client_info()).await?,
+        passkeys::sign_in::begin_sign_in(&services, &client_info()).await?,
     ))
 }
 
@@ -245,7 +247,7 @@ pub async fn finish_passkey_sign_in(
     credential: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::auth::metrics::{self, SignInStep};
+    use crate::auth::kernel::metrics::{self, SignInStep};
 
     let result = passkey_sign_in(ceremony, credential, next).await;
     metrics::sign_in(
@@ -263,13 +265,17 @@ async fn passkey_sign_in(
 ) -> Result<(), AppError> {
     use super::ssr::*;
     use crate::auth::{
-        audit::{self, EventKind},
-        passkeys, sessions,
+        flows::passkeys,
+        guards::{
+            audit::{self, EventKind},
+            sessions,
+        },
     };
 
     let services = services()?;
     let client = client_info();
-    let account = passkeys::finish_sign_in(&services, &ceremony, &credential, &client).await?;
+    let account =
+        passkeys::sign_in::finish_sign_in(&services, &ceremony, &credential, &client).await?;
     if let Some(previous) = session() {
         sessions::end(&services, &previous).await?;
     }

@@ -19,7 +19,7 @@ pub struct SessionView {
 pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
     use super::ssr::*;
     use crate::{
-        auth::{devices, sessions},
+        auth::{guards::sessions, kernel::user_agent},
         dates::date_time,
     };
 
@@ -32,7 +32,7 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
         .into_iter()
         .map(|s| SessionView {
             id: s.id,
-            device: devices::describe(&s.user_agent),
+            device: user_agent::describe(&s.user_agent),
             ip: s.ip,
             signed_in: date_time(s.created_at),
             last_seen: date_time(s.last_seen_at),
@@ -45,7 +45,7 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
 #[server(endpoint = "end_session")]
 pub async fn end_session(id: i64) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::{audit, sessions};
+    use crate::auth::guards::{audit, sessions};
 
     let services = services()?;
     let current = require_full_session()?;
@@ -72,7 +72,7 @@ pub async fn end_session(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "end_other_sessions")]
 pub async fn end_other_sessions() -> Result<u64, AppError> {
     use super::ssr::*;
-    use crate::auth::{audit, sessions};
+    use crate::auth::guards::{audit, sessions};
 
     let services = services()?;
     let current = require_full_session()?;
@@ -107,7 +107,7 @@ pub struct RememberedDeviceView {
 pub async fn list_remembered_devices() -> Result<Vec<RememberedDeviceView>, AppError> {
     use super::ssr::*;
     use crate::{
-        auth::remembered_devices,
+        auth::guards::remembered_devices,
         dates::{date_time, long_date},
     };
 
@@ -131,7 +131,7 @@ pub async fn list_remembered_devices() -> Result<Vec<RememberedDeviceView>, AppE
 #[server(endpoint = "forget_device")]
 pub async fn forget_device(id: i64) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::remembered_devices;
+    use crate::auth::guards::remembered_devices;
 
     let services = services()?;
     let current = require_full_session()?;

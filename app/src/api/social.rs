@@ -1,6 +1,10 @@
 //! Server functions behind the provider buttons, Settings → Sign-in methods, and the
 //! confirmation that stands in for a password.
 
+#[cfg(feature = "ssr")]
+use crate::auth::capabilities::step_up;
+#[cfg(feature = "ssr")]
+use crate::auth::flows::social::links;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -73,11 +77,10 @@ pub async fn list_providers() -> Result<Vec<ProviderView>, AppError> {
 #[server(endpoint = "load_sign_in_methods")]
 pub async fn load_sign_in_methods() -> Result<SignInMethods, AppError> {
     use super::ssr::*;
-    use crate::auth::social;
 
     let services = services()?;
     let session = require_full_session()?;
-    let methods = social::methods(&services, session.user_id).await?;
+    let methods = links::methods(&services, session.user_id).await?;
     let providers = services
         .providers
         .iter()
@@ -101,7 +104,6 @@ pub async fn load_sign_in_methods() -> Result<SignInMethods, AppError> {
 #[server(endpoint = "load_confirmation")]
 pub async fn load_confirmation() -> Result<Confirmation, AppError> {
     use super::ssr::*;
-    use crate::auth::social;
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
@@ -110,15 +112,15 @@ pub async fn load_confirmation() -> Result<Confirmation, AppError> {
     if session.has_password {
         return Ok(Confirmation::Password);
     }
-    let linked = social::linked(&services, session.user_id).await?;
+    let linked = links::linked(&services, session.user_id).await?;
     // Only a provider connected before this session began confirms it.
-    let linked: Vec<&crate::auth::social::Provider> = linked
+    let linked: Vec<&crate::auth::adapters::providers::Provider> = linked
         .iter()
-        .filter(|link| social::linked_before(link.linked_epoch, &session))
+        .filter(|link| step_up::linked_before(link.linked_epoch, &session))
         .filter_map(|link| services.providers.get(&link.provider_id))
         .filter(|p| p.can_confirm_fresh_sign_in())
         .collect();
-    if social::recently_reauthenticated(&services, &session) {
+    if step_up::recently_reauthenticated(&services, &session) {
         let provider = linked.first().map_or("your provider", |p| p.name.as_str());
         return Ok(Confirmation::Confirmed {
             provider: provider.to_owned(),
@@ -148,12 +150,12 @@ pub async fn disconnect_provider(
     code: String,
 ) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::{social, AuthError};
+    use crate::auth::kernel::error::AuthError;
 
     let services = services()?;
     let session = require_full_session()?;
-    let confirmation = social::Confirmation { password, code };
-    match social::disconnect(&services, &session, &provider, confirmation, &client_info()).await {
+    let confirmation = step_up::StepUp { password, code };
+    match links::disconnect(&services, &session, &provider, confirmation, &client_info()).await {
         Err(AuthError::Social(refusal)) => {
             let name = services
                 .providers
@@ -172,7 +174,7 @@ pub async fn disconnect_provider(
 #[server(endpoint = "email_password_link")]
 pub async fn email_password_link() -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::password_reset;
+    use crate::auth::flows::email::password_reset;
 
     let services = services()?;
     let session = require_full_session()?;
@@ -185,7 +187,7 @@ pub async fn email_password_link() -> Result<(), AppError> {
 #[server(endpoint = "set_password")]
 pub async fn set_password(password: String, code: String) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::accounts;
+    use crate::auth::flows::accounts;
 
     let services = services()?;
     let session = require_full_session()?;
@@ -201,7 +203,7 @@ pub async fn change_password(
     code: String,
 ) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::accounts;
+    use crate::auth::flows::accounts;
 
     let services = services()?;
     let session = require_full_session()?;
@@ -234,7 +236,7 @@ pub const CONFIRM_EMAIL_PATH: &str = "/signup/email";
 #[server(endpoint = "load_pending_sign_up")]
 pub async fn load_pending_sign_up() -> Result<Option<PendingSignUp>, AppError> {
     use super::ssr::*;
-    use crate::auth::social::sign_up;
+    use crate::auth::flows::social::sign_up;
 
     let services = services()?;
     let Some(binding) = sign_up_binding(&services) else {
@@ -252,7 +254,7 @@ pub async fn load_pending_sign_up() -> Result<Option<PendingSignUp>, AppError> {
 #[server(endpoint = "send_sign_up_link")]
 pub async fn send_sign_up_link(email: String) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::{social::sign_up, AuthError};
+    use crate::auth::{flows::social::sign_up, kernel::error::AuthError};
 
     let services = services()?;
     let binding = sign_up_binding(&services).ok_or(AuthError::SignUpExpired)?;
@@ -265,7 +267,10 @@ pub async fn send_sign_up_link(email: String) -> Result<(), AppError> {
 #[server(endpoint = "finish_sign_up")]
 pub async fn finish_sign_up(token: String) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::{sessions, sign_in, social::sign_up};
+    use crate::auth::{
+        flows::{sign_in, social::sign_up},
+        guards::sessions,
+    };
 
     let services = services()?;
     let client = client_info();

@@ -9,9 +9,12 @@ use leptos_axum::ResponseOptions;
 
 use crate::{
     auth::{
-        remembered_devices::{self, DeviceToken},
-        sessions::{self, Session, SessionToken, Stage},
-        ClientInfo, Services,
+        guards::{
+            remembered_devices::{self, DeviceToken},
+            sessions::{self, Session, SessionToken, Stage},
+        },
+        kernel::client::ClientInfo,
+        services::Services,
     },
     error::AppError,
 };
@@ -151,7 +154,7 @@ pub fn session_set_cookie(services: &Services, session: Option<(&SessionToken, S
 /// The `Set-Cookie` value that binds a provider sign-up waiting for its address to this
 /// browser, or removes it (`None`).
 pub fn sign_up_set_cookie(services: &Services, binding: Option<&str>) -> String {
-    use crate::auth::social::sign_up;
+    use crate::auth::flows::social::sign_up;
 
     let name = sign_up::cookie_name(services.config.secure_cookies);
     match binding {
@@ -162,7 +165,7 @@ pub fn sign_up_set_cookie(services: &Services, binding: Option<&str>) -> String 
 
 /// The waiting sign-up's cookie value of this request, if any.
 pub fn sign_up_binding(services: &Services) -> Option<String> {
-    let name = crate::auth::social::sign_up::cookie_name(services.config.secure_cookies);
+    let name = crate::auth::flows::social::sign_up::cookie_name(services.config.secure_cookies);
     parts().and_then(|p| cookie_value(&p.headers, name))
 }
 
@@ -183,10 +186,10 @@ fn append_set_cookie(cookie: &str) {
 /// prompt (which takes `next` along).
 pub fn after_first_factor(
     services: &Services,
-    first_factor: &crate::auth::sign_in::FirstFactor,
+    first_factor: &crate::auth::flows::sign_in::FirstFactor,
     next: &str,
 ) -> (String, String) {
-    use crate::auth::sign_in::FirstFactor;
+    use crate::auth::flows::sign_in::FirstFactor;
 
     match first_factor {
         FirstFactor::Full(token) => (
@@ -210,7 +213,7 @@ pub fn after_first_factor(
 /// Starts the session a first factor earned, for a server function.
 pub fn continue_after_first_factor(
     services: &Services,
-    first_factor: &crate::auth::sign_in::FirstFactor,
+    first_factor: &crate::auth::flows::sign_in::FirstFactor,
     next: &str,
 ) {
     let (cookie, location) = after_first_factor(services, first_factor, next);
@@ -253,7 +256,7 @@ pub fn no_store() {
 }
 
 /// Only paths on this site are followed after sign-in, so `next` cannot send a person
-/// away; see [`crate::redirect`].
+/// away; see [`crate::auth::kernel::public_url`].
 pub fn safe_next(services: &Services, next: Option<&str>) -> String {
     services.config.public_url.next_target(next)
 }

@@ -1,5 +1,7 @@
 //! Server functions behind the Two-Factor Auth tab and the sign-in code prompt.
 
+#[cfg(feature = "ssr")]
+use crate::auth::flows::code_prompt;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -52,15 +54,15 @@ pub const NEW_CODES_PATH: &str = "/settings/two-factor/new-codes";
 /// way of the server and a redirect for a plain form post.
 #[cfg(feature = "ssr")]
 pub(super) async fn deliver_codes(
-    services: &crate::auth::Services,
-    session: &crate::auth::sessions::Session,
-    codes: Vec<crate::auth::recovery_codes::RecoveryCode>,
+    services: &crate::auth::services::Services,
+    session: &crate::auth::guards::sessions::Session,
+    codes: Vec<crate::auth::credentials::recovery_codes::RecoveryCode>,
 ) -> Result<RecoveryCodeSet, AppError> {
     use super::ssr::{is_plain_form_post, no_store};
 
     no_store();
     if is_plain_form_post() {
-        crate::auth::code_handoff::keep(services, session, &codes).await?;
+        crate::auth::guards::code_handoff::keep(services, session, &codes).await?;
         leptos_axum::redirect(NEW_CODES_PATH);
     }
     Ok(RecoveryCodeSet {
@@ -73,12 +75,12 @@ pub(super) async fn deliver_codes(
 #[server(endpoint = "load_two_factor_status")]
 pub async fn load_two_factor_status() -> Result<TwoFactorStatus, AppError> {
     use super::ssr::*;
-    use crate::auth::two_factor;
+    use crate::auth::flows::totp_enrollment;
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
-    let status = two_factor::status(&services, session.user_id).await?;
-    let user = crate::auth::accounts::by_id(&services, session.user_id).await?;
+    let status = totp_enrollment::status(&services, session.user_id).await?;
+    let user = crate::auth::guards::account::by_id(&services, session.user_id).await?;
     Ok(TwoFactorStatus {
         enabled_since: status.enabled_at.map(crate::dates::long_date),
         codes_left: status.codes_left,
@@ -93,11 +95,11 @@ pub async fn load_two_factor_status() -> Result<TwoFactorStatus, AppError> {
 #[server(endpoint = "start_enrollment")]
 pub async fn start_enrollment() -> Result<EnrollmentView, AppError> {
     use super::ssr::*;
-    use crate::auth::two_factor;
+    use crate::auth::flows::totp_enrollment;
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
-    let enrollment = two_factor::begin_enrollment(&services, &session).await?;
+    let enrollment = totp_enrollment::begin_enrollment(&services, &session).await?;
     no_store();
     leptos_axum::redirect("/settings/two-factor/enable");
     Ok(EnrollmentView {
@@ -114,12 +116,12 @@ pub async fn start_enrollment() -> Result<EnrollmentView, AppError> {
 #[server(endpoint = "pending_enrollment")]
 pub async fn pending_enrollment() -> Result<Option<EnrollmentView>, AppError> {
     use super::ssr::*;
-    use crate::auth::two_factor;
+    use crate::auth::flows::totp_enrollment;
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
     no_store();
-    Ok(two_factor::pending_enrollment(&services, &session)
+    Ok(totp_enrollment::pending_enrollment(&services, &session)
         .await?
         .map(|e| EnrollmentView {
             qr_svg: e.qr_svg,
@@ -138,11 +140,11 @@ pub async fn enable_two_factor(
     current_code: Option<String>,
 ) -> Result<RecoveryCodeSet, AppError> {
     use super::ssr::*;
-    use crate::auth::two_factor;
+    use crate::auth::flows::totp_enrollment;
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
-    let codes = two_factor::enable(
+    let codes = totp_enrollment::enable(
         &services,
         &session,
         &code,
@@ -162,11 +164,11 @@ pub async fn switch_authenticator_app(
     password: String,
 ) -> Result<RecoveryCodeSet, AppError> {
     use super::ssr::*;
-    use crate::auth::two_factor;
+    use crate::auth::flows::totp_enrollment;
 
     let services = services()?;
     let session = require_full_session()?;
-    let codes = two_factor::switch_app(
+    let codes = totp_enrollment::switch_app(
         &services,
         &session,
         &current_code,
@@ -181,11 +183,11 @@ pub async fn switch_authenticator_app(
 #[server(endpoint = "disable_two_factor")]
 pub async fn disable_two_factor(code: String, password: String) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::two_factor;
+    use crate::auth::flows::totp_enrollment;
 
     let services = services()?;
     let session = require_full_session()?;
-    two_factor::disable(&services, &session, &code, password, &client_info()).await?;
+    totp_enrollment::disable(&services, &session, &code, password, &client_info()).await?;
     leptos_axum::redirect("/settings/two-factor");
     Ok(())
 }
@@ -196,13 +198,18 @@ pub async fn regenerate_recovery_codes(
     password: String,
 ) -> Result<RecoveryCodeSet, AppError> {
     use super::ssr::*;
-    use crate::auth::two_factor;
+    use crate::auth::flows::totp_enrollment;
 
     let services = services()?;
     let session = require_full_session()?;
-    let codes =
-        two_factor::regenerate_recovery_codes(&services, &session, &code, password, &client_info())
-            .await?;
+    let codes = totp_enrollment::regenerate_recovery_codes(
+        &services,
+        &session,
+        &code,
+        password,
+        &client_info(),
+    )
+    .await?;
     deliver_codes(&services, &session, codes).await
 }
 
@@ -210,7 +217,7 @@ pub async fn regenerate_recovery_codes(
 #[server(endpoint = "load_new_recovery_codes")]
 pub async fn load_new_recovery_codes() -> Result<Option<RecoveryCodeSet>, AppError> {
     use super::ssr::*;
-    use crate::auth::code_handoff;
+    use crate::auth::guards::code_handoff;
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
@@ -228,7 +235,7 @@ pub async fn load_new_recovery_codes() -> Result<Option<RecoveryCodeSet>, AppErr
 #[server(endpoint = "dismiss_new_recovery_codes")]
 pub async fn dismiss_new_recovery_codes() -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::code_handoff;
+    use crate::auth::guards::code_handoff;
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
@@ -252,11 +259,11 @@ pub async fn verify_sign_in_code(
     next: Option<String>,
     remember: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::auth::metrics::{self, SignInStep};
+    use crate::auth::kernel::metrics::{self, SignInStep};
 
     let result = async {
-        let factor =
-            crate::auth::two_factor::Factor::parse(&code).map_err(crate::auth::AuthError::from)?;
+        let factor = crate::auth::capabilities::second_factor::Factor::parse(&code)
+            .map_err(crate::auth::kernel::error::AuthError::from)?;
         second_factor_step(factor, next, remember.is_some()).await
     }
     .await;
@@ -271,20 +278,17 @@ pub async fn verify_sign_in_code(
 /// the browser remembered if asked); when its attempts are spent it ends.
 #[cfg(feature = "ssr")]
 pub(super) async fn second_factor_step(
-    factor: crate::auth::two_factor::Factor,
+    factor: crate::auth::capabilities::second_factor::Factor,
     next: Option<String>,
     remember: bool,
 ) -> Result<(), AppError> {
     use super::ssr::*;
-    use crate::auth::{
-        sessions::Stage,
-        two_factor::{self, PromptOutcome},
-    };
+    use crate::auth::{flows::code_prompt::PromptOutcome, guards::sessions::Stage};
 
     let services = services()?;
     let session = require_pending_session()?;
     let client = client_info();
-    match two_factor::finish_sign_in(&services, &session, factor, remember, &client).await? {
+    match code_prompt::finish_sign_in(&services, &session, factor, remember, &client).await? {
         PromptOutcome::SignedIn { token, device } => {
             set_session_cookie(&services, &token, Stage::Full);
             if let Some(device) = device {

@@ -1,99 +1,17 @@
 //! The server-only domain: who a person is and how they prove it.
+//!
+//! Its tiers import only the tiers below them (see docs/architecture.md): the kernel's
+//! small pure pieces, the credentials themselves, the adapters to the outside world,
+//! `Services` that holds them, the guards every flow passes (throttle, sessions, audit,
+//! mail), the capabilities flows share (the second factor, "confirm it's you", a factor
+//! change), and the flows at the top.
 
-pub mod accounts;
-pub mod audit;
-pub mod clock;
-pub mod code_handoff;
-pub mod devices;
-pub mod email;
-pub mod email_change;
-pub mod error;
-pub mod fail_points;
-pub mod mail;
-pub mod metrics;
-pub mod notices;
-pub mod passkeys;
-pub mod password;
-pub mod password_reset;
-pub mod policy;
-pub mod random;
-pub mod recovery_codes;
-pub mod remembered_devices;
-pub mod sealing;
-pub mod server_key;
-pub mod sessions;
-pub mod sign_in;
-pub mod social;
-pub mod sweep;
+pub mod adapters;
+pub mod capabilities;
+pub mod credentials;
+pub mod flows;
+pub mod guards;
+pub mod kernel;
+pub mod services;
 #[cfg(test)]
 pub mod testing;
-pub mod throttle;
-pub mod tokens;
-pub mod totp;
-pub mod two_factor;
-pub mod verification;
-
-use std::sync::Arc;
-
-pub use error::AuthError;
-
-use clock::Clock;
-use password::PasswordHasher;
-use random::{Draw, Entropy};
-use sealing::ServerKeys;
-
-use crate::store::{group_commit::GroupCommit, reads::Reads, Backend, Db};
-
-/// Settings the domain needs from the operator.
-#[derive(Debug, Clone)]
-pub struct AuthConfig {
-    /// The name authenticator apps show next to the account.
-    pub issuer: String,
-    /// Mark cookies `Secure`; on whenever Gatehouse is served over TLS.
-    pub secure_cookies: bool,
-    /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// How long a signed-in session may last however active it is.
-    pub session_max_age_secs: i64,
-    /// Accounts one address may create in an hour.
-    pub sign_ups_per_hour: i64,
-    /// Where people reach Gatehouse: every redirect and same-site check is built on it.
-    pub public_url: crate::redirect::PublicUrl,
-    /// Every account must use two-factor authentication (`--require-two-factor`).
-    pub require_two_factor: bool,
-}
-
-/// Everything the domain depends on, built once by the host.
-pub struct Services {
-    pub db: Db,
-    /// Which database `db` is: the few statements whose locking differs ask.
-    pub backend: Backend,
-    /// Where the code prompt's writes commit: shared commits on SQLite.
-    pub commits: GroupCommit,
-    /// Where every request's session is read: on the calling thread on SQLite.
-    pub reads: Reads,
-    pub keys: ServerKeys,
-    pub hasher: PasswordHasher,
-    pub clock: Arc<dyn Clock>,
-    /// Where keys, tokens and codes get their randomness: the OS outside tests.
-    pub random: Arc<dyn Entropy>,
-    pub config: AuthConfig,
-    /// The identity providers people may sign in with; none unless configured.
-    pub providers: social::Providers,
-    /// Gatehouse as a WebAuthn relying party, where its public URL allows passkeys.
-    pub passkeys: passkeys::RelyingParty,
-}
-
-impl Services {
-    /// The injected randomness as the `CryptoRng` generic code takes.
-    pub fn rng(&self) -> Draw<'_> {
-        Draw::from(&*self.random)
-    }
-}
-
-/// Where a request came from, as recorded on sessions and security events.
-#[derive(Debug, Clone, Default)]
-pub struct ClientInfo {
-    pub ip: String,
-    pub user_agent: String,
-}

@@ -7,8 +7,10 @@ use std::sync::{
 };
 
 use crate::auth::{
-    clock::Clock, password::PasswordHasher, random::Entropy, sealing::ServerKeys, AuthConfig,
-    ClientInfo, Services,
+    adapters::password_hasher::PasswordHasher,
+    credentials::sealing::ServerKeys,
+    kernel::{client::ClientInfo, clock::Clock, random::Entropy},
+    services::{AuthConfig, Services},
 };
 use crate::store::Db;
 
@@ -78,12 +80,12 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
             trusted_proxies: Vec::new(),
             session_max_age_secs: 30 * 24 * 3600,
             sign_ups_per_hour: 20,
-            public_url: crate::redirect::PublicUrl::parse("http://127.0.0.1:3000")
+            public_url: crate::auth::kernel::public_url::PublicUrl::parse("http://127.0.0.1:3000")
                 .expect("public URL"),
             require_two_factor: false,
         },
-        providers: crate::auth::social::Providers::default(),
-        passkeys: crate::auth::passkeys::RelyingParty::default(),
+        providers: crate::auth::adapters::providers::Providers::default(),
+        passkeys: crate::auth::adapters::relying_party::RelyingParty::default(),
     };
     (services, clock, dir)
 }

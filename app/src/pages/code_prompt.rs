@@ -5,8 +5,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
-    api::passkeys::load_prompt_options,
-    api::two_factor::{sign_in_ended_path, VerifySignInCode},
+    api::{
+        passkeys::load_prompt_options,
+        two_factor::{sign_in_ended_path, VerifySignInCode},
+    },
     components::{
         code_input::CodeInput,
         form::{action_error, FormError},

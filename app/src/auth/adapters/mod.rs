@@ -1,0 +1,12 @@
+//! Gatehouse's side of the outside world: the password-hashing threads, the WebAuthn
+//! relying party, the identity providers' clients and the mail server. None of them
+//! knows `Services`.
+
+pub mod mailer;
+pub mod messages;
+pub mod password_hasher;
+pub mod provider_apis;
+pub mod provider_discovery;
+pub mod provider_settings;
+pub mod providers;
+pub mod relying_party;

@@ -1,0 +1,71 @@
+//! What follows the first factor, whichever it was: a full session, or one waiting at
+//! the code prompt when the account has two-factor authentication on (and the browser is
+//! not one it remembers).
+
+use crate::auth::capabilities::second_factor;
+use crate::auth::{
+    guards::{
+        audit::{self, EventKind},
+        remembered_devices::{self, DeviceToken},
+        sessions::{self, Checked, SessionToken, Stage},
+    },
+    kernel::{client::ClientInfo, error::AuthError},
+    services::Services,
+};
+
+/// The session a passed first factor earned.
+#[derive(Debug)]
+pub enum FirstFactor {
+    /// No second factor to ask for: signed in.
+    Full(SessionToken),
+    /// The code prompt comes next; this session reaches nothing else.
+    Pending(SessionToken),
+    /// Signed in, but policy requires a second factor the account has not set up: the
+    /// enrollment comes next, and nothing else opens until it is done.
+    MustEnroll(SessionToken),
+}
+
+/// Starts the session a passed first factor earns. `method` is "password" or the
+/// provider's name, shown in the activity log. A browser the account remembers
+/// (`device`) skips the second step, after whichever first factor. An account whose
+/// second factor is locked gets the lock now, remembered or not: the prompt could check
+/// nothing yet. Everything here was decided on the account as `account` found it, so a
+/// change to its ways in since then refuses the session ([`sessions::start`]).
+pub async fn first_factor_passed(
+    services: &Services,
+    account: Checked,
+    client: &ClientInfo,
+    method: &str,
+    device: Option<&DeviceToken>,
+) -> Result<FirstFactor, AuthError> {
+    let user_id = account.user_id;
+    let two_factor_on = second_factor::is_enabled(services, user_id).await?;
+    let (stage, how) = if two_factor_on {
+        if let Some(retry_after_secs) = second_factor::locked_for(services, user_id).await? {
+            return Err(AuthError::SecondFactorLocked { retry_after_secs });
+        }
+        let remembered = match device {
+            Some(device) => remembered_devices::recognise(services, user_id, device).await?,
+            None => false,
+        };
+        if remembered {
+            (Stage::Full, format!("{method} on a remembered device"))
+        } else {
+            (Stage::PendingSecondFactor, String::new())
+        }
+    } else {
+        (Stage::Full, method.to_owned())
+    };
+    crate::auth::kernel::fail_points::hold("sign_in.before_session").await;
+    let token = sessions::start(services, account, stage, client, method).await?;
+    if stage == Stage::PendingSecondFactor {
+        return Ok(FirstFactor::Pending(token));
+    }
+    audit::record(services, user_id, EventKind::SignedIn, client, &how).await?;
+    if !two_factor_on
+        && crate::auth::flows::two_factor_policy::is_required(services, user_id).await?
+    {
+        return Ok(FirstFactor::MustEnroll(token));
+    }
+    Ok(FirstFactor::Full(token))
+}
