@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Gatehouse check, failing fast:
-#   setup (tools) -> rustfmt -> clippy (server/app, frontend wasm) ->
+#   setup (tools) -> rustfmt -> layers (scripts/check-layers.py) -> clippy (server/app, frontend wasm) ->
 #   cargo test (unit + integration) -> cargo leptos build -> Playwright e2e
 #   against a freshly started server (free port, empty temp data dir), then the
 #   integration tests and Playwright again on a throwaway PostgreSQL 15 cluster.
@@ -55,6 +55,10 @@ end
 
 begin fmt
 cargo fmt --all -- --check
+end
+
+begin layers
+python3 scripts/check-layers.py
 end
 
 begin clippy
