@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Gatehouse check, failing fast:
-#   setup (tools) -> rustfmt -> layers (scripts/check-layers.py) -> clippy (server/app, frontend wasm) ->
-#   cargo test (unit + integration) -> cargo leptos build -> Playwright e2e
-#   against a freshly started server (free port, empty temp data dir), then the
+#   setup (tools) -> rustfmt -> layers (scripts/check-layers.py: no import cycle, no
+#   upward import) -> clippy (server/app, frontend wasm) -> cargo test (unit +
+#   integration) -> cargo leptos build -> Playwright e2e against a freshly started server (free port, empty temp data dir), then the
 #   integration tests and Playwright again on a throwaway PostgreSQL 15 cluster.
 #
 # Usage: scripts/test.sh
@@ -58,6 +58,7 @@ cargo fmt --all -- --check
 end
 
 begin layers
+python3 scripts/check-layers.py --self-test
 python3 scripts/check-layers.py
 end
 
