@@ -346,6 +346,14 @@ def self_test():
     assert [ln for ln, _, _ in g.edges[("app/src/a.rs", "app/src/store/users.rs")]] == [3, 5, 5]
     g = graph(lib="", a__mod="pub mod x;\npub use x::Y;", a__x="")
     assert set(g.edges) == {("app/src/a/mod.rs", "app/src/a/x.rs")}, "pub use in mod.rs is an edge"
+    g = Graph({"app": {"lib.rs": "", "store/mod.rs": "use crate::pages::P;", "pages/mod.rs": "use super::store;"},
+               "server": {"main.rs": "mod http;\nuse app::store::{self as s};\nfn f() { http::g(); s::h(); }",
+                          "http.rs": "pub fn g() { crate::main_thing(); }"}})
+    assert g.cycles() == [["app/src/pages/mod.rs", "app/src/store/mod.rs"],
+                          ["server/src/http.rs", "server/src/main.rs"]], g.cycles()
+    assert g.rank("app/src/store/mod.rs") < g.rank("app/src/pages/mod.rs") < g.rank("server/src/http.rs")
+    assert set(g.edges) >= {("server/src/main.rs", "server/src/http.rs"), ("server/src/main.rs", "app/src/store/mod.rs"),
+                            ("server/src/http.rs", "server/src/main.rs")}, g.edges
     print("check-layers: self-test passed")
     return 0
 
