@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every Gatehouse check, failing fast:
-#   setup (tools) -> rustfmt -> clippy (server/app, frontend wasm) ->
-#   cargo test (unit + integration) -> cargo leptos build -> Playwright e2e
-#   against a freshly started server (free port, empty temp data dir), then the
-#   integration tests and Playwright again on a throwaway PostgreSQL 15 cluster.
+#   setup (tools) -> rustfmt -> layers (scripts/check-layers.py: no import cycle,
+#   no upward import) -> clippy (server/app, frontend wasm) -> cargo test (unit +
+#   integration) -> cargo leptos build -> Playwright e2e against a freshly started
+#   server (free port, empty temp data dir), then the integration tests and
+#   Playwright again on a throwaway PostgreSQL 15 cluster.
 #
 # Usage: scripts/test.sh
 # Env:   RUST_LOG (server log level, default "info")
@@ -55,6 +56,11 @@ end
 
 begin fmt
 cargo fmt --all -- --check
+end
+
+begin layers
+python3 scripts/check-layers.py --self-test
+python3 scripts/check-layers.py
 end
 
 begin clippy
