@@ -24,14 +24,23 @@ from pathlib import Path
 # prefix; one tier may hold several prefixes (a list), between which edges may point
 # either way (cycles are still refused). server/src is above every tier.
 TIERS = [
-    ["crate::error", "crate::typed_code", "crate::provider_refusal", "crate::webauthn",
-     "crate::redirect", "crate::dates"],
+    ["crate::shared", "crate::error", "crate::typed_code", "crate::provider_refusal",
+     "crate::webauthn", "crate::dates"],
     "crate::store",
+    "crate::auth::kernel",
+    "crate::auth::credentials",
+    "crate::auth::adapters",
+    "crate::auth::services",
+    "crate::auth::testing",
+    "crate::auth::guards",
+    "crate::auth::capabilities",
+    "crate::auth::flows",
     "crate::auth",
-    "crate::state",
+    ["crate::http", "crate::state"],
     "crate::api",
     "crate::components",
     "crate::pages",
+    "crate::routes",
     "crate",
 ]
 CRATES = {"app": "app/src", "server": "server/src"}  # name -> source folder

@@ -12,7 +12,7 @@ use app::{
         guards::sessions,
         kernel::{
             client::ClientInfo,
-            error::{AuthError, InvalidInput},
+            error::{AuthError, Field, InvalidInput},
         },
     },
     error::AppError,
@@ -180,13 +180,14 @@ fn refused(
         AuthError::CredentialsChanged => AuthError::Social(Refusal::Expired),
         AuthError::WrongPassword
         | AuthError::NoPassword
-        | AuthError::InvalidInput(InvalidInput::Password(_)) => {
-            AuthError::Social(Refusal::WrongPassword)
-        }
+        | AuthError::InvalidInput(InvalidInput {
+            field: Field::Password,
+            ..
+        }) => AuthError::Social(Refusal::WrongPassword),
         AuthError::InvalidCode
-        | AuthError::InvalidInput(InvalidInput::Factor(_) | InvalidInput::TotpCode(_)) => {
-            AuthError::Social(Refusal::WrongCode)
-        }
+        | AuthError::InvalidInput(InvalidInput {
+            field: Field::Code, ..
+        }) => AuthError::Social(Refusal::WrongCode),
         AuthError::ReauthenticationRequired => AuthError::Social(Refusal::ConfirmFirst),
         AuthError::EmailNotVerified => AuthError::Social(Refusal::VerifyEmailFirst),
         err => err,

@@ -12,7 +12,7 @@ use crate::auth::{
     kernel::{client::ClientInfo, clock::Clock, random::Entropy},
     services::{AuthConfig, Services},
 };
-use crate::store::Db;
+use crate::store::testing::{migrated_db, SQLITE_PRAGMAS};
 
 /// A clock that stands still until told to move.
 pub struct ManualClock(AtomicI64);
@@ -52,14 +52,7 @@ impl Entropy for SeededEntropy {
 
 /// Services on a fresh database; keep the returned directory alive as long as them.
 pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
-    sqlx::any::install_default_drivers();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
-    let db = sqlite_pool(&url, 8).await;
-    sqlx::migrate!("../server/migrations/sqlite")
-        .run(&db)
-        .await
-        .expect("migrations");
+    let (db, dir) = migrated_db().await;
     let clock = Arc::new(ManualClock(AtomicI64::new(1_800_000_000)));
     let services = Services {
         db,
@@ -88,25 +81,6 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
         passkeys: crate::auth::adapters::relying_party::RelyingParty::default(),
     };
     (services, clock, dir)
-}
-
-/// The tests' SQLite set-up: like the server's, but commits are not flushed to disk.
-pub const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                  PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
-
-/// A pool of `connections` on the SQLite file at `url`, set up as the tests need it.
-pub async fn sqlite_pool(url: &str, connections: u32) -> Db {
-    sqlx::any::AnyPoolOptions::new()
-        .max_connections(connections)
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                sqlx::Executor::execute(conn, SQLITE_PRAGMAS).await?;
-                Ok(())
-            })
-        })
-        .connect(url)
-        .await
-        .expect("open the test database")
 }
 
 pub fn client(ip: &str) -> ClientInfo {

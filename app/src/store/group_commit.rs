@@ -297,7 +297,7 @@ fn batch_failed() -> sqlx::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::testing::{sqlite_pool, SQLITE_PRAGMAS};
+    use crate::store::testing::{sqlite_pool, SQLITE_PRAGMAS};
 
     /// A fresh SQLite file with one table, and a grouped committer on its own connection.
     async fn grouped() -> (GroupCommit, Db, tempfile::TempDir) {

@@ -36,6 +36,8 @@ pub mod remembered_devices;
 pub mod security_events;
 pub mod sessions;
 pub mod social_flows;
+#[cfg(test)]
+pub mod testing;
 pub mod throttle;
 pub mod totp;
 pub mod tx;
@@ -44,7 +46,6 @@ pub mod webauthn_ceremonies;
 pub mod wrapped_keys;
 
 pub type Db = sqlx::AnyPool;
-pub use tx::Tx;
 
 /// Which database the pool talks to; only the host needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -133,7 +133,7 @@ impl Drop for ReadConn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::testing::sqlite_pool;
+    use crate::store::testing::sqlite_pool;
 
     async fn database() -> (crate::store::Db, Reads, tempfile::TempDir) {
         sqlx::any::install_default_drivers();

@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Executor};
 
-use crate::store::Tx;
+use crate::store::tx::Tx;
 
 /// Replaces a user's whole set in the caller's transaction, so old codes stop working
 /// exactly when the new ones exist.

@@ -227,14 +227,14 @@ pub async fn reseal_enrollment<'c>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::testing;
+    use crate::store::testing;
 
     /// A step is claimed once, only forwards, and only against the secret it was
     /// checked with: a code read before a switch of app fails after it.
     #[tokio::test]
     async fn a_step_is_claimed_once_forwards_and_only_for_the_secret_read() {
-        let (services, _clock, _dir) = testing::services().await;
-        let db = &services.db;
+        let (db, _dir) = testing::migrated_db().await;
+        let db = &db;
         let user = crate::store::users::insert(db, "claim@example.com", "x", 0)
             .await
             .unwrap();

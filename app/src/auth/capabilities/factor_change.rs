@@ -6,14 +6,13 @@ use crate::auth::{
     adapters::messages::Notice,
     guards::{
         audit::{self, EventKind},
-        notices,
-        remembered_devices::{self},
+        notices, remembered_devices,
         sessions::{self, Session},
     },
     kernel::{client::ClientInfo, error::AuthError},
     services::Services,
 };
-use crate::store::{self, Tx};
+use crate::store::{self, tx::Tx};
 
 /// Finishes a factor change in the transaction that made it: every other session of the
 /// account ends (taking its pending enrollments and code handoffs along), this session's

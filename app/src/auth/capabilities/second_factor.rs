@@ -2,6 +2,7 @@
 //! change, and how it is accepted (counted first, claimed once, locked after too many).
 
 use crate::auth::guards::passkey_assertion;
+use crate::auth::kernel::error::{AuthError, Field};
 
 use crate::auth::{
     adapters::messages::Notice,
@@ -13,14 +14,10 @@ use crate::auth::{
         audit::{self, EventKind},
         notices, throttle,
     },
-    kernel::{
-        client::ClientInfo,
-        error::AuthError,
-        metrics::{self},
-    },
+    kernel::{client::ClientInfo, metrics},
     services::Services,
 };
-use crate::store::{self, totp::CredentialRow, Tx};
+use crate::store::{self, totp::CredentialRow, tx::Tx};
 
 /// Why a typed second factor was refused, in words for the person who typed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -306,6 +303,12 @@ pub(crate) fn open(
         ))
     })?;
     TotpSecret::from_bytes(bytes).map_err(AuthError::internal)
+}
+
+impl From<FactorError> for AuthError {
+    fn from(reason: FactorError) -> Self {
+        AuthError::invalid_input(Field::Code, reason)
+    }
 }
 
 #[cfg(test)]

@@ -10,12 +10,12 @@ use crate::auth::{
     guards::{
         audit::{self, EventKind},
         sessions::Session,
-        throttle::{self},
+        throttle,
     },
     kernel::{client::ClientInfo, error::AuthError},
     services::Services,
 };
-use crate::store::Tx;
+use crate::store::tx::Tx;
 
 /// Checks the password of a signed-in account before a change in Settings. It counts
 /// against the same limit as signing in, and a wrong one is logged, so a stolen session

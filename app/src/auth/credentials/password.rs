@@ -1,5 +1,6 @@
 //! Passwords: the policy a new one must meet. Hashing is `adapters::password_hasher`.
 
+use crate::auth::kernel::error::{AuthError, Field};
 use secrecy::{ExposeSecret, SecretString};
 
 /// NIST SP 800-63B: at least 8 characters; we accept up to 128 (ASVS 6.2.9).
@@ -69,6 +70,12 @@ impl Password {
 
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
+    }
+}
+
+impl From<PasswordError> for AuthError {
+    fn from(reason: PasswordError) -> Self {
+        AuthError::invalid_input(Field::Password, reason)
     }
 }
 

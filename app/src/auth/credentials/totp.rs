@@ -1,6 +1,7 @@
 //! RFC 6238 time-based one-time passwords: SHA-1, 6 digits, 30-second steps,
 //! the parameters every mainstream authenticator app supports.
 
+use crate::auth::kernel::error::{AuthError, Field};
 use data_encoding::BASE32_NOPAD;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rand::CryptoRng;
@@ -201,6 +202,12 @@ const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
+
+impl From<TotpCodeError> for AuthError {
+    fn from(reason: TotpCodeError) -> Self {
+        AuthError::invalid_input(Field::Code, reason)
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -19,7 +19,11 @@ use crate::auth::{
     kernel::{client::ClientInfo, email_address::Email, error::AuthError},
     services::Services,
 };
-use crate::store::{self, tx::Conn, users::UserRow, Tx};
+use crate::store::{
+    self,
+    tx::{Conn, Tx},
+    users::UserRow,
+};
 
 /// Creates an account and returns it, as a session's start checks it. Each address may
 /// create only a few accounts an hour; the attempt is counted before the password is

@@ -16,7 +16,7 @@ use crate::auth::{
     },
     services::Services,
 };
-use crate::store::{self, Tx};
+use crate::store::{self, tx::Tx};
 
 /// For a person who lost both their phone and their recovery codes: turns 2FA off, clears
 /// the second-factor lock and ends every session, in one commit with its event. Returns

@@ -17,7 +17,7 @@ use crate::auth::{
     kernel::{client::ClientInfo, error::AuthError},
     services::Services,
 };
-use crate::store::Tx;
+use crate::store::tx::Tx;
 
 /// What the code prompt's attempt came to.
 #[derive(Debug)]

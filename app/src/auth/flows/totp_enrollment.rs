@@ -31,7 +31,7 @@ use crate::auth::{
     },
     services::Services,
 };
-use crate::store::{self, Tx};
+use crate::store::{self, tx::Tx};
 
 /// A pending secret must be confirmed within 10 minutes.
 pub const ENROLLMENT_TTL_SECS: i64 = 10 * 60;

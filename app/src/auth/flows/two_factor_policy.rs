@@ -9,7 +9,7 @@ use crate::auth::{
     services::Services,
 };
 use crate::store;
-use crate::store::Tx;
+use crate::store::tx::Tx;
 
 /// What `require-2fa` did.
 #[derive(Debug, PartialEq, Eq)]

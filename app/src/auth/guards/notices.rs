@@ -1,7 +1,7 @@
 //! Security notices: a message to the account's verified address whenever its security
 //! changes, written in the transaction of the change.
 
-use crate::store::Tx;
+use crate::store::tx::Tx;
 
 use crate::auth::adapters::messages::Notice;
 use crate::auth::{

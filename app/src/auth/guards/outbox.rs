@@ -124,7 +124,7 @@ fn backoff(attempts: i64) -> i64 {
 mod tests {
     use super::*;
     use crate::auth::testing;
-    use crate::store::Tx;
+    use crate::store::tx::Tx;
 
     async fn account(services: &Services) -> i64 {
         store::users::insert(&services.db, "mail@example.com", "x", services.clock.now())

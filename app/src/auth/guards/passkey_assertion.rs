@@ -3,7 +3,8 @@
 //! sign-in alike.
 
 use crate::auth::guards::ceremonies;
-use crate::store::Tx;
+use crate::auth::kernel::error::{AuthError, Field};
+use crate::store::tx::Tx;
 use webauthn_rs::prelude::{
     AuthenticationResult, Passkey, PasskeyAuthentication, PublicKeyCredential, WebauthnError,
 };
@@ -15,7 +16,7 @@ use crate::auth::{
         audit::{self, EventKind},
         notices,
     },
-    kernel::{client::ClientInfo, error::AuthError},
+    kernel::client::ClientInfo,
     services::Services,
 };
 use crate::store::{
@@ -201,4 +202,10 @@ async fn disable_in(
 pub(crate) async fn delete_all_in(tx: &mut Tx, user_id: i64) -> Result<(), AuthError> {
     store::passkeys::delete_all(&mut **tx, user_id).await?;
     Ok(())
+}
+
+impl From<PasskeyInputError> for AuthError {
+    fn from(reason: PasskeyInputError) -> Self {
+        AuthError::invalid_input(Field::Passkey, reason)
+    }
 }

@@ -4,7 +4,7 @@
 //! keyed hash, is good for the account it was issued for, and is forgotten whenever a
 //! factor of the account changes.
 
-use crate::store::Tx;
+use crate::store::tx::Tx;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{Any, Executor};
 

@@ -4,7 +4,7 @@
 //! leaked table cannot be replayed as cookies. A session is either waiting for the second
 //! factor, which grants nothing but the code prompt, or full.
 
-use crate::store::{tx::Conn, Tx};
+use crate::store::tx::{Conn, Tx};
 use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 

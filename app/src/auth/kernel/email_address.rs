@@ -1,5 +1,7 @@
 //! Email addresses as accounts are keyed by them.
 
+use crate::auth::kernel::error::{AuthError, Field};
+
 /// RFC 5321 caps a forward path at 254 characters.
 const MAX_LEN: usize = 254;
 
@@ -44,6 +46,12 @@ impl Email {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl From<EmailError> for AuthError {
+    fn from(reason: EmailError) -> Self {
+        AuthError::invalid_input(Field::Email, reason)
     }
 }
 

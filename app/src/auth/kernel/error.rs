@@ -1,18 +1,11 @@
 //! What can go wrong in the domain, named for what happened. The api layer decides what
 //! a person is told and with which status; see `api::errors`.
 
-use crate::auth::{
-    capabilities::second_factor::FactorError,
-    credentials::{password::PasswordError, totp::TotpCodeError},
-    guards::passkey_assertion::PasskeyInputError,
-    kernel::email_address::EmailError,
-};
-
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// Input that can never be valid; the reason's text is written for the person.
     #[error(transparent)]
-    InvalidInput(#[from] InvalidInput),
+    InvalidInput(InvalidInput),
     /// Unknown email or wrong password at sign-in: the two are never told apart.
     #[error("invalid credentials")]
     InvalidCredentials,
@@ -112,35 +105,34 @@ impl AuthError {
     }
 }
 
-/// Why input was refused. Each reason's `Display` is the explanation a person reads.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum InvalidInput {
-    #[error(transparent)]
-    Email(#[from] EmailError),
-    #[error(transparent)]
-    Password(#[from] PasswordError),
-    #[error(transparent)]
-    TotpCode(#[from] TotpCodeError),
-    #[error(transparent)]
-    Factor(#[from] FactorError),
-    #[error(transparent)]
-    Passkey(#[from] PasskeyInputError),
+/// Which input a refusal is about, so the edge can tell it apart from the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Email,
+    Password,
+    /// An authenticator app's code, or a second factor as typed.
+    Code,
+    Passkey,
 }
 
-macro_rules! invalid_input {
-    ($($reason:ty),*) => {$(
-        impl From<$reason> for AuthError {
-            fn from(reason: $reason) -> Self {
-                AuthError::InvalidInput(reason.into())
-            }
-        }
-    )*};
+/// Input that can never be valid: the field, and why. The one error of the domain whose
+/// text is written for people: its `Display` is the sentence the form shows. Each
+/// feature's refusal type turns into it where that type is defined.
+#[derive(Debug, thiserror::Error)]
+#[error("{reason}")]
+pub struct InvalidInput {
+    pub field: Field,
+    reason: Box<dyn std::error::Error + Send + Sync>,
 }
 
-invalid_input!(
-    EmailError,
-    PasswordError,
-    TotpCodeError,
-    FactorError,
-    PasskeyInputError
-);
+impl AuthError {
+    pub fn invalid_input(
+        field: Field,
+        reason: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        AuthError::InvalidInput(InvalidInput {
+            field,
+            reason: Box::new(reason),
+        })
+    }
+}

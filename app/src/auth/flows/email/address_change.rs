@@ -17,7 +17,7 @@ use crate::auth::{
     services::Services,
 };
 use crate::store;
-use crate::store::Tx;
+use crate::store::tx::Tx;
 
 /// Sends the confirmation link to `new_email` (ending any earlier one) and the notice to
 /// the current address. The address changes only when the link is opened.

@@ -1,7 +1,7 @@
 //! "Forgot password?": a single-use link, valid 30 minutes, to the account's verified
 //! address. A reset ends every session and never touches two-factor authentication.
 
-use crate::store::{users::UserRow, Tx};
+use crate::store::{tx::Tx, users::UserRow};
 use std::time::Duration;
 
 use crate::auth::capabilities::factor_change;

@@ -9,7 +9,7 @@ use crate::auth::{
     services::Services,
 };
 use crate::store;
-use crate::store::Tx;
+use crate::store::tx::Tx;
 
 /// Queues the verification message in the caller's transaction (sign-up's own).
 pub async fn send_in(

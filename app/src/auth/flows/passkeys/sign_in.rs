@@ -8,7 +8,7 @@ use crate::auth::guards::passkey_assertion::options_json;
 use crate::auth::guards::passkey_assertion::parse_json;
 use crate::auth::guards::passkey_assertion::settle_in;
 use crate::auth::guards::passkey_assertion::stored;
-use crate::store::Tx;
+use crate::store::tx::Tx;
 use webauthn_rs::prelude::PublicKeyCredential;
 
 use crate::auth::guards::ceremonies::Purpose;
@@ -21,7 +21,7 @@ use crate::auth::{
     kernel::{client::ClientInfo, error::AuthError},
     services::Services,
 };
-use crate::store::{self};
+use crate::store;
 
 /// Options for the code prompt's "Use your passkey": the account's own credentials that
 /// are not disabled.

@@ -5,9 +5,8 @@ use crate::auth::adapters::provider_apis::Identity;
 use crate::auth::adapters::providers::Provider;
 use crate::auth::capabilities::factor_change;
 use crate::auth::capabilities::step_up;
-use crate::auth::flows::social::refuse;
 use crate::auth::guards::account;
-use crate::store::Tx;
+use crate::store::tx::Tx;
 
 use crate::auth::capabilities::step_up::StepUp;
 use crate::auth::{
@@ -47,10 +46,10 @@ pub(crate) async fn insert_link(
         // Linked elsewhere a moment ago, or this account has another one of this provider.
         Err(err) if store::is_unique_violation(&err) => {
             let owner = owner_by_key(services, identity).await?;
-            refuse(match owner {
+            Err(AuthError::Social(match owner {
                 Some(owner) if owner.user_id != user_id => Refusal::LinkedElsewhere,
                 _ => Refusal::AlreadyLinked,
-            })
+            }))
         }
         Err(err) => Err(err.into()),
     }
@@ -69,7 +68,7 @@ pub(crate) async fn link(
     let owner = owner_of(services, identity).await?;
     match owner {
         Some(owner) if owner.user_id == session.user_id => return Ok(()),
-        Some(_) => return refuse(Refusal::LinkedElsewhere),
+        Some(_) => return Err(AuthError::Social(Refusal::LinkedElsewhere)),
         None => {}
     }
     let mut tx = Tx::begin(&services.db).await?;
@@ -139,7 +138,7 @@ pub async fn disconnect(
     }
     if !store::linked_identities::delete_unless_last(&mut *tx, session.user_id, provider_id).await?
     {
-        return refuse(Refusal::LastMethod);
+        return Err(AuthError::Social(Refusal::LastMethod));
     }
     let name = services
         .providers

@@ -7,6 +7,7 @@
 //! bound to the browser that began it by a cookie, spent by the first callback that names
 //! it, and gone after ten minutes.
 
+pub mod hashes;
 pub mod links;
 pub mod sign_up;
 
@@ -19,9 +20,10 @@ use crate::auth::capabilities::step_up::linked_before;
 use crate::auth::flows::social::links::insert_link;
 use crate::auth::flows::social::links::owner_of;
 use crate::auth::guards::account;
-use crate::store::Tx;
+use crate::store::tx::Tx;
 
 use crate::auth::capabilities::step_up::StepUp;
+use crate::auth::flows::social::hashes::keyed_hash;
 use crate::auth::{
     adapters::messages::Notice,
     capabilities::factor_change::AccountChange,
@@ -484,14 +486,6 @@ async fn reauthenticate(
         return Err(AuthError::NotSignedIn);
     }
     Ok(())
-}
-
-/// States and binding cookies are stored only as keyed hashes, each under its own label.
-fn keyed_hash(services: &Services, label: &str, value: &str) -> Vec<u8> {
-    tokens::keyed_hash(
-        &services.keys.hashing,
-        &[b"social-flow/", label.as_bytes(), b"/", value.as_bytes()],
-    )
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! same browser, with the address proved. Whether an address has an account is never
 //! told: its owner is told by mail instead.
 
-use crate::store::{self, outbox::NO_ACCOUNT, pending_sign_ups::NewPending, Tx};
+use crate::store::{self, outbox::NO_ACCOUNT, pending_sign_ups::NewPending, tx::Tx};
 
 use crate::auth::{
     adapters::messages,
