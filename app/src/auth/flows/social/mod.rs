@@ -9,36 +9,32 @@
 
 pub mod hashes;
 pub mod links;
+pub mod new_identity;
 pub mod sign_up;
 
 use crate::auth::adapters::provider_apis::Identity;
 use crate::auth::adapters::provider_apis::ProviderError;
 use crate::auth::adapters::providers::Provider;
-use crate::auth::capabilities::factor_change;
 use crate::auth::capabilities::step_up;
 use crate::auth::capabilities::step_up::linked_before;
-use crate::auth::flows::social::links::insert_link;
 use crate::auth::flows::social::links::owner_of;
 use crate::auth::guards::account;
-use crate::store::tx::Tx;
 
 use crate::auth::capabilities::step_up::StepUp;
 use crate::auth::flows::social::hashes::keyed_hash;
+use crate::auth::flows::social::new_identity::{account_for_new_identity, NewIdentity};
 use crate::auth::{
-    adapters::messages::Notice,
-    capabilities::factor_change::AccountChange,
     flows::sign_in::{self, FirstFactor},
     guards::{
-        audit::{self, EventKind},
         remembered_devices::DeviceToken,
         sessions::{Checked, Session},
         throttle,
     },
-    kernel::{client::ClientInfo, email_address::Email, error::AuthError, tokens},
+    kernel::{client::ClientInfo, error::AuthError, tokens},
     services::Services,
 };
 use crate::provider_refusal::Refusal;
-use crate::store::{self, social_flows::NewFlow};
+use crate::store::{self, social_flows::FlowRow, social_flows::NewFlow};
 
 /// A round trip to a provider must come back within ten minutes.
 pub const FLOW_TTL_SECS: i64 = 10 * 60;
@@ -219,36 +215,19 @@ pub async fn complete(
     device: Option<&DeviceToken>,
     client: &ClientInfo,
 ) -> Returned {
-    let now = services.clock.now();
-    let flow = match callback.state.as_deref() {
-        Some(state) if !state.is_empty() && state.len() <= 256 => {
-            match store::social_flows::take(
-                &services.db,
-                &keyed_hash(services, "state", state),
-                now,
-            )
-            .await
-            {
-                Ok(flow) => flow,
-                Err(err) => return returned(Purpose::SignIn, String::new(), Err(err.into())),
-            }
-        }
-        _ => None,
+    let (flow, purpose) = match spend_flow(
+        services,
+        provider_id,
+        callback.state.as_deref(),
+        binding,
+        session,
+    )
+    .await
+    {
+        Ok(spent) => spent,
+        Err(refused) => return *refused,
     };
-    let Some(flow) = flow else {
-        return returned(Purpose::SignIn, String::new(), refuse(Refusal::Expired));
-    };
-    let purpose = Purpose::parse(&flow.purpose).unwrap_or(Purpose::SignIn);
     let next = flow.next.clone();
-    let bound = binding.is_some_and(|b| {
-        use subtle::ConstantTimeEq;
-        bool::from(keyed_hash(services, "binding", b).ct_eq(&flow.binding_hash))
-    });
-    // A flow begun for a session finishes only in that session.
-    let same_session = flow.session_id.is_none() || flow.session_id == session.map(|s| s.id);
-    if !bound || flow.provider_id != provider_id || !same_session {
-        return returned(purpose, next, refuse(Refusal::Expired));
-    }
     let Some(provider) = services.providers.get(provider_id) else {
         return returned(purpose, next, refuse(Refusal::UnknownProvider));
     };
@@ -275,7 +254,7 @@ pub async fn complete(
             &services.providers,
             code,
             callback.iss.as_deref(),
-            flow.pkce_verifier,
+            flow.pkce_verifier.clone(),
             &flow.nonce,
         )
         .await
@@ -283,25 +262,87 @@ pub async fn complete(
         Ok(identity) => identity,
         Err(err) => return returned(purpose, next, Err(provider_failed(provider, err))),
     };
-    let result = match (purpose, session) {
+    let result = finish(
+        services, provider, &identity, &flow, session, device, client,
+    )
+    .await;
+    returned(purpose, next, result)
+}
+
+/// Spends the round trip that `state` names, then checks it is this browser's (the
+/// binding), this provider's and this session's. A refusal is the answer to give.
+async fn spend_flow(
+    services: &Services,
+    provider_id: &str,
+    state: Option<&str>,
+    binding: Option<&str>,
+    session: Option<&Session>,
+) -> Result<(FlowRow, Purpose), Box<Returned>> {
+    let refused = |purpose, next, refusal| Box::new(returned(purpose, next, refuse(refusal)));
+    let flow = match state {
+        Some(state) if !state.is_empty() && state.len() <= 256 => {
+            let hash = keyed_hash(services, "state", state);
+            match store::social_flows::take(&services.db, &hash, services.clock.now()).await {
+                Ok(flow) => flow,
+                Err(err) => {
+                    return Err(Box::new(returned(
+                        Purpose::SignIn,
+                        String::new(),
+                        Err(err.into()),
+                    )))
+                }
+            }
+        }
+        _ => None,
+    };
+    let Some(flow) = flow else {
+        return Err(refused(Purpose::SignIn, String::new(), Refusal::Expired));
+    };
+    let purpose = Purpose::parse(&flow.purpose).unwrap_or(Purpose::SignIn);
+    let bound = binding.is_some_and(|b| {
+        use subtle::ConstantTimeEq;
+        bool::from(keyed_hash(services, "binding", b).ct_eq(&flow.binding_hash))
+    });
+    // A flow begun for a session finishes only in that session.
+    let same_session = flow.session_id.is_none() || flow.session_id == session.map(|s| s.id);
+    if !bound || flow.provider_id != provider_id || !same_session {
+        return Err(refused(purpose, flow.next, Refusal::Expired));
+    }
+    Ok((flow, purpose))
+}
+
+/// What the identified person came for: a sign-in, a link or a confirmation.
+async fn finish(
+    services: &Services,
+    provider: &Provider,
+    identity: &Identity,
+    flow: &FlowRow,
+    session: Option<&Session>,
+    device: Option<&DeviceToken>,
+    client: &ClientInfo,
+) -> Result<Completed, AuthError> {
+    let next = flow.next.clone();
+    match (
+        Purpose::parse(&flow.purpose).unwrap_or(Purpose::SignIn),
+        session,
+    ) {
         (Purpose::SignIn, _) => {
-            sign_in_with(services, provider, &identity, device, client, next.clone()).await
+            sign_in_with(services, provider, identity, device, client, next.clone()).await
         }
         // Until it has a second factor, an account that must have one adds no way in.
         (Purpose::Link, Some(session)) if session.must_enroll => Err(AuthError::EnrollmentRequired),
         (Purpose::Link, Some(session)) => {
-            links::link(services, provider, &identity, session, client)
+            links::link(services, provider, identity, session, client)
                 .await
                 .map(|()| Completed::Linked { next: next.clone() })
         }
         (Purpose::Reauth, Some(session)) => {
-            reauthenticate(services, provider, &identity, session, flow.created_at)
+            reauthenticate(services, provider, identity, session, flow.created_at)
                 .await
                 .map(|()| Completed::Reauthenticated { next: next.clone() })
         }
         (_, None) => Err(AuthError::NotSignedIn),
-    };
-    returned(purpose, next, result)
+    }
 }
 
 fn returned(purpose: Purpose, next: String, result: Result<Completed, AuthError>) -> Returned {
@@ -360,98 +401,6 @@ async fn sign_in_with(
     let first_factor =
         sign_in::first_factor_passed(services, account, client, &provider.name, device).await?;
     Ok(Completed::SignedIn { first_factor, next })
-}
-
-/// What a provider's account with no link comes to.
-enum NewIdentity {
-    /// Linked to an account, new or found by its trusted email.
-    Linked,
-    /// Waiting for an address, in the browser bound by this cookie value.
-    ConfirmEmail(String),
-}
-
-async fn account_for_new_identity(
-    services: &Services,
-    provider: &Provider,
-    identity: &Identity,
-    client: &ClientInfo,
-) -> Result<NewIdentity, AuthError> {
-    let email = identity.email.as_deref().and_then(|e| Email::parse(e).ok());
-    let Some(email) = email.filter(|_| identity.email_verified) else {
-        if !provider.allow_signup {
-            return refuse(Refusal::NotLinked);
-        }
-        return Ok(NewIdentity::ConfirmEmail(
-            sign_up::hold(services, provider, identity).await?,
-        ));
-    };
-    let existing = store::users::find_by_email(&services.db, email.as_str()).await?;
-    if let Some(existing) = existing {
-        let may_link = provider.trust_email && existing.email_verified_at.is_some();
-        if !may_link {
-            return refuse(Refusal::EmailExists);
-        }
-        // A new way in like any other: every session ends, and the owner is told.
-        let mut tx = Tx::begin(&services.db).await?;
-        insert_link(
-            &mut tx,
-            services,
-            existing.id,
-            &provider.id,
-            &identity.key(),
-        )
-        .await?;
-        let change = AccountChange {
-            user_id: existing.id,
-            keep: None,
-            kind: EventKind::ProviderLinked,
-            detail: &format!("{} (by its verified email)", provider.name),
-            notice: Some(Notice::ProviderConnected {
-                provider: provider.name.clone(),
-            }),
-        };
-        factor_change::commit_account_change(tx, services, change, client).await?;
-        return Ok(NewIdentity::Linked);
-    }
-    if !provider.allow_signup {
-        return refuse(Refusal::NotLinked);
-    }
-    crate::auth::flows::accounts::count_sign_up(services, client).await?;
-    let mut tx = Tx::begin(&services.db).await?;
-    let user_id =
-        match store::users::insert_without_password(&mut *tx, email.as_str(), services.clock.now())
-            .await
-        {
-            Ok(id) => id,
-            Err(err) if store::is_unique_violation(&err) => return refuse(Refusal::EmailExists),
-            Err(err) => return Err(err.into()),
-        };
-    insert_link(&mut tx, services, user_id, &provider.id, &identity.key()).await?;
-    let detail = format!("with {}", provider.name);
-    audit::record_in(
-        &mut *tx,
-        services,
-        user_id,
-        EventKind::SignedUp,
-        client,
-        &detail,
-    )
-    .await?;
-    // The provider proved the address; where the operator trusts that, so does Gatehouse.
-    if provider.trust_email {
-        store::users::mark_email_verified(&mut *tx, user_id, email.as_str(), services.clock.now())
-            .await?;
-    } else {
-        crate::auth::flows::email::verification::send_in(
-            &mut tx,
-            services,
-            user_id,
-            email.as_str(),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(NewIdentity::Linked)
 }
 
 /// Accepts a fresh sign-in at an OpenID provider, by the identity linked to this account,
