@@ -86,7 +86,7 @@ impl From<AuthError> for AppError {
                 AppError::Conflict("That passkey is no longer on your account.".into())
             }
             // Busy or away: answered 503 with `Retry-After`, not as our fault.
-            AuthError::Storage(err) if store::is_transient(&err) => {
+            AuthError::Storage(err @ store::Error::Transient(_)) => {
                 tracing::error!(error = %err, "database unavailable");
                 AppError::Unavailable
             }
@@ -141,9 +141,9 @@ mod tests {
 
     #[test]
     fn a_database_that_is_away_is_unavailable() {
-        let err = AppError::from(AuthError::Storage(sqlx::Error::PoolTimedOut));
+        let err = AppError::from(AuthError::from(sqlx::Error::PoolTimedOut));
         assert_eq!(err, AppError::Unavailable);
-        let err = AppError::from(AuthError::Storage(sqlx::Error::RowNotFound));
+        let err = AppError::from(AuthError::from(sqlx::Error::RowNotFound));
         assert_eq!(err, AppError::Internal);
     }
 }

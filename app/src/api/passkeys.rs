@@ -93,18 +93,24 @@ pub async fn finish_passkey_registration(
     code: Option<String>,
 ) -> Result<Option<RecoveryCodeSet>, AppError> {
     use super::ssr::*;
-    use crate::auth::flows::passkeys;
+    use crate::auth::{capabilities::step_up::StepUp, flows::passkeys};
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
+    let answer = passkeys::registration::NewCredential {
+        ceremony: &ceremony,
+        name: &name,
+        credential: &credential,
+    };
+    let confirmation = StepUp {
+        password,
+        code: code.unwrap_or_default(),
+    };
     let codes = passkeys::registration::finish_registration(
         &services,
         &session,
-        &ceremony,
-        &name,
-        &credential,
-        password,
-        code.as_deref().unwrap_or_default(),
+        answer,
+        confirmation,
         &client_info(),
     )
     .await?;

@@ -25,6 +25,7 @@ macro_rules! has_second_factor {
 
 pub mod code_handoffs;
 pub mod email_tokens;
+pub mod error;
 pub mod group_commit;
 pub mod linked_identities;
 pub mod outbox;
@@ -46,6 +47,7 @@ pub mod webauthn_ceremonies;
 pub mod wrapped_keys;
 
 pub type Db = sqlx::AnyPool;
+pub use error::{is_transient, is_unique_violation, Error};
 
 /// Which database the pool talks to; only the host needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,30 +65,5 @@ impl Backend {
         } else {
             None
         }
-    }
-}
-
-/// True when the error is a UNIQUE constraint violation, on either backend.
-pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
-}
-
-/// Errors that pass by themselves: no connection, or a database too busy to take the
-/// request now.
-pub fn is_transient(err: &sqlx::Error) -> bool {
-    match err {
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => true,
-        sqlx::Error::Database(db) => {
-            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
-                // lock_not_available, serialization_failure, deadlock_detected,
-                // too_many_connections, cannot_connect_now.
-                return matches!(pg.code(), "55P03" | "40001" | "40P01" | "53300" | "57P03");
-            }
-            // SQLite, through sqlx or the writer: SQLITE_BUSY and SQLITE_LOCKED, with any
-            // extended code.
-            let code = db.code().and_then(|c| c.parse::<i32>().ok());
-            code.is_some_and(|c| matches!(c & 0xff, 5 | 6))
-        }
-        _ => false,
     }
 }

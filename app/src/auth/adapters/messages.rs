@@ -192,107 +192,94 @@ pub enum Notice {
 /// The few recovery codes left at which a notice says to make new ones.
 const FEW_CODES: i64 = 2;
 
-pub fn security_notice(to: &str, notice: &Notice, client: &ClientInfo, at: i64) -> Message {
-    let (subject, what, advice): (String, String, &str) = match notice {
-        Notice::TwoFactorEnabled => (
-            "Two-factor authentication was turned on".into(),
-            "Two-factor authentication was turned on for your Gatehouse account. Signing in now asks for a code from your authenticator app.".into(),
-            "sign in, turn two-factor authentication off and on again with your own phone, and change your password.",
-        ),
-        Notice::TwoFactorDisabled => (
-            "Two-factor authentication was turned off".into(),
-            "Two-factor authentication was turned off for your Gatehouse account. Signing in now asks only for your password.".into(),
-            "sign in at once, change your password and turn two-factor authentication on again.",
-        ),
-        Notice::AuthenticatorSwitched => (
-            "Two-factor authentication moved to a new app".into(),
-            "The authenticator app of your Gatehouse account was replaced, and a new set of recovery codes was made. The old app's codes and the old recovery codes no longer work.".into(),
-            "contact your administrator at once: two-factor authentication is required for your account.",
-        ),
-        Notice::PasskeyAdded => (
-            "A passkey was added".into(),
-            "A passkey or security key was added to your Gatehouse account. It can now be used to sign in.".into(),
-            "sign in, remove the passkey under Settings → Two-Factor Auth and change your password.",
-        ),
-        Notice::PasskeyRemoved => (
-            "A passkey was removed".into(),
-            "A passkey or security key was removed from your Gatehouse account.".into(),
-            "sign in, change your password and check your two-factor settings.",
-        ),
-        Notice::PasskeyDisabled { name } => (
-            "A passkey was disabled".into(),
-            format!("The passkey “{name}” of your Gatehouse account answered with a signature counter lower than one it had already sent. That happens when a copy of the passkey is used, so it was disabled: it no longer signs you in, and your recovery codes answer in its place."),
-            "sign in with a recovery code, remove the passkey under Settings → Two-Factor Auth, change your password and add your passkey again.",
-        ),
-        Notice::RecoveryCodesRegenerated => (
-            "New recovery codes were made".into(),
-            "A new set of recovery codes was made for your Gatehouse account. The old codes no longer work.".into(),
-            "sign in, change your password and make new recovery codes yourself.",
-        ),
-        Notice::RecoveryCodeUsed { left } => (
-            "A recovery code was used".into(),
-            if *left <= FEW_CODES {
+impl Notice {
+    /// The subject line, after "Security notice: ".
+    fn subject(&self) -> String {
+        match self {
+            Notice::TwoFactorEnabled => "Two-factor authentication was turned on".into(),
+            Notice::TwoFactorDisabled => "Two-factor authentication was turned off".into(),
+            Notice::AuthenticatorSwitched => "Two-factor authentication moved to a new app".into(),
+            Notice::PasskeyAdded => "A passkey was added".into(),
+            Notice::PasskeyRemoved => "A passkey was removed".into(),
+            Notice::PasskeyDisabled { .. } => "A passkey was disabled".into(),
+            Notice::RecoveryCodesRegenerated => "New recovery codes were made".into(),
+            Notice::RecoveryCodeUsed { .. } => "A recovery code was used".into(),
+            Notice::PasswordChanged => "Your password was changed".into(),
+            Notice::PasswordReset => "Your password was reset".into(),
+            Notice::EmailChangeRequested { .. } => "Your email address is about to change".into(),
+            Notice::EmailChanged { .. } => "Your email address was changed".into(),
+            Notice::SecondFactorLocked { .. } => "Signing in to your account is paused".into(),
+            Notice::AdminReset => "An administrator turned off two-factor authentication".into(),
+            Notice::AccountClaimed { .. } => "You claimed your account".into(),
+            Notice::ProviderConnected { provider } => {
+                format!("{provider} was connected to your account")
+            }
+            Notice::ProviderDisconnected { provider } => {
+                format!("{provider} was disconnected from your account")
+            }
+            Notice::PasswordSet => "A password was set for your account".into(),
+        }
+    }
+
+    /// What happened, as the message's first paragraph.
+    fn what(&self) -> String {
+        match self {
+            Notice::TwoFactorEnabled => "Two-factor authentication was turned on for your Gatehouse account. Signing in now asks for a code from your authenticator app.".into(),
+            Notice::TwoFactorDisabled => "Two-factor authentication was turned off for your Gatehouse account. Signing in now asks only for your password.".into(),
+            Notice::AuthenticatorSwitched => "The authenticator app of your Gatehouse account was replaced, and a new set of recovery codes was made. The old app's codes and the old recovery codes no longer work.".into(),
+            Notice::PasskeyAdded => "A passkey or security key was added to your Gatehouse account. It can now be used to sign in.".into(),
+            Notice::PasskeyRemoved => "A passkey or security key was removed from your Gatehouse account.".into(),
+            Notice::PasskeyDisabled { name } => format!("The passkey “{name}” of your Gatehouse account answered with a signature counter lower than one it had already sent. That happens when a copy of the passkey is used, so it was disabled: it no longer signs you in, and your recovery codes answer in its place."),
+            Notice::RecoveryCodesRegenerated => "A new set of recovery codes was made for your Gatehouse account. The old codes no longer work.".into(),
+            Notice::RecoveryCodeUsed { left } => if *left <= FEW_CODES {
                 format!("A recovery code was used to sign in to your Gatehouse account. Only {left} {} left: make a new set under Settings → Two-Factor Auth before they run out.", if *left == 1 { "is" } else { "are" })
             } else {
                 format!("A recovery code was used to sign in to your Gatehouse account. {left} are left.")
             },
-            "sign in, change your password and make new recovery codes under Settings → Two-Factor Auth.",
-        ),
-        Notice::PasswordChanged => (
-            "Your password was changed".into(),
-            "The password of your Gatehouse account was changed, and your other sessions were signed out.".into(),
-            "use \"Forgot password?\" on the sign-in page to set a new one at once.",
-        ),
-        Notice::PasswordReset => (
-            "Your password was reset".into(),
-            "The password of your Gatehouse account was reset with a link sent to this address, and every session was signed out. Two-factor authentication is unchanged.".into(),
-            "use \"Forgot password?\" on the sign-in page to set a new one at once, and check who can read your email.",
-        ),
-        Notice::EmailChangeRequested { new_email } => (
-            "Your email address is about to change".into(),
-            format!("Someone asked to change the email address of your Gatehouse account to {new_email}. It changes only when the link sent to that address is opened."),
-            "sign in and change your password: whoever asked knew it.",
-        ),
-        Notice::EmailChanged { new_email } => (
-            "Your email address was changed".into(),
-            format!("The email address of your Gatehouse account is now {new_email}. Messages about the account go there from now on."),
-            "contact your administrator at once: they can help you take the account back.",
-        ),
-        Notice::SecondFactorLocked { minutes } => (
-            "Signing in to your account is paused".into(),
-            format!("There were too many wrong two-factor codes for your Gatehouse account, so signing in is paused for {minutes} minutes. Whoever tried knew your password."),
-            "change your password as soon as you can sign in.",
-        ),
-        Notice::AdminReset => (
-            "An administrator turned off two-factor authentication".into(),
-            "An administrator turned off two-factor authentication for your Gatehouse account and signed out every session.".into(),
-            "contact your administrator at once.",
-        ),
-        Notice::AccountClaimed { removed } => (
-            "You claimed your account".into(),
-            if removed.is_empty() {
+            Notice::PasswordChanged => "The password of your Gatehouse account was changed, and your other sessions were signed out.".into(),
+            Notice::PasswordReset => "The password of your Gatehouse account was reset with a link sent to this address, and every session was signed out. Two-factor authentication is unchanged.".into(),
+            Notice::EmailChangeRequested { new_email } => format!("Someone asked to change the email address of your Gatehouse account to {new_email}. It changes only when the link sent to that address is opened."),
+            Notice::EmailChanged { new_email } => format!("The email address of your Gatehouse account is now {new_email}. Messages about the account go there from now on."),
+            Notice::SecondFactorLocked { minutes } => format!("There were too many wrong two-factor codes for your Gatehouse account, so signing in is paused for {minutes} minutes. Whoever tried knew your password."),
+            Notice::AdminReset => "An administrator turned off two-factor authentication for your Gatehouse account and signed out every session.".into(),
+            Notice::AccountClaimed { removed } => if removed.is_empty() {
                 "Your email address is now confirmed for your Gatehouse account, its password was set with the link we sent, and every session was signed out. It had no other way in.".into()
             } else {
                 format!("Your email address is now confirmed for your Gatehouse account, its password was set with the link we sent, and every session was signed out. These ways in, which someone else may have added, were removed: {}.", removed.join(", "))
             },
-            "use \"Forgot password?\" on the sign-in page again at once.",
-        ),
-        Notice::ProviderConnected { provider } => (
-            format!("{provider} was connected to your account"),
-            format!("A {provider} account was connected to your Gatehouse account: it can now be used to sign in. Your other sessions were signed out."),
-            "sign in, disconnect it under Settings → Sign-in methods and change your password.",
-        ),
-        Notice::ProviderDisconnected { provider } => (
-            format!("{provider} was disconnected from your account"),
-            format!("{provider} was disconnected from your Gatehouse account and can no longer be used to sign in. Your other sessions were signed out."),
-            "sign in another way, connect it again under Settings → Sign-in methods and change your password.",
-        ),
-        Notice::PasswordSet => (
-            "A password was set for your account".into(),
-            "Your Gatehouse account, which signed in only through a provider, now has a password too. Your other sessions were signed out.".into(),
-            "use \"Forgot password?\" on the sign-in page to set a new one at once.",
-        ),
-    };
+            Notice::ProviderConnected { provider } => format!("A {provider} account was connected to your Gatehouse account: it can now be used to sign in. Your other sessions were signed out."),
+            Notice::ProviderDisconnected { provider } => format!("{provider} was disconnected from your Gatehouse account and can no longer be used to sign in. Your other sessions were signed out."),
+            Notice::PasswordSet => "Your Gatehouse account, which signed in only through a provider, now has a password too. Your other sessions were signed out.".into(),
+        }
+    }
+
+    /// What to do if it wasn't the owner, completing "If it wasn't you, …".
+    fn advice(&self) -> &'static str {
+        match self {
+            Notice::TwoFactorEnabled => "sign in, turn two-factor authentication off and on again with your own phone, and change your password.",
+            Notice::TwoFactorDisabled => "sign in at once, change your password and turn two-factor authentication on again.",
+            Notice::AuthenticatorSwitched => "contact your administrator at once: two-factor authentication is required for your account.",
+            Notice::PasskeyAdded => "sign in, remove the passkey under Settings → Two-Factor Auth and change your password.",
+            Notice::PasskeyRemoved => "sign in, change your password and check your two-factor settings.",
+            Notice::PasskeyDisabled { .. } => "sign in with a recovery code, remove the passkey under Settings → Two-Factor Auth, change your password and add your passkey again.",
+            Notice::RecoveryCodesRegenerated => "sign in, change your password and make new recovery codes yourself.",
+            Notice::RecoveryCodeUsed { .. } => "sign in, change your password and make new recovery codes under Settings → Two-Factor Auth.",
+            Notice::PasswordChanged => "use \"Forgot password?\" on the sign-in page to set a new one at once.",
+            Notice::PasswordReset => "use \"Forgot password?\" on the sign-in page to set a new one at once, and check who can read your email.",
+            Notice::EmailChangeRequested { .. } => "sign in and change your password: whoever asked knew it.",
+            Notice::EmailChanged { .. } => "contact your administrator at once: they can help you take the account back.",
+            Notice::SecondFactorLocked { .. } => "change your password as soon as you can sign in.",
+            Notice::AdminReset => "contact your administrator at once.",
+            Notice::AccountClaimed { .. } => "use \"Forgot password?\" on the sign-in page again at once.",
+            Notice::ProviderConnected { .. } => "sign in, disconnect it under Settings → Sign-in methods and change your password.",
+            Notice::ProviderDisconnected { .. } => "sign in another way, connect it again under Settings → Sign-in methods and change your password.",
+            Notice::PasswordSet => "use \"Forgot password?\" on the sign-in page to set a new one at once.",
+        }
+    }
+}
+
+pub fn security_notice(to: &str, notice: &Notice, client: &ClientInfo, at: i64) -> Message {
+    let (subject, what, advice) = (notice.subject(), notice.what(), notice.advice());
     let device = user_agent::describe(&client.user_agent);
     let where_ = if client.ip.is_empty() {
         "unknown"

@@ -38,6 +38,48 @@ pub struct ProviderSettings {
     pub api_url: Option<String>,
 }
 
+impl ProviderSettings {
+    /// The id names the callback, so it is kept to what a path segment needs; the name is
+    /// on a button, so it cannot be blank.
+    pub(crate) fn check(&self) -> Result<(), ProviderConfigError> {
+        let valid_id = !self.id.is_empty()
+            && self.id.len() <= 32
+            && self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !valid_id {
+            return Err(invalid(
+                &self.id,
+                "key \"id\": use 1 to 32 lowercase letters, digits and dashes",
+            ));
+        }
+        if self.name.trim().is_empty() {
+            return Err(invalid(&self.id, "key \"name\" is empty"));
+        }
+        Ok(())
+    }
+
+    /// The client secret, from its file: one trailing line break is no part of it.
+    pub(crate) fn read_secret(&self) -> Result<String, ProviderConfigError> {
+        let file = self.client_secret_file.display();
+        let secret = std::fs::read_to_string(&self.client_secret_file).map_err(|err| {
+            invalid(
+                &self.id,
+                format!("key \"client_secret_file\": cannot read {file}: {err}"),
+            )
+        })?;
+        let secret = secret.trim_end_matches(['\r', '\n']).to_owned();
+        if secret.is_empty() {
+            return Err(invalid(
+                &self.id,
+                format!("key \"client_secret_file\": {file} is empty"),
+            ));
+        }
+        Ok(secret)
+    }
+}
+
 /// An unknown kind names its key, as the other mistakes in the file do; serde's own
 /// message ("unknown variant") does not.
 fn kind_key<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<ProviderKind, D::Error> {

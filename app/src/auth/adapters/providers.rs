@@ -75,42 +75,11 @@ impl Providers {
         let http = http_client().map_err(|err| invalid("*", err.to_string()))?;
         let mut list: Vec<Provider> = Vec::with_capacity(settings.len());
         for s in settings {
-            let valid_id = !s.id.is_empty()
-                && s.id.len() <= 32
-                && s.id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            if !valid_id {
-                return Err(invalid(
-                    &s.id,
-                    "key \"id\": use 1 to 32 lowercase letters, digits and dashes",
-                ));
-            }
             if list.iter().any(|p| p.id == s.id) {
                 return Err(invalid(&s.id, "key \"id\": two providers have this id"));
             }
-            if s.name.trim().is_empty() {
-                return Err(invalid(&s.id, "key \"name\" is empty"));
-            }
-            let secret = std::fs::read_to_string(&s.client_secret_file).map_err(|err| {
-                invalid(
-                    &s.id,
-                    format!(
-                        "key \"client_secret_file\": cannot read {}: {err}",
-                        s.client_secret_file.display()
-                    ),
-                )
-            })?;
-            let secret = secret.trim_end_matches(['\r', '\n']).to_owned();
-            if secret.is_empty() {
-                return Err(invalid(
-                    &s.id,
-                    format!(
-                        "key \"client_secret_file\": {} is empty",
-                        s.client_secret_file.display()
-                    ),
-                ));
-            }
+            s.check()?;
+            let secret = s.read_secret()?;
             let redirect = RedirectUrl::new(format!(
                 "{}/auth/{}/callback",
                 public_url.as_url().as_str().trim_end_matches('/'),

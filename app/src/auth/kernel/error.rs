@@ -1,6 +1,8 @@
 //! What can go wrong in the domain, named for what happened. The api layer decides what
 //! a person is told and with which status; see `api::errors`.
 
+use crate::store;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// Input that can never be valid; the reason's text is written for the person.
@@ -87,7 +89,7 @@ pub enum AuthError {
     #[error("no such passkey")]
     PasskeyNotFound,
     #[error("storage: {0}")]
-    Storage(#[from] sqlx::Error),
+    Storage(#[from] store::Error),
     /// More password checks are queued than can be done within the wait allowed.
     #[error("password hashing is busy for {retry_after_secs} s")]
     HasherBusy { retry_after_secs: u64 },
@@ -97,6 +99,13 @@ pub enum AuthError {
     /// A bug or a broken invariant; the cause is for the log only.
     #[error("internal: {0}")]
     Internal(String),
+}
+
+/// What a store function returns is classified by the store on its way up.
+impl From<sqlx::Error> for AuthError {
+    fn from(err: sqlx::Error) -> Self {
+        AuthError::Storage(err.into())
+    }
 }
 
 impl AuthError {

@@ -1,6 +1,7 @@
 //! Adding, naming and removing passkeys: each is a factor change.
 
 use crate::auth::capabilities::step_up;
+use crate::auth::capabilities::step_up::StepUp;
 use crate::auth::flows::passkeys::Challenge;
 use crate::auth::guards::account;
 use crate::auth::guards::ceremonies;
@@ -9,7 +10,9 @@ use crate::auth::guards::passkey_assertion::parse_json;
 use crate::auth::guards::passkey_assertion::refused;
 use crate::auth::guards::passkey_assertion::stored;
 use crate::auth::guards::passkey_assertion::PasskeyInputError;
-use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential, Uuid};
+use crate::auth::kernel::metrics;
+use crate::store::tx::Tx;
+use webauthn_rs::prelude::{Passkey, PasskeyRegistration, RegisterPublicKeyCredential, Uuid};
 
 use crate::auth::capabilities::second_factor;
 use crate::auth::guards::ceremonies::Purpose;
@@ -111,33 +114,37 @@ pub async fn begin_registration(
     })
 }
 
+/// The browser's answer to a registration ceremony, with the name the person chose.
+pub struct NewCredential<'a> {
+    pub ceremony: &'a str,
+    pub name: &'a str,
+    pub credential: &'a str,
+}
+
 /// Registers the browser's new credential after the password (and a code when 2FA is
 /// on), in one commit with the factor change. Returns the recovery codes when this passkey
 /// turned two-factor authentication on.
-#[allow(clippy::too_many_arguments)]
 pub async fn finish_registration(
     services: &Services,
     session: &Session,
-    ceremony: &str,
-    name: &str,
-    credential: &str,
-    password: String,
-    code: &str,
+    answer: NewCredential<'_>,
+    confirmation: StepUp,
     client: &ClientInfo,
 ) -> Result<Option<Vec<RecoveryCode>>, AuthError> {
-    let name = parse_name(name)?;
-    let credential: RegisterPublicKeyCredential = parse_json(credential)?;
+    let name = parse_name(answer.name)?;
+    let credential: RegisterPublicKeyCredential = parse_json(answer.credential)?;
     let rp = services.passkeys.get()?;
-    step_up::confirm_identity(services, session, password, client).await?;
+    step_up::confirm_identity(services, session, confirmation.password, client).await?;
     let checked = second_factor::is_enabled(services, session.user_id).await?;
-    let mut tx = step_up::second_factor_if_on(services, session, code, client).await?;
+    let mut tx =
+        step_up::second_factor_if_on(services, session, &confirmation.code, client).await?;
     store::users::lock(&mut *tx, session.user_id).await?;
     // Checked when the ceremony began, and again where the passkey is added.
     account::require_verified_address(&mut *tx, session.user_id).await?;
     let state: PasskeyRegistration = ceremonies::take_in(
         &mut *tx,
         services,
-        ceremony,
+        answer.ceremony,
         Purpose::Register,
         Some(session.id),
     )
@@ -151,32 +158,7 @@ pub async fn finish_registration(
     if was_on && !checked {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
-    let record = serde_json::to_string(&passkey)
-        .map_err(|err| AuthError::internal(format!("cannot store a passkey: {err}")))?;
-    let backed_up = serde_json::to_value(&passkey)
-        .ok()
-        .and_then(|v| v["cred"]["backup_state"].as_bool())
-        .unwrap_or(false);
-    let inserted = store::passkeys::insert(
-        &mut *tx,
-        NewPasskey {
-            user_id: session.user_id,
-            credential_id: passkey.cred_id(),
-            name: &name,
-            passkey: &record,
-            counter: 0,
-            backup_eligible: backed_up,
-            backup_state: backed_up,
-            now: services.clock.now(),
-        },
-    )
-    .await;
-    match inserted {
-        Err(err) if store::is_unique_violation(&err) => {
-            return Err(AuthError::PasskeyAlreadyRegistered)
-        }
-        other => other?,
-    };
+    insert_in(&mut tx, services, session.user_id, &name, &passkey).await?;
     if was_on {
         commit_factor_change(
             tx,
@@ -189,13 +171,61 @@ pub async fn finish_registration(
         .await?;
         return Ok(None);
     }
+    turn_on_in(tx, services, session, &name, client)
+        .await
+        .map(Some)
+}
+
+/// Stores the registered passkey in `tx`; one registered already is refused.
+async fn insert_in(
+    tx: &mut Tx,
+    services: &Services,
+    user_id: i64,
+    name: &str,
+    passkey: &Passkey,
+) -> Result<(), AuthError> {
+    let record = serde_json::to_string(passkey)
+        .map_err(|err| AuthError::internal(format!("cannot store a passkey: {err}")))?;
+    let backed_up = serde_json::to_value(passkey)
+        .ok()
+        .and_then(|v| v["cred"]["backup_state"].as_bool())
+        .unwrap_or(false);
+    let inserted = store::passkeys::insert(
+        &mut **tx,
+        NewPasskey {
+            user_id,
+            credential_id: passkey.cred_id(),
+            name,
+            passkey: &record,
+            counter: 0,
+            backup_eligible: backed_up,
+            backup_state: backed_up,
+            now: services.clock.now(),
+        },
+    )
+    .await;
+    match inserted {
+        Err(err) if store::is_unique_violation(&err) => Err(AuthError::PasskeyAlreadyRegistered),
+        other => other.map(drop).map_err(AuthError::from),
+    }
+}
+
+/// The account's first second factor: two-factor authentication turns on with a new set
+/// of recovery codes, in the commit that added the passkey `name`.
+async fn turn_on_in(
+    mut tx: Tx,
+    services: &Services,
+    session: &Session,
+    name: &str,
+    client: &ClientInfo,
+) -> Result<Vec<RecoveryCode>, AuthError> {
     audit::record_in(
         &mut *tx,
         services,
         session.user_id,
         EventKind::PasskeyAdded,
         client,
-        &name,
+        name,
     )
     .await?;
     let codes = recovery_codes::generate_set(&mut services.rng());
@@ -210,8 +240,8 @@ pub async fn finish_registration(
         client,
     )
     .await?;
-    crate::auth::kernel::metrics::two_factor_change(crate::auth::kernel::metrics::Change::Enabled);
-    Ok(Some(codes))
+    metrics::two_factor_change(metrics::Change::Enabled);
+    Ok(codes)
 }
 
 pub async fn rename(

@@ -126,24 +126,9 @@ pub async fn finish_sign_in(
     else {
         return Err(AuthError::PasskeyRefused);
     };
-    let second_factor = throttle::second_factor_key(row.user_id);
-    if let Some(retry_after_secs) =
-        throttle::locked_for_in(&mut *tx, services, &second_factor).await?
-    {
-        throttle::release_in(&mut *tx, address).await?;
-        tx.commit().await?;
-        return Err(AuthError::SecondFactorLocked { retry_after_secs });
-    }
-    let attempt = match throttle::reserve_in(
-        &mut *tx,
-        services,
-        throttle::passwordless_key(row.user_id),
-        throttle::PASSWORDLESS_PER_ACCOUNT,
-    )
-    .await
-    {
+    let attempt = match reserve_for_account(&mut tx, services, row.user_id).await? {
         Ok(attempt) => attempt,
-        // Locked: nothing is checked, so the address is not charged either.
+        // Nothing is checked, so the address is not charged either.
         Err(refused) => {
             throttle::release_in(&mut *tx, address).await?;
             tx.commit().await?;
@@ -168,6 +153,29 @@ pub async fn finish_sign_in(
         user_id: row.user_id,
         credentials_epoch,
     })
+}
+
+/// The account's own limits on this way in, counted in `tx`: a locked second factor
+/// pauses it too, and the attempt counts against the passwordless limit. The inner `Err`
+/// is a refusal, for the caller to commit.
+async fn reserve_for_account(
+    tx: &mut Tx,
+    services: &Services,
+    user_id: i64,
+) -> Result<Result<throttle::Reservation, AuthError>, AuthError> {
+    let second_factor = throttle::second_factor_key(user_id);
+    if let Some(retry_after_secs) =
+        throttle::locked_for_in(&mut **tx, services, &second_factor).await?
+    {
+        return Ok(Err(AuthError::SecondFactorLocked { retry_after_secs }));
+    }
+    Ok(throttle::reserve_in(
+        &mut **tx,
+        services,
+        throttle::passwordless_key(user_id),
+        throttle::PASSWORDLESS_PER_ACCOUNT,
+    )
+    .await)
 }
 
 /// A refused passwordless sign-in, committed: its attempt stands on the address, whose
