@@ -89,3 +89,29 @@ pub fn client(ip: &str) -> ClientInfo {
         user_agent: "test".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::kernel::tokens;
+
+    #[test]
+    fn a_seed_fixes_every_token_and_code_drawn_from_it() {
+        let (a, b) = (SeededEntropy::new(5), SeededEntropy::new(5));
+        assert_eq!(tokens::generate(&a), tokens::generate(&b));
+        assert_ne!(
+            tokens::generate(&a),
+            tokens::generate(&SeededEntropy::new(6))
+        );
+        let codes = |e: &SeededEntropy| {
+            crate::auth::credentials::recovery_codes::generate_set(
+                &mut crate::auth::kernel::random::Draw::from(e),
+            )
+            .iter()
+            .map(|c| c.display())
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(codes(&SeededEntropy::new(7)), codes(&SeededEntropy::new(7)));
+        assert_ne!(codes(&SeededEntropy::new(7)), codes(&SeededEntropy::new(8)));
+    }
+}
