@@ -6,8 +6,6 @@
 //! server answers only after its commit, not that the commit reached the disk: losing
 //! power is out of its reach (that is `synchronous = FULL`'s job).
 
-mod common;
-
 use std::{
     sync::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
@@ -16,7 +14,7 @@ use std::{
     time::Duration,
 };
 
-use common::*;
+use crate::common::*;
 use reqwest::{Client, StatusCode};
 
 const CLIENTS: usize = 8;

@@ -1,8 +1,6 @@
 //! Two-factor authentication end to end, against the real server and database.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use std::time::Duration;
 

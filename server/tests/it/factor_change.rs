@@ -3,11 +3,9 @@
 //! points (active in test builds only) break it in the middle, by an error or by
 //! killing the process, and the database must show all of it or none of it.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 async fn count(server: &TestServer, sql: &'static str) -> i64 {

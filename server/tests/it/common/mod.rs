@@ -1,6 +1,5 @@
 //! Starts the real server binary on a free port with a fresh database, and drives it
 //! over HTTP the way a browser would.
-#![allow(dead_code)] // Each test binary uses its own subset of these helpers.
 
 pub mod mail;
 pub mod providers;

@@ -1,11 +1,9 @@
 //! An unknown email costs the same time as a wrong password, so timing reveals no
 //! account. Alone in its own binary so no other test competes for the cores.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 /// Measured pairs, after `WARM_UP` pairs that only warm connections and caches.

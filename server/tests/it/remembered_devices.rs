@@ -2,9 +2,7 @@
 //! password, it is good only for its own account, and any factor change or a "Forget"
 //! under Sessions ends it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 const STEP: u64 = 30;

@@ -2,11 +2,9 @@
 //! handled, never a dropped connection or a hung process; and pages travel compressed
 //! to browsers that ask.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

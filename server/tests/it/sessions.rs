@@ -1,8 +1,6 @@
 //! Sessions, the security activity log, and the operator's reset.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 #[tokio::test]

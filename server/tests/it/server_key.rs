@@ -1,11 +1,9 @@
 //! The server key is created for an empty database only: a lost key is never replaced
 //! by a new one that would void every sealed secret.
 
-mod common;
-
 use std::process::ExitStatus;
 
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 async fn data_with_one_account() -> DataDir {

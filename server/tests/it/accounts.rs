@@ -1,8 +1,6 @@
 //! Signing up, in and out against the real server and a real SQLite file.
 
-mod common;
-
-use common::{error_message, header, session_cookie, unique_email, TestServer, PASSWORD};
+use crate::common::{error_message, header, session_cookie, unique_email, TestServer, PASSWORD};
 use reqwest::StatusCode;
 
 #[tokio::test]

@@ -1,8 +1,6 @@
 //! Hostile and malformed input gets a 4xx with a message and changes nothing.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use reqwest::StatusCode;
 

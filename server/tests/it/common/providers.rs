@@ -209,17 +209,6 @@ impl Providers {
             res.text().await.unwrap_or_default()
         );
     }
-
-    /// Both providers' logs (stderr), for a failing test's message.
-    pub fn logs(&self) -> String {
-        ["oidc.log", "standin.log"]
-            .iter()
-            .map(|f| {
-                let text = std::fs::read_to_string(self.dir.join(f)).unwrap_or_default();
-                format!("--- {f}\n{text}")
-            })
-            .collect()
-    }
 }
 
 impl Drop for Providers {

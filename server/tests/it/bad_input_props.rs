@@ -2,9 +2,7 @@
 //! and without a full session: the answer is a 4xx with a message for a person (or a 200
 //! where the input happens to be harmless), never a 5xx, and nothing changes.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use reqwest::{Client, Method, StatusCode};
 

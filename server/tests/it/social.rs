@@ -24,9 +24,7 @@
 //! Cookies are kept per host, ports ignored, as browsers do: one `Browser` is one browser
 //! at Gatehouse and at the providers alike.
 
-mod common;
-
-use common::{providers::*, *};
+use crate::common::{providers::*, *};
 use futures::future::join_all;
 use reqwest::{header::LOCATION, Client, Response, StatusCode, Url};
 

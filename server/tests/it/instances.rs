@@ -1,9 +1,7 @@
 //! Two app instances on one database, as behind a load balancer: every guarantee holds
 //! across them. Runs on SQLite (two processes, one file) and on PostgreSQL.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 #[tokio::test]

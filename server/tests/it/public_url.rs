@@ -1,9 +1,7 @@
 //! `--public-url` is the one origin redirects and the same-site check are built on; the
 //! `Host` header a client sends changes neither.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::{Response, StatusCode};
 
 async fn post_sign_up(server: &TestServer, host: Option<&str>, origin: &str) -> Response {

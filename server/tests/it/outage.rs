@@ -1,11 +1,9 @@
 //! PostgreSQL going away: a clear refusal at start, 503 while it is down, and recovery
 //! without a restart once it is back. Uses a private cluster, so it can stop it.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 struct Cluster {

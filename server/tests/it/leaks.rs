@@ -1,8 +1,6 @@
 //! Nothing secret leaks: not into logs, not into the database, not through messages.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 #[tokio::test]

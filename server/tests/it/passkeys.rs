@@ -3,9 +3,7 @@
 //! must be refused (another account's, a replay, an expired ceremony, a wrong origin, a
 //! counter going backwards), counted like wrong codes, also when sent all at once.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use url::Url;
 use webauthn_authenticator_rs::{prelude::WebauthnAuthenticator, softpasskey::SoftPasskey};
@@ -749,7 +747,7 @@ async fn wrong_passwordless_answers_at_once_never_lock_the_owners_password_sign_
 
 #[tokio::test]
 async fn a_passkey_whose_counter_goes_backwards_is_disabled_and_its_owner_told() {
-    let mail = common::mail::MailServer::start();
+    let mail = crate::common::mail::MailServer::start();
     let smtp = mail.smtp_url();
     let (server, origin) = passkey_server_with(&[("GATEHOUSE_SMTP_URL", &smtp)]);
     let browser = server.browser();

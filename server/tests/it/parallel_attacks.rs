@@ -3,9 +3,7 @@
 //! guess leaves exactly one security event, so the events count what was verified, and
 //! the answers that say "wrong" are counted as well.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use futures::future::join_all;
 use reqwest::{Response, StatusCode};
 

@@ -3,9 +3,7 @@
 //! account reaches only the enrollment; afterwards it cannot be turned off, though it can
 //! move to a new phone.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::{Response, StatusCode};
 
 /// Switches to the app of the pending setup, proving the current factor with `current`.

@@ -1,8 +1,6 @@
 //! Each test is named for the attack it stops.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 #[tokio::test]

@@ -1,9 +1,7 @@
 //! `server admin rotate-key` moves the database to a new server key: every account keeps
 //! working under the new key, and the old key no longer opens the database.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 #[tokio::test]

@@ -2,11 +2,9 @@
 //! server (maildev, `common::mail`), and the tests follow the links in what arrives.
 //! Runs on SQLite, and on PostgreSQL when `GATEHOUSE_TEST_POSTGRES` is set.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{mail::*, *};
+use crate::common::{mail::*, *};
 use futures::future::join_all;
 use reqwest::StatusCode;
 

@@ -1,8 +1,6 @@
 //! What operators see: Prometheus metrics on their own address, and logs as JSON lines.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 fn free_port() -> u16 {

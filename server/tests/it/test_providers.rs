@@ -3,9 +3,7 @@
 //! providers do, including their odd error shapes. Gatehouse's own social sign-in tests
 //! lean on all of this, so it must not be wrong quietly.
 
-mod common;
-
-use common::providers::*;
+use crate::common::providers::*;
 use data_encoding::{BASE64URL_NOPAD, HEXLOWER};
 use hmac::{Hmac, KeyInit, Mac};
 use reqwest::{redirect::Policy, Client, StatusCode, Url};
