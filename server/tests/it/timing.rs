@@ -1,5 +1,5 @@
 //! An unknown email costs the same time as a wrong password, so timing reveals no
-//! account. Alone in its own binary so no other test competes for the cores.
+//! account. It runs alone (`common::gate`) so no other test competes for the cores.
 
 use std::time::{Duration, Instant};
 
@@ -45,6 +45,7 @@ async fn timed_sign_in(browser: &Browser, ip: &str, email: &str) -> Duration {
 
 #[tokio::test]
 async fn unknown_email_takes_as_long_as_a_wrong_password() {
+    let _alone = gate::alone();
     // Each pair comes from its own address (the per-address limit is 30 wrong passwords)
     // and guesses at its own account (the per-account limit is 10).
     let server = TestServer::start_with(

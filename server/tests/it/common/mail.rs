@@ -29,11 +29,13 @@ pub struct MailServer {
     dir: tempfile::TempDir,
     runs: u32,
     http: reqwest::Client,
+    _share: super::gate::Share,
 }
 
 impl MailServer {
     pub fn start() -> MailServer {
         let mut server = MailServer {
+            _share: super::gate::share(),
             child: None,
             smtp_port: free_port(),
             web_port: free_port(),

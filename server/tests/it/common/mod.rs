@@ -1,6 +1,7 @@
 //! Starts the real server binary on a free port with a fresh database, and drives it
 //! over HTTP the way a browser would.
 
+pub mod gate;
 pub mod mail;
 pub mod providers;
 
@@ -23,6 +24,7 @@ pub struct TestServer {
     pub log: PathBuf,
     /// No mail server: mail goes to the log, where no person reads it (see [`Browser::sign_up`]).
     mail_in_log: bool,
+    _share: gate::Share,
 }
 
 /// Whether a server started with `env` writes its mail to its log.
@@ -90,6 +92,7 @@ impl TestServer {
 
     /// Starts a server with extra environment variables.
     pub fn start_with(data: DataDir, env: &[(&str, &str)]) -> Self {
+        let share = gate::share();
         let log = data.dir.path().join("server.log");
         let (child, url) = spawn(&data.database_url, &data.key_file(), &log, env);
         TestServer {
@@ -98,6 +101,7 @@ impl TestServer {
             data,
             log,
             mail_in_log: mail_in_log(env),
+            _share: share,
         }
     }
 
@@ -112,6 +116,7 @@ impl TestServer {
             dir: tempfile::tempdir().expect("temp dir"),
             database_url: self.data.database_url.clone(),
         };
+        let share = gate::share();
         let log = data.dir.path().join("server.log");
         let (child, url) = spawn(&data.database_url, &self.data.key_file(), &log, env);
         TestServer {
@@ -120,6 +125,7 @@ impl TestServer {
             data,
             log,
             mail_in_log: self.mail_in_log && mail_in_log(env),
+            _share: share,
         }
     }
 
@@ -199,7 +205,7 @@ fn spawn(
         .env("GATEHOUSE_SECRET_KEY_FILE", key_file)
         // Tests sign up many accounts from 127.0.0.1; the limit has a test of its own.
         .env("GATEHOUSE_SIGN_UPS_PER_HOUR", "1000000")
-        // The test binaries run their servers side by side on two cores, where a hash can
+        // The tests run their servers side by side on two cores, where a hash can
         // take ten times as long as alone, and a 2-s queue then turns checks away that the
         // tests count. Shedding has a test of its own, which sets its own limit.
         .env("GATEHOUSE_PASSWORD_MAX_WAIT_MS", "60000")
@@ -626,6 +632,7 @@ pub fn run_to_exit(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> (std::process::ExitStatus, String) {
+    let _share = gate::share();
     let stderr_path = data.dir.path().join("exit.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
         .env("GATEHOUSE_ADDR", "127.0.0.1:0")

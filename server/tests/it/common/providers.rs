@@ -61,6 +61,7 @@ pub struct Providers {
     dir: PathBuf,
     secrets: Vec<(&'static str, String)>,
     children: Vec<Child>,
+    _share: super::gate::Share,
 }
 
 impl Providers {
@@ -75,6 +76,7 @@ impl Providers {
             .collect();
         let secret = |id: &str| &secrets.iter().find(|(p, _)| *p == id).unwrap().1;
         let client = |id: &str| format!("{CLIENT_ID}:{}:{origin}/auth/{id}/callback", secret(id));
+        let share = super::gate::share();
 
         let mut oidc = spawn_node(
             "oidc.mjs",
@@ -109,6 +111,7 @@ impl Providers {
             dir: dir.to_owned(),
             secrets,
             children: vec![oidc.child, standin.child],
+            _share: share,
         };
         for (id, secret) in &providers.secrets {
             // The trailing newline is what an editor leaves; the contract says it is trimmed.
