@@ -110,7 +110,10 @@ async fn a_crash_before_the_commit_of_disabling_leaves_two_factor_on() {
     let data = server.stop();
     let server = TestServer::start_with(
         data,
-        &[("FAILPOINTS", "factor_change.before_commit=sleep(60000)")],
+        &[(
+            "FAILPOINTS",
+            "factor_change.held_before_commit=return(60000)",
+        )],
     );
     let phone = phone.moved_to(&server);
     let disabling = phone

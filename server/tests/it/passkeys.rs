@@ -546,7 +546,7 @@ async fn adding_the_app_beside_a_passkey_three_times_at_once_is_not_counted_as_w
     // read the setup before it is used and wait for the commit (every time on
     // PostgreSQL; on SQLite, whose writes take turns, only now and then).
     let (server, origin) =
-        passkey_server_with(&[("FAILPOINTS", "factor_change.before_commit=sleep(400)")]);
+        passkey_server_with(&[("FAILPOINTS", "factor_change.held_before_commit=return(400)")]);
     let (browser, _key, codes) = new_account_with_codes(&server, &origin, "addapp-race").await;
     let enrollment = browser.json("start_enrollment", &[]).await;
     let code = totp_at(enrollment["key"].as_str().unwrap(), now());

@@ -163,7 +163,7 @@ async fn a_switch_sent_three_times_at_once_is_not_counted_as_wrong_codes() {
         DataDir::new(),
         &[
             ("GATEHOUSE_REQUIRE_TWO_FACTOR", "true"),
-            ("FAILPOINTS", "factor_change.before_commit=sleep(400)"),
+            ("FAILPOINTS", "factor_change.held_before_commit=return(400)"),
         ],
     );
     let browser = server.browser();

@@ -2,6 +2,7 @@
 //! forgets remembered devices, moves the credentials epoch on, is logged and announced,
 //! all in the commit that makes it.
 
+use crate::auth::kernel::fail_points;
 use crate::auth::{
     adapters::messages::Notice,
     guards::{
@@ -86,6 +87,7 @@ pub(crate) async fn commit_account_change(
     fail::fail_point!("factor_change.before_commit", |_| Err(AuthError::internal(
         "failpoint"
     )));
+    fail_points::hold("factor_change.held_before_commit").await;
     tx.commit().await?;
     Ok(())
 }
