@@ -7,13 +7,14 @@ use std::{
 };
 
 use app::{
-    api::ssr::{token_from_headers, RequestSession},
     auth::{sessions, sessions::Stage, ClientInfo},
-    error::AppError,
+    http::{context::RequestSession, cookies, state::AppState},
     redirect::PublicUrl,
-    shell,
-    state::AppState,
-    App,
+    shared::{
+        error::{AppError, UNAVAILABLE_RETRY_SECS},
+        paths,
+    },
+    shell, App,
 };
 use axum::{
     extract::{ConnectInfo, Request, State},
@@ -72,12 +73,12 @@ pub fn router(state: AppState, options: Options) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route(
-            "/auth/{provider}/start",
+            paths::PROVIDER_START,
             axum::routing::post(crate::social::start),
         )
-        .route("/auth/{provider}/callback", get(crate::social::callback))
+        .route(paths::PROVIDER_CALLBACK, get(crate::social::callback))
         .route(
-            app::components::recovery_codes::DOWNLOAD_PATH,
+            paths::CODES_DOWNLOAD,
             axum::routing::post(crate::codes_download::download),
         )
         .leptos_routes_with_context(&state, routes, leptos::nonce::provide_nonce, {
@@ -113,11 +114,10 @@ pub fn router(state: AppState, options: Options) -> Router {
         .layer(tower::util::option_layer(secure.then(|| {
             SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HSTS)
         })))
-        // Pages and answers are a few kilobytes, made fresh for each request: brotli at
-        // quality 1 (gzip at level 1) sends 0.1-0.4 KB more of each than the default
-        // quality 4, and took a quarter of its server time in a sign-in run (brotli's
-        // share of the samples 0.3 % against 1.3 %). The bundle is compressed once, at
-        // build time, at the highest quality.
+        // Pages and answers are a few kilobytes, made fresh for each request: the lowest
+        // quality sends a little more of each than the default for a fraction of its
+        // server time. The bundle is compressed once, at build time, at the highest
+        // quality.
         .layer(
             CompressionLayer::new()
                 .quality(CompressionLevel::Precise(1))
@@ -174,7 +174,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
             tracing::warn!(error = %err, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                [(header::RETRY_AFTER, app::error::UNAVAILABLE_RETRY_SECS)],
+                [(header::RETRY_AFTER, UNAVAILABLE_RETRY_SECS)],
                 "database unreachable",
             )
                 .into_response()
@@ -211,7 +211,7 @@ async fn resolve_session(State(state): State<AppState>, mut req: Request, next: 
             .map(|ua| ua.chars().take(MAX_USER_AGENT).collect())
             .unwrap_or_default(),
     };
-    let session = match token_from_headers(req.headers(), services.config.secure_cookies) {
+    let session = match cookies::session_token(req.headers(), services.config.secure_cookies) {
         Some(token) => match sessions::resolve(services, &token).await {
             Ok(session) => session,
             Err(err) => return error_response(&err.into(), req.uri().path()),
@@ -240,19 +240,6 @@ fn client_ip(peer: IpAddr, headers: &http::HeaderMap, trusted: &[IpAddr]) -> IpA
         .unwrap_or(peer)
 }
 
-const TWO_FACTOR_PAGE: &str = "/settings/two-factor";
-/// What a session that must set up two-factor authentication may open.
-const ENROLLMENT_PAGES: &[&str] = &[
-    TWO_FACTOR_PAGE,
-    "/settings/two-factor/enable",
-    "/settings/two-factor/new-codes",
-    "/settings/two-factor/passkeys/add",
-    "/verify-email",
-    "/confirm-email",
-    "/forgot-password",
-    "/reset-password",
-];
-
 /// Sends a person to the page their session allows, before anything is rendered.
 async fn guard_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::GET {
@@ -269,24 +256,23 @@ async fn guard_pages(State(state): State<AppState>, req: Request, next: Next) ->
     // A provider's callback passes: a password-less account confirms itself there before
     // it can enroll (linking is refused inside).
     if session.is_some_and(|s| s.stage == Stage::Full && s.must_enroll)
-        && !ENROLLMENT_PAGES.contains(&path)
-        && !path.starts_with("/auth/")
+        && !paths::ENROLLMENT_PAGES.contains(&path)
+        && !paths::is_provider_round_trip(path)
     {
-        return Redirect::to(TWO_FACTOR_PAGE).into_response();
+        return Redirect::to(paths::TWO_FACTOR).into_response();
     }
-    let needs_account = path == "/settings" || path.starts_with("/settings/");
-    let at_code_prompt = path == "/signin/code";
+    let needs_account = paths::is_within(paths::SETTINGS, path);
+    let at_code_prompt = path == paths::CODE_PROMPT;
     let target = match stage {
-        Some(Stage::Full) if path == "/signin" || path == "/signup" || at_code_prompt => {
-            Some("/settings".to_owned())
+        Some(Stage::Full) if path == paths::SIGN_IN || path == paths::SIGN_UP || at_code_prompt => {
+            Some(paths::SETTINGS.to_owned())
         }
-        Some(Stage::PendingSecondFactor) if needs_account => Some("/signin/code".to_owned()),
-        None if at_code_prompt => Some("/signin".to_owned()),
+        Some(Stage::PendingSecondFactor) if needs_account => Some(paths::CODE_PROMPT.to_owned()),
+        None if at_code_prompt => Some(paths::SIGN_IN.to_owned()),
         None if needs_account => {
             let wanted = req.uri().path_and_query().map(|pq| pq.as_str());
             let wanted = state.services.config.public_url.next_target(wanted);
-            let next: String = url::form_urlencoded::byte_serialize(wanted.as_bytes()).collect();
-            Some(format!("/signin?next={next}"))
+            Some(paths::signin_with_next(&wanted))
         }
         _ => None,
     };
@@ -304,7 +290,7 @@ async fn keep_redirects_on_site(
     req: Request,
     next: Next,
 ) -> Response {
-    let is_api = req.uri().path().starts_with("/api/");
+    let is_api = req.uri().path().starts_with(paths::SERVER_FNS);
     let mut res = next.run(req).await;
     if !is_api {
         return res;

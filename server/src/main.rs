@@ -23,16 +23,16 @@ use app::{
         social::Providers,
         AuthConfig, Services,
     },
+    http::state::AppState,
     redirect::PublicUrl,
-    state::AppState,
 };
 use clap::Parser;
 use config::{Cli, Command, Config, LogFormat};
 use leptos::prelude::LeptosOptions;
 use tracing_subscriber::EnvFilter;
 
-/// Rendering a page makes thousands of small allocations, and glibc's malloc was about
-/// an eighth of the server's CPU on the Settings page (perf, release build).
+/// Rendering a page makes thousands of small allocations, which glibc's malloc serves
+/// markedly slower.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

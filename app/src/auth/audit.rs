@@ -1,7 +1,7 @@
 //! The security activity log each person can read about their own account.
 
 use super::{devices, error::AuthError, ClientInfo, Services};
-use crate::store::security_events as table;
+use crate::{shared::words::human_duration, store::security_events as table};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
@@ -207,6 +207,6 @@ pub async fn record_lock_in<'c>(
     what: &str,
     secs: u64,
 ) -> Result<(), AuthError> {
-    let detail = format!("{what} locked for {}", crate::error::human_duration(secs));
+    let detail = format!("{what} locked for {}", human_duration(secs));
     record_in(ex, services, user_id, EventKind::LockedOut, client, &detail).await
 }

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_location;
 
 use crate::{
     api::account::{signed_in_as, SignOut},
-    pages::chunks::fetch_settings_soon,
+    shared::{paths, prefetch::Prefetch},
 };
 
 #[component]
@@ -21,15 +21,16 @@ pub fn Header() -> impl IntoView {
         |_| signed_in_as(),
     );
     // Signed in, Settings is one click away: have its chunk ready.
+    let prefetch = Prefetch::from_context();
     Effect::new(move || {
         if matches!(who.get(), Some(Ok(Some(_)))) {
-            fetch_settings_soon();
+            prefetch.fetch_settings();
         }
     });
 
     view! {
         <header class="site-header">
-            <a href="/" class="brand">
+            <a href=paths::HOME class="brand">
                 <span class="brand-mark" aria-hidden="true"></span>
                 "Gatehouse"
             </a>
@@ -38,7 +39,7 @@ pub fn Header() -> impl IntoView {
                     match who.await {
                         Ok(Some(who)) => Either::Left(view! {
                             <nav class="account-nav" aria-label="Account">
-                                <a href="/settings">"Settings"</a>
+                                <a href=paths::SETTINGS>"Settings"</a>
                                 <span class="signed-in-as">
                                     <span class="visually-hidden">"Signed in as "</span>
                                     {who.email}
@@ -50,8 +51,8 @@ pub fn Header() -> impl IntoView {
                         }),
                         _ => Either::Right(view! {
                             <nav class="account-nav" aria-label="Account">
-                                <a href="/signin">"Sign in"</a>
-                                <a href="/signup" class="button">"Create account"</a>
+                                <a href=paths::SIGN_IN>"Sign in"</a>
+                                <a href=paths::SIGN_UP class="button">"Create account"</a>
                             </nav>
                         }),
                     }

@@ -83,7 +83,7 @@ impl Purpose {
     }
 }
 
-pub use crate::provider_refusal::Refusal;
+pub use crate::shared::provider_refusal::Refusal;
 
 /// A round trip that may begin: where to send the browser, and the cookie value that
 /// binds it to this browser.
