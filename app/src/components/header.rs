@@ -7,11 +7,11 @@ use leptos_router::hooks::use_location;
 
 use crate::{
     api::account::{signed_in_as, SignOut},
-    shared::{paths, prefetch::Prefetch},
+    shared::prefetch::Prefetch,
 };
 
 #[component]
-pub fn Header() -> impl IntoView {
+pub fn Header(prefetch: Prefetch) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     // Signing in, out or through the code prompt always ends in a navigation, so the
     // path is enough to know when to ask again.
@@ -21,7 +21,6 @@ pub fn Header() -> impl IntoView {
         |_| signed_in_as(),
     );
     // Signed in, Settings is one click away: have its chunk ready.
-    let prefetch = Prefetch::from_context();
     Effect::new(move || {
         if matches!(who.get(), Some(Ok(Some(_)))) {
             prefetch.fetch_settings();
@@ -30,7 +29,7 @@ pub fn Header() -> impl IntoView {
 
     view! {
         <header class="site-header">
-            <a href=paths::HOME class="brand">
+            <a href="/" class="brand">
                 <span class="brand-mark" aria-hidden="true"></span>
                 "Gatehouse"
             </a>
@@ -39,7 +38,7 @@ pub fn Header() -> impl IntoView {
                     match who.await {
                         Ok(Some(who)) => Either::Left(view! {
                             <nav class="account-nav" aria-label="Account">
-                                <a href=paths::SETTINGS>"Settings"</a>
+                                <a href="/settings">"Settings"</a>
                                 <span class="signed-in-as">
                                     <span class="visually-hidden">"Signed in as "</span>
                                     {who.email}
@@ -51,8 +50,8 @@ pub fn Header() -> impl IntoView {
                         }),
                         _ => Either::Right(view! {
                             <nav class="account-nav" aria-label="Account">
-                                <a href=paths::SIGN_IN>"Sign in"</a>
-                                <a href=paths::SIGN_UP class="button">"Create account"</a>
+                                <a href="/signin">"Sign in"</a>
+                                <a href="/signup" class="button">"Create account"</a>
                             </nav>
                         }),
                     }

@@ -141,7 +141,7 @@ pub fn ConfirmWithProvider(
                     Ok(Confirmation::SetPasswordFirst) => Some(Either::Right(view! {
                         <p class="notice" role="status">
                             "Your account signs in only through a provider that cannot confirm a fresh sign-in. "
-                            <a href=paths::SIGN_IN_METHODS>"Set a password"</a>
+                            <a href="/settings/sign-in-methods">"Set a password"</a>
                             " first, then come back."
                         </p>
                     })),

@@ -41,7 +41,7 @@ pub fn ActivityTab() -> impl IntoView {
                             </tbody>
                         </table>
                         <nav class="pager" aria-label="Older activity">
-                            {before().map(|_| view! { <a href=paths::ACTIVITY>"Newest"</a> })}
+                            {before().map(|_| view! { <a href="/settings/activity">"Newest"</a> })}
                             {page.older.map(|id| view! { <a href=paths::activity_before(id)>"Older events"</a> })}
                         </nav>
                     }),

@@ -16,11 +16,10 @@ use crate::{
 };
 
 #[component]
-pub fn CodePromptPage() -> impl IntoView {
+pub fn CodePromptPage(prefetch: Prefetch) -> impl IntoView {
     let verify = ServerAction::<VerifySignInCode>::new();
     let error = action_error(verify);
     // Settings is where a sign-in usually lands: fetch it while the code is typed.
-    let prefetch = Prefetch::from_context();
     Effect::new(move || prefetch.fetch_settings());
     // Once the session has ended, this prompt can do nothing more: go back to the password
     // step, which says why and when to try again.

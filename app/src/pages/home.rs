@@ -1,8 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::shared::paths;
-
 #[component]
 pub fn HomePage() -> impl IntoView {
     view! {
@@ -14,8 +12,8 @@ pub fn HomePage() -> impl IntoView {
                 "the authenticator app on your phone. A stolen password alone no longer opens your account."
             </p>
             <p class="hero-actions">
-                <a href=paths::SIGN_UP class="button">"Create an account"</a>
-                <a href=paths::SIGN_IN class="button secondary">"Sign in"</a>
+                <a href="/signup" class="button">"Create an account"</a>
+                <a href="/signin" class="button secondary">"Sign in"</a>
             </p>
         </section>
     }

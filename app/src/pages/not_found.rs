@@ -1,8 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::shared::paths;
-
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -13,7 +11,7 @@ pub fn NotFound() -> impl IntoView {
         <Title text="Page not found" />
         <section class="card narrow">
             <h1>"Page not found"</h1>
-            <p>"There is nothing at this address. " <a href=paths::HOME>"Go to the start page"</a> "."</p>
+            <p>"There is nothing at this address. " <a href="/">"Go to the start page"</a> "."</p>
         </section>
     }
 }

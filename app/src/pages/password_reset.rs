@@ -7,7 +7,6 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::email::{reset_link_works, RequestPasswordReset, ResetPassword},
     components::form::{action_error, FormError},
-    shared::paths,
 };
 
 #[component]
@@ -42,7 +41,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                     </ActionForm>
                 })
             }}
-            <p class="alt-action"><a href=paths::SIGN_IN>"Back to sign in"</a></p>
+            <p class="alt-action"><a href="/signin">"Back to sign in"</a></p>
         </section>
     }
 }
@@ -78,7 +77,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     } else {
                         Either::Right(view! {
                             <p class="notice" role="alert">"This link has expired or was already used."</p>
-                            <p><a href=paths::FORGOT_PASSWORD class="button">"Ask for a new link"</a></p>
+                            <p><a href="/forgot-password" class="button">"Ask for a new link"</a></p>
                         })
                     }
                 })}

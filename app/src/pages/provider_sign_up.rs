@@ -8,7 +8,6 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::social::{load_pending_sign_up, FinishSignUp, PendingSignUp, SendSignUpLink},
     components::form::{action_error, FormError, LoadError},
-    shared::paths,
 };
 
 #[component]
@@ -34,7 +33,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                         Ok(Some(pending)) => EitherOf4::B(view! { <AddressForm pending /> }),
                         Ok(None) => EitherOf4::C(view! {
                             <p>"This sign-up expired, or was finished. Sign in with your provider again to start over."</p>
-                            <p class="alt-action"><a href=paths::SIGN_IN>"Back to sign in"</a></p>
+                            <p class="alt-action"><a href="/signin">"Back to sign in"</a></p>
                         }),
                         Err(error) => EitherOf4::D(view! { <LoadError error /> }),
                     }
@@ -72,7 +71,7 @@ fn LinkSent(pending: PendingSignUp) -> impl IntoView {
     let to = pending.sent_to.unwrap_or_default();
     view! {
         <p class="notice ok" role="status">{format!("We sent a link to {to}. Open it in this browser within 30 minutes to finish signing up.")}</p>
-        <p>"No message? Check your spam folder, or " <a href=paths::SIGN_UP_EMAIL>"use another address"</a> "."</p>
+        <p>"No message? Check your spam folder, or " <a href="/signup/email">"use another address"</a> "."</p>
     }
 }
 

@@ -9,15 +9,14 @@ use crate::{
         passkeys::PasskeySignIn,
         providers::{providers, ProviderButtons, ProviderRefusal},
     },
-    shared::{paths, prefetch::Prefetch, words::sign_in_ended},
+    shared::{prefetch::Prefetch, words::sign_in_ended},
 };
 
 #[component]
-pub fn SignInPage() -> impl IntoView {
+pub fn SignInPage(prefetch: Prefetch) -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let error = action_error(sign_in);
     // The code prompt comes next: fetch its chunk while the password is checked.
-    let prefetch = Prefetch::from_context();
     Effect::new(move || {
         if sign_in.pending().get() {
             prefetch.fetch_public();
@@ -70,7 +69,7 @@ pub fn SignInPage() -> impl IntoView {
                 <div class="field">
                     <label for="password">"Password"</label>
                     <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="128" />
-                    <p class="hint"><a href=paths::FORGOT_PASSWORD>"Forgot password?"</a></p>
+                    <p class="hint"><a href="/forgot-password">"Forgot password?"</a></p>
                 </div>
                 <FormError id="sign-in-error" message=error />
                 <button type="submit" class="button wide" disabled=move || sign_in.pending().get()>
@@ -79,7 +78,7 @@ pub fn SignInPage() -> impl IntoView {
             </ActionForm>
             <PasskeySignIn next=Signal::derive(next) autofill_from="email" />
             <ProviderButtons providers />
-            <p class="alt-action">"New to Gatehouse? " <a href=paths::SIGN_UP>"Create an account"</a></p>
+            <p class="alt-action">"New to Gatehouse? " <a href="/signup">"Create an account"</a></p>
         </section>
     }
 }

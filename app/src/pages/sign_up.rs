@@ -7,7 +7,6 @@ use crate::{
         form::{action_error, FormError},
         providers::{providers, ProviderButtons},
     },
-    shared::paths,
 };
 
 #[component]
@@ -38,7 +37,7 @@ pub fn SignUpPage() -> impl IntoView {
                 </button>
             </ActionForm>
             <ProviderButtons providers=providers() />
-            <p class="alt-action">"Already have an account? " <a href=paths::SIGN_IN>"Sign in"</a></p>
+            <p class="alt-action">"Already have an account? " <a href="/signin">"Sign in"</a></p>
         </section>
     }
 }

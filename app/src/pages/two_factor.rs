@@ -124,12 +124,12 @@ fn EnabledPanel(status: TwoFactorStatus) -> impl IntoView {
             })
         }}
         <div class="button-row">
-            <a href=paths::REGENERATE_CODES data-opens=paths::REGENERATE_CODES class="button secondary">"Regenerate recovery codes"</a>
+            <a href="/settings/two-factor/recovery-codes" data-opens="/settings/two-factor/recovery-codes" class="button secondary">"Regenerate recovery codes"</a>
             {match (status.required, status.app) {
                 (true, true) => Either::Left(view! { <SwitchButton /> }),
                 (true, false) => Either::Right(Either::Left(())),
                 (false, _) => Either::Right(Either::Right(view! {
-                    <a href=paths::DISABLE_TWO_FACTOR data-opens=paths::DISABLE_TWO_FACTOR class="button danger">"Disable"</a>
+                    <a href="/settings/two-factor/disable" data-opens="/settings/two-factor/disable" class="button danger">"Disable"</a>
                 })),
             }}
         </div>
@@ -368,7 +368,7 @@ pub fn NewCodesDialog() -> impl IntoView {
                                 "generate a new set."
                             </p>
                             <div class="button-row">
-                                <a href=paths::REGENERATE_CODES class="button">"Generate new codes"</a>
+                                <a href="/settings/two-factor/recovery-codes" class="button">"Generate new codes"</a>
                                 <a href=paths::TWO_FACTOR class="button secondary">"Back"</a>
                             </div>
                         })),

@@ -15,16 +15,15 @@ use crate::{
 /// The page frame inside the router.
 #[component]
 pub fn Layout() -> impl IntoView {
-    provide_context(PREFETCH);
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
-        <Header />
+        <Header prefetch=PREFETCH />
         <main id="main">
             // Every route renders completely on the server before it is sent, so each page
             // works without JavaScript and a missing session can still redirect.
             <Routes fallback=NotFound>
                 <Route ssr=SsrMode::Async path=path!("/") view=PublicView::Home />
-                <Route ssr=SsrMode::Async path=path!("/signin") view=SignInPage />
+                <Route ssr=SsrMode::Async path=path!("/signin") view=|| view! { <SignInPage prefetch=PREFETCH /> } />
                 <Route ssr=SsrMode::Async path=path!("/signin/code") view=PublicView::CodePrompt />
                 <Route ssr=SsrMode::Async path=path!("/signup") view=PublicView::SignUp />
                 <Route ssr=SsrMode::Async path=path!("/signup/email") view=PublicView::ProviderSignUpEmail />
@@ -58,13 +57,17 @@ pub fn Layout() -> impl IntoView {
 mod tests {
     use crate::shared::paths;
 
+    fn routed() -> Vec<String> {
+        leptos_axum::generate_route_list(crate::App)
+            .iter()
+            .map(|r| r.path().to_owned())
+            .collect()
+    }
+
     // Listing the routes renders the app, which needs a runtime to spawn on.
     #[tokio::test]
     async fn every_page_in_paths_is_routed() {
-        let routed: Vec<String> = leptos_axum::generate_route_list(crate::App)
-            .iter()
-            .map(|r| r.path().to_owned())
-            .collect();
+        let routed = routed();
         for page in [
             paths::HOME,
             paths::SIGN_IN,
@@ -88,14 +91,41 @@ mod tests {
             paths::REMOVE_PASSKEY,
             paths::SESSIONS,
             paths::ACTIVITY,
-        ] {
+        ]
+        .into_iter()
+        .chain(paths::ENROLLMENT_PAGES.iter().copied())
+        {
             assert!(
                 routed.iter().any(|r| r == page),
                 "{page} is not routed: {routed:?}"
             );
         }
-        for page in paths::ENROLLMENT_PAGES {
-            assert!(routed.iter().any(|r| r == page), "{page} is not routed");
+    }
+
+    /// The links written as literals in the markup (see `shared::paths`) name pages too.
+    #[tokio::test]
+    async fn every_literal_link_in_the_markup_is_routed() {
+        let routed = routed();
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut seen = 0;
+        for dir in ["components", "pages"] {
+            for entry in std::fs::read_dir(format!("{src}/{dir}")).unwrap() {
+                let file = entry.unwrap().path();
+                let text = std::fs::read_to_string(&file).unwrap();
+                for attr in ["href=\"/", "data-opens=\"/"] {
+                    for (at, _) in text.match_indices(attr) {
+                        let link = &text[at + attr.len() - 1..];
+                        let link = &link[..link.find('"').unwrap()];
+                        assert!(
+                            routed.iter().any(|r| r == link),
+                            "{}: {link} is not routed",
+                            file.display()
+                        );
+                        seen += 1;
+                    }
+                }
+            }
         }
+        assert!(seen > 0, "no literal link found under {src}");
     }
 }

@@ -104,7 +104,7 @@ pub enum PublicView {
 fn public_view(view: PublicView) -> AnyView {
     match view {
         PublicView::Home => view! { <HomePage /> }.into_any(),
-        PublicView::CodePrompt => view! { <CodePromptPage /> }.into_any(),
+        PublicView::CodePrompt => view! { <CodePromptPage prefetch=PREFETCH /> }.into_any(),
         PublicView::SignUp => view! { <SignUpPage /> }.into_any(),
         PublicView::ForgotPassword => view! { <ForgotPasswordPage /> }.into_any(),
         PublicView::ResetPassword => view! { <ResetPasswordPage /> }.into_any(),
@@ -128,7 +128,7 @@ impl ChooseView for PublicView {
     }
 }
 
-/// What the pages below the split points may fetch ahead of time.
+/// What the pages and components below the split points may fetch ahead of time.
 pub const PREFETCH: Prefetch = Prefetch {
     settings: fetch_settings_soon,
     public: fetch_public_soon,

@@ -4,8 +4,8 @@
 
 /// Digits in an authenticator app's code.
 pub const DIGITS: usize = 6;
-/// Recovery codes issued per set.
-pub const CODES_PER_SET: usize = 10;
+/// Recovery codes issued per set: an `i64`, as the database counts the codes left.
+pub const CODES_PER_SET: i64 = 10;
 
 /// The code without its separators: every whitespace character and dash is dropped.
 pub fn compact(typed: &str) -> String {

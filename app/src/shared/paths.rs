@@ -1,8 +1,11 @@
 //! Every address Gatehouse answers at, and the addresses with a query that one step hands
-//! to the next. Pages link to them, server functions and host handlers redirect to them,
-//! and the host's gate allows or refuses them, so each is written once, here. The router
-//! (`routes::router`) spells the same paths in `path!`, which takes literals only; a test
-//! there checks that it routes every page named here.
+//! to the next. Server functions and host handlers redirect to them, the host's gate
+//! allows or refuses them, and pages link to them.
+//!
+//! Two places spell paths as literals instead, and a test in `routes::router` checks
+//! both against the routes: the router's `path!`, which takes literals only, and the
+//! links of wholly static elements in the markup, which Leptos renders from one string
+//! (a constant there would make the element code in the WASM).
 
 /// The start page.
 pub const HOME: &str = "/";
@@ -140,10 +143,26 @@ pub fn activity_before(id: i64) -> String {
     format!("{ACTIVITY}?before={id}")
 }
 
-/// `value` as a query value: form encoding, as browsers write form fields, so a `next`
-/// that carries a query of its own comes back whole.
+/// `value` as a query value, so a `next` that carries a query of its own comes back
+/// whole: form encoding, as browsers write form fields (`url`'s `byte_serialize`, which
+/// is not in the WASM; a test holds the two together).
 fn query_value(value: &str) -> String {
-    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(char::from(byte))
+            }
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0xf)]));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -164,6 +183,15 @@ mod tests {
             code_prompt_for("recovery", "/a b&c"),
             "/signin/code?method=recovery&next=%2Fa+b%26c"
         );
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn query_values_are_form_encoded_as_url_does() {
+        for value in ["/settings/two-factor?x=1&y=a b", "ü/€?#%+*-._~!'()", ""] {
+            let expected: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+            assert_eq!(query_value(value), expected, "{value:?}");
+        }
     }
 
     #[test]

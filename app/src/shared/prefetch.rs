@@ -1,9 +1,7 @@
 //! Fetching a chunk of the WASM before its pages are opened. The chunks are made where
 //! the router splits the app (`routes::split`), above every page, so a page cannot name
-//! them: the router's layout provides this handle instead, and pages and components read
-//! it from the context.
-
-use leptos::prelude::expect_context;
+//! them: the router hands this to the pages and components that fetch ahead instead, as a
+//! prop (a context would cost a lookup's code in the WASM for two function pointers).
 
 /// Starts fetching a chunk in the background. The functions do nothing on the server.
 #[derive(Clone, Copy)]
@@ -16,11 +14,6 @@ pub struct Prefetch {
 }
 
 impl Prefetch {
-    /// The handle the router's layout provided to everything inside it.
-    pub fn from_context() -> Self {
-        expect_context()
-    }
-
     pub fn fetch_settings(self) {
         (self.settings)()
     }
