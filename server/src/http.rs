@@ -63,8 +63,8 @@ pub fn router(state: AppState, options: Options) -> Router {
         .join(&*state.leptos_options.site_pkg_dir);
     Router::new()
         .nest_service("/pkg", assets::router(&pkg))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
+        .route(paths::HEALTH, get(|| async { "ok" }))
+        .route(paths::READY, get(readyz))
         .route(paths::PROVIDER_START, axum::routing::post(social::start))
         .route(paths::PROVIDER_CALLBACK, get(social::callback))
         .route(

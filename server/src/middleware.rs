@@ -36,7 +36,7 @@ pub async fn resolve_session(
     let path = req.uri().path();
     // Assets and health checks never look at the session, so they answer while the
     // database is away.
-    if is_static_asset(path) || path == "/healthz" || path == "/readyz" {
+    if is_static_asset(path) || path == paths::HEALTH || path == paths::READY {
         return next.run(req).await;
     }
     let services = &state.services;

@@ -245,11 +245,11 @@ pub struct PendingSignUp {
 pub async fn load_pending_sign_up() -> Result<Option<PendingSignUp>, AppError> {
     use crate::{
         auth::social::sign_up,
-        http::context::{services, sign_up_binding},
+        http::context::{request_sign_up_binding, services},
     };
 
     let services = services()?;
-    let Some(binding) = sign_up_binding(&services) else {
+    let Some(binding) = request_sign_up_binding(&services) else {
         return Ok(None);
     };
     Ok(sign_up::pending(&services, &binding)
@@ -265,12 +265,12 @@ pub async fn load_pending_sign_up() -> Result<Option<PendingSignUp>, AppError> {
 pub async fn send_sign_up_link(email: String) -> Result<(), AppError> {
     use crate::{
         auth::{social::sign_up, AuthError},
-        http::context::{client_info, services, sign_up_binding},
+        http::context::{client_info, request_sign_up_binding, services},
         shared::paths,
     };
 
     let services = services()?;
-    let binding = sign_up_binding(&services).ok_or(AuthError::SignUpExpired)?;
+    let binding = request_sign_up_binding(&services).ok_or(AuthError::SignUpExpired)?;
     sign_up::send_link(&services, &binding, &email, &client_info()).await?;
     leptos_axum::redirect(paths::SIGN_UP_LINK_SENT);
     Ok(())
@@ -282,7 +282,7 @@ pub async fn finish_sign_up(token: String) -> Result<(), AppError> {
     use crate::{
         auth::{sessions, sign_in, social::sign_up},
         http::{
-            context::{client_info, services, session, sign_up_binding},
+            context::{client_info, request_sign_up_binding, services, session},
             cookies::clear_sign_up_cookie,
             respond::after_first_factor,
         },
@@ -291,7 +291,7 @@ pub async fn finish_sign_up(token: String) -> Result<(), AppError> {
 
     let services = services()?;
     let client = client_info();
-    let Some(binding) = sign_up_binding(&services) else {
+    let Some(binding) = request_sign_up_binding(&services) else {
         return Err(AppError::Conflict(
             "Open this link in the browser you signed up in, within 30 minutes of signing up."
                 .into(),

@@ -79,6 +79,6 @@ pub fn request_device_token(services: &Services) -> Option<DeviceToken> {
 }
 
 /// The waiting sign-up's cookie value of this request, if any.
-pub fn sign_up_binding(services: &Services) -> Option<String> {
+pub fn request_sign_up_binding(services: &Services) -> Option<String> {
     parts().and_then(|p| cookies::sign_up_binding(&p.headers, services.config.secure_cookies))
 }

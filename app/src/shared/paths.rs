@@ -47,6 +47,10 @@ pub const PROVIDER_START: &str = "/auth/{provider}/start";
 pub const PROVIDER_CALLBACK: &str = "/auth/{provider}/callback";
 /// What every server function's path starts with (Leptos's default prefix).
 pub const SERVER_FNS: &str = "/api/";
+/// The host's liveness check.
+pub const HEALTH: &str = "/healthz";
+/// The host's readiness check: the database answers.
+pub const READY: &str = "/readyz";
 
 /// What a session that must set up two-factor authentication may open: the enrollment,
 /// and the pages an emailed link opens.
