@@ -2,40 +2,37 @@
 
 mod admin;
 mod assets;
-mod codes_download;
 mod config;
 mod db;
+mod handlers;
 mod http;
 mod keyfile;
 mod metrics;
+mod middleware;
 mod responses;
-mod social;
+mod serve;
+mod workers;
 
 use std::{io::IsTerminal, net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use app::{
-    auth::{
-        adapters::{
-            mailer::Mailer, password_hasher::PasswordHasher, providers::Providers,
-            relying_party::RelyingParty,
-        },
-        kernel::{
-            clock::{Clock, SystemClock},
-            public_url::PublicUrl,
-            random::OsEntropy,
-        },
-        services::{AuthConfig, Services},
+use app::auth::{
+    adapters::{
+        password_hasher::PasswordHasher, providers::Providers, relying_party::RelyingParty,
     },
-    state::AppState,
+    kernel::{
+        clock::{Clock, SystemClock},
+        public_url::PublicUrl,
+        random::OsEntropy,
+    },
+    services::{AuthConfig, Services},
 };
 use clap::Parser;
 use config::{Cli, Command, Config, LogFormat};
-use leptos::prelude::LeptosOptions;
 use tracing_subscriber::EnvFilter;
 
-/// Rendering a page makes thousands of small allocations, and glibc's malloc was about
-/// an eighth of the server's CPU on the Settings page (perf, release build).
+/// Rendering a page makes thousands of small allocations, which glibc's malloc serves
+/// markedly slower.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -96,7 +93,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                     None => "setting up sign-in providers".to_owned(),
                 })?;
             let services = services(config, public_url, providers).await?;
-            serve(config, listener, Arc::new(services)).await
+            serve::serve(config, listener, Arc::new(services)).await
         }
         Command::Admin { action } => {
             let public_url = public_url(config, config.addr)?;
@@ -175,160 +172,4 @@ async fn services(
         passkeys: RelyingParty::for_public_url(&public_url, &config.issuer),
     };
     Ok(services)
-}
-
-async fn serve(
-    config: &Config,
-    listener: tokio::net::TcpListener,
-    services: Arc<Services>,
-) -> anyhow::Result<()> {
-    let backend = services.backend;
-    let addr = listener.local_addr()?;
-    let leptos_options = LeptosOptions::builder()
-        .output_name("gatehouse")
-        .site_root(config.site_root.as_str())
-        .site_pkg_dir("pkg")
-        .site_addr(addr)
-        .build();
-    tokio::spawn(sweep(services.clone()));
-    let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
-    let mail = if mailer.delivers() {
-        "smtp"
-    } else {
-        tracing::warn!("no --smtp-url: mail is not delivered, only written to this log");
-        "not delivered (written to the log)"
-    };
-    tokio::spawn(send_mail(services.clone(), backend, mailer));
-    if let Some(metrics_addr) = config.metrics_addr {
-        let bound = metrics::serve(metrics_addr).await?;
-        tracing::info!(addr = %bound, "metrics at /metrics");
-    }
-    let db = services.db.clone();
-    let public_url = services.config.public_url.as_url().to_string();
-    let providers: Vec<&str> = services.providers.iter().map(|p| p.id.as_str()).collect();
-    let providers = providers.join(",");
-    // Browsers take no IP address as a passkey's site: say so rather than fail later.
-    let services_passkeys = if services.passkeys.available() {
-        "on"
-    } else {
-        "off (the public URL has no host name)"
-    };
-    let state = AppState {
-        leptos_options: Arc::new(leptos_options),
-        services,
-    };
-    let router = http::router(
-        state,
-        http::Options {
-            record_metrics: config.metrics_addr.is_some(),
-            request_timeout: Duration::from_secs(config.request_timeout_secs),
-        },
-    );
-    tracing::info!(
-        version = env!("CARGO_PKG_VERSION"),
-        %addr,
-        %public_url,
-        ?backend,
-        issuer = %config.issuer,
-        %providers,
-        mail,
-        passkeys = services_passkeys,
-        "Gatehouse started"
-    );
-    // Tests and scripts read this line to learn the port when started on port 0.
-    println!("Gatehouse listening on http://{addr}");
-
-    let (stop, stopping) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down: finishing the requests in flight");
-        let _ = stop.send(true);
-    });
-    let server = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(stopped(stopping.clone()));
-    let drain_deadline = async {
-        stopped(stopping).await;
-        tokio::time::sleep(DRAIN).await;
-    };
-    tokio::select! {
-        served = server => served.context("serving HTTP")?,
-        () = drain_deadline => tracing::warn!(?DRAIN, "requests still running; ending them"),
-    }
-    // Connections of requests cut off above may never be returned; do not wait for them.
-    if tokio::time::timeout(DRAIN, db.close()).await.is_err() {
-        tracing::warn!("the database pool did not close in time");
-    }
-    tracing::info!("stopped");
-    Ok(())
-}
-
-/// How long requests in flight may run on after SIGTERM before they are cut off.
-const DRAIN: Duration = Duration::from_secs(10);
-
-async fn stopped(mut stopping: tokio::sync::watch::Receiver<bool>) {
-    let _ = stopping.wait_for(|stop| *stop).await;
-}
-
-/// Deletes expired sessions, enrollments and code handoffs and stale throttle counters at
-/// start and every few minutes after, so no table grows without bound.
-async fn sweep(services: Arc<Services>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(300));
-    loop {
-        tick.tick().await;
-        match app::auth::guards::sweep::run(&services).await {
-            Ok(swept) if swept.total() == 0 => {}
-            Ok(swept) => tracing::info!(
-                sessions = swept.sessions,
-                throttles = swept.throttles,
-                enrollments = swept.enrollments,
-                handoffs = swept.handoffs,
-                social_flows = swept.social_flows,
-                mail = swept.mail,
-                devices = swept.devices,
-                ceremonies = swept.ceremonies,
-                "removed expired rows"
-            ),
-            Err(err) => tracing::warn!(error = %err, "could not remove expired rows"),
-        }
-    }
-}
-
-/// Sends what the outbox holds, now and every second after; every instance does, and a
-/// claim keeps two from sending one message.
-async fn send_mail(services: Arc<Services>, backend: app::store::Backend, mailer: Mailer) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        match app::auth::guards::outbox::deliver_due(&services, backend, &mailer).await {
-            Ok(pass) if pass.sent + pass.failed > 0 => {
-                tracing::info!(sent = pass.sent, failed = pass.failed, "mail sent")
-            }
-            Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "could not read the outbox"),
-        }
-    }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut sig) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            sig.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }

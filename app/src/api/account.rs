@@ -1,11 +1,11 @@
 //! Signing up, in and out, and what the header and profile show.
 
-#[cfg(feature = "ssr")]
-use crate::auth::guards::account::by_id;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::auth::guards::account;
+use crate::shared::error::AppError;
 
 /// Who is signed in, for the header.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,10 +26,16 @@ pub struct Profile {
 
 #[server(endpoint = "sign_up")]
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::{
-        flows::accounts,
-        guards::{audit, sessions},
+    use crate::{
+        auth::{
+            flows::accounts,
+            guards::{audit, sessions},
+        },
+        http::{
+            context::{client_info, services},
+            cookies::set_session_cookie,
+        },
+        shared::paths,
     };
 
     let services = services()?;
@@ -54,15 +60,12 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     set_session_cookie(&services, &token, sessions::Stage::Full);
     // Where every account must have two-factor authentication, a new one sets it up first.
     leptos_axum::redirect(if services.config.require_two_factor {
-        ENROLLMENT_PATH
+        paths::TWO_FACTOR
     } else {
-        "/settings"
+        paths::SETTINGS
     });
     Ok(())
 }
-
-/// Where an account that must set up two-factor authentication is sent.
-pub const ENROLLMENT_PATH: &str = "/settings/two-factor";
 
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(
@@ -75,7 +78,7 @@ pub async fn sign_in(
     let result = password_step(email, password, next).await;
     metrics::sign_in(
         SignInStep::Password,
-        super::errors::sign_in_outcome(&result, matches!(result, Ok(true))),
+        crate::http::errors::sign_in_outcome(&result, matches!(result, Ok(true))),
     );
     result.map(drop)
 }
@@ -88,10 +91,15 @@ async fn password_step(
     password: String,
     next: Option<String>,
 ) -> Result<bool, AppError> {
-    use super::ssr::*;
-    use crate::auth::{
-        flows::{accounts, sign_in},
-        guards::sessions::Checked,
+    use crate::{
+        auth::{
+            flows::{accounts, sign_in},
+            guards::sessions::Checked,
+        },
+        http::{
+            context::{client_info, request_device_token, services, session},
+            respond::{after_first_factor, safe_next},
+        },
     };
 
     let services = services()?;
@@ -111,14 +119,20 @@ async fn password_step(
     )
     .await?;
     let pending = matches!(first_factor, sign_in::FirstFactor::Pending(_));
-    continue_after_first_factor(&services, &first_factor, &next);
+    after_first_factor(&services, &first_factor, &next).send();
     Ok(pending)
 }
 
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::guards::{audit, sessions};
+    use crate::{
+        auth::guards::{audit, sessions},
+        http::{
+            context::{client_info, services, session},
+            cookies::clear_session_cookie,
+        },
+        shared::paths,
+    };
 
     let services = services()?;
     if let Some(session) = session() {
@@ -133,15 +147,14 @@ pub async fn sign_out() -> Result<(), AppError> {
         .await?;
     }
     clear_session_cookie(&services);
-    leptos_axum::redirect("/signin");
+    leptos_axum::redirect(paths::SIGN_IN);
     Ok(())
 }
 
 /// The signed-in person, or `None`; never an error for being signed out.
 #[server(endpoint = "signed_in_as")]
 pub async fn signed_in_as() -> Result<Option<Viewer>, AppError> {
-    use super::ssr::*;
-    use crate::auth::guards::sessions::Stage;
+    use crate::{auth::guards::sessions::Stage, http::context::session};
 
     Ok(session()
         .filter(|s| s.stage == Stage::Full)
@@ -150,14 +163,14 @@ pub async fn signed_in_as() -> Result<Option<Viewer>, AppError> {
 
 #[server(endpoint = "load_profile")]
 pub async fn load_profile() -> Result<Profile, AppError> {
-    use super::ssr::*;
+    use crate::http::context::{require_full_session, services};
 
     let services = services()?;
     let session = require_full_session()?;
-    let user = by_id(&services, session.user_id).await?;
+    let user = account::by_id(&services, session.user_id).await?;
     Ok(Profile {
         email: user.email,
-        created: crate::dates::long_date(user.created_at),
+        created: crate::shared::words::long_date(user.created_at),
         verified: user.email_verified_at.is_some(),
         two_factor_on: session.has_second_factor,
         has_password: user.password_hash.is_some(),

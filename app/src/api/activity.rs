@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
+use crate::shared::error::AppError;
 
 /// Events per page.
 pub const PAGE_SIZE: i64 = 20;
@@ -27,8 +27,11 @@ pub struct ActivityPage {
 
 #[server(endpoint = "list_activity")]
 pub async fn list_activity(before: Option<i64>) -> Result<ActivityPage, AppError> {
-    use super::ssr::*;
-    use crate::{auth::guards::audit, dates::date_time};
+    use crate::{
+        auth::guards::audit,
+        http::context::{require_full_session, services},
+        shared::words::date_time,
+    };
 
     let services = services()?;
     let session = require_full_session()?;

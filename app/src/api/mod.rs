@@ -10,8 +10,3 @@ pub mod passkeys;
 pub mod sessions;
 pub mod social;
 pub mod two_factor;
-
-#[cfg(feature = "ssr")]
-pub mod errors;
-#[cfg(feature = "ssr")]
-pub mod ssr;

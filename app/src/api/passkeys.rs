@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::two_factor::RecoveryCodeSet;
-use crate::error::AppError;
+use crate::shared::error::AppError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PasskeyChallenge {
@@ -39,7 +39,7 @@ pub struct PasskeysView {
 
 #[cfg(feature = "ssr")]
 fn challenge(c: crate::auth::flows::passkeys::Challenge) -> PasskeyChallenge {
-    super::ssr::no_store();
+    crate::http::respond::no_store();
     PasskeyChallenge {
         ceremony: c.ceremony,
         options: c.options,
@@ -48,8 +48,11 @@ fn challenge(c: crate::auth::flows::passkeys::Challenge) -> PasskeyChallenge {
 
 #[server(endpoint = "load_passkeys")]
 pub async fn load_passkeys() -> Result<PasskeysView, AppError> {
-    use super::ssr::*;
-    use crate::{auth::flows::passkeys, dates::long_date};
+    use crate::{
+        auth::flows::passkeys,
+        http::context::{require_session_for_enrollment, services},
+        shared::words::long_date,
+    };
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
@@ -72,8 +75,10 @@ pub async fn load_passkeys() -> Result<PasskeysView, AppError> {
 
 #[server(endpoint = "begin_passkey_registration")]
 pub async fn begin_passkey_registration() -> Result<PasskeyChallenge, AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::passkeys;
+    use crate::{
+        auth::flows::passkeys,
+        http::context::{require_session_for_enrollment, services},
+    };
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
@@ -92,8 +97,10 @@ pub async fn finish_passkey_registration(
     password: String,
     code: Option<String>,
 ) -> Result<Option<RecoveryCodeSet>, AppError> {
-    use super::ssr::*;
-    use crate::auth::{capabilities::step_up::StepUp, flows::passkeys};
+    use crate::{
+        auth::{capabilities::step_up::StepUp, flows::passkeys},
+        http::context::{client_info, require_session_for_enrollment, services},
+    };
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
@@ -124,13 +131,16 @@ pub async fn finish_passkey_registration(
 
 #[server(endpoint = "rename_passkey")]
 pub async fn rename_passkey(id: i64, name: String) -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::passkeys;
+    use crate::{
+        auth::flows::passkeys,
+        http::context::{client_info, require_full_session, services},
+        shared::paths,
+    };
 
     let services = services()?;
     let session = require_full_session()?;
     passkeys::registration::rename(&services, &session, id, &name, &client_info()).await?;
-    leptos_axum::redirect(TAB);
+    leptos_axum::redirect(paths::TWO_FACTOR);
     Ok(())
 }
 
@@ -140,8 +150,11 @@ pub async fn remove_passkey(
     password: String,
     code: Option<String>,
 ) -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::passkeys;
+    use crate::{
+        auth::flows::passkeys,
+        http::context::{client_info, require_full_session, services},
+        shared::paths,
+    };
 
     let services = services()?;
     let session = require_full_session()?;
@@ -154,12 +167,9 @@ pub async fn remove_passkey(
         &client_info(),
     )
     .await?;
-    leptos_axum::redirect(TAB);
+    leptos_axum::redirect(paths::TWO_FACTOR);
     Ok(())
 }
-
-/// Where the passkey list lives.
-pub const TAB: &str = "/settings/two-factor";
 
 /// What the code prompt offers this account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,8 +180,10 @@ pub struct PromptOptions {
 
 #[server(endpoint = "load_prompt_options")]
 pub async fn load_prompt_options() -> Result<PromptOptions, AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::totp_enrollment;
+    use crate::{
+        auth::flows::totp_enrollment,
+        http::context::{require_pending_session, services},
+    };
 
     let services = services()?;
     let session = require_pending_session()?;
@@ -184,8 +196,10 @@ pub async fn load_prompt_options() -> Result<PromptOptions, AppError> {
 
 #[server(endpoint = "begin_passkey_prompt")]
 pub async fn begin_passkey_prompt() -> Result<PasskeyChallenge, AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::passkeys;
+    use crate::{
+        auth::flows::passkeys,
+        http::context::{require_pending_session, services},
+    };
 
     let services = services()?;
     let session = require_pending_session()?;
@@ -208,7 +222,7 @@ pub async fn finish_passkey_prompt(
         use crate::auth::{
             capabilities::second_factor::Factor, guards::passkey_assertion::Assertion,
         };
-        let session = super::ssr::require_pending_session()?;
+        let session = crate::http::context::require_pending_session()?;
         let assertion = Assertion::parse(&ceremony, &credential, session.id)?;
         match super::two_factor::second_factor_step(
             Factor::Passkey(assertion),
@@ -224,7 +238,7 @@ pub async fn finish_passkey_prompt(
     .await;
     metrics::sign_in(
         SignInStep::SecondFactor,
-        super::errors::sign_in_outcome(&result, false),
+        crate::http::errors::sign_in_outcome(&result, false),
     );
     result
 }
@@ -232,13 +246,15 @@ pub async fn finish_passkey_prompt(
 /// Whether this server offers passkeys at all, for the sign-in page's button.
 #[server(endpoint = "passkeys_available")]
 pub async fn passkeys_available() -> Result<bool, AppError> {
-    Ok(super::ssr::services()?.passkeys.available())
+    Ok(crate::http::context::services()?.passkeys.available())
 }
 
 #[server(endpoint = "begin_passkey_sign_in")]
 pub async fn begin_passkey_sign_in() -> Result<PasskeyChallenge, AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::passkeys;
+    use crate::{
+        auth::flows::passkeys,
+        http::context::{client_info, services},
+    };
 
     let services = services()?;
     Ok(challenge(
@@ -258,7 +274,7 @@ pub async fn finish_passkey_sign_in(
     let result = passkey_sign_in(ceremony, credential, next).await;
     metrics::sign_in(
         SignInStep::Password,
-        super::errors::sign_in_outcome(&result, false),
+        crate::http::errors::sign_in_outcome(&result, false),
     );
     result
 }
@@ -269,12 +285,18 @@ async fn passkey_sign_in(
     credential: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::{
-        flows::passkeys,
-        guards::{
-            audit::{self, EventKind},
-            sessions,
+    use crate::{
+        auth::{
+            flows::passkeys,
+            guards::{
+                audit::{self, EventKind},
+                sessions,
+            },
+        },
+        http::{
+            context::{client_info, services, session},
+            cookies::set_session_cookie,
+            respond::safe_next,
         },
     };
 

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
+use crate::shared::error::AppError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionView {
@@ -17,10 +17,10 @@ pub struct SessionView {
 
 #[server(endpoint = "list_sessions")]
 pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
-    use super::ssr::*;
     use crate::{
         auth::{guards::sessions, kernel::user_agent},
-        dates::date_time,
+        http::context::{require_full_session, services},
+        shared::words::date_time,
     };
 
     let services = services()?;
@@ -44,8 +44,11 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
 /// Signs one other device out.
 #[server(endpoint = "end_session")]
 pub async fn end_session(id: i64) -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::guards::{audit, sessions};
+    use crate::{
+        auth::guards::{audit, sessions},
+        http::context::{client_info, require_full_session, services},
+        shared::paths,
+    };
 
     let services = services()?;
     let current = require_full_session()?;
@@ -65,14 +68,17 @@ pub async fn end_session(id: i64) -> Result<(), AppError> {
         "signed out from Sessions",
     )
     .await?;
-    leptos_axum::redirect("/settings/sessions");
+    leptos_axum::redirect(paths::SESSIONS);
     Ok(())
 }
 
 #[server(endpoint = "end_other_sessions")]
 pub async fn end_other_sessions() -> Result<u64, AppError> {
-    use super::ssr::*;
-    use crate::auth::guards::{audit, sessions};
+    use crate::{
+        auth::guards::{audit, sessions},
+        http::context::{client_info, require_full_session, services},
+        shared::paths,
+    };
 
     let services = services()?;
     let current = require_full_session()?;
@@ -88,7 +94,7 @@ pub async fn end_other_sessions() -> Result<u64, AppError> {
         &detail,
     )
     .await?;
-    leptos_axum::redirect("/settings/sessions");
+    leptos_axum::redirect(paths::SESSIONS);
     Ok(ended)
 }
 
@@ -105,10 +111,10 @@ pub struct RememberedDeviceView {
 
 #[server(endpoint = "list_remembered_devices")]
 pub async fn list_remembered_devices() -> Result<Vec<RememberedDeviceView>, AppError> {
-    use super::ssr::*;
     use crate::{
         auth::guards::remembered_devices,
-        dates::{date_time, long_date},
+        http::context::{require_full_session, services},
+        shared::words::{date_time, long_date},
     };
 
     let services = services()?;
@@ -130,12 +136,15 @@ pub async fn list_remembered_devices() -> Result<Vec<RememberedDeviceView>, AppE
 /// Forgets a remembered device: its next sign-in asks for the second factor again.
 #[server(endpoint = "forget_device")]
 pub async fn forget_device(id: i64) -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::guards::remembered_devices;
+    use crate::{
+        auth::guards::remembered_devices,
+        http::context::{client_info, require_full_session, services},
+        shared::paths,
+    };
 
     let services = services()?;
     let current = require_full_session()?;
     remembered_devices::forget(&services, current.user_id, id, &client_info()).await?;
-    leptos_axum::redirect("/settings/sessions");
+    leptos_axum::redirect(paths::SESSIONS);
     Ok(())
 }

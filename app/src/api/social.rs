@@ -1,14 +1,14 @@
 //! Server functions behind the provider buttons, Settings → Sign-in methods, and the
 //! confirmation that stands in for a password.
 
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
 #[cfg(feature = "ssr")]
 use crate::auth::capabilities::step_up;
 #[cfg(feature = "ssr")]
 use crate::auth::flows::social::links;
-use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-use crate::error::AppError;
+use crate::shared::error::AppError;
 
 /// A configured provider, as a button shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,7 +61,7 @@ pub enum Confirmation {
 /// The providers people may sign in with, in the config file's order.
 #[server(endpoint = "list_providers")]
 pub async fn list_providers() -> Result<Vec<ProviderView>, AppError> {
-    use super::ssr::*;
+    use crate::http::context::services;
 
     let services = services()?;
     Ok(services
@@ -76,7 +76,7 @@ pub async fn list_providers() -> Result<Vec<ProviderView>, AppError> {
 
 #[server(endpoint = "load_sign_in_methods")]
 pub async fn load_sign_in_methods() -> Result<SignInMethods, AppError> {
-    use super::ssr::*;
+    use crate::http::context::{require_full_session, services};
 
     let services = services()?;
     let session = require_full_session()?;
@@ -91,7 +91,7 @@ pub async fn load_sign_in_methods() -> Result<SignInMethods, AppError> {
                 .linked
                 .iter()
                 .find(|link| link.provider_id == p.id)
-                .map(|link| crate::dates::long_date(link.linked_at)),
+                .map(|link| crate::shared::words::long_date(link.linked_at)),
         })
         .collect();
     Ok(SignInMethods {
@@ -103,7 +103,7 @@ pub async fn load_sign_in_methods() -> Result<SignInMethods, AppError> {
 
 #[server(endpoint = "load_confirmation")]
 pub async fn load_confirmation() -> Result<Confirmation, AppError> {
-    use super::ssr::*;
+    use crate::http::context::{require_session_for_enrollment, services};
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
@@ -140,17 +140,17 @@ pub async fn load_confirmation() -> Result<Confirmation, AppError> {
     })
 }
 
-/// Where the Sign-in methods tab lives.
-pub const METHODS_PATH: &str = "/settings/sign-in-methods";
-
 #[server(endpoint = "disconnect_provider")]
 pub async fn disconnect_provider(
     provider: String,
     password: String,
     code: String,
 ) -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::kernel::error::AuthError;
+    use crate::{
+        auth::kernel::error::AuthError,
+        http::context::{client_info, require_full_session, services},
+        shared::paths,
+    };
 
     let services = services()?;
     let session = require_full_session()?;
@@ -165,7 +165,7 @@ pub async fn disconnect_provider(
         }
         other => other?,
     }
-    leptos_axum::redirect(METHODS_PATH);
+    leptos_axum::redirect(paths::SIGN_IN_METHODS);
     Ok(())
 }
 
@@ -173,26 +173,32 @@ pub async fn disconnect_provider(
 /// set through a link to its verified address instead.
 #[server(endpoint = "email_password_link")]
 pub async fn email_password_link() -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::email::password_reset;
+    use crate::{
+        auth::flows::email::password_reset,
+        http::context::{client_info, require_full_session, services},
+        shared::paths,
+    };
 
     let services = services()?;
     let session = require_full_session()?;
     password_reset::send_to_account(&services, session.user_id, &client_info()).await?;
-    leptos_axum::redirect(&format!("{METHODS_PATH}?done=link_sent"));
+    leptos_axum::redirect(paths::PASSWORD_LINK_SENT);
     Ok(())
 }
 
 /// The first password of an account made through a provider.
 #[server(endpoint = "set_password")]
 pub async fn set_password(password: String, code: String) -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::accounts;
+    use crate::{
+        auth::flows::accounts,
+        http::context::{client_info, require_full_session, services},
+        shared::paths,
+    };
 
     let services = services()?;
     let session = require_full_session()?;
     accounts::set_password(&services, &session, password, &code, &client_info()).await?;
-    leptos_axum::redirect(&format!("{METHODS_PATH}?done=password_set"));
+    leptos_axum::redirect(paths::PASSWORD_WAS_SET);
     Ok(())
 }
 
@@ -202,8 +208,11 @@ pub async fn change_password(
     password: String,
     code: String,
 ) -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::accounts;
+    use crate::{
+        auth::flows::accounts,
+        http::context::{client_info, require_full_session, services},
+        shared::paths,
+    };
 
     let services = services()?;
     let session = require_full_session()?;
@@ -216,7 +225,7 @@ pub async fn change_password(
         &client_info(),
     )
     .await?;
-    leptos_axum::redirect(&format!("{METHODS_PATH}?done=password_changed"));
+    leptos_axum::redirect(paths::PASSWORD_CHANGED);
     Ok(())
 }
 
@@ -230,16 +239,15 @@ pub struct PendingSignUp {
     pub sent_to: Option<String>,
 }
 
-/// Where a provider sign-up asks for the address its provider did not prove.
-pub const CONFIRM_EMAIL_PATH: &str = "/signup/email";
-
 #[server(endpoint = "load_pending_sign_up")]
 pub async fn load_pending_sign_up() -> Result<Option<PendingSignUp>, AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::social::sign_up;
+    use crate::{
+        auth::flows::social::sign_up,
+        http::context::{request_sign_up_binding, services},
+    };
 
     let services = services()?;
-    let Some(binding) = sign_up_binding(&services) else {
+    let Some(binding) = request_sign_up_binding(&services) else {
         return Ok(None);
     };
     Ok(sign_up::pending(&services, &binding)
@@ -253,28 +261,38 @@ pub async fn load_pending_sign_up() -> Result<Option<PendingSignUp>, AppError> {
 
 #[server(endpoint = "send_sign_up_link")]
 pub async fn send_sign_up_link(email: String) -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::{flows::social::sign_up, kernel::error::AuthError};
+    use crate::{
+        auth::{flows::social::sign_up, kernel::error::AuthError},
+        http::context::{client_info, request_sign_up_binding, services},
+        shared::paths,
+    };
 
     let services = services()?;
-    let binding = sign_up_binding(&services).ok_or(AuthError::SignUpExpired)?;
+    let binding = request_sign_up_binding(&services).ok_or(AuthError::SignUpExpired)?;
     sign_up::send_link(&services, &binding, &email, &client_info()).await?;
-    leptos_axum::redirect(&format!("{CONFIRM_EMAIL_PATH}?sent=1"));
+    leptos_axum::redirect(paths::SIGN_UP_LINK_SENT);
     Ok(())
 }
 
 /// The link from the mail, opened in the browser the sign-up waits in.
 #[server(endpoint = "finish_sign_up")]
 pub async fn finish_sign_up(token: String) -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::{
-        flows::{sign_in, social::sign_up},
-        guards::sessions,
+    use crate::{
+        auth::{
+            flows::{sign_in, social::sign_up},
+            guards::sessions,
+        },
+        http::{
+            context::{client_info, request_sign_up_binding, services, session},
+            cookies::clear_sign_up_cookie,
+            respond::after_first_factor,
+        },
+        shared::paths,
     };
 
     let services = services()?;
     let client = client_info();
-    let Some(binding) = sign_up_binding(&services) else {
+    let Some(binding) = request_sign_up_binding(&services) else {
         return Err(AppError::Conflict(
             "Open this link in the browser you signed up in, within 30 minutes of signing up."
                 .into(),
@@ -293,6 +311,6 @@ pub async fn finish_sign_up(token: String) -> Result<(), AppError> {
         None,
     )
     .await?;
-    continue_after_first_factor(&services, &first_factor, "/settings");
+    after_first_factor(&services, &first_factor, paths::SETTINGS).send();
     Ok(())
 }

@@ -1,14 +1,9 @@
 //! Server functions behind the Two-Factor Auth tab and the sign-in code prompt.
 
-#[cfg(feature = "ssr")]
-use crate::auth::flows::code_prompt;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
-
-/// How many recovery codes a set holds.
-pub const RECOVERY_CODES_PER_SET: i64 = 10;
+use crate::shared::error::AppError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TwoFactorStatus {
@@ -47,9 +42,6 @@ pub struct RecoveryCodeSet {
     pub generated: String,
 }
 
-/// Where a browser without JavaScript is sent to see a new set of codes.
-pub const NEW_CODES_PATH: &str = "/settings/two-factor/new-codes";
-
 /// Hands a new set of codes to the caller: in the response for the hydrated app, or by
 /// way of the server and a redirect for a plain form post.
 #[cfg(feature = "ssr")]
@@ -58,31 +50,36 @@ pub(super) async fn deliver_codes(
     session: &crate::auth::guards::sessions::Session,
     codes: Vec<crate::auth::credentials::recovery_codes::RecoveryCode>,
 ) -> Result<RecoveryCodeSet, AppError> {
-    use super::ssr::{is_plain_form_post, no_store};
+    use crate::{
+        http::respond::{is_plain_form_post, no_store},
+        shared::paths,
+    };
 
     no_store();
     if is_plain_form_post() {
         crate::auth::guards::code_handoff::keep(services, session, &codes).await?;
-        leptos_axum::redirect(NEW_CODES_PATH);
+        leptos_axum::redirect(paths::NEW_CODES);
     }
     Ok(RecoveryCodeSet {
         codes: codes.iter().map(|c| c.display()).collect(),
         email: session.email.clone(),
-        generated: crate::dates::date_time(services.clock.now()),
+        generated: crate::shared::words::date_time(services.clock.now()),
     })
 }
 
 #[server(endpoint = "load_two_factor_status")]
 pub async fn load_two_factor_status() -> Result<TwoFactorStatus, AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::totp_enrollment;
+    use crate::{
+        auth::flows::totp_enrollment,
+        http::context::{require_session_for_enrollment, services},
+    };
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
     let status = totp_enrollment::status(&services, session.user_id).await?;
     let user = crate::auth::guards::account::by_id(&services, session.user_id).await?;
     Ok(TwoFactorStatus {
-        enabled_since: status.enabled_at.map(crate::dates::long_date),
+        enabled_since: status.enabled_at.map(crate::shared::words::long_date),
         codes_left: status.codes_left,
         any_code_used: status.any_code_used,
         required: session.two_factor_required,
@@ -94,14 +91,20 @@ pub async fn load_two_factor_status() -> Result<TwoFactorStatus, AppError> {
 /// Starts enrollment: a new pending secret for this session, valid for 10 minutes.
 #[server(endpoint = "start_enrollment")]
 pub async fn start_enrollment() -> Result<EnrollmentView, AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::totp_enrollment;
+    use crate::{
+        auth::flows::totp_enrollment,
+        http::{
+            context::{require_session_for_enrollment, services},
+            respond::no_store,
+        },
+        shared::paths,
+    };
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
     let enrollment = totp_enrollment::begin_enrollment(&services, &session).await?;
     no_store();
-    leptos_axum::redirect("/settings/two-factor/enable");
+    leptos_axum::redirect(paths::ENABLE_TWO_FACTOR);
     Ok(EnrollmentView {
         qr_svg: enrollment.qr_svg,
         key: enrollment.key,
@@ -115,8 +118,13 @@ pub async fn start_enrollment() -> Result<EnrollmentView, AppError> {
 /// The pending secret of this session, to show the dialog again after a reload.
 #[server(endpoint = "pending_enrollment")]
 pub async fn pending_enrollment() -> Result<Option<EnrollmentView>, AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::totp_enrollment;
+    use crate::{
+        auth::flows::totp_enrollment,
+        http::{
+            context::{require_session_for_enrollment, services},
+            respond::no_store,
+        },
+    };
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
@@ -139,8 +147,10 @@ pub async fn enable_two_factor(
     password: String,
     current_code: Option<String>,
 ) -> Result<RecoveryCodeSet, AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::totp_enrollment;
+    use crate::{
+        auth::flows::totp_enrollment,
+        http::context::{client_info, require_session_for_enrollment, services},
+    };
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
@@ -163,8 +173,10 @@ pub async fn switch_authenticator_app(
     code: String,
     password: String,
 ) -> Result<RecoveryCodeSet, AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::totp_enrollment;
+    use crate::{
+        auth::flows::totp_enrollment,
+        http::context::{client_info, require_full_session, services},
+    };
 
     let services = services()?;
     let session = require_full_session()?;
@@ -182,13 +194,16 @@ pub async fn switch_authenticator_app(
 
 #[server(endpoint = "disable_two_factor")]
 pub async fn disable_two_factor(code: String, password: String) -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::totp_enrollment;
+    use crate::{
+        auth::flows::totp_enrollment,
+        http::context::{client_info, require_full_session, services},
+        shared::paths,
+    };
 
     let services = services()?;
     let session = require_full_session()?;
     totp_enrollment::disable(&services, &session, &code, password, &client_info()).await?;
-    leptos_axum::redirect("/settings/two-factor");
+    leptos_axum::redirect(paths::TWO_FACTOR);
     Ok(())
 }
 
@@ -197,8 +212,10 @@ pub async fn regenerate_recovery_codes(
     code: String,
     password: String,
 ) -> Result<RecoveryCodeSet, AppError> {
-    use super::ssr::*;
-    use crate::auth::flows::totp_enrollment;
+    use crate::{
+        auth::flows::totp_enrollment,
+        http::context::{client_info, require_full_session, services},
+    };
 
     let services = services()?;
     let session = require_full_session()?;
@@ -216,8 +233,13 @@ pub async fn regenerate_recovery_codes(
 /// The codes a plain form post left for this session, while they last.
 #[server(endpoint = "load_new_recovery_codes")]
 pub async fn load_new_recovery_codes() -> Result<Option<RecoveryCodeSet>, AppError> {
-    use super::ssr::*;
-    use crate::auth::guards::code_handoff;
+    use crate::{
+        auth::guards::code_handoff,
+        http::{
+            context::{require_session_for_enrollment, services},
+            respond::no_store,
+        },
+    };
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
@@ -227,29 +249,24 @@ pub async fn load_new_recovery_codes() -> Result<Option<RecoveryCodeSet>, AppErr
         .map(|set| RecoveryCodeSet {
             codes: set.codes,
             email: session.email.clone(),
-            generated: crate::dates::date_time(set.generated_at),
+            generated: crate::shared::words::date_time(set.generated_at),
         }))
 }
 
 /// "Done": the codes stop being shown.
 #[server(endpoint = "dismiss_new_recovery_codes")]
 pub async fn dismiss_new_recovery_codes() -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::guards::code_handoff;
+    use crate::{
+        auth::guards::code_handoff,
+        http::context::{require_session_for_enrollment, services},
+        shared::paths,
+    };
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
     code_handoff::discard(&services, &session).await?;
-    leptos_axum::redirect("/settings/two-factor");
+    leptos_axum::redirect(paths::TWO_FACTOR);
     Ok(())
-}
-
-/// Where a person goes when the code prompt's session ended: the sign-in page, told why.
-pub fn sign_in_ended_path(retry_after_secs: Option<u64>) -> String {
-    match retry_after_secs {
-        Some(secs) => format!("/signin?ended=locked&retry={secs}"),
-        None => "/signin?ended=codes".to_owned(),
-    }
 }
 
 /// The second step of signing in: a code from the app or a recovery code.
@@ -269,7 +286,7 @@ pub async fn verify_sign_in_code(
     .await;
     metrics::sign_in(
         SignInStep::SecondFactor,
-        super::errors::sign_in_outcome(&result, false),
+        crate::http::errors::sign_in_outcome(&result, false),
     );
     result
 }
@@ -282,8 +299,18 @@ pub(super) async fn second_factor_step(
     next: Option<String>,
     remember: bool,
 ) -> Result<(), AppError> {
-    use super::ssr::*;
-    use crate::auth::{flows::code_prompt::PromptOutcome, guards::sessions::Stage};
+    use crate::{
+        auth::{
+            flows::code_prompt::{self, PromptOutcome},
+            guards::sessions::Stage,
+        },
+        http::{
+            context::{client_info, require_pending_session, services},
+            cookies::{clear_session_cookie, set_device_cookie, set_session_cookie},
+            respond::{is_plain_form_post, safe_next},
+        },
+        shared::paths,
+    };
 
     let services = services()?;
     let session = require_pending_session()?;
@@ -301,7 +328,7 @@ pub(super) async fn second_factor_step(
             clear_session_cookie(&services);
             if is_plain_form_post() {
                 // Without JavaScript the browser follows this to a page that says why.
-                leptos_axum::redirect(&sign_in_ended_path(retry_after_secs));
+                leptos_axum::redirect(&paths::sign_in_ended(retry_after_secs));
                 return Ok(());
             }
             Err(AppError::SignInEnded { retry_after_secs })

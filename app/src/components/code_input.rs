@@ -60,12 +60,6 @@ pub fn CodeInput(
     }
 }
 
-/// Six digits, ignoring the spaces and dashes people paste with them.
-pub fn is_complete_app_code(value: &str) -> bool {
-    let code = crate::typed_code::compact(value);
-    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
-}
-
 #[cfg(feature = "hydrate")]
 mod browser {
     use wasm_bindgen::JsCast;
@@ -79,7 +73,7 @@ mod browser {
         else {
             return;
         };
-        if !super::is_complete_app_code(&input.value()) {
+        if !crate::shared::codes::is_app_code(&input.value()) {
             return;
         }
         if let Some(form) = input.form() {
@@ -93,20 +87,4 @@ mod browser {
 #[cfg(not(feature = "hydrate"))]
 mod browser {
     pub fn submit_when_complete(_ev: &leptos::ev::Event) {}
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_complete_app_code;
-
-    #[test]
-    fn six_digits_complete_a_code_whatever_separates_them() {
-        assert!(is_complete_app_code("123456"));
-        assert!(is_complete_app_code("123 456"));
-        assert!(is_complete_app_code("12-34-56"));
-        assert!(!is_complete_app_code("12345"));
-        assert!(!is_complete_app_code("1234567"));
-        assert!(!is_complete_app_code("12345a"));
-        assert!(!is_complete_app_code("ABCD-EFGH"));
-    }
 }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::{components::Redirect, hooks::use_location};
 
-use crate::error::AppError;
+use crate::shared::{error::AppError, paths};
 
 /// The message of an action's last failure, if any.
 pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<String>>
@@ -38,11 +38,10 @@ pub fn FormError(id: &'static str, #[prop(into)] message: Signal<Option<String>>
 #[component]
 pub fn LoadError(error: AppError) -> impl IntoView {
     if error == AppError::Unauthorized {
-        let here = use_location().pathname.get_untracked();
-        let path = format!("/signin?next={here}");
+        let path = paths::signin_with_next(&use_location().pathname.get_untracked());
         view! { <Redirect path /> }.into_any()
     } else if error == AppError::EnrollmentRequired {
-        view! { <Redirect path="/settings/two-factor" /> }.into_any()
+        view! { <Redirect path=paths::TWO_FACTOR /> }.into_any()
     } else {
         view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
     }

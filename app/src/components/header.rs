@@ -7,11 +7,11 @@ use leptos_router::hooks::use_location;
 
 use crate::{
     api::account::{signed_in_as, SignOut},
-    pages::chunks::fetch_settings_soon,
+    shared::prefetch::Prefetch,
 };
 
 #[component]
-pub fn Header() -> impl IntoView {
+pub fn Header(prefetch: Prefetch) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     // Signing in, out or through the code prompt always ends in a navigation, so the
     // path is enough to know when to ask again.
@@ -23,7 +23,7 @@ pub fn Header() -> impl IntoView {
     // Signed in, Settings is one click away: have its chunk ready.
     Effect::new(move || {
         if matches!(who.get(), Some(Ok(Some(_)))) {
-            fetch_settings_soon();
+            prefetch.fetch_settings();
         }
     });
 

@@ -9,8 +9,8 @@ use crate::{
         begin_passkey_prompt, begin_passkey_sign_in, finish_passkey_prompt, finish_passkey_sign_in,
         passkeys_available,
     },
+    browser::webauthn,
     components::form::FormError,
-    webauthn,
 };
 
 /// True once the page is hydrated in a browser that can run passkey ceremonies; never on
@@ -186,7 +186,7 @@ mod autofill {
 
         #[cfg(feature = "hydrate")]
         fn start(self) {
-            if !crate::webauthn::supported()
+            if !crate::browser::webauthn::supported()
                 || self.running.try_with_value(|r| r.is_some()).unwrap_or(true)
             {
                 return;
@@ -204,7 +204,8 @@ mod autofill {
                     // Only a passkey the person picked comes back; a refusal of it is
                     // theirs to read. A request stopped or unanswered says nothing.
                     if let Some(Ok(credential)) =
-                        crate::webauthn::get_from_autofill(&challenge.options, &signal).await
+                        crate::browser::webauthn::get_from_autofill(&challenge.options, &signal)
+                            .await
                     {
                         let finished = super::finish_passkey_sign_in(
                             challenge.ceremony,

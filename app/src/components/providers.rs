@@ -10,8 +10,7 @@ use leptos_router::{
 
 use crate::{
     api::social::{list_providers, load_confirmation, Confirmation, ProviderView},
-    error::AppError,
-    provider_refusal::Refusal,
+    shared::{error::AppError, paths, provider_refusal::Refusal},
 };
 
 /// The providers people may sign in with, loaded once for every part of a page that
@@ -40,7 +39,7 @@ pub fn ProviderForm(
     #[prop(default = "button secondary wide provider")] class: &'static str,
 ) -> impl IntoView {
     view! {
-        <form method="post" action=format!("/auth/{}/start", provider.id)>
+        <form method="post" action=paths::provider_start(&provider.id)>
             <input type="hidden" name="purpose" value=purpose />
             <input type="hidden" name="next" value=move || next.get() />
             <button type="submit" class=class data-provider=provider.id.clone()>{label}</button>

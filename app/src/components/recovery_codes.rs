@@ -2,29 +2,13 @@
 
 use leptos::{either::Either, prelude::*};
 
-use crate::api::two_factor::RecoveryCodeSet;
-
-pub const DOWNLOAD_NAME: &str = "gatehouse-recovery-codes.txt";
-/// The server-made download of the same file, for browsers without JavaScript.
-pub const DOWNLOAD_PATH: &str = "/settings/two-factor/recovery-codes.txt";
-
-/// The text file's contents: a short header, then one code per line.
-pub fn codes_file(set: &RecoveryCodeSet) -> String {
-    let mut text = format!(
-        "Gatehouse recovery codes\n\
-         Account: {}\n\
-         Generated: {}\n\n\
-         If you lose your authenticator app, sign in with your password and enter one of\n\
-         these codes where Gatehouse asks for your two-factor authentication code.\n\
-         Each code works once. Keep this file somewhere safe, not on your phone.\n\n",
-        set.email, set.generated
-    );
-    for code in &set.codes {
-        text.push_str(code);
-        text.push('\n');
-    }
-    text
-}
+use crate::{
+    api::two_factor::RecoveryCodeSet,
+    shared::{
+        paths,
+        recovery_file::{codes_file, DOWNLOAD_NAME},
+    },
+};
 
 /// The codes and ways to keep them. With `server_download` the file comes from the server
 /// (a form post, served once) instead of from the browser script.
@@ -34,7 +18,7 @@ pub fn RecoveryCodesList(
     #[prop(optional)] server_download: bool,
 ) -> impl IntoView {
     let status = RwSignal::new(String::new());
-    let text = StoredValue::new(codes_file(&set));
+    let text = StoredValue::new(codes_file(&set.email, &set.generated, &set.codes));
 
     let download = move |_| {
         status.set(match browser::download(DOWNLOAD_NAME, &text.get_value()) {
@@ -64,7 +48,7 @@ pub fn RecoveryCodesList(
             </ol>
             {if server_download {
                 Either::Left(view! {
-                    <form method="post" action=DOWNLOAD_PATH class="button-row">
+                    <form method="post" action=paths::CODES_DOWNLOAD class="button-row">
                         <button type="submit" class="button">"Download codes"</button>
                     </form>
                     <p class="muted">"The download works once; after it, the codes are no longer shown here."</p>

@@ -3,7 +3,7 @@
 use leptos::{either::Either, prelude::*};
 use leptos_router::hooks::use_query_map;
 
-use crate::{api::activity::list_activity, components::form::LoadError};
+use crate::{api::activity::list_activity, components::form::LoadError, shared::paths};
 
 #[component]
 pub fn ActivityTab() -> impl IntoView {
@@ -42,7 +42,7 @@ pub fn ActivityTab() -> impl IntoView {
                         </table>
                         <nav class="pager" aria-label="Older activity">
                             {before().map(|_| view! { <a href="/settings/activity">"Newest"</a> })}
-                            {page.older.map(|id| view! { <a href=format!("/settings/activity?before={id}")>"Older events"</a> })}
+                            {page.older.map(|id| view! { <a href=paths::activity_before(id)>"Older events"</a> })}
                         </nav>
                     }),
                     Err(error) => Either::Right(view! { <LoadError error /> }),

@@ -5,35 +5,31 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
-    api::{
-        passkeys::load_prompt_options,
-        two_factor::{sign_in_ended_path, VerifySignInCode},
-    },
+    api::{passkeys::load_prompt_options, two_factor::VerifySignInCode},
     components::{
         code_input::CodeInput,
         form::{action_error, FormError},
         passkeys::{passkeys_usable, PasskeyPrompt},
     },
-    error::AppError,
-    pages::chunks::fetch_settings_soon,
+    shared::{error::AppError, paths, prefetch::Prefetch},
 };
 
 #[component]
-pub fn CodePromptPage() -> impl IntoView {
+pub fn CodePromptPage(prefetch: Prefetch) -> impl IntoView {
     let verify = ServerAction::<VerifySignInCode>::new();
     let error = action_error(verify);
     // Settings is where a sign-in usually lands: fetch it while the code is typed.
-    Effect::new(fetch_settings_soon);
+    Effect::new(move || prefetch.fetch_settings());
     // Once the session has ended, this prompt can do nothing more: go back to the password
     // step, which says why and when to try again.
     let navigate = use_navigate();
     Effect::new(move || {
         match verify.value().get() {
             Some(Err(AppError::SignInEnded { retry_after_secs })) => {
-                navigate(&sign_in_ended_path(retry_after_secs), Default::default())
+                navigate(&paths::sign_in_ended(retry_after_secs), Default::default())
             }
             // Ended elsewhere (another tab, or it expired): start again from the password.
-            Some(Err(AppError::Unauthorized)) => navigate("/signin", Default::default()),
+            Some(Err(AppError::Unauthorized)) => navigate(paths::SIGN_IN, Default::default()),
             _ => {}
         }
     });
@@ -49,11 +45,7 @@ pub fn CodePromptPage() -> impl IntoView {
     });
     let switch_href = move || {
         let method = if recovery.get() { "app" } else { "recovery" };
-        let next: String = next()
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || "/-_".contains(*c))
-            .collect();
-        format!("/signin/code?method={method}&next={next}")
+        paths::code_prompt_for(method, &next())
     };
 
     view! {

@@ -1,7 +1,6 @@
 //! One module per page.
 
 pub mod activity;
-pub mod chunks;
 pub mod code_prompt;
 pub mod email_links;
 pub mod home;

@@ -9,10 +9,11 @@ use crate::{
     api::{
         passkeys::{
             begin_passkey_registration, finish_passkey_registration, load_passkeys, PasskeyView,
-            RemovePasskey, RenamePasskey, TAB,
+            RemovePasskey, RenamePasskey,
         },
         two_factor::{load_two_factor_status, RecoveryCodeSet},
     },
+    browser::webauthn,
     components::{
         code_input::CodeInput,
         dialog::Modal,
@@ -22,10 +23,8 @@ use crate::{
         recovery_codes::RecoveryCodesList,
     },
     pages::sign_in_methods::CodeIfOn,
-    webauthn,
+    shared::{error::AppError, paths},
 };
-
-const ADD: &str = "/settings/two-factor/passkeys/add";
 
 /// The list on the Two-Factor Auth tab.
 #[component]
@@ -55,7 +54,7 @@ pub fn PasskeysSection() -> impl IntoView {
                                 when=move || usable.get()
                                 fallback=|| view! { <p class="muted">"Adding a passkey needs JavaScript and a browser that supports passkeys."</p> }
                             >
-                                <a href=ADD data-opens=ADD class="button secondary">"Add a passkey"</a>
+                                <a href=paths::ADD_PASSKEY data-opens=paths::ADD_PASSKEY class="button secondary">"Add a passkey"</a>
                             </Show>
                         }.into_any()),
                         Err(error) => Either::Right(view! { <LoadError error /> }),
@@ -93,8 +92,8 @@ fn PasskeyItem(passkey: PasskeyView) -> impl IntoView {
                 })}
             </div>
             <div class="button-row">
-                <a href=format!("/settings/two-factor/passkeys/rename?id={id}") class="button secondary">"Rename"</a>
-                <a href=format!("/settings/two-factor/passkeys/remove?id={id}") class="button danger">"Remove"</a>
+                <a href=paths::rename_passkey(id) class="button secondary">"Rename"</a>
+                <a href=paths::remove_passkey(id) class="button danger">"Remove"</a>
             </div>
         </li>
     }
@@ -175,16 +174,16 @@ pub fn AddPasskeyDialog() -> impl IntoView {
     };
 
     view! {
-        <Modal title="Add a passkey" close_href=TAB>
+        <Modal title="Add a passkey" close_href=paths::TWO_FACTOR>
             {move || match (added.get(), codes.get()) {
                 (true, Some(set)) => Either::Left(view! {
                     <p role="status">"Your passkey is added and two-factor authentication is on. These are your recovery codes, for when you cannot use your passkey."</p>
                     <RecoveryCodesList set />
-                    <a href=TAB class="button">"Done"</a>
+                    <a href=paths::TWO_FACTOR class="button">"Done"</a>
                 }.into_any()),
                 (true, None) => Either::Left(view! {
                     <p role="status">"Your passkey is added. Next time, use it when Gatehouse asks for your second factor, or to sign in without a password."</p>
-                    <a href=TAB class="button">"Done"</a>
+                    <a href=paths::TWO_FACTOR class="button">"Done"</a>
                 }.into_any()),
                 (false, _) => Either::Right(view! {
                     <p>"Your browser or security key will ask you to confirm with your fingerprint, face, screen lock or PIN."</p>
@@ -222,7 +221,7 @@ pub fn AddPasskeyDialog() -> impl IntoView {
 /// The passkey `?id=` names, once loaded.
 fn chosen() -> (
     Signal<i64>,
-    Resource<Result<crate::api::passkeys::PasskeysView, crate::error::AppError>>,
+    Resource<Result<crate::api::passkeys::PasskeysView, AppError>>,
 ) {
     let query = use_query_map();
     let id = Signal::derive(move || {
@@ -240,7 +239,7 @@ pub fn RenamePasskeyDialog() -> impl IntoView {
     let rename = ServerAction::<RenamePasskey>::new();
     let (id, passkeys) = chosen();
     view! {
-        <Modal title="Rename passkey" close_href=TAB>
+        <Modal title="Rename passkey" close_href=paths::TWO_FACTOR>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let current = passkeys.await.ok().and_then(|v| v.list.into_iter().find(|p| p.id == id.get()));
@@ -255,7 +254,7 @@ pub fn RenamePasskeyDialog() -> impl IntoView {
                                 <FormError id="rename-error" message=action_error(rename) />
                                 <div class="button-row">
                                     <button type="submit" class="button" disabled=move || rename.pending().get()>"Save"</button>
-                                    <a href=TAB class="button secondary">"Cancel"</a>
+                                    <a href=paths::TWO_FACTOR class="button secondary">"Cancel"</a>
                                 </div>
                             </ActionForm>
                         }),
@@ -274,7 +273,7 @@ pub fn RemovePasskeyDialog() -> impl IntoView {
     let status = Resource::new(|| (), |_| load_two_factor_status());
     let confirmation = confirmation();
     view! {
-        <Modal title="Remove passkey" close_href=TAB>
+        <Modal title="Remove passkey" close_href=paths::TWO_FACTOR>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let list = passkeys.await.map(|v| v.list).unwrap_or_default();
@@ -303,7 +302,7 @@ pub fn RemovePasskeyDialog() -> impl IntoView {
                                 <FormError id="remove-error" message=action_error(remove) />
                                 <div class="button-row">
                                     <button type="submit" class="button danger" disabled=move || remove.pending().get()>"Remove"</button>
-                                    <a href=TAB class="button secondary">"Cancel"</a>
+                                    <a href=paths::TWO_FACTOR class="button secondary">"Cancel"</a>
                                 </div>
                             </ActionForm>
                         }),

@@ -17,14 +17,15 @@ use crate::{
         providers::{confirmation, ConfirmPassword, ConfirmWithProvider},
     },
     pages::sign_in_methods::{ChangePasswordForm, CodeIfOn},
+    shared::paths,
 };
 
 const TABS: &[(&str, &str)] = &[
-    ("/settings", "Profile"),
-    ("/settings/sign-in-methods", "Sign-in methods"),
-    ("/settings/two-factor", "Two-Factor Auth"),
-    ("/settings/sessions", "Sessions"),
-    ("/settings/activity", "Security activity"),
+    (paths::SETTINGS, "Profile"),
+    (paths::SIGN_IN_METHODS, "Sign-in methods"),
+    (paths::TWO_FACTOR, "Two-Factor Auth"),
+    (paths::SESSIONS, "Sessions"),
+    (paths::ACTIVITY, "Security activity"),
 ];
 
 #[component]
@@ -40,7 +41,7 @@ pub fn SettingsPage() -> impl IntoView {
                     .map(|&(href, label)| {
                         let current = move || {
                             let path = pathname.get();
-                            let here = if href == "/settings" { path == href } else { path.starts_with(href) };
+                            let here = if href == paths::SETTINGS { path == href } else { path.starts_with(href) };
                             here.then_some("page")
                         };
                         view! { <a href=href aria-current=current>{label}</a> }

@@ -9,18 +9,17 @@ use crate::{
         passkeys::PasskeySignIn,
         providers::{providers, ProviderButtons, ProviderRefusal},
     },
-    error::sign_in_ended,
-    pages::chunks::fetch_public_soon,
+    shared::{prefetch::Prefetch, words::sign_in_ended},
 };
 
 #[component]
-pub fn SignInPage() -> impl IntoView {
+pub fn SignInPage(prefetch: Prefetch) -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let error = action_error(sign_in);
     // The code prompt comes next: fetch its chunk while the password is checked.
     Effect::new(move || {
         if sign_in.pending().get() {
-            fetch_public_soon();
+            prefetch.fetch_public();
         }
     });
     let providers = providers();

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::social::{
         load_sign_in_methods, ChangePassword, Confirmation, DisconnectProvider, EmailPasswordLink,
-        ProviderMethod, SetPassword, SignInMethods, METHODS_PATH,
+        ProviderMethod, SetPassword, SignInMethods,
     },
     components::{
         code_input::CodeInput,
@@ -16,6 +16,7 @@ use crate::{
             ProviderRefusal,
         },
     },
+    shared::paths,
 };
 
 /// Counts the changes made on this tab, so the methods are read again after each one:
@@ -139,10 +140,10 @@ fn ProviderRow(
                 <p class="muted">{format!("{name} is your only way to sign in, so it cannot be disconnected. Set a password first.")}</p>
             }),
             (true, false) => Either::Right(view! {
-                <a href=format!("{METHODS_PATH}?disconnect={id}") class="button secondary danger">{format!("Disconnect {name}")}</a>
+                <a href=paths::sign_in_methods_panel("disconnect", &id) class="button secondary danger">{format!("Disconnect {name}")}</a>
             }),
             (false, _) => Either::Right(view! {
-                <a href=format!("{METHODS_PATH}?connect={id}") class="button secondary">{format!("Connect {name}")}</a>
+                <a href=paths::sign_in_methods_panel("connect", &id) class="button secondary">{format!("Connect {name}")}</a>
             }),
         }
     };
@@ -162,7 +163,7 @@ fn ProviderRow(
 
 /// Where a confirmation at a provider comes back to: this tab with `panel` open again.
 fn back_to(panel: &str, id: &str) -> Signal<String> {
-    let next = format!("{METHODS_PATH}?{panel}={id}");
+    let next = paths::sign_in_methods_panel(panel, id);
     Signal::derive(move || next.clone())
 }
 
@@ -180,14 +181,14 @@ fn ConnectPanel(
         <div class="confirm-panel stack">
             <p>{format!("Confirm it’s you to connect {name}. Your other sessions will be signed out.")}</p>
             <ConfirmWithProvider confirmation next />
-            <form method="post" action=format!("/auth/{id}/start") class="stack">
+            <form method="post" action=paths::provider_start(&id) class="stack">
                 <input type="hidden" name="purpose" value="link" />
-                <input type="hidden" name="next" value=METHODS_PATH />
+                <input type="hidden" name="next" value=paths::SIGN_IN_METHODS />
                 <ConfirmPassword id="connect-password" describedby="methods-error" confirmation />
                 <CodeIfOn two_factor_on id="connect-code" describedby="methods-error" />
                 <div class="button-row">
                     <button type="submit" class="button" data-provider=id.clone()>{format!("Continue to {name}")}</button>
-                    <a href=METHODS_PATH class="button secondary">"Cancel"</a>
+                    <a href=paths::SIGN_IN_METHODS class="button secondary">"Cancel"</a>
                 </div>
             </form>
         </div>
@@ -217,7 +218,7 @@ fn DisconnectPanel(
                     <button type="submit" class="button danger" disabled=move || disconnect.pending().get()>
                         {format!("Disconnect {name}")}
                     </button>
-                    <a href=METHODS_PATH class="button secondary">"Cancel"</a>
+                    <a href=paths::SIGN_IN_METHODS class="button secondary">"Cancel"</a>
                 </div>
             </ActionForm>
         </div>
@@ -245,7 +246,7 @@ fn SetPasswordForm(two_factor_on: bool, confirmation: ConfirmationResource) -> i
     reload_when(move || set.value().with(|v| matches!(v, Some(Ok(_)))));
     let form = move |confirmed: Option<String>| {
         view! {
-            <ConfirmWithProvider confirmation next=Signal::derive(|| METHODS_PATH.to_owned())
+            <ConfirmWithProvider confirmation next=Signal::derive(|| paths::SIGN_IN_METHODS.to_owned())
                 prompt="To set one, first confirm it’s you by signing in again." />
             {confirmed.map(|provider| view! {
                 <p class="confirmed" role="status">{format!("✓ Confirmed with {provider}")}</p>

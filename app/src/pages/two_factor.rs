@@ -7,7 +7,7 @@ use crate::{
     api::two_factor::{
         load_new_recovery_codes, load_two_factor_status, pending_enrollment, DisableTwoFactor,
         DismissNewRecoveryCodes, EnableTwoFactor, EnrollmentView, RegenerateRecoveryCodes,
-        StartEnrollment, SwitchAuthenticatorApp, TwoFactorStatus, RECOVERY_CODES_PER_SET,
+        StartEnrollment, SwitchAuthenticatorApp, TwoFactorStatus,
     },
     components::{
         code_input::CodeInput,
@@ -17,9 +17,9 @@ use crate::{
         recovery_codes::RecoveryCodesList,
     },
     pages::{passkeys::PasskeysSection, settings::VerifyBanner},
+    shared::{codes::CODES_PER_SET, paths},
 };
 
-const TAB: &str = "/settings/two-factor";
 /// Where focus goes when a dialog closes and the control that opened it is gone.
 const HEADING: &str = "two-factor-heading";
 /// Below this many codes left, the tab suggests a new set.
@@ -86,7 +86,7 @@ fn DisabledPanel(
             <li>"1Password"</li>
         </ul>
         <ActionForm action=start>
-            <button type="submit" class="button" data-opens="/settings/two-factor/enable" disabled=move || start.pending().get()>"Enable"</button>
+            <button type="submit" class="button" data-opens=paths::ENABLE_TWO_FACTOR disabled=move || start.pending().get()>"Enable"</button>
         </ActionForm>
         <FormError id="start-error" message=action_error(start) />
         </div>
@@ -112,7 +112,7 @@ fn EnabledPanel(status: TwoFactorStatus) -> impl IntoView {
         <div node_ref=panel>
         <p class="status-line">
             <span class="badge on">"On"</span>
-            " since " {since} " · " {left} " of " {RECOVERY_CODES_PER_SET} " recovery codes left"
+            " since " {since} " · " {left} " of " {CODES_PER_SET} " recovery codes left"
         </p>
         {warning}
         {if status.app {
@@ -162,7 +162,7 @@ fn AddAppButton() -> impl IntoView {
     let start = ServerAction::<StartEnrollment>::new();
     view! {
         <ActionForm action=start>
-            <button type="submit" class="button secondary" data-opens="/settings/two-factor/enable" disabled=move || start.pending().get()>"Set up an authenticator app"</button>
+            <button type="submit" class="button secondary" data-opens=paths::ENABLE_TWO_FACTOR disabled=move || start.pending().get()>"Set up an authenticator app"</button>
         </ActionForm>
         <FormError id="add-app-error" message=action_error(start) />
     }
@@ -174,7 +174,7 @@ fn SwitchButton() -> impl IntoView {
     let start = ServerAction::<StartEnrollment>::new();
     view! {
         <ActionForm action=start>
-            <button type="submit" class="button secondary" data-opens="/settings/two-factor/enable" disabled=move || start.pending().get()>"Switch to a new phone"</button>
+            <button type="submit" class="button secondary" data-opens=paths::ENABLE_TWO_FACTOR disabled=move || start.pending().get()>"Switch to a new phone"</button>
         </ActionForm>
         <FormError id="switch-error" message=action_error(start) />
     }
@@ -195,12 +195,12 @@ pub fn EnableDialog() -> impl IntoView {
     });
 
     view! {
-        <Modal title="Enable two-factor authentication" close_href=TAB>
+        <Modal title="Enable two-factor authentication" close_href=paths::TWO_FACTOR>
             {move || match codes.get() {
                 Some(set) => Either::Left(view! {
                     <p>"Two-factor authentication is on. These are your recovery codes."</p>
                     <RecoveryCodesList set />
-                    <a href=TAB class="button">"Done"</a>
+                    <a href=paths::TWO_FACTOR class="button">"Done"</a>
                 }),
                 _ => Either::Right(view! {
                     <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -299,7 +299,7 @@ pub fn DisableDialog() -> impl IntoView {
     let disable = ServerAction::<DisableTwoFactor>::new();
     let confirmation = confirmation();
     view! {
-        <Modal title="Disable two-factor authentication" close_href=TAB>
+        <Modal title="Disable two-factor authentication" close_href=paths::TWO_FACTOR>
             <p>"Signing in will ask only for your password. Your authenticator app’s entry and your recovery codes stop working."</p>
             <ConfirmWithProvider confirmation />
             <ActionForm action=disable attr:class="stack">
@@ -308,7 +308,7 @@ pub fn DisableDialog() -> impl IntoView {
                 <FormError id="disable-error" message=action_error(disable) />
                 <div class="button-row">
                     <button type="submit" class="button danger" disabled=move || disable.pending().get()>"Disable"</button>
-                    <a href=TAB class="button secondary">"Cancel"</a>
+                    <a href=paths::TWO_FACTOR class="button secondary">"Cancel"</a>
                 </div>
             </ActionForm>
         </Modal>
@@ -321,12 +321,12 @@ pub fn RegenerateDialog() -> impl IntoView {
     let codes = Memo::new(move |_| regenerate.value().get().and_then(Result::ok));
     let confirmation = confirmation();
     view! {
-        <Modal title="New recovery codes" close_href=TAB>
+        <Modal title="New recovery codes" close_href=paths::TWO_FACTOR>
             {move || match codes.get() {
                 Some(set) => Either::Left(view! {
                     <p>"Your old recovery codes no longer work. These are the new ones."</p>
                     <RecoveryCodesList set />
-                    <a href=TAB class="button">"Done"</a>
+                    <a href=paths::TWO_FACTOR class="button">"Done"</a>
                 }),
                 _ => Either::Right(view! {
                     <p>"A new set replaces all your current recovery codes, used or not."</p>
@@ -350,7 +350,7 @@ pub fn NewCodesDialog() -> impl IntoView {
     let set = Resource::new(|| (), |_| load_new_recovery_codes());
     let done = ServerAction::<DismissNewRecoveryCodes>::new();
     view! {
-        <Modal title="Your recovery codes" close_href=TAB>
+        <Modal title="Your recovery codes" close_href=paths::TWO_FACTOR>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match set.await {
@@ -369,7 +369,7 @@ pub fn NewCodesDialog() -> impl IntoView {
                             </p>
                             <div class="button-row">
                                 <a href="/settings/two-factor/recovery-codes" class="button">"Generate new codes"</a>
-                                <a href=TAB class="button secondary">"Back"</a>
+                                <a href=paths::TWO_FACTOR class="button secondary">"Back"</a>
                             </div>
                         })),
                         Err(error) => Either::Right(Either::Right(view! { <LoadError error /> })),

@@ -293,7 +293,7 @@ pub fn security_notice(to: &str, notice: &Notice, client: &ClientInfo, at: i64) 
             what,
             format!(
                 "When: {}\nIP address: {where_}\nDevice: {device}",
-                crate::dates::date_time(at)
+                crate::shared::words::date_time(at)
             ),
             format!("If this was you, there is nothing to do. If it wasn't you, {advice}"),
         ],

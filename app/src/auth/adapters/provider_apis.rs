@@ -7,7 +7,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 /// Why a round trip to a provider did not identify anyone. The text is for the log; the
-/// person is told [`crate::provider_refusal::Refusal`]'s sentence.
+/// person is told [`crate::shared::provider_refusal::Refusal`]'s sentence.
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
     /// The person said no at the provider.

@@ -46,7 +46,7 @@ impl Factor {
     /// Six digits (spaces and dashes aside) are an app code; anything else must be a
     /// recovery code. The errors say what was expected.
     pub fn parse(input: &str) -> Result<Self, FactorError> {
-        let compact = crate::typed_code::compact(input);
+        let compact = crate::shared::codes::compact(input);
         if compact.is_empty() {
             return Err(FactorError::Empty);
         }

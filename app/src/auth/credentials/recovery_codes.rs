@@ -43,7 +43,7 @@ impl RecoveryCode {
     /// Ignores case, whitespace and dashes; maps nothing else, so a typed 0 or O is
     /// rejected rather than guessed at.
     pub fn parse(input: &str) -> Result<Self, RecoveryCodeError> {
-        let mut code = SecretString::from(crate::typed_code::compact(input));
+        let mut code = SecretString::from(crate::shared::codes::compact(input));
         code.expose_secret_mut().make_ascii_uppercase();
         let canonical = code.expose_secret();
         if canonical.is_empty() {

@@ -104,7 +104,7 @@ pub struct TotpCode(SecretString);
 impl TotpCode {
     /// Drops all whitespace and dashes, since people paste "123 456" or "123-456".
     pub fn parse(input: &str) -> Result<Self, TotpCodeError> {
-        let code = crate::typed_code::compact(input);
+        let code = crate::shared::codes::compact(input);
         if code.is_empty() {
             return Err(TotpCodeError::Empty);
         }

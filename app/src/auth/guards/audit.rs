@@ -210,6 +210,9 @@ pub async fn record_lock_in<'c>(
     what: &str,
     secs: u64,
 ) -> Result<(), AuthError> {
-    let detail = format!("{what} locked for {}", crate::error::human_duration(secs));
+    let detail = format!(
+        "{what} locked for {}",
+        crate::shared::words::human_duration(secs)
+    );
     record_in(ex, services, user_id, EventKind::LockedOut, client, &detail).await
 }

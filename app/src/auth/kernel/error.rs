@@ -43,7 +43,7 @@ pub enum AuthError {
     SecondFactorLocked { retry_after_secs: u64 },
     /// A round trip to an identity provider ended without what it was for.
     #[error("social sign-in: {0}")]
-    Social(#[from] crate::provider_refusal::Refusal),
+    Social(#[from] crate::shared::provider_refusal::Refusal),
     /// A change that needs the password, on an account that has none and has not just
     /// confirmed itself at a provider.
     #[error("reauthentication required")]

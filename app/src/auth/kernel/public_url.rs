@@ -5,7 +5,7 @@
 use url::Url;
 
 /// Where a person goes when the place they asked for is refused.
-pub const FALLBACK: &str = "/settings";
+pub const FALLBACK: &str = crate::shared::paths::SETTINGS;
 /// No page of ours has a longer path and query; longer input is refused unread.
 const MAX_TARGET: usize = 512;
 

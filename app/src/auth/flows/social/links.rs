@@ -16,7 +16,7 @@ use crate::auth::{
     kernel::{client::ClientInfo, error::AuthError},
     services::Services,
 };
-use crate::provider_refusal::Refusal;
+use crate::shared::provider_refusal::Refusal;
 use crate::store::{
     self,
     linked_identities::{LinkedIdentityRow, Owner},

@@ -33,8 +33,11 @@ use crate::auth::{
     kernel::{client::ClientInfo, error::AuthError, tokens},
     services::Services,
 };
-use crate::provider_refusal::Refusal;
-use crate::store::{self, social_flows::FlowRow, social_flows::NewFlow};
+use crate::shared::provider_refusal::Refusal;
+use crate::store::{
+    self,
+    social_flows::{FlowRow, NewFlow},
+};
 
 /// A round trip to a provider must come back within ten minutes.
 pub const FLOW_TTL_SECS: i64 = 10 * 60;

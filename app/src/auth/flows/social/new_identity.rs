@@ -16,7 +16,7 @@ use crate::auth::{
     kernel::{client::ClientInfo, email_address::Email, error::AuthError},
     services::Services,
 };
-use crate::provider_refusal::Refusal;
+use crate::shared::provider_refusal::Refusal;
 use crate::store::{self, users::UserRow};
 
 /// What a provider's account with no link comes to.

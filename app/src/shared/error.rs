@@ -11,6 +11,8 @@ use leptos::server_fn::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::words::{human_duration, sign_in_ended};
+
 /// How long a client is told to wait when the database is away or busy.
 pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
 
@@ -181,27 +183,6 @@ impl From<WireError> for AppError {
     }
 }
 
-/// Why the code prompt sent the person back to the password, and when to come back.
-pub fn sign_in_ended(retry_after_secs: Option<u64>) -> String {
-    match retry_after_secs {
-        Some(secs) => format!(
-            "Too many wrong codes. For your safety, signing in to this account is paused: try again in {}.",
-            human_duration(secs)
-        ),
-        None => "Too many wrong codes. Sign in with your password again to get new attempts.".into(),
-    }
-}
-
-/// Renders a wait as a person would say it: "45 seconds", "15 minutes", "2 hours".
-pub fn human_duration(secs: u64) -> String {
-    let (n, unit) = match secs {
-        0..=59 => (secs.max(1), "second"),
-        60..=3599 => (secs.div_ceil(60), "minute"),
-        _ => (secs.div_ceil(3600), "hour"),
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
-}
-
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
@@ -224,8 +205,34 @@ impl FromServerFnError for AppError {
     /// unless told otherwise.
     fn ser(&self) -> Bytes {
         #[cfg(feature = "ssr")]
-        crate::api::ssr::set_error_status(self);
+        set_status(self);
         JsonEncoding::encode(self).expect("an AppError is strings and numbers")
+    }
+}
+
+/// Gives a server function's error answer its status, and `Retry-After` when waiting
+/// helps. A plain form post (one that accepts HTML, as server_fn tells them apart) is left
+/// alone: server_fn answers it with a redirect back to its page, which shows the error.
+#[cfg(feature = "ssr")]
+fn set_status(err: &AppError) {
+    use http::{header, request::Parts, HeaderValue, StatusCode};
+    use leptos::prelude::use_context;
+
+    let Some(res) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let plain_form_post = use_context::<Parts>().is_some_and(|p| {
+        p.headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    });
+    if plain_form_post {
+        return;
+    }
+    res.set_status(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    if let Some(secs) = err.retry_after() {
+        res.insert_header(header::RETRY_AFTER, HeaderValue::from(secs));
     }
 }
 
@@ -241,15 +248,6 @@ fn first_line(msg: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(human_duration(1), "1 second");
-        assert_eq!(human_duration(45), "45 seconds");
-        assert_eq!(human_duration(61), "2 minutes");
-        assert_eq!(human_duration(900), "15 minutes");
-        assert_eq!(human_duration(7200), "2 hours");
-    }
 
     #[test]
     fn every_error_has_a_client_or_server_status() {

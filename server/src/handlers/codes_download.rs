@@ -2,14 +2,13 @@
 //! A form POST (so no link prefetcher can spend it), answered once and never cached.
 
 use app::{
-    api::{
-        ssr::RequestSession,
-        two_factor::{RecoveryCodeSet, NEW_CODES_PATH},
-    },
     auth::guards::{code_handoff, sessions::Stage},
-    components::recovery_codes::{codes_file, DOWNLOAD_NAME},
-    dates,
-    state::AppState,
+    http::{context::RequestSession, state::AppState},
+    shared::{
+        paths,
+        recovery_file::{codes_file, DOWNLOAD_NAME},
+        words,
+    },
 };
 use axum::{
     extract::State,
@@ -23,7 +22,7 @@ pub async fn download(
     Extension(RequestSession(session)): Extension<RequestSession>,
 ) -> Response {
     let Some(session) = session.filter(|s| s.stage == Stage::Full) else {
-        return Redirect::to("/signin").into_response();
+        return Redirect::to(paths::SIGN_IN).into_response();
     };
     let taken = match code_handoff::take(&state.services, &session).await {
         Ok(taken) => taken,
@@ -31,13 +30,13 @@ pub async fn download(
     };
     // Already downloaded or expired: the page explains that and offers a new set.
     let Some(taken) = taken else {
-        return Redirect::to(NEW_CODES_PATH).into_response();
+        return Redirect::to(paths::NEW_CODES).into_response();
     };
-    let file = codes_file(&RecoveryCodeSet {
-        codes: taken.codes,
-        email: session.email,
-        generated: dates::date_time(taken.generated_at),
-    });
+    let file = codes_file(
+        &session.email,
+        &words::date_time(taken.generated_at),
+        &taken.codes,
+    );
     (
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),

@@ -1,7 +1,7 @@
 //! What a person is told when the domain refuses: each [`AuthError`] becomes the wire
 //! error with its status and sentence. Internal causes are logged here and go no further.
 
-use crate::{auth::kernel::error::AuthError, error::AppError, store};
+use crate::{auth::kernel::error::AuthError, shared::error::AppError, store};
 
 impl From<AuthError> for AppError {
     fn from(err: AuthError) -> Self {

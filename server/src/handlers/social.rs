@@ -3,21 +3,21 @@
 //! without JavaScript.
 
 use app::{
-    api::ssr::{
-        after_first_factor, cookie_value, device_token, safe_next, session_set_cookie, set_cookie,
-        sign_up_set_cookie, RequestSession,
-    },
     auth::{
-        flows::social::{self, binding_cookie_name, Callback, Completed, Purpose},
+        flows::social::{self, Callback, Completed, Purpose},
         guards::sessions,
         kernel::{
             client::ClientInfo,
             error::{AuthError, Field, InvalidInput},
         },
     },
-    error::AppError,
-    provider_refusal::Refusal,
-    state::AppState,
+    http::{
+        context::RequestSession,
+        cookies,
+        respond::{after_first_factor, safe_next},
+        state::AppState,
+    },
+    shared::{error::AppError, paths, provider_refusal::Refusal},
 };
 use axum::{
     extract::{Path, Query, State},
@@ -28,11 +28,6 @@ use axum::{
 
 use crate::responses::error_response;
 use app::auth::capabilities::step_up;
-
-/// Where a sign-in method page lives, for link failures.
-const METHODS_PAGE: &str = "/settings/sign-in-methods";
-/// Where a provider sign-up asks for the address its provider did not prove.
-const CONFIRM_EMAIL_PAGE: &str = "/signup/email";
 
 #[derive(Debug, serde::Deserialize)]
 pub struct StartForm {
@@ -59,18 +54,18 @@ pub async fn start(
     let Some(purpose) = social::Purpose::parse(&form.purpose) else {
         return error_response(
             &AppError::bad_input("The form asked for something unknown."),
-            "/auth",
+            paths::PROVIDER_START,
         );
     };
     let session = session.filter(|s| s.stage == sessions::Stage::Full);
     // Until it has a second factor, a required account may not add a way in (the
     // callback refuses it too, for a round trip begun before the policy applied).
     if purpose == Purpose::Link && session.as_ref().is_some_and(|s| s.must_enroll) {
-        return error_response(&AppError::EnrollmentRequired, "/auth");
+        return error_response(&AppError::EnrollmentRequired, paths::PROVIDER_START);
     }
     let default_next = match purpose {
-        Purpose::SignIn => "/settings",
-        Purpose::Link | Purpose::Reauth => METHODS_PAGE,
+        Purpose::SignIn => paths::SETTINGS,
+        Purpose::Link | Purpose::Reauth => paths::SIGN_IN_METHODS,
     };
     let next = match form.next.as_deref().filter(|n| !n.is_empty()) {
         Some(next) => safe_next(services, Some(next)),
@@ -91,16 +86,11 @@ pub async fn start(
     )
     .await
     {
-        Ok(begun) => {
-            let mut res = Redirect::to(&begun.authorize_url).into_response();
-            let name = binding_cookie_name(services.config.secure_cookies);
-            let cookie = set_cookie(services, name, &begun.binding, social::FLOW_TTL_SECS);
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                res.headers_mut().append(header::SET_COOKIE, value);
-            }
-            res
-        }
-        Err(AuthError::NotSignedIn) => Redirect::to("/signin").into_response(),
+        Ok(begun) => cookies::with_cookie(
+            Redirect::to(&begun.authorize_url),
+            &cookies::provider_binding(services, &begun.binding),
+        ),
+        Err(AuthError::NotSignedIn) => Redirect::to(paths::SIGN_IN).into_response(),
         Err(err) => refused(&state, purpose, &next, &provider_id, err),
     }
 }
@@ -115,11 +105,8 @@ pub async fn callback(
     Query(query): Query<Callback>,
 ) -> Response {
     let services = &state.services;
-    let binding = cookie_value(
-        &headers,
-        binding_cookie_name(services.config.secure_cookies),
-    );
-    let device = device_token(&headers, services.config.secure_cookies);
+    let binding = cookies::provider_binding_sent(&headers, services.config.secure_cookies);
+    let device = cookies::device_token(&headers, services.config.secure_cookies);
     let current = session
         .as_ref()
         .filter(|s| s.stage == sessions::Stage::Full);
@@ -138,25 +125,16 @@ pub async fn callback(
             // A sign-in replaces whatever session this browser had.
             if let Some(previous) = &session {
                 if let Err(err) = sessions::end(services, previous).await {
-                    return error_response(&err.into(), "/auth");
+                    return error_response(&err.into(), paths::PROVIDER_CALLBACK);
                 }
             }
             let next = safe_next(services, Some(&next));
-            let (cookie, location) = after_first_factor(services, &first_factor, &next);
-            let mut res = Redirect::to(&location).into_response();
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                res.headers_mut().append(header::SET_COOKIE, value);
-            }
-            res
+            after_first_factor(services, &first_factor, &next).into_response()
         }
-        Ok(Completed::ConfirmEmail { binding }) => {
-            let mut res = Redirect::to(CONFIRM_EMAIL_PAGE).into_response();
-            let cookie = sign_up_set_cookie(services, Some(&binding));
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                res.headers_mut().append(header::SET_COOKIE, value);
-            }
-            res
-        }
+        Ok(Completed::ConfirmEmail { binding }) => cookies::with_cookie(
+            Redirect::to(paths::SIGN_UP_EMAIL),
+            &cookies::sign_up(services, Some(&binding)),
+        ),
         Ok(Completed::Linked { next } | Completed::Reauthenticated { next }) => {
             Redirect::to(&safe_next(services, Some(&next))).into_response()
         }
@@ -195,38 +173,30 @@ fn refused(
     match err {
         AuthError::Social(refusal) => {
             let page = match purpose {
-                Purpose::SignIn => "/signin".to_owned(),
-                Purpose::Link => METHODS_PAGE.to_owned(),
+                Purpose::SignIn => paths::SIGN_IN.to_owned(),
+                Purpose::Link => paths::SIGN_IN_METHODS.to_owned(),
                 // Back to the dialog that asked for the confirmation.
                 Purpose::Reauth if !next.is_empty() => safe_next(services, Some(next)),
-                Purpose::Reauth => METHODS_PAGE.to_owned(),
+                Purpose::Reauth => paths::SIGN_IN_METHODS.to_owned(),
             };
-            let page = page.split('?').next().unwrap_or("/signin").to_owned();
             let provider = if refusal == Refusal::UnknownProvider {
-                String::new()
+                ""
             } else {
-                url::form_urlencoded::byte_serialize(provider_id.as_bytes()).collect()
+                provider_id
             };
-            Redirect::to(&format!(
-                "{page}?error={}&provider={provider}",
-                refusal.code()
-            ))
-            .into_response()
+            Redirect::to(&paths::refused_at(&page, refusal.code(), provider)).into_response()
         }
-        AuthError::EnrollmentRequired => Redirect::to("/settings/two-factor").into_response(),
-        AuthError::NotSignedIn => {
-            let mut res = Redirect::to("/signin").into_response();
-            if let Ok(value) = HeaderValue::from_str(&session_set_cookie(services, None)) {
-                res.headers_mut().append(header::SET_COOKIE, value);
-            }
-            res
-        }
+        AuthError::EnrollmentRequired => Redirect::to(paths::TWO_FACTOR).into_response(),
+        AuthError::NotSignedIn => cookies::with_cookie(
+            Redirect::to(paths::SIGN_IN),
+            &cookies::session(services, None),
+        ),
         err => {
             let err = AppError::from(err);
             if err.status() == 429 {
                 return too_many(&err);
             }
-            error_response(&err, "/auth")
+            error_response(&err, paths::PROVIDER_CALLBACK)
         }
     }
 }
@@ -239,9 +209,10 @@ fn too_many(err: &AppError) -> Response {
          <title>Try again later · Gatehouse</title>\
          <link rel=\"stylesheet\" href=\"/pkg/gatehouse.css\"></head>\
          <body><main id=\"main\"><section class=\"card\"><h1>Try again later</h1>\
-         <p role=\"alert\">{}</p><p><a href=\"/signin\">Back to sign in</a></p>\
+         <p role=\"alert\">{}</p><p><a href=\"{}\">Back to sign in</a></p>\
          </section></main></body></html>",
-        html_escape(&err.to_string())
+        html_escape(&err.to_string()),
+        paths::SIGN_IN,
     );
     let mut res = (StatusCode::TOO_MANY_REQUESTS, Html(body)).into_response();
     if let Some(secs) = err.retry_after() {

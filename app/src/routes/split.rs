@@ -8,19 +8,22 @@
 use leptos::prelude::*;
 use leptos_router::ChooseView;
 
-use crate::pages::{
-    activity::ActivityTab,
-    code_prompt::CodePromptPage,
-    email_links::{ConfirmEmailChangePage, VerifyEmailPage},
-    home::HomePage,
-    passkeys::{AddPasskeyDialog, RemovePasskeyDialog, RenamePasskeyDialog},
-    password_reset::{ForgotPasswordPage, ResetPasswordPage},
-    provider_sign_up::{ConfirmEmailPage, FinishSignUpPage},
-    sessions::SessionsTab,
-    settings::{ProfileTab, SettingsPage},
-    sign_in_methods::SignInMethodsTab,
-    sign_up::SignUpPage,
-    two_factor::{DisableDialog, EnableDialog, NewCodesDialog, RegenerateDialog, TwoFactorTab},
+use crate::{
+    pages::{
+        activity::ActivityTab,
+        code_prompt::CodePromptPage,
+        email_links::{ConfirmEmailChangePage, VerifyEmailPage},
+        home::HomePage,
+        passkeys::{AddPasskeyDialog, RemovePasskeyDialog, RenamePasskeyDialog},
+        password_reset::{ForgotPasswordPage, ResetPasswordPage},
+        provider_sign_up::{ConfirmEmailPage, FinishSignUpPage},
+        sessions::SessionsTab,
+        settings::{ProfileTab, SettingsPage},
+        sign_in_methods::SignInMethodsTab,
+        sign_up::SignUpPage,
+        two_factor::{DisableDialog, EnableDialog, NewCodesDialog, RegenerateDialog, TwoFactorTab},
+    },
+    shared::prefetch::Prefetch,
 };
 
 /// One view of Settings, as the router's tree places them.
@@ -101,7 +104,7 @@ pub enum PublicView {
 fn public_view(view: PublicView) -> AnyView {
     match view {
         PublicView::Home => view! { <HomePage /> }.into_any(),
-        PublicView::CodePrompt => view! { <CodePromptPage /> }.into_any(),
+        PublicView::CodePrompt => view! { <CodePromptPage prefetch=PREFETCH /> }.into_any(),
         PublicView::SignUp => view! { <SignUpPage /> }.into_any(),
         PublicView::ForgotPassword => view! { <ForgotPasswordPage /> }.into_any(),
         PublicView::ResetPassword => view! { <ResetPasswordPage /> }.into_any(),
@@ -125,16 +128,18 @@ impl ChooseView for PublicView {
     }
 }
 
-/// Starts fetching the Settings chunk in the background, for a page after which Settings
-/// is likely (the code prompt, or any page once signed in). Does nothing on the server.
-pub fn fetch_settings_soon() {
+/// What the pages and components below the split points may fetch ahead of time.
+pub const PREFETCH: Prefetch = Prefetch {
+    settings: fetch_settings_soon,
+    public: fetch_public_soon,
+};
+
+fn fetch_settings_soon() {
     #[cfg(feature = "hydrate")]
     leptos::task::spawn_local(__preload_settings_view());
 }
 
-/// Starts fetching the signed-out pages' chunk in the background: the sign-in page does
-/// once a password is sent, since the code prompt comes next.
-pub fn fetch_public_soon() {
+fn fetch_public_soon() {
     #[cfg(feature = "hydrate")]
     leptos::task::spawn_local(__preload_public_view());
 }
@@ -142,18 +147,14 @@ pub fn fetch_public_soon() {
 /// Links the files of the chunk whose split point is `split_point` from the page's head,
 /// so a browser landing on the page fetches them beside the main module instead of after
 /// it. Leptos links them too, but looks its manifest up outside the request's owner
-/// (leptos_integration_utils 0.8.9) and left them out of 7 of 20 renders of Settings and
-/// 10 of 20 of sign-up here;
-/// a browser fetches a file preloaded twice once.
+/// (leptos_integration_utils 0.8.9), so its links are sometimes missing; a browser
+/// fetches a file preloaded twice once.
 #[cfg(feature = "ssr")]
 fn link_chunk(split_point: &str) {
     use leptos_meta::Link;
     let Some(manifest) = use_context::<leptos::WasmSplitManifest>() else {
         return;
     };
-    let nonce = leptos::nonce::use_nonce()
-        .map(|n| n.to_string())
-        .unwrap_or_default();
     let (pkg, chunks, _) = &*manifest.0.read_value();
     let files = chunks
         .iter()
@@ -167,7 +168,9 @@ fn link_chunk(split_point: &str) {
                 href=format!("{pkg}/{file}.wasm")
                 as_="fetch"
                 type_="application/wasm"
-                crossorigin=nonce.clone()
+                // The chunk is fetched in CORS mode, and a preload is used only when its
+                // mode matches.
+                crossorigin="anonymous"
             />
         }
         .to_html();

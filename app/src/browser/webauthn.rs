@@ -6,15 +6,15 @@
 //! Without JavaScript nothing here runs, and the pages show no passkey buttons.
 
 /// Why the browser gave no credential, in words for the person.
-pub type Refusal = String;
+pub type NoCredential = String;
 
 #[cfg(feature = "hydrate")]
-mod browser {
+mod navigator {
     use js_sys::{Function, Object, Reflect, JSON};
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
 
-    use super::Refusal;
+    use super::NoCredential;
 
     const UNSUPPORTED: &str =
         "This browser cannot use passkeys here. Use another way, or a current browser.";
@@ -38,7 +38,7 @@ mod browser {
     }
 
     /// What a `DOMException` from the browser means for the person.
-    fn refusal(err: JsValue) -> Refusal {
+    fn no_credential(err: JsValue) -> NoCredential {
         let name = Reflect::get(&err, &"name".into())
             .ok()
             .and_then(|n| n.as_string())
@@ -61,7 +61,7 @@ mod browser {
         options: &str,
         mediation: Option<&str>,
         signal: Option<&web_sys::AbortSignal>,
-    ) -> Result<String, Refusal> {
+    ) -> Result<String, NoCredential> {
         let parse_name = if create {
             "parseCreationOptionsFromJSON"
         } else {
@@ -71,15 +71,15 @@ mod browser {
         let unreadable = |_| "The server's passkey request could not be read.".to_owned();
         let wrapper = JSON::parse(options).map_err(unreadable)?;
         let public_key = Reflect::get(&wrapper, &"publicKey".into()).map_err(unreadable)?;
-        let parsed = parse.call1(&pkc, &public_key).map_err(refusal)?;
+        let parsed = parse.call1(&pkc, &public_key).map_err(no_credential)?;
         let request = Object::new();
         let set = |key: &str, value: &JsValue| Reflect::set(&request, &key.into(), value);
-        set("publicKey", &parsed).map_err(refusal)?;
+        set("publicKey", &parsed).map_err(no_credential)?;
         if let Some(mediation) = mediation {
-            set("mediation", &mediation.into()).map_err(refusal)?;
+            set("mediation", &mediation.into()).map_err(no_credential)?;
         }
         if let Some(signal) = signal {
-            set("signal", signal).map_err(refusal)?;
+            set("signal", signal).map_err(no_credential)?;
         }
         let credentials = web_sys::window()
             .ok_or_else(|| UNSUPPORTED.to_owned())?
@@ -90,24 +90,24 @@ mod browser {
         } else {
             credentials.get_with_options(request.unchecked_ref())
         }
-        .map_err(refusal)?;
-        let credential = JsFuture::from(promise).await.map_err(refusal)?;
+        .map_err(no_credential)?;
+        let credential = JsFuture::from(promise).await.map_err(no_credential)?;
         if credential.is_null() || credential.is_undefined() {
-            return Err(refusal(JsValue::NULL));
+            return Err(no_credential(JsValue::NULL));
         }
         // `JSON.stringify` calls the credential's `toJSON`: base64url fields, as the server
         // reads them.
         JSON::stringify(&credential)
             .ok()
             .and_then(|s| s.as_string())
-            .ok_or_else(|| refusal(JsValue::NULL))
+            .ok_or_else(|| no_credential(JsValue::NULL))
     }
 
-    pub async fn create(options: &str) -> Result<String, Refusal> {
+    pub async fn create(options: &str) -> Result<String, NoCredential> {
         ceremony(true, options, None, None).await
     }
 
-    pub async fn get(options: &str) -> Result<String, Refusal> {
+    pub async fn get(options: &str) -> Result<String, NoCredential> {
         ceremony(false, options, None, None).await
     }
 
@@ -116,7 +116,7 @@ mod browser {
     pub async fn get_from_autofill(
         options: &str,
         signal: &web_sys::AbortSignal,
-    ) -> Option<Result<String, Refusal>> {
+    ) -> Option<Result<String, NoCredential>> {
         let (pkc, available) = helper("isConditionalMediationAvailable")?;
         let promise: js_sys::Promise = available.call0(&pkc).ok()?.dyn_into().ok()?;
         if JsFuture::from(promise).await.ok()?.as_bool() != Some(true) {
@@ -127,23 +127,23 @@ mod browser {
 }
 
 #[cfg(feature = "hydrate")]
-pub use browser::*;
+pub use navigator::*;
 
 /// On the server no browser runs: nothing is supported, and the buttons that would call
 /// these are never rendered.
 #[cfg(not(feature = "hydrate"))]
 mod server {
-    use super::Refusal;
+    use super::NoCredential;
 
     pub fn supported() -> bool {
         false
     }
 
-    pub async fn create(_options: &str) -> Result<String, Refusal> {
+    pub async fn create(_options: &str) -> Result<String, NoCredential> {
         Err("Passkeys need JavaScript.".to_owned())
     }
 
-    pub async fn get(_options: &str) -> Result<String, Refusal> {
+    pub async fn get(_options: &str) -> Result<String, NoCredential> {
         Err("Passkeys need JavaScript.".to_owned())
     }
 }
