@@ -24,8 +24,7 @@ from pathlib import Path
 # prefix; one tier may hold several prefixes (a list), between which edges may point
 # either way (cycles are still refused). server/src is above every tier.
 TIERS = [
-    ["crate::shared", "crate::error", "crate::typed_code", "crate::provider_refusal",
-     "crate::webauthn", "crate::dates"],
+    "crate::shared",
     "crate::store",
     "crate::auth::kernel",
     "crate::auth::credentials",
@@ -36,8 +35,9 @@ TIERS = [
     "crate::auth::capabilities",
     "crate::auth::flows",
     "crate::auth",
-    ["crate::http", "crate::state"],
+    "crate::http",
     "crate::api",
+    "crate::browser",
     "crate::components",
     "crate::pages",
     "crate::routes",

@@ -22,7 +22,7 @@ use crate::auth::{
 use crate::auth::{
     adapters::{provider_apis::Identity, providers::Provider},
     flows::social::{
-        keyed_hash,
+        hashes::keyed_hash,
         links::{insert_link, IdentityKey},
     },
 };
