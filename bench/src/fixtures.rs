@@ -195,6 +195,7 @@ pub async fn session(
         stage,
         &client,
         "password",
+        &[app::auth::credentials::proofs::Method::Password],
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))

@@ -28,6 +28,7 @@ pub struct Profile {
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     use crate::{
         auth::{
+            credentials::proofs::Method,
             flows::accounts,
             guards::{audit, sessions},
         },
@@ -55,6 +56,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
         sessions::Stage::Full,
         &client,
         "password",
+        &[Method::Password],
     )
     .await?;
     set_session_cookie(&services, &token, sessions::Stage::Full);

@@ -287,6 +287,7 @@ async fn passkey_sign_in(
 ) -> Result<(), AppError> {
     use crate::{
         auth::{
+            credentials::proofs::Method,
             flows::passkeys,
             guards::{
                 audit::{self, EventKind},
@@ -313,6 +314,7 @@ async fn passkey_sign_in(
         sessions::Stage::Full,
         &client,
         "passkey",
+        &[Method::Passkey],
     )
     .await?;
     audit::record(

@@ -28,6 +28,27 @@ pub struct SessionRow {
     pub has_password: i64,
     /// The account's epoch when the session began.
     pub credentials_epoch: i64,
+    #[sqlx(flatten)]
+    pub proven: ProvenAt,
+}
+
+/// When each way of proving the person last succeeded in a session, if it did.
+#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
+pub struct ProvenAt {
+    pub password_at: Option<i64>,
+    pub provider_at: Option<i64>,
+    pub totp_at: Option<i64>,
+    pub recovery_code_at: Option<i64>,
+    pub passkey_at: Option<i64>,
+    pub device_at: Option<i64>,
+}
+
+/// The second step that promoted a session, as the column it sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondStep {
+    Totp,
+    RecoveryCode,
+    Passkey,
 }
 
 pub struct NewSession<'a> {
@@ -41,6 +62,7 @@ pub struct NewSession<'a> {
     pub user_agent: &'a str,
     pub ip: &'a str,
     pub first_factor: &'a str,
+    pub proven: ProvenAt,
 }
 
 const SELECT: &str = concat!(
@@ -50,7 +72,8 @@ const SELECT: &str = concat!(
     has_second_factor!("s.user_id"),
     " AS has_second_factor, \
      CAST(CASE WHEN u.password_hash <> '' THEN 1 ELSE 0 END AS BIGINT) AS has_password, \
-     s.credentials_epoch FROM sessions s JOIN users u ON u.id = s.user_id"
+     s.credentials_epoch, s.password_at, s.provider_at, s.totp_at, s.recovery_code_at, \
+     s.passkey_at, s.device_at FROM sessions s JOIN users u ON u.id = s.user_id"
 );
 
 static FIND_ACTIVE: LazyLock<String> =
@@ -64,9 +87,10 @@ static LIST_FOR_USER: LazyLock<String> = LazyLock::new(|| {
 });
 
 const INSERT: &str = "INSERT INTO sessions (token_hash, user_id, stage, created_at, \
-     last_seen_at, expires_at, user_agent, ip, first_factor, credentials_epoch) \
-     SELECT $1, id, $3, $4, $4, $5, $6, $7, $8, credentials_epoch FROM users \
-     WHERE id = $2 AND credentials_epoch = $9";
+     last_seen_at, expires_at, user_agent, ip, first_factor, credentials_epoch, password_at, \
+     provider_at, totp_at, recovery_code_at, passkey_at, device_at) \
+     SELECT $1, id, $3, $4, $4, $5, $6, $7, $8, credentials_epoch, $10, $11, $12, $13, $14, $15 \
+     FROM users WHERE id = $2 AND credentials_epoch = $9";
 /// On PostgreSQL the account's row is share-locked: an insert that meets a factor change
 /// still in flight waits for its commit and then reads its epoch. SQLite has one writer.
 static INSERT_POSTGRES: LazyLock<String> =
@@ -94,6 +118,12 @@ pub async fn insert<'c>(
         .bind(new.ip)
         .bind(new.first_factor)
         .bind(new.credentials_epoch)
+        .bind(new.proven.password_at)
+        .bind(new.proven.provider_at)
+        .bind(new.proven.totp_at)
+        .bind(new.proven.recovery_code_at)
+        .bind(new.proven.passkey_at)
+        .bind(new.proven.device_at)
         .fetch_optional(ex)
         .await
 }
@@ -131,28 +161,46 @@ pub async fn touch(db: &Db, id: i64, now: i64, expires_at: i64) -> sqlx::Result<
         .map(drop)
 }
 
-/// Turns a pending session into a full one under a new token. Returns false if the
-/// session was no longer pending (a concurrent request promoted or ended it first).
+/// Turns a pending session into a full one under a new token, recording the second step
+/// that did it. Returns false if the session was no longer pending (a concurrent request
+/// promoted or ended it first).
 pub async fn promote<'c>(
     ex: impl Executor<'c, Database = Any>,
     id: i64,
     new_token_hash: &[u8],
     now: i64,
     expires_at: i64,
+    step: SecondStep,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE sessions SET token_hash = $1, stage = 'full', failed_codes = 0, created_at = $2, \
-         last_seen_at = $2, expires_at = $3 \
-         WHERE id = $4 AND stage = 'pending_second_factor' AND expires_at > $2",
-    )
-    .bind(new_token_hash)
-    .bind(now)
-    .bind(expires_at)
-    .bind(id)
-    .execute(ex)
-    .await?;
+    let sql = match step {
+        SecondStep::Totp => PROMOTE_BY_TOTP,
+        SecondStep::RecoveryCode => PROMOTE_BY_RECOVERY_CODE,
+        SecondStep::Passkey => PROMOTE_BY_PASSKEY,
+    };
+    let done = sqlx::query(sql)
+        .bind(new_token_hash)
+        .bind(now)
+        .bind(expires_at)
+        .bind(id)
+        .execute(ex)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// One statement per second step, so each stays `&'static str`.
+macro_rules! promote_setting {
+    ($column:literal) => {
+        concat!(
+            "UPDATE sessions SET token_hash = $1, stage = 'full', failed_codes = 0, \
+             created_at = $2, last_seen_at = $2, expires_at = $3, ",
+            $column,
+            " = $2 WHERE id = $4 AND stage = 'pending_second_factor' AND expires_at > $2"
+        )
+    };
+}
+const PROMOTE_BY_TOTP: &str = promote_setting!("totp_at");
+const PROMOTE_BY_RECOVERY_CODE: &str = promote_setting!("recovery_code_at");
+const PROMOTE_BY_PASSKEY: &str = promote_setting!("passkey_at");
 
 /// Takes one of a pending session's code attempts and returns how many it has used, or
 /// `None` when it has none left, is no longer pending or has expired. One statement, so
@@ -227,11 +275,13 @@ pub async fn delete_expired(db: &Db, now: i64) -> sqlx::Result<u64> {
 /// Records that the session's person just signed in again at a provider, which stands
 /// in for the password they do not have.
 pub async fn mark_reauthenticated(db: &Db, session_id: i64, now: i64) -> sqlx::Result<bool> {
-    let done =
-        sqlx::query("UPDATE sessions SET reauthenticated_at = $2 WHERE id = $1 AND stage = 'full'")
-            .bind(session_id)
-            .bind(now)
-            .execute(db)
-            .await?;
+    let done = sqlx::query(
+        "UPDATE sessions SET reauthenticated_at = $2, provider_at = $2 \
+             WHERE id = $1 AND stage = 'full'",
+    )
+    .bind(session_id)
+    .bind(now)
+    .execute(db)
+    .await?;
     Ok(done.rows_affected() > 0)
 }

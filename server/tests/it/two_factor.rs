@@ -737,3 +737,47 @@ async fn with_javascript_no_codes_are_kept_on_the_server() {
     assert_eq!(kept, 0);
     assert!(browser.download_codes().await.status().is_redirection());
 }
+
+/// Each sign-in records what proved it, and when: the password when the code prompt
+/// begins, the app's code or a recovery code when it ends. An app signing in through
+/// Gatehouse is told this, so it must match what happened.
+#[tokio::test]
+async fn a_session_records_the_factors_that_proved_it() {
+    let server = TestServer::start().await;
+    let db = server.db().await;
+    let proofs = |email: String| {
+        let db = db.clone();
+        async move {
+            let row: (Option<i64>, Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
+                "SELECT s.password_at, s.totp_at, s.recovery_code_at, s.device_at \
+                 FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE u.email = $1 ORDER BY s.id DESC LIMIT 1",
+            )
+            .bind(email)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+            row
+        }
+    };
+    let (_, email, key, codes) = account_with_two_factor(&server, "proofs").await;
+
+    let browser = server.browser();
+    browser.sign_in(&email, PASSWORD).await;
+    let (password_at, app_at, recovery_at, device_at) = proofs(email.clone()).await;
+    assert!(password_at.is_some());
+    assert_eq!((app_at, recovery_at, device_at), (None, None, None));
+    let res = browser.verify_code(&totp_at(&key, now() + STEP)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (password_at, app_at, recovery_at, _) = proofs(email.clone()).await;
+    assert!(password_at.is_some() && app_at >= password_at);
+    assert_eq!(recovery_at, None);
+
+    let other = server.browser();
+    other.sign_in(&email, PASSWORD).await;
+    let res = other.verify_code(&codes[0]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (password_at, app_at, recovery_at, _) = proofs(email).await;
+    assert!(password_at.is_some() && recovery_at.is_some());
+    assert_eq!(app_at, None);
+}

@@ -2,6 +2,7 @@
 //! recovery codes, and sealing under the server key.
 
 pub mod password;
+pub mod proofs;
 pub mod recovery_codes;
 pub mod sealing;
 pub mod totp;

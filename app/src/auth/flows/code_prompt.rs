@@ -4,6 +4,7 @@ use crate::auth::capabilities::second_factor::app_credential_in;
 use crate::auth::capabilities::second_factor::check_in;
 use crate::auth::capabilities::second_factor::Factor;
 use crate::auth::capabilities::second_factor::Proof;
+use crate::store::sessions::SecondStep;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -110,12 +111,12 @@ async fn attempt_in(
             })
         }
     };
-    let token = sessions::promote(&mut **tx, services, session).await?;
-    let second = match &proof {
-        Proof::Totp => "authenticator app",
-        Proof::RecoveryCode { .. } => "recovery code",
-        Proof::Passkey { .. } => "passkey",
+    let (step, second) = match &proof {
+        Proof::Totp => (SecondStep::Totp, "authenticator app"),
+        Proof::RecoveryCode { .. } => (SecondStep::RecoveryCode, "recovery code"),
+        Proof::Passkey { .. } => (SecondStep::Passkey, "passkey"),
     };
+    let token = sessions::promote(&mut **tx, services, session, step).await?;
     let how = format!("{} and {second}", session.first_factor);
     audit::record_in(
         &mut **tx,

@@ -3,6 +3,7 @@
 //! not one it remembers).
 
 use crate::auth::capabilities::second_factor;
+use crate::auth::credentials::proofs::Method;
 use crate::auth::{
     guards::{
         audit::{self, EventKind},
@@ -40,7 +41,8 @@ pub async fn first_factor_passed(
 ) -> Result<FirstFactor, AuthError> {
     let user_id = account.user_id;
     let two_factor_on = second_factor::is_enabled(services, user_id).await?;
-    let (stage, how) = if two_factor_on {
+    let first = Method::of_first_factor(method);
+    let (stage, how, proofs) = if two_factor_on {
         if let Some(retry_after_secs) = second_factor::locked_for(services, user_id).await? {
             return Err(AuthError::SecondFactorLocked { retry_after_secs });
         }
@@ -49,15 +51,16 @@ pub async fn first_factor_passed(
             None => false,
         };
         if remembered {
-            (Stage::Full, format!("{method} on a remembered device"))
+            let how = format!("{method} on a remembered device");
+            (Stage::Full, how, vec![first, Method::RememberedDevice])
         } else {
-            (Stage::PendingSecondFactor, String::new())
+            (Stage::PendingSecondFactor, String::new(), vec![first])
         }
     } else {
-        (Stage::Full, method.to_owned())
+        (Stage::Full, method.to_owned(), vec![first])
     };
     crate::auth::kernel::fail_points::hold("sign_in.before_session").await;
-    let token = sessions::start(services, account, stage, client, method).await?;
+    let token = sessions::start(services, account, stage, client, method, &proofs).await?;
     if stage == Stage::PendingSecondFactor {
         return Ok(FirstFactor::Pending(token));
     }

@@ -85,6 +85,7 @@ mod tests {
             sessions::Stage::Full,
             &client,
             "password",
+            &[crate::auth::credentials::proofs::Method::Password],
         )
         .await
         .unwrap();

@@ -8,11 +8,12 @@ use crate::store::tx::{Conn, Tx};
 use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::auth::credentials::proofs::{Method, Proven};
 use crate::auth::{
     kernel::{client::ClientInfo, error::AuthError, random::Entropy, tokens},
     services::Services,
 };
-use crate::store::sessions::{self as table, NewSession, SessionRow};
+use crate::store::sessions::{self as table, NewSession, ProvenAt, SecondStep, SessionRow};
 
 /// A full session ends after 30 days without use (and, however active, at the end of the
 /// operator's `--session-max-age`, in `AuthConfig`).
@@ -84,6 +85,8 @@ pub struct Session {
     /// The account's credentials epoch when this session began: a provider linked at a
     /// later one was linked during this session.
     pub credentials_epoch: i64,
+    /// Which ways of proving the person succeeded in this session, and when.
+    pub proven: Proven,
 }
 
 impl Session {
@@ -110,7 +113,30 @@ impl Session {
             ip: row.ip,
             reauthenticated_at: row.reauthenticated_at,
             first_factor: row.first_factor,
+            proven: proven_from(row.proven),
         }
+    }
+}
+
+fn proven_from(row: ProvenAt) -> Proven {
+    Proven {
+        password_at: row.password_at,
+        provider_at: row.provider_at,
+        totp_at: row.totp_at,
+        recovery_code_at: row.recovery_code_at,
+        passkey_at: row.passkey_at,
+        device_at: row.device_at,
+    }
+}
+
+fn proven_at(proven: Proven) -> ProvenAt {
+    ProvenAt {
+        password_at: proven.password_at,
+        provider_at: proven.provider_at,
+        totp_at: proven.totp_at,
+        recovery_code_at: proven.recovery_code_at,
+        passkey_at: proven.passkey_at,
+        device_at: proven.device_at,
     }
 }
 
@@ -158,12 +184,14 @@ impl Checked {
 /// account's ways in since `account` was read refuses it (`CredentialsChanged`): what the
 /// sign-in checked is no longer what protects the account. On SQLite the new session
 /// commits together with the writes of concurrent requests ([`crate::store::group_commit`]).
+/// `proofs` are what the sign-in proved, recorded as proven now.
 pub async fn start(
     services: &Services,
     account: Checked,
     stage: Stage,
     client: &ClientInfo,
     first_factor: &str,
+    proofs: &[Method],
 ) -> Result<SessionToken, AuthError> {
     let Checked {
         user_id,
@@ -176,6 +204,7 @@ pub async fn start(
     let expires_at = now + stage.ttl(services);
     let (user_agent, ip) = (client.user_agent.clone(), client.ip.clone());
     let first_factor = first_factor.to_owned();
+    let proven = proven_at(Proven::by(proofs, now));
     let inserted = services
         .commits
         .run_autocommit(
@@ -191,6 +220,7 @@ pub async fn start(
                         user_agent: &user_agent,
                         ip: &ip,
                         first_factor: &first_factor,
+                        proven,
                     };
                     table::insert(conn, backend, new).await
                 })
@@ -225,17 +255,18 @@ pub async fn resolve(
 }
 
 /// Turns a pending session into a full one under a fresh token, inside the transaction
-/// that proved the second factor.
+/// that proved the second factor, and records which `step` it was.
 pub async fn promote<'c>(
     ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
     services: &Services,
     session: &Session,
+    step: SecondStep,
 ) -> Result<SessionToken, AuthError> {
     let token = SessionToken::generate(&*services.random);
     let now = services.clock.now();
     let hash = hash_token(&services.keys.hashing, &token);
     let expires_at = now + Stage::Full.ttl(services);
-    if table::promote(ex, session.id, &hash, now, expires_at).await? {
+    if table::promote(ex, session.id, &hash, now, expires_at, step).await? {
         Ok(token)
     } else {
         Err(AuthError::NotSignedIn)
@@ -349,9 +380,45 @@ mod tests {
             stage,
             &testing::client("203.0.113.1"),
             "password",
+            &[Method::Password],
         )
         .await
         .unwrap()
+    }
+
+    /// The first factor is recorded when the session starts and the second step when it
+    /// is promoted, each at its own time: what an app is told of how the person signed in.
+    #[tokio::test]
+    async fn a_session_records_each_proof_when_it_succeeds() {
+        use crate::auth::credentials::proofs::Acr;
+        let (services, clock, _dir) = testing::services().await;
+        let token = signed_in(&services, Stage::PendingSecondFactor).await;
+        let started = services.clock.now();
+        let pending = resolve(&services, &token).await.unwrap().unwrap();
+        assert_eq!(pending.proven.password_at, Some(started));
+        assert_eq!(pending.proven.acr(), Acr::OneFactor);
+
+        clock.advance(40);
+        let full = promote(&services.db, &services, &pending, SecondStep::Totp)
+            .await
+            .unwrap();
+        let session = resolve(&services, &full).await.unwrap().unwrap();
+        assert_eq!(session.proven.password_at, Some(started));
+        assert_eq!(session.proven.totp_at, Some(started + 40));
+        assert_eq!(session.proven.recovery_code_at, None);
+        assert_eq!(session.proven.acr(), Acr::TwoFactor);
+        assert_eq!(session.proven.amr(), ["pwd", "otp", "mfa"]);
+        assert_eq!(session.proven.auth_time(), Some(started + 40));
+
+        // A fresh sign-in at a provider, in place of a password, is recorded too.
+        clock.advance(5);
+        assert!(
+            table::mark_reauthenticated(&services.db, session.id, services.clock.now())
+                .await
+                .unwrap()
+        );
+        let again = resolve(&services, &full).await.unwrap().unwrap();
+        assert_eq!(again.proven.provider_at, Some(started + 45));
     }
 
     #[tokio::test]

@@ -443,6 +443,7 @@ async fn reauthenticate(
 #[cfg(test)]
 mod tests {
     use crate::auth::capabilities::step_up;
+    use crate::auth::credentials::proofs::Method;
 
     use crate::auth::capabilities::step_up::REAUTH_WINDOW_SECS;
     use crate::auth::flows::social::links::disconnect;
@@ -489,9 +490,16 @@ mod tests {
             user_id: user,
             credentials_epoch: 0,
         };
-        let token = sessions::start(services, account, sessions::Stage::Full, &client, "Google")
-            .await
-            .unwrap();
+        let token = sessions::start(
+            services,
+            account,
+            sessions::Stage::Full,
+            &client,
+            "Google",
+            &[Method::Provider],
+        )
+        .await
+        .unwrap();
         sessions::resolve(services, &token).await.unwrap().unwrap()
     }
 
