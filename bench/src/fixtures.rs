@@ -121,6 +121,7 @@ pub async fn services(database_url: &str, master: &[u8; 32]) -> anyhow::Result<S
             require_two_factor: false,
         },
         providers: app::auth::adapters::providers::Providers::default(),
+        clients: app::auth::adapters::oidc_clients::Clients::default(),
         passkeys: app::auth::adapters::relying_party::RelyingParty::default(),
     })
 }

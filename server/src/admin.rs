@@ -46,6 +46,10 @@ pub async fn run(services: &Services, command: AdminCommand) -> anyhow::Result<(
             }
             Ok(())
         }
+        AdminCommand::Clients => {
+            print!("{}", clients_listing(services));
+            Ok(())
+        }
         AdminCommand::RotateKey { new_file } => {
             let new_master = crate::keyfile::load_or_create_new(&new_file)?;
             let rotated =
@@ -65,4 +69,31 @@ pub async fn run(services: &Services, command: AdminCommand) -> anyhow::Result<(
             Ok(())
         }
     }
+}
+
+/// What `server admin clients` prints: each client, whether it holds a secret, and where
+/// it may send people back. The secret itself is never read back.
+fn clients_listing(services: &Services) -> String {
+    let mut out = String::new();
+    if services.clients.iter().next().is_none() {
+        out.push_str("No clients are configured: add [[clients]] to the --config file.\n");
+    }
+    for client in services.clients.iter() {
+        let kind = if client.is_public() {
+            "public (PKCE only)"
+        } else {
+            "confidential (client secret)"
+        };
+        out.push_str(&format!("{}  \"{}\"  {kind}\n", client.id, client.name));
+        if client.require_two_factor {
+            out.push_str("  requires two-factor authentication\n");
+        }
+        for uri in &client.redirect_uris {
+            out.push_str(&format!("  redirect: {uri}\n"));
+        }
+        for uri in &client.post_logout_redirect_uris {
+            out.push_str(&format!("  after logout: {uri}\n"));
+        }
+    }
+    out
 }

@@ -5,9 +5,8 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use app::auth::adapters::provider_settings::ProviderSettings;
+use app::auth::adapters::{oidc_clients::ClientSettings, provider_settings::ProviderSettings};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde::Deserialize;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -56,12 +55,15 @@ pub enum AdminCommand {
         /// The new key: created (32 random bytes, mode 0600) unless it exists.
         new_file: PathBuf,
     },
+    /// List the apps of the config file's `[[clients]]` that may sign people in through
+    /// Gatehouse, with their redirect URIs; never their secrets.
+    Clients,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct Config {
-    /// A TOML file with `public_url` and the `[[providers]]` people may sign in with (see
-    /// the README). Flags and environment variables win over the file.
+    /// A TOML file with `public_url`, the `[[providers]]` people may sign in with and the
+    /// `[[clients]]` that may sign people in through Gatehouse (see the README). Flags and environment variables win over the file.
     #[arg(long = "config", env = "GATEHOUSE_CONFIG")]
     pub config_file: Option<PathBuf>,
 
@@ -168,6 +170,8 @@ struct FileConfig {
     public_url: Option<String>,
     #[serde(default)]
     providers: Vec<toml::Table>,
+    #[serde(default)]
+    clients: Vec<toml::Table>,
 }
 
 /// The config file's settings, checked.
@@ -175,6 +179,7 @@ struct FileConfig {
 pub struct FileSettings {
     pub public_url: Option<String>,
     pub providers: Vec<ProviderSettings>,
+    pub clients: Vec<ClientSettings>,
 }
 
 /// Reads `--config`. Every mistake names the file, and the provider and key at fault.
@@ -184,27 +189,39 @@ pub fn read_file(path: &Path) -> anyhow::Result<FileSettings> {
         .map_err(|err| anyhow::anyhow!("cannot read the config file {where_}: {err}"))?;
     let file: FileConfig = toml::from_str(&text)
         .map_err(|err| anyhow::anyhow!("in the config file {where_}: {}", err.message()))?;
-    let providers = file
-        .providers
+    let providers = tables(file.providers, "provider", "id", &where_)?;
+    let clients = tables(file.clients, "client", "client_id", &where_)?;
+    Ok(FileSettings {
+        public_url: file.public_url,
+        providers,
+        clients,
+    })
+}
+
+/// Each `[[…]]` table as `T`; a mistake names the table by its `id_key` (or its place)
+/// and the key at fault.
+fn tables<T: serde::de::DeserializeOwned>(
+    tables: Vec<toml::Table>,
+    what: &str,
+    id_key: &str,
+    where_: &impl std::fmt::Display,
+) -> anyhow::Result<Vec<T>> {
+    tables
         .into_iter()
         .enumerate()
         .map(|(i, table)| {
             let id = table
-                .get("id")
+                .get(id_key)
                 .and_then(|v| v.as_str())
                 .map_or_else(|| format!("#{}", i + 1), |id| format!("\"{id}\""));
-            ProviderSettings::deserialize(toml::Value::Table(table)).map_err(|err| {
+            T::deserialize(toml::Value::Table(table)).map_err(|err| {
                 anyhow::anyhow!(
-                    "in the config file {where_}: provider {id}: {}",
+                    "in the config file {where_}: {what} {id}: {}",
                     err.message()
                 )
             })
         })
-        .collect::<anyhow::Result<_>>()?;
-    Ok(FileSettings {
-        public_url: file.public_url,
-        providers,
-    })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

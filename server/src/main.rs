@@ -18,7 +18,8 @@ use std::{io::IsTerminal, net::SocketAddr, process::ExitCode, sync::Arc, time::D
 use anyhow::Context;
 use app::auth::{
     adapters::{
-        password_hasher::PasswordHasher, providers::Providers, relying_party::RelyingParty,
+        oidc_clients::Clients, password_hasher::PasswordHasher, providers::Providers,
+        relying_party::RelyingParty,
     },
     kernel::{
         clock::{Clock, SystemClock},
@@ -80,6 +81,11 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
         cli.config.public_url = file.public_url;
     }
     let config = &cli.config;
+    let clients =
+        Clients::from_settings(file.clients).with_context(|| match &config.config_file {
+            Some(path) => format!("in the config file {}", path.display()),
+            None => "setting up clients".to_owned(),
+        })?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let listener = tokio::net::TcpListener::bind(config.addr)
@@ -92,13 +98,13 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                     Some(path) => format!("in the config file {}", path.display()),
                     None => "setting up sign-in providers".to_owned(),
                 })?;
-            let services = services(config, public_url, providers).await?;
+            let services = services(config, public_url, providers, clients).await?;
             serve::serve(config, listener, Arc::new(services)).await
         }
         Command::Admin { action } => {
             let public_url = public_url(config, config.addr)?;
             // Operators' commands never send anyone to a provider.
-            let services = services(config, public_url, Providers::default()).await?;
+            let services = services(config, public_url, Providers::default(), clients).await?;
             admin::run(&services, action).await
         }
     }
@@ -133,6 +139,7 @@ async fn services(
     config: &Config,
     public_url: PublicUrl,
     providers: Providers,
+    clients: Clients,
 ) -> anyhow::Result<Services> {
     let (db, commits, reads, backend) = db::connect(&config.database_url).await?;
     let accounts = db::account_count(&db).await?;
@@ -169,6 +176,7 @@ async fn services(
             require_two_factor: config.require_two_factor,
         },
         providers,
+        clients,
         passkeys: RelyingParty::for_public_url(&public_url, &config.issuer),
     };
     Ok(services)

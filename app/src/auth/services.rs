@@ -1,11 +1,12 @@
 //! `Services`: the one context every domain function takes, built once by the host. It
-//! sits above what it holds (the store, keys, hasher, clock, randomness, providers and
-//! relying party) and below everything that uses it.
+//! sits above what it holds (the store, keys, hasher, clock, randomness, providers,
+//! clients and relying party) and below everything that uses it.
 
 use std::sync::Arc;
 
 use crate::auth::adapters::{
-    password_hasher::PasswordHasher, providers::Providers, relying_party::RelyingParty,
+    oidc_clients::Clients, password_hasher::PasswordHasher, providers::Providers,
+    relying_party::RelyingParty,
 };
 use crate::auth::credentials::sealing::ServerKeys;
 use crate::auth::kernel::{
@@ -51,6 +52,8 @@ pub struct Services {
     pub config: AuthConfig,
     /// The identity providers people may sign in with; none unless configured.
     pub providers: Providers,
+    /// The apps that sign people in through Gatehouse; none unless configured.
+    pub clients: Clients,
     /// Gatehouse as a WebAuthn relying party, where its public URL allows passkeys.
     pub passkeys: RelyingParty,
 }

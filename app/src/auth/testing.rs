@@ -78,6 +78,7 @@ pub async fn services() -> (Services, Arc<ManualClock>, tempfile::TempDir) {
             require_two_factor: false,
         },
         providers: crate::auth::adapters::providers::Providers::default(),
+        clients: crate::auth::adapters::oidc_clients::Clients::default(),
         passkeys: crate::auth::adapters::relying_party::RelyingParty::default(),
     };
     (services, clock, dir)

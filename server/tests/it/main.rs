@@ -10,6 +10,7 @@ mod accounts;
 mod attacks;
 mod bad_input;
 mod bad_input_props;
+mod clients;
 mod durability;
 mod email;
 mod factor_change;
