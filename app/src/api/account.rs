@@ -3,8 +3,6 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[cfg(feature = "ssr")]
-use crate::auth::guards::account;
 use crate::shared::error::AppError;
 
 /// Who is signed in, for the header.
@@ -116,7 +114,7 @@ async fn password_step(
         &services,
         Checked::of(&user),
         &client,
-        "password",
+        sign_in::FirstStep::Password,
         device.as_ref(),
     )
     .await?;
@@ -165,7 +163,10 @@ pub async fn signed_in_as() -> Result<Option<Viewer>, AppError> {
 
 #[server(endpoint = "load_profile")]
 pub async fn load_profile() -> Result<Profile, AppError> {
-    use crate::http::context::{require_full_session, services};
+    use crate::{
+        auth::guards::account,
+        http::context::{require_full_session, services},
+    };
 
     let services = services()?;
     let session = require_full_session()?;

@@ -4,10 +4,6 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[cfg(feature = "ssr")]
-use crate::auth::capabilities::step_up;
-#[cfg(feature = "ssr")]
-use crate::auth::flows::social::links;
 use crate::shared::error::AppError;
 
 /// A configured provider, as a button shows it.
@@ -76,7 +72,10 @@ pub async fn list_providers() -> Result<Vec<ProviderView>, AppError> {
 
 #[server(endpoint = "load_sign_in_methods")]
 pub async fn load_sign_in_methods() -> Result<SignInMethods, AppError> {
-    use crate::http::context::{require_full_session, services};
+    use crate::{
+        auth::flows::social::links,
+        http::context::{require_full_session, services},
+    };
 
     let services = services()?;
     let session = require_full_session()?;
@@ -103,7 +102,10 @@ pub async fn load_sign_in_methods() -> Result<SignInMethods, AppError> {
 
 #[server(endpoint = "load_confirmation")]
 pub async fn load_confirmation() -> Result<Confirmation, AppError> {
-    use crate::http::context::{require_session_for_enrollment, services};
+    use crate::{
+        auth::{capabilities::step_up, flows::social::links},
+        http::context::{require_session_for_enrollment, services},
+    };
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
@@ -147,7 +149,7 @@ pub async fn disconnect_provider(
     code: String,
 ) -> Result<(), AppError> {
     use crate::{
-        auth::kernel::error::AuthError,
+        auth::{capabilities::step_up, flows::social::links, kernel::error::AuthError},
         http::context::{client_info, require_full_session, services},
         shared::paths,
     };
@@ -307,7 +309,7 @@ pub async fn finish_sign_up(token: String) -> Result<(), AppError> {
         &services,
         finished.account,
         &client,
-        &finished.provider,
+        sign_in::FirstStep::Provider(&finished.provider),
         None,
     )
     .await?;

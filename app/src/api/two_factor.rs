@@ -70,14 +70,14 @@ pub(super) async fn deliver_codes(
 #[server(endpoint = "load_two_factor_status")]
 pub async fn load_two_factor_status() -> Result<TwoFactorStatus, AppError> {
     use crate::{
-        auth::flows::totp_enrollment,
+        auth::{flows::totp_enrollment, guards::account},
         http::context::{require_session_for_enrollment, services},
     };
 
     let services = services()?;
     let session = require_session_for_enrollment()?;
     let status = totp_enrollment::status(&services, session.user_id).await?;
-    let user = crate::auth::guards::account::by_id(&services, session.user_id).await?;
+    let user = account::by_id(&services, session.user_id).await?;
     Ok(TwoFactorStatus {
         enabled_since: status.enabled_at.map(crate::shared::words::long_date),
         codes_left: status.codes_left,

@@ -55,20 +55,7 @@ async fn a_client_mistake_stops_the_start_naming_the_file_the_client_and_the_key
             vec!["redirect_uri_prefix"],
         ),
     ];
-    for (i, (case, toml, words)) in cases.iter().enumerate() {
-        let path = dir.join(format!("case{i}.toml"));
-        std::fs::write(&path, toml).unwrap();
-        let path = path.display().to_string();
-        let (status, stderr) = run_to_exit(&data, &[], &[("GATEHOUSE_CONFIG", &path)]);
-        assert!(!status.success(), "{case}: started anyway");
-        let error = stderr
-            .lines()
-            .find(|l| l.starts_with("error:"))
-            .unwrap_or_else(|| panic!("{case}: no error line in\n{stderr}"));
-        for word in [path.as_str(), "\"notes\""].iter().chain(words) {
-            assert!(error.contains(word), "{case}: {word:?} not in {error:?}");
-        }
-    }
+    assert_configs_refused(&data, "\"notes\"", &cases);
 }
 
 /// `server admin clients` says what each app may do and where it may send people back,

@@ -361,6 +361,10 @@ async fn a_passkey_signs_in_without_a_password_once_per_challenge() {
     assert_eq!(signed_in.len(), 1);
     let profile = signed_in[0].json("load_profile", &[]).await;
     assert_eq!(profile["email"], email.as_str());
+    // Both factors at once, recorded as the passkey alone.
+    let proofs = server.newest_session_proofs(&email).await;
+    assert!(proofs.passkey_at.is_some(), "{proofs:?}");
+    assert_eq!((proofs.password_at, proofs.totp_at), (None, None));
 
     // A user handle that is not the credential's owner's.
     let c = challenge(&server.browser(), "begin_passkey_sign_in").await;

@@ -56,6 +56,13 @@ async fn a_remembered_device_skips_the_code_until_a_factor_changes() {
         laptop.call("load_profile", &[]).await.status(),
         StatusCode::OK
     );
+    // What skipped the code is recorded as such, not as a code typed now.
+    let proofs = server.newest_session_proofs(&email).await;
+    assert!(
+        proofs.password_at.is_some() && proofs.device_at.is_some(),
+        "{proofs:?}"
+    );
+    assert_eq!((proofs.totp_at, proofs.recovery_code_at), (None, None));
     let kinds = phone.activity_kinds().await;
     assert!(
         kinds.contains(&"Device remembered for 30 days".to_owned()),

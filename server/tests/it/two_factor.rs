@@ -744,40 +744,30 @@ async fn with_javascript_no_codes_are_kept_on_the_server() {
 #[tokio::test]
 async fn a_session_records_the_factors_that_proved_it() {
     let server = TestServer::start().await;
-    let db = server.db().await;
-    let proofs = |email: String| {
-        let db = db.clone();
-        async move {
-            let row: (Option<i64>, Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
-                "SELECT s.password_at, s.totp_at, s.recovery_code_at, s.device_at \
-                 FROM sessions s JOIN users u ON u.id = s.user_id \
-                 WHERE u.email = $1 ORDER BY s.id DESC LIMIT 1",
-            )
-            .bind(email)
-            .fetch_one(&db)
-            .await
-            .unwrap();
-            row
-        }
-    };
     let (_, email, key, codes) = account_with_two_factor(&server, "proofs").await;
 
     let browser = server.browser();
     browser.sign_in(&email, PASSWORD).await;
-    let (password_at, app_at, recovery_at, device_at) = proofs(email.clone()).await;
-    assert!(password_at.is_some());
-    assert_eq!((app_at, recovery_at, device_at), (None, None, None));
+    let pending = server.newest_session_proofs(&email).await;
+    assert!(pending.password_at.is_some(), "{pending:?}");
+    assert_eq!(
+        (pending.totp_at, pending.recovery_code_at, pending.device_at),
+        (None, None, None)
+    );
     let res = browser.verify_code(&totp_at(&key, now() + STEP)).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let (password_at, app_at, recovery_at, _) = proofs(email.clone()).await;
-    assert!(password_at.is_some() && app_at >= password_at);
-    assert_eq!(recovery_at, None);
+    let full = server.newest_session_proofs(&email).await;
+    assert!(
+        full.password_at.is_some() && full.totp_at >= full.password_at,
+        "{full:?}"
+    );
+    assert_eq!(full.recovery_code_at, None);
 
     let other = server.browser();
     other.sign_in(&email, PASSWORD).await;
     let res = other.verify_code(&codes[0]).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let (password_at, app_at, recovery_at, _) = proofs(email).await;
-    assert!(password_at.is_some() && recovery_at.is_some());
-    assert_eq!(app_at, None);
+    let recovered = server.newest_session_proofs(&email).await;
+    assert!(recovered.password_at.is_some() && recovered.recovery_code_at.is_some());
+    assert_eq!(recovered.totp_at, None);
 }

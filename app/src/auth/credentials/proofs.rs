@@ -17,18 +17,6 @@ pub enum Method {
     RememberedDevice,
 }
 
-impl Method {
-    /// The first factor a session records by name: "password", "passkey", or a
-    /// provider's name.
-    pub fn of_first_factor(name: &str) -> Self {
-        match name {
-            "password" => Method::Password,
-            "passkey" => Method::Passkey,
-            _ => Method::Provider,
-        }
-    }
-}
-
 /// How strongly a session was proven, weakest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Acr {
@@ -170,12 +158,5 @@ mod tests {
         let after = Proven::by(&[Method::Password], 5).with(Method::Passkey, 9);
         assert_eq!(after.acr(), Acr::PhishingResistant);
         assert_eq!(after.amr(), ["pwd", "hwk", "mfa"]);
-    }
-
-    #[test]
-    fn first_factors_are_named_as_sessions_record_them() {
-        assert_eq!(Method::of_first_factor("password"), Method::Password);
-        assert_eq!(Method::of_first_factor("passkey"), Method::Passkey);
-        assert_eq!(Method::of_first_factor("GitHub"), Method::Provider);
     }
 }

@@ -26,8 +26,32 @@ pub enum FirstFactor {
     MustEnroll(SessionToken),
 }
 
-/// Starts the session a passed first factor earns. `method` is "password" or the
-/// provider's name, shown in the activity log. A browser the account remembers
+/// The first factor that passed.
+#[derive(Debug, Clone, Copy)]
+pub enum FirstStep<'a> {
+    Password,
+    /// A sign-in at the provider of this name.
+    Provider(&'a str),
+}
+
+impl FirstStep<'_> {
+    /// How the session and the activity log name it.
+    fn name(&self) -> &str {
+        match self {
+            FirstStep::Password => "password",
+            FirstStep::Provider(name) => name,
+        }
+    }
+
+    fn method(&self) -> Method {
+        match self {
+            FirstStep::Password => Method::Password,
+            FirstStep::Provider(_) => Method::Provider,
+        }
+    }
+}
+
+/// Starts the session a passed first factor earns. A browser the account remembers
 /// (`device`) skips the second step, after whichever first factor. An account whose
 /// second factor is locked gets the lock now, remembered or not: the prompt could check
 /// nothing yet. Everything here was decided on the account as `account` found it, so a
@@ -36,12 +60,12 @@ pub async fn first_factor_passed(
     services: &Services,
     account: Checked,
     client: &ClientInfo,
-    method: &str,
+    first_step: FirstStep<'_>,
     device: Option<&DeviceToken>,
 ) -> Result<FirstFactor, AuthError> {
     let user_id = account.user_id;
     let two_factor_on = second_factor::is_enabled(services, user_id).await?;
-    let first = Method::of_first_factor(method);
+    let (method, first) = (first_step.name(), first_step.method());
     let (stage, how, proofs) = if two_factor_on {
         if let Some(retry_after_secs) = second_factor::locked_for(services, user_id).await? {
             return Err(AuthError::SecondFactorLocked { retry_after_secs });

@@ -152,6 +152,20 @@ impl TestServer {
             .expect("connect to the test database")
     }
 
+    /// When each way of proving the person last succeeded in the newest session of the
+    /// account with `email`, as the server recorded it.
+    pub async fn newest_session_proofs(&self, email: &str) -> Proofs {
+        sqlx::query_as(
+            "SELECT s.password_at, s.totp_at, s.recovery_code_at, s.passkey_at, s.device_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE u.email = $1 ORDER BY s.id DESC LIMIT 1",
+        )
+        .bind(email)
+        .fetch_one(&self.db().await)
+        .await
+        .expect("the account's newest session")
+    }
+
     pub fn browser(&self) -> Browser {
         Browser {
             client: Client::builder()
@@ -661,6 +675,26 @@ pub fn run_to_exit(
     )
 }
 
+/// Starts the server on each config file of `cases` (what it is, its text, the words its
+/// error must hold) and expects each start refused with an error line that names the
+/// file, `subject` and the case's words.
+pub fn assert_configs_refused(data: &DataDir, subject: &str, cases: &[(&str, String, Vec<&str>)]) {
+    for (i, (case, toml, words)) in cases.iter().enumerate() {
+        let path = data.dir.path().join(format!("case{i}.toml"));
+        std::fs::write(&path, toml).unwrap();
+        let path = path.display().to_string();
+        let (status, stderr) = run_to_exit(data, &[], &[("GATEHOUSE_CONFIG", &path)]);
+        assert!(!status.success(), "{case}: started anyway");
+        let error = stderr
+            .lines()
+            .find(|l| l.starts_with("error:"))
+            .unwrap_or_else(|| panic!("{case}: no error line in\n{stderr}"));
+        for word in [path.as_str(), subject].iter().chain(words) {
+            assert!(error.contains(word), "{case}: {word:?} not in {error:?}");
+        }
+    }
+}
+
 /// Every page the app routes, enumerated from the app itself, so a route added later
 /// cannot escape the tests that sweep them.
 pub fn app_pages() -> Vec<String> {
@@ -725,4 +759,14 @@ impl Browser {
         )
         .await
     }
+}
+
+/// A session's record of how it was proven (Unix seconds; `None`: never in it).
+#[derive(Debug, sqlx::FromRow)]
+pub struct Proofs {
+    pub password_at: Option<i64>,
+    pub totp_at: Option<i64>,
+    pub recovery_code_at: Option<i64>,
+    pub passkey_at: Option<i64>,
+    pub device_at: Option<i64>,
 }

@@ -46,20 +46,7 @@ async fn a_config_mistake_stops_the_start_naming_the_file_the_provider_and_the_k
             vec!["issuer", "discovery", nobody.as_str()],
         ),
     ];
-    for (i, (case, toml, words)) in cases.iter().enumerate() {
-        let path = dir.join(format!("case{i}.toml"));
-        std::fs::write(&path, toml).unwrap();
-        let path = path.display().to_string();
-        let (status, stderr) = run_to_exit(&data, &[], &[("GATEHOUSE_CONFIG", &path)]);
-        assert!(!status.success(), "{case}: started anyway");
-        let error = stderr
-            .lines()
-            .find(|l| l.starts_with("error:"))
-            .unwrap_or_else(|| panic!("{case}: no error line in\n{stderr}"));
-        for word in [path.as_str(), "\"corp\""].iter().chain(words) {
-            assert!(error.contains(word), "{case}: {word:?} not in {error:?}");
-        }
-    }
+    assert_configs_refused(&data, "\"corp\"", &cases);
 
     // Control: the same file, right, starts.
     let path = dir.join("right.toml");

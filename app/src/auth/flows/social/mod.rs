@@ -24,7 +24,7 @@ use crate::auth::capabilities::step_up::StepUp;
 use crate::auth::flows::social::hashes::keyed_hash;
 use crate::auth::flows::social::new_identity::{account_for_new_identity, NewIdentity};
 use crate::auth::{
-    flows::sign_in::{self, FirstFactor},
+    flows::sign_in::{self, FirstFactor, FirstStep},
     guards::{
         remembered_devices::DeviceToken,
         sessions::{Checked, Session},
@@ -401,8 +401,14 @@ async fn sign_in_with(
         user_id: owner.user_id,
         credentials_epoch: owner.credentials_epoch,
     };
-    let first_factor =
-        sign_in::first_factor_passed(services, account, client, &provider.name, device).await?;
+    let first_factor = sign_in::first_factor_passed(
+        services,
+        account,
+        client,
+        FirstStep::Provider(&provider.name),
+        device,
+    )
+    .await?;
     Ok(Completed::SignedIn { first_factor, next })
 }
 
